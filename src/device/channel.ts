@@ -1,0 +1,220 @@
+/**
+ * The channel base: attribute specs in the device's own names (M-EZ p=114-120), one write path
+ * that checks access and range, and change tracking that compares every attribute before and
+ * after a mutation, so no behaviour can change a value without an event.
+ */
+import { SimError } from '../errors.js';
+import type { ChannelType } from './catalog.js';
+import type { Clock } from './clock.js';
+
+export type ValueKind = 'bit' | 'uint16' | 'uint32' | 'int16' | 'int32' | 'float';
+
+export interface AttributeSpec {
+  readonly name: string;
+  readonly access: 'r' | 'rw';
+  readonly kind: ValueKind;
+  readonly min: number;
+  readonly max: number;
+  /** MQTT topic class (M-EZ p=118): frequently used "value" topics versus "attribute" topics. */
+  readonly topicClass: 'value' | 'attribute';
+  /** Write-1-to-act (reset/clear); always reads 0. */
+  readonly action?: boolean;
+}
+
+/** Who caused a change; every event and (later) journal entry carries it. */
+export type ChangeSource =
+  | 'field'
+  | 'signal'
+  | 'wiring'
+  | 'clock'
+  | 'modbus'
+  | 'rest'
+  | 'mqtt'
+  | 'snmp'
+  | 'rtu'
+  | 'sim'
+  | 'config';
+
+export interface ModuleRef {
+  readonly slot: number;
+  readonly name: string;
+}
+
+export interface ChannelHost {
+  readonly clock: Clock;
+  commit(channel: Channel, attribute: string, value: number, previous: number, source: ChangeSource): void;
+}
+
+/** A field-side stimulus: what the world outside the device does to a channel. */
+export interface FieldInput {
+  level?: 0 | 1;
+  physical?: number;
+  burnout?: boolean;
+  temperature?: number;
+  voltage?: number;
+  fieldPower?: 0 | 1;
+  fault?: boolean;
+}
+
+const LIMITS: Record<ValueKind, [number, number]> = {
+  bit: [0, 1],
+  uint16: [0, 0xffff],
+  uint32: [0, 0xffff_ffff],
+  int16: [-0x8000, 0x7fff],
+  int32: [-0x8000_0000, 0x7fff_ffff],
+  float: [-3.4028234663852886e38, 3.4028234663852886e38],
+};
+
+export function attr(
+  name: string,
+  access: 'r' | 'rw',
+  kind: ValueKind,
+  topicClass: 'value' | 'attribute' = 'attribute',
+  range?: { min?: number; max?: number; action?: boolean },
+): AttributeSpec {
+  const [min, max] = LIMITS[kind];
+  return { name, access, kind, topicClass, min: range?.min ?? min, max: range?.max ?? max, action: range?.action ?? false };
+}
+
+export function checkValue(spec: AttributeSpec, value: number, where: string): void {
+  const integral = spec.kind !== 'float';
+  if (!Number.isFinite(value) || (integral && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
+    throw new SimError(
+      'DEVICE_VALUE_OUT_OF_RANGE',
+      `${where}: ${spec.name} must be ${integral ? 'an integer' : 'a number'} in ${spec.min}..${spec.max}, got ${value}`,
+      { context: { attribute: spec.name, value, min: spec.min, max: spec.max } },
+    );
+  }
+}
+
+/** Channel types on modules, plus `ir` for the head unit's internal registers. */
+export type IoType = ChannelType | 'ir';
+
+export abstract class Channel {
+  abstract readonly type: IoType;
+  abstract readonly attributes: readonly AttributeSpec[];
+  private attributeIndex: Map<string, AttributeSpec> | undefined;
+  private tracking = false;
+
+  constructor(
+    protected readonly host: ChannelHost,
+    readonly module: ModuleRef,
+    readonly index: number,
+    public name: string,
+  ) {}
+
+  get ioName(): string {
+    return `${this.module.name}@${this.name}`;
+  }
+
+  /** The mode code (diMode, doMode, aiMode, rtdMode, tcType, aoMode); 0 where a type has none. */
+  abstract get mode(): number;
+
+  /** Current value of an attribute; throws DEVICE_UNKNOWN_ATTRIBUTE. */
+  read(attribute: string): number {
+    this.spec(attribute);
+    return this.readValue(attribute);
+  }
+
+  /** A northbound write (Modbus, REST, MQTT, SNMP): access and range checked, then applied. */
+  write(attribute: string, value: number, source: ChangeSource): void {
+    const spec = this.spec(attribute);
+    if (spec.access !== 'rw') {
+      throw new SimError('DEVICE_READ_ONLY', `${this.ioName}: ${attribute} is read-only`, {
+        context: { ioName: this.ioName, attribute },
+      });
+    }
+    checkValue(spec, value, this.ioName);
+    this.track(source, () => this.applyWrite(attribute, value));
+  }
+
+  /** A field-side stimulus (a tester, a signal, DO→DI wiring). */
+  applyField(input: FieldInput, source: ChangeSource): void {
+    this.track(source, () => this.applyFieldInput(input));
+  }
+
+  spec(attribute: string): AttributeSpec {
+    this.attributeIndex ??= new Map(this.attributes.map((a) => [a.name, a]));
+    const spec = this.attributeIndex.get(attribute);
+    if (!spec) {
+      throw new SimError('DEVICE_UNKNOWN_ATTRIBUTE', `${this.ioName} has no attribute ${attribute}`, {
+        context: { ioName: this.ioName, attribute, known: this.attributes.map((a) => a.name) },
+      });
+    }
+    return spec;
+  }
+
+  hasAttribute(attribute: string): boolean {
+    this.attributeIndex ??= new Map(this.attributes.map((a) => [a.name, a]));
+    return this.attributeIndex.has(attribute);
+  }
+
+  /** Every attribute by name, as the device API's channel GET returns them. */
+  values(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const a of this.attributes) out[a.name] = this.readValue(a.name);
+    return out;
+  }
+
+  /** Field-side state that is not an attribute (the physical input, a broken wire ...). */
+  field(): Record<string, number | boolean | string> {
+    return {};
+  }
+
+  /** Releases timers; called when the device is disposed. */
+  dispose(): void {}
+
+  protected abstract readValue(attribute: string): number;
+  protected abstract applyWrite(attribute: string, value: number): void;
+  protected abstract applyFieldInput(input: FieldInput): void;
+
+  protected notApplicable(what: string): SimError {
+    return new SimError('DEVICE_NOT_APPLICABLE', `${this.ioName}: ${what}`, { context: { ioName: this.ioName } });
+  }
+
+  /** Runs a mutation and reports every attribute it changed. */
+  protected track(source: ChangeSource, mutate: () => void): void {
+    if (this.tracking) {
+      mutate();
+      return;
+    }
+    const before = this.attributes.map((a) => this.readValue(a.name));
+    this.tracking = true;
+    try {
+      mutate();
+    } finally {
+      this.tracking = false;
+    }
+    this.attributes.forEach((a, i) => {
+      const value = this.readValue(a.name);
+      const previous = before[i] as number;
+      if (value !== previous && !(Number.isNaN(value) && Number.isNaN(previous))) {
+        this.host.commit(this, a.name, value, previous, source);
+      }
+    });
+  }
+}
+
+/** Tracks the minimum and maximum of a value, with resets (aiResetMinValue and friends). */
+export class MinMax {
+  min: number;
+  max: number;
+
+  constructor(initial: number) {
+    this.min = initial;
+    this.max = initial;
+  }
+
+  update(value: number): void {
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  resetMin(current: number): void {
+    this.min = current;
+  }
+
+  resetMax(current: number): void {
+    this.max = current;
+  }
+}

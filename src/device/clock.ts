@@ -1,0 +1,148 @@
+/**
+ * The one source of time. Every timer in the emulator (pulses, signals, scan rates, keep-alives)
+ * goes through a Clock, so a ManualClock makes a whole run replayable: time moves only when a
+ * test or `POST /sim/v1/clock/advance` says so, and timers fire in due-time order.
+ */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  readonly kind: 'real' | 'manual';
+  /** Milliseconds since the Unix epoch (wall time as the device shows it). */
+  now(): number;
+  /** Milliseconds since the clock started; never goes backwards. */
+  monotonic(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clear(handle: TimerHandle | undefined): void;
+}
+
+export class RealClock implements Clock {
+  readonly kind = 'real' as const;
+  private readonly started = performance.now();
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private nextId = 1;
+
+  now(): number {
+    return Date.now();
+  }
+
+  monotonic(): number {
+    return performance.now() - this.started;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      fn();
+    }, Math.max(0, ms));
+    timer.unref();
+    this.timers.set(id, timer);
+    return { id };
+  }
+
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const timer = setInterval(fn, Math.max(1, ms));
+    timer.unref();
+    this.timers.set(id, timer);
+    return { id };
+  }
+
+  clear(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const timer = this.timers.get(handle.id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(handle.id);
+  }
+}
+
+interface ManualTimer {
+  id: number;
+  due: number;
+  /** Insertion order breaks ties so equal due times fire first-in first-out. */
+  order: number;
+  period: number | null;
+  fn: () => void;
+}
+
+export class ManualClock implements Clock {
+  readonly kind = 'manual' as const;
+  private elapsed = 0;
+  private readonly epoch: number;
+  private readonly timers = new Map<number, ManualTimer>();
+  private nextId = 1;
+  private nextOrder = 1;
+
+  /** @param epoch wall time at start; fixed by default so that runs are identical. */
+  constructor(epoch = Date.UTC(2026, 0, 1, 0, 0, 0)) {
+    this.epoch = epoch;
+  }
+
+  now(): number {
+    return this.epoch + this.elapsed;
+  }
+
+  monotonic(): number {
+    return this.elapsed;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, ms, null);
+  }
+
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    return this.add(fn, Math.max(1, ms), Math.max(1, ms));
+  }
+
+  clear(handle: TimerHandle | undefined): void {
+    if (handle) this.timers.delete(handle.id);
+  }
+
+  /** Number of timers waiting; useful to see that a test cleaned up. */
+  pending(): number {
+    return this.timers.size;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due on the way, in order, each at
+   * its own due time (so a timer set by a timer also fires if it falls inside the window).
+   */
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance: ms must be >= 0, got ${ms}`);
+    const target = this.elapsed + ms;
+    for (;;) {
+      const next = this.earliest();
+      if (!next || next.due > target) break;
+      this.elapsed = Math.max(this.elapsed, next.due);
+      if (next.period === null) {
+        this.timers.delete(next.id);
+      } else {
+        next.due += next.period;
+        next.order = this.nextOrder++;
+      }
+      next.fn();
+    }
+    this.elapsed = target;
+  }
+
+  private add(fn: () => void, ms: number, period: number | null): TimerHandle {
+    const id = this.nextId++;
+    this.timers.set(id, { id, due: this.elapsed + Math.max(0, ms), order: this.nextOrder++, period, fn });
+    return { id };
+  }
+
+  private earliest(): ManualTimer | undefined {
+    let best: ManualTimer | undefined;
+    for (const timer of this.timers.values()) {
+      if (!best || timer.due < best.due || (timer.due === best.due && timer.order < best.order)) best = timer;
+    }
+    return best;
+  }
+}
+
+export function createClock(kind: 'real' | 'manual'): Clock {
+  return kind === 'manual' ? new ManualClock() : new RealClock();
+}

@@ -1,0 +1,279 @@
+/**
+ * The Device: the one source of truth for the head unit, the rail of modules, their channels
+ * and the internal registers. Adapters read and write through it and learn of changes from
+ * `onChange`; no adapter keeps its own copy of a value.
+ */
+import { SimError } from '../errors.js';
+import { findModel, modeName } from './catalog.js';
+import { AiChannel } from './ai.js';
+import { AoChannel } from './ao.js';
+import type { Channel, ChangeSource, ChannelHost, IoType, ModuleRef } from './channel.js';
+import type { Clock } from './clock.js';
+import { DiChannel } from './di.js';
+import { DoChannel } from './do.js';
+import { IrChannel } from './internal-registers.js';
+import { IoModule } from './module.js';
+import { RelayChannel } from './relay.js';
+import { IR_TYPES, type ChannelConfig, type DeviceIdentity, type DeviceSpec, type IrType } from './schema.js';
+import { channelLayout, checkDeviceSpec, defaultModuleNames, resolveMode } from './spec-check.js';
+import { SpChannel } from './sp.js';
+import { RtdChannel, TcChannel } from './temperature.js';
+import { CHANNEL_PREFIX } from './catalog.js';
+
+export interface DeviceChange {
+  /** Increases by one per change, from 1; lets a client see that it missed events. */
+  seq: number;
+  /** Clock time (ms since epoch) of the change. */
+  at: number;
+  slot: number;
+  index: number;
+  type: IoType;
+  ioName: string;
+  attribute: string;
+  value: number;
+  previous: number;
+  source: ChangeSource;
+}
+
+export type ChangeListener = (change: DeviceChange) => void;
+
+export interface DeviceLogger {
+  error(obj: object, msg: string): void;
+}
+
+export interface ChannelSnapshot {
+  index: number;
+  type: IoType;
+  name: string;
+  ioName: string;
+  mode: number;
+  modeName: string;
+  field: Record<string, number | boolean | string>;
+  [attribute: string]: unknown;
+}
+
+export interface SlotSnapshot {
+  slot: number;
+  module: string;
+  name: string;
+  channels: ChannelSnapshot[];
+  [extra: string]: unknown;
+}
+
+export interface DeviceSnapshot {
+  name: string;
+  model: string;
+  serialNumber: string;
+  firmwareVersion: string;
+  slots: SlotSnapshot[];
+}
+
+export const HEAD_MODEL = 'ioThinx 4510';
+const HEAD: ModuleRef = { slot: 0, name: 'ioThinx' };
+
+export class Device implements ChannelHost {
+  readonly identity: DeviceIdentity;
+  readonly modules: readonly IoModule[];
+  readonly internalRegisters: Readonly<Record<IrType, readonly IrChannel[]>>;
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly byIoName = new Map<string, Channel>();
+  private seq = 0;
+  private readonly startedAt: number;
+
+  constructor(
+    spec: DeviceSpec,
+    readonly clock: Clock,
+    private readonly logger?: DeviceLogger,
+  ) {
+    const issues = checkDeviceSpec(spec);
+    if (issues.length > 0) {
+      throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { context: { issues } });
+    }
+    this.identity = { ...spec.device };
+    this.startedAt = clock.monotonic();
+    const names = defaultModuleNames(spec.slots);
+    this.modules = [...spec.slots]
+      .sort((a, b) => a.slot - b.slot)
+      .map((slot, i) => {
+        const model = findModel(slot.module);
+        if (!model) throw new SimError('PROFILE_INVALID', `unknown module ${slot.module}`);
+        const module = new IoModule(slot.slot, slot.module, model, names[i] as string);
+        const configs = new Map(slot.channels.map((c) => [c.index, c]));
+        const perType = new Map<string, number>();
+        channelLayout(model.groups).forEach(({ group, typeIndex }, index) => {
+          const config = configs.get(index) ?? { index };
+          const n = perType.get(group.type) ?? 0;
+          perType.set(group.type, n + 1);
+          const name = config.name ?? `${CHANNEL_PREFIX[group.type]}-${String(n).padStart(2, '0')}`;
+          const mode = resolveMode(group, config.mode) ?? 0;
+          module.channels.push(this.buildChannel(module, index, name, group.type, mode, typeIndex, group, config));
+        });
+        return module;
+      });
+    const irs = {} as Record<IrType, IrChannel[]>;
+    for (const type of IR_TYPES) {
+      irs[type] = Array.from({ length: spec.internalRegisters.quantities[type] }, (_, i) => new IrChannel(this, HEAD, type, i));
+    }
+    this.internalRegisters = irs;
+    for (const ir of spec.internalRegisters.initial) irs[ir.type][ir.index]?.write('irValue', ir.value, 'config');
+    for (const channel of this.allChannels()) this.byIoName.set(channel.ioName, channel);
+    this.seq = 0;
+  }
+
+  /** Subscribes to every change; returns the unsubscribe function. A throwing listener is logged, never fatal. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sequence number of the last change (0 before any). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  commit(channel: Channel, attribute: string, value: number, previous: number, source: ChangeSource): void {
+    const change: DeviceChange = {
+      seq: ++this.seq,
+      at: this.clock.now(),
+      slot: channel.module.slot,
+      index: channel.index,
+      type: channel.type,
+      ioName: channel.ioName,
+      attribute,
+      value,
+      previous,
+      source,
+    };
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.logger?.error({ err: error, ioName: change.ioName, attribute }, 'change listener failed');
+      }
+    }
+  }
+
+  module(slot: number): IoModule {
+    const module = this.modules.find((m) => m.slot === slot);
+    if (!module) {
+      throw new SimError('DEVICE_UNKNOWN_SLOT', `no module in slot ${slot}; slots 1..${this.modules.length} are fitted`, { context: { slot } });
+    }
+    return module;
+  }
+
+  channel(slot: number, index: number): Channel {
+    const module = this.module(slot);
+    const channel = module.channel(index);
+    if (!channel) {
+      throw new SimError('DEVICE_UNKNOWN_CHANNEL', `${module.name} in slot ${slot} has channels 0..${module.channels.length - 1}; there is no channel ${index}`, {
+        context: { slot, index },
+      });
+    }
+    return channel;
+  }
+
+  /** Looks up a channel or internal register by its ioName (`45MR-1600-0@DI-00`, `WIR-03`). */
+  findIoName(ioName: string): Channel | undefined {
+    return this.byIoName.get(ioName);
+  }
+
+  *allChannels(): Generator<Channel> {
+    for (const module of this.modules) yield* module.channels;
+    for (const type of IR_TYPES) yield* this.internalRegisters[type];
+  }
+
+  uptimeSeconds(): number {
+    return Math.floor((this.clock.monotonic() - this.startedAt) / 1000);
+  }
+
+  snapshotChannel(channel: Channel): ChannelSnapshot {
+    return {
+      index: channel.index,
+      type: channel.type,
+      name: channel.name,
+      ioName: channel.ioName,
+      mode: channel.mode,
+      modeName: channel.type === 'ir' || channel.type === 'relay' || channel.type === 'sp' ? '' : modeName(channel.type, channel.mode),
+      ...channel.values(),
+      field: channel.field(),
+    };
+  }
+
+  snapshot(): DeviceSnapshot {
+    const head: SlotSnapshot = {
+      slot: 0,
+      module: HEAD_MODEL,
+      name: this.identity.name,
+      channels: [],
+      mac: this.identity.mac,
+      ip: this.identity.ip,
+      uptime: this.uptimeSeconds(),
+    };
+    return {
+      name: this.identity.name,
+      model: HEAD_MODEL,
+      serialNumber: this.identity.serialNumber,
+      firmwareVersion: this.identity.firmwareVersion,
+      slots: [
+        head,
+        ...this.modules.map((m) => ({ slot: m.slot, module: m.model, name: m.name, channels: m.channels.map((c) => this.snapshotChannel(c)) })),
+      ],
+    };
+  }
+
+  dispose(): void {
+    for (const channel of this.allChannels()) channel.dispose();
+    this.listeners.clear();
+  }
+
+  private buildChannel(
+    module: IoModule,
+    index: number,
+    name: string,
+    type: string,
+    mode: number,
+    typeIndex: number,
+    group: { counterChannels?: number; pulseChannels?: number },
+    c: ChannelConfig,
+  ): Channel {
+    switch (type) {
+      case 'di':
+        return new DiChannel(this, module, index, name, {
+          counterCapable: typeIndex < (group.counterChannels ?? 0),
+          mode: mode === 1 ? 1 : 0,
+          level: c.level,
+          filterMs: c.filterMs,
+          counterValue: c.counterValue,
+          counterRunning: c.counterRunning,
+        });
+      case 'do':
+        return new DoChannel(this, module, index, name, {
+          pulseCapable: typeIndex < (group.pulseChannels ?? 0),
+          mode: mode === 1 ? 1 : 0,
+          status: c.status,
+          pulse: c.pulse,
+          safeValue: c.safeValue,
+        });
+      case 'relay':
+        return new RelayChannel(this, module, index, name, { status: c.status, totalCount: c.totalCount, safeValue: c.safeValue });
+      case 'ai':
+        return new AiChannel(this, module, index, name, {
+          mode,
+          physical: c.physical,
+          burnoutThreshold: c.burnoutThreshold,
+          burnoutValueScaled: c.burnoutValueScaled,
+          scaling: c.scaling,
+        });
+      case 'ao':
+        return new AoChannel(this, module, index, name, { mode, output: c.output });
+      case 'rtd':
+        return new RtdChannel(this, module, index, name, { mode, temperature: c.temperature });
+      case 'tc':
+        return new TcChannel(this, module, index, name, { mode, temperature: c.temperature });
+      case 'sp':
+        return new SpChannel(this, module, index, name, { voltage: c.voltage, lowerLimit: c.lowerLimit, upperLimit: c.upperLimit });
+      default:
+        throw new SimError('PROFILE_INVALID', `no channel behaviour for type ${type}`);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * One error base for the whole emulator, with a closed set of codes grouped by area.
+ * Every code is listed in docs/errors.md; test/unit/errors.test.ts keeps the two in step.
+ */
+export const ERROR_CODES = {
+  // Profiles and the running config.
+  PROFILE_INVALID: 'The profile does not match the schema or a cross-field rule.',
+  PROFILE_READ_FAILED: 'The profile file could not be read or parsed as YAML/JSON.',
+  CONFIG_WRITE_FAILED: 'The running config could not be written to the data dir.',
+  // The device model.
+  DEVICE_UNKNOWN_SLOT: 'No module sits in the slot named.',
+  DEVICE_UNKNOWN_CHANNEL: 'The module has no channel with that index.',
+  DEVICE_UNKNOWN_ATTRIBUTE: 'The channel has no attribute of that name.',
+  DEVICE_READ_ONLY: 'The attribute is read-only.',
+  DEVICE_VALUE_OUT_OF_RANGE: 'The value is outside the range the device accepts.',
+  DEVICE_NOT_APPLICABLE: 'The action does not apply to this channel in its current mode or type.',
+  // The clock.
+  CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',
+  // HTTP.
+  HTTP_BAD_REQUEST: 'The request body or parameters are invalid.',
+  HTTP_NOT_FOUND: 'No such resource.',
+  // Command line.
+  CLI_USAGE: 'The command line is invalid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface SimErrorOptions {
+  cause?: unknown;
+  /** Structured facts for logs and API bodies, e.g. the zod path or the ioName. */
+  context?: Record<string, unknown>;
+}
+
+export class SimError extends Error {
+  override readonly name = 'SimError';
+  readonly code: ErrorCode;
+  readonly context: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: SimErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+}
+
+export function isSimError(error: unknown, code?: ErrorCode): error is SimError {
+  return error instanceof SimError && (code === undefined || error.code === code);
+}
