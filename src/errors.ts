@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   // HTTP.
   HTTP_BAD_REQUEST: 'The request body or parameters are invalid.',
   HTTP_NOT_FOUND: 'No such resource.',
+  HTTP_METHOD_NOT_ALLOWED: 'The resource exists but does not accept this method.',
+  HTTP_PAYLOAD_TOO_LARGE: 'The request body is larger than the limit (1 MB).',
+  HTTP_UNSUPPORTED_MEDIA_TYPE: 'The request body is not JSON (Content-Type: application/json).',
+  HTTP_INTERNAL: 'An unexpected error; the emulator log has the details.',
   // Command line.
   CLI_USAGE: 'The command line is invalid.',
 } as const;

@@ -7,7 +7,8 @@
  *           (M-EZ p=42, M-38 page-46).
  *   scaled  two-point linear scaling of the physical value clamped to the range (M-38 page-46);
  *           in burnout it shows aiBurnoutValueScaled (ASSUMPTION, default 0).
- * Min/max are tracked for raw and scaled and reset by aiResetMinValue / aiResetMaxValue.
+ * Min/max are tracked for raw and scaled (burnout readings excluded) and reset by
+ * aiResetMinValue / aiResetMaxValue.
  */
 import { SimError } from '../errors.js';
 import { attr, Channel, MinMax, type ChannelHost, type FieldInput, type ModuleRef } from './channel.js';
@@ -143,8 +144,11 @@ export class AiChannel extends Channel {
     }
     if (input.burnout !== undefined) this.wireBroken = input.burnout;
     this.recompute();
-    this.rawRange.update(this.raw);
-    this.scaledRange.update(this.scaled);
+    // A burnout is a broken wire, not a measurement: it does not pull min/max down.
+    if (this.status !== AI_STATUS.burnout) {
+      this.rawRange.update(this.raw);
+      this.scaledRange.update(this.scaled);
+    }
   }
 
   private recompute(): void {

@@ -16,7 +16,6 @@ export const AO_RANGES: Record<number, { lo: number; hi: number; unit: 'mA' | 'V
 export interface AoOptions {
   mode: number;
   output?: number;
-  safeValue?: number;
 }
 
 export class AoChannel extends Channel {

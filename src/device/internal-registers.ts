@@ -11,6 +11,11 @@ export const IR_PREFIX: Record<IrType, string> = { bool: 'BIR', word: 'WIR', dwo
 const IR_KIND = { bool: 'bit', word: 'int16', dword: 'int32', float: 'float' } as const;
 const IR_MODE: Record<IrType, number> = { bool: 0, word: 1, dword: 2, float: 3 };
 
+/** The irValue attribute of a register type; the profile check uses it for initial values. */
+export function irValueSpec(irType: IrType): AttributeSpec {
+  return attr('irValue', 'rw', IR_KIND[irType], 'value');
+}
+
 export class IrChannel extends Channel {
   readonly type = 'ir' as const;
   readonly attributes: readonly AttributeSpec[];
@@ -23,7 +28,7 @@ export class IrChannel extends Channel {
     index: number,
   ) {
     super(host, module, index, `${IR_PREFIX[irType]}-${String(index).padStart(2, '0')}`);
-    this.attributes = [attr('irValue', 'rw', IR_KIND[irType], 'value')];
+    this.attributes = [irValueSpec(irType)];
   }
 
   override get ioName(): string {

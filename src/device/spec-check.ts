@@ -3,8 +3,10 @@
  * which settings apply to which channel. Returns every problem at once, each with the path of
  * the field it concerns, so a profile author fixes them in one pass.
  */
-import { findModel, MODEL_NAMES, modeCode, type ChannelGroup, type ChannelType } from './catalog.js';
+import { CHANNEL_PREFIX, findModel, MODEL_NAMES, modeCode, type ChannelGroup, type ChannelType } from './catalog.js';
 import { AI_RANGES } from './ai.js';
+import { AO_RANGES } from './ao.js';
+import { irValueSpec } from './internal-registers.js';
 import type { ChannelConfig, DeviceSpec, SlotConfig } from './schema.js';
 import { RTD_RANGES, TC_RANGES } from './temperature.js';
 
@@ -59,10 +61,10 @@ export function defaultModuleNames(slots: readonly SlotConfig[]): string[] {
 
 export function checkDeviceSpec(spec: DeviceSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
-  const sorted = spec.slots.map((s) => s.slot).sort((a, b) => a - b);
-  sorted.forEach((slot, i) => {
+  // Sorting keeps each entry's own index, so a repeated slot number is reported at the repeat.
+  const sorted = spec.slots.map((s, at) => ({ slot: s.slot, at })).sort((a, b) => a.slot - b.slot);
+  sorted.forEach(({ slot, at }, i) => {
     if (slot !== i + 1) {
-      const at = spec.slots.findIndex((s) => s.slot === slot);
       issues.push({ path: ['slots', at, 'slot'], message: `slots must be numbered 1..${sorted.length} without gaps or repeats (a rail has no empty slots); found ${slot}` });
     }
   });
@@ -89,6 +91,16 @@ function checkSlot(slot: SlotConfig, at: number, issues: SpecIssue[]): void {
   const layout = channelLayout(model.groups);
   const seenIndex = new Set<number>();
   const seenName = new Map<string, number>();
+  // Default names of the channels the profile does not rename: a custom name must not repeat one.
+  const defaultOwner = new Map<string, number>();
+  const perType = new Map<ChannelType, number>();
+  layout.forEach(({ group }, index) => {
+    const n = perType.get(group.type) ?? 0;
+    perType.set(group.type, n + 1);
+    if (!slot.channels.some((c) => c.index === index && c.name !== undefined)) {
+      defaultOwner.set(`${CHANNEL_PREFIX[group.type]}-${String(n).padStart(2, '0')}`, index);
+    }
+  });
   slot.channels.forEach((ch, ci) => {
     const path = (...rest: (string | number)[]) => ['slots', at, 'channels', ci, ...rest];
     const entry = layout[ch.index];
@@ -99,7 +111,8 @@ function checkSlot(slot: SlotConfig, at: number, issues: SpecIssue[]): void {
     if (seenIndex.has(ch.index)) issues.push({ path: path('index'), message: `channel ${ch.index} is configured twice` });
     seenIndex.add(ch.index);
     if (ch.name !== undefined) {
-      if (seenName.has(ch.name)) issues.push({ path: path('name'), message: `channel name ${ch.name} is already used by channel ${seenName.get(ch.name)} of this module` });
+      const owner = seenName.get(ch.name) ?? defaultOwner.get(ch.name);
+      if (owner !== undefined) issues.push({ path: path('name'), message: `channel name ${ch.name} is already used by channel ${owner} of this module` });
       seenName.set(ch.name, ch.index);
     }
     checkChannel(ch, entry.group, entry.typeIndex, path, issues);
@@ -141,6 +154,12 @@ function checkChannel(
     if (mode === 1 && ch.status !== undefined) issues.push({ path: path('status'), message: 'a DO in pulse mode has no initial status; the pulse train drives it' });
   }
   if (type === 'ai') checkAi(ch, mode, path, issues);
+  if (type === 'ao' && ch.output !== undefined) {
+    const range = AO_RANGES[mode];
+    if (range && (ch.output < range.lo || ch.output > range.hi)) {
+      issues.push({ path: path('output'), message: `must be within ${range.lo}..${range.hi} ${range.unit} for this mode` });
+    }
+  }
   if ((type === 'rtd' || type === 'tc') && ch.temperature !== undefined) {
     const range = (type === 'rtd' ? RTD_RANGES : TC_RANGES)[mode];
     if (range && (ch.temperature < range.lo || ch.temperature > range.hi)) {
@@ -171,5 +190,10 @@ function checkInternalRegisters(spec: DeviceSpec, issues: SpecIssue[]): void {
   const q = spec.internalRegisters.quantities;
   spec.internalRegisters.initial.forEach((ir, i) => {
     if (ir.index >= q[ir.type]) issues.push({ path: ['internalRegisters', 'initial', i, 'index'], message: `there are ${q[ir.type]} ${ir.type} registers (0..${q[ir.type] - 1})` });
+    const value = irValueSpec(ir.type);
+    const integral = value.kind !== 'float';
+    if ((integral && !Number.isInteger(ir.value)) || ir.value < value.min || ir.value > value.max) {
+      issues.push({ path: ['internalRegisters', 'initial', i, 'value'], message: `a ${ir.type} register holds ${integral ? 'integers' : 'numbers'} in ${value.min}..${value.max}` });
+    }
   });
 }

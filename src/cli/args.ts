@@ -1,0 +1,86 @@
+/**
+ * Command-line parsing for `iothinx-sim start|validate|map`. Addresses are HOST:PORT (port 0 =
+ * pick a free one); a bad flag is a CLI_USAGE error, which main turns into exit code 2.
+ */
+import { parseArgs } from 'node:util';
+import { SimError } from '../errors.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface StartOptions {
+  profile: string | undefined;
+  dataDir: string | undefined;
+  http: ListenAddress | null;
+  modbus: ListenAddress | null;
+  mqtt: 'off' | 'embedded' | 'profile' | string;
+  clock: 'real' | 'manual';
+  seed: number;
+  readyFile: string | undefined;
+  logLevel: string | undefined;
+  quiet: boolean;
+}
+
+export const USAGE = `usage:
+  iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--modbus HOST:PORT|off]
+                    [--mqtt URL|embedded|off] [--clock real|manual] [--seed N] [--ready-file FILE]
+                    [--log-level LEVEL] [--quiet]
+  iothinx-sim validate FILE...
+  iothinx-sim map [--profile FILE]`;
+
+function usage(message: string): SimError {
+  return new SimError('CLI_USAGE', `${message}\n${USAGE}`);
+}
+
+export function parseAddress(flag: string, value: string): ListenAddress | null {
+  if (value === 'off') return null;
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65_535) throw usage(`--${flag}: expected HOST:PORT, PORT or off, got "${value}"`);
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+export function parseStart(argv: string[]): StartOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        profile: { type: 'string' },
+        'data-dir': { type: 'string' },
+        http: { type: 'string', default: '127.0.0.1:8080' },
+        modbus: { type: 'string', default: '127.0.0.1:5020' },
+        mqtt: { type: 'string', default: 'profile' },
+        clock: { type: 'string', default: 'real' },
+        seed: { type: 'string', default: '1' },
+        'ready-file': { type: 'string' },
+        'log-level': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  if (values.clock !== 'real' && values.clock !== 'manual') throw usage(`--clock: expected real or manual, got "${values.clock}"`);
+  if (!/^-?\d+$/.test(values.seed)) throw usage(`--seed: expected an integer, got "${values.seed}"`);
+  const mqtt = values.mqtt;
+  if (!['off', 'embedded', 'profile'].includes(mqtt) && !/^(mqtts?|wss?):\/\//.test(mqtt)) {
+    throw usage(`--mqtt: expected a URL (mqtt://, mqtts://, ws://, wss://), embedded or off, got "${mqtt}"`);
+  }
+  return {
+    profile: values.profile,
+    dataDir: values['data-dir'],
+    http: parseAddress('http', values.http),
+    modbus: parseAddress('modbus', values.modbus),
+    mqtt,
+    clock: values.clock,
+    seed: Number(values.seed),
+    readyFile: values['ready-file'],
+    logLevel: values['log-level'],
+    quiet: values.quiet,
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Wires one running emulator: profile -> Device -> signals and wiring -> protocol adapters.
+ * The only place that knows every part; `start` and the test fixture both use it.
+ *
+ *   profile ─► Device ◄── SignalRunner, wiring (field side)
+ *                │ onChange
+ *                ▼
+ *        HTTP (/sim/v1, /api), Modbus/TCP, MQTT ...
+ */
+import type { Logger } from 'pino';
+import { resolveChannelRef, type Profile } from '../config/profile.js';
+import { createClock, type Clock } from '../device/clock.js';
+import { Device } from '../device/device.js';
+import { SimError } from '../errors.js';
+import { createHttpApp } from '../http/app.js';
+import { listenHttp } from '../http/server.js';
+import { SignalRunner } from '../sim/signals.js';
+import { connectWiring, type Wire } from '../sim/wiring.js';
+import type { ListenAddress } from './args.js';
+
+export interface EmulatorOptions {
+  profile: Profile;
+  http: ListenAddress | null;
+  modbus: ListenAddress | null;
+  mqtt: string;
+  clock: 'real' | 'manual';
+  seed: number;
+  logger: Logger;
+}
+
+/** Real addresses once listening, as the ready file reports them; null = the service is off. */
+export interface EmulatorAddresses {
+  http: string | null;
+  modbus: string | null;
+  mqtt: string | null;
+  broker: string | null;
+}
+
+interface Service {
+  name: string;
+  close(): Promise<void>;
+}
+
+export class Emulator {
+  readonly addresses: EmulatorAddresses = { http: null, modbus: null, mqtt: null, broker: null };
+  private readonly services: Service[] = [];
+  private disconnectWiring: () => void = () => {};
+  private stopped = false;
+
+  private constructor(
+    readonly profile: Profile,
+    readonly clock: Clock,
+    readonly device: Device,
+    readonly signals: SignalRunner,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: EmulatorOptions): Promise<Emulator> {
+    const clock = createClock(options.clock);
+    const logger = options.logger;
+    const device = new Device(options.profile, clock, logger.child({ component: 'device' }));
+    const signals = new SignalRunner(clock, options.seed, logger.child({ component: 'signals' }));
+    const emulator = new Emulator(options.profile, clock, device, signals, logger);
+    try {
+      emulator.connectField();
+      if (options.http) {
+        const app = createHttpApp({ device, clock, signals, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const http = await listenHttp(app, options.http.host, options.http.port);
+        emulator.addresses.http = http.address;
+        emulator.services.push({ name: 'http', close: () => http.close() });
+      }
+      if (options.modbus && options.profile.modbus.enabled) {
+        logger.warn('Modbus/TCP is not implemented yet; the modbus address stays null');
+      }
+      if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
+        logger.warn('MQTT is not implemented yet; the mqtt and broker addresses stay null');
+      }
+    } catch (error) {
+      await emulator.stop();
+      throw error;
+    }
+    return emulator;
+  }
+
+  /** Stops accepting, closes every service (last started first), and releases timers. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const service of this.services.reverse()) {
+      try {
+        await service.close();
+      } catch (error) {
+        this.logger.warn({ err: error, service: service.name }, 'service did not close cleanly');
+      }
+    }
+    this.disconnectWiring();
+    this.signals.dispose();
+    this.device.dispose();
+  }
+
+  private connectField(): void {
+    const wires: Wire[] = this.profile.wiring.map((w) => {
+      const from = resolveChannelRef(this.device, w.from);
+      const to = resolveChannelRef(this.device, w.to);
+      if (!from || !to) throw new SimError('PROFILE_INVALID', `wiring ${w.from} -> ${w.to}: no such channel`);
+      return { from, to, invert: w.invert };
+    });
+    this.disconnectWiring = connectWiring(this.device, wires);
+    for (const module of this.profile.slots) {
+      for (const ch of module.channels) {
+        if (ch.signal) this.signals.attach(this.device.channel(module.slot, ch.index), ch.signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * iothinx-sim command line: start | validate | map. Exit codes: 0 ok, 1 runtime failure,
+ * 2 bad input (usage or an invalid profile), with one line per problem naming file and path.
+ */
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
+import { writeFileAtomic } from '../config/atomic-write.js';
+import { isSimError } from '../errors.js';
+import { parseStart, USAGE, type StartOptions } from './args.js';
+import { Emulator } from './emulator.js';
+import { createLogger } from './logger.js';
+
+export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
+/** SIGTERM/SIGINT must end the process within 5 s (DESIGN.md); leave margin. */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+async function start(options: StartOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE);
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const emulator = await Emulator.start({ ...options, profile, logger });
+  if (options.readyFile) {
+    await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
+  }
+  if (!options.quiet) {
+    const a = emulator.addresses;
+    process.stderr.write(
+      `iothinx-sim: ${profile.device.name} with ${emulator.device.modules.length} modules` +
+        `${a.http ? `\n  web UI and APIs  http://${a.http}/  (emulator API: /sim/v1, device API: /api)` : ''}` +
+        `${a.modbus ? `\n  Modbus/TCP       ${a.modbus}` : ''}` +
+        `${a.broker ? `\n  MQTT broker      mqtt://${a.broker}` : ''}\n`,
+    );
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    emulator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function validate(files: string[]): Promise<number> {
+  if (files.length === 0) {
+    process.stderr.write(`validate: name at least one profile file\n${USAGE}\n`);
+    return 2;
+  }
+  let failed = false;
+  for (const file of files) {
+    try {
+      await loadProfile(file);
+      process.stdout.write(`${file}: ok\n`);
+    } catch (error) {
+      const problems = problemsOf(error);
+      if (!problems) throw error;
+      failed = true;
+      for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+    }
+  }
+  return failed ? 2 : 0;
+}
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        await start(parseStart(rest));
+        return undefined;
+      case 'validate':
+        return await validate(rest);
+      case undefined:
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    const problems = problemsOf(error);
+    if (problems) {
+      for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+      return 2;
+    }
+    if (isSimError(error, 'CLI_USAGE') || isSimError(error, 'PROFILE_INVALID')) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`iothinx-sim: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code !== undefined) process.exitCode = code;
+});

@@ -1,0 +1,121 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
+
+afterEach(cleanupProcesses);
+
+const BASE = ['--http', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet'];
+
+describe('iothinx-sim start', () => {
+  it('writes the ready file with real addresses, serves the API, and exits 0 on SIGTERM', async () => {
+    const dir = await tempDir();
+    const started = await startCli(BASE, dir);
+    expect(started.ready).toEqual({ pid: started.child.pid, http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), modbus: null, mqtt: null, broker: null });
+    const health = await fetch(`http://${started.ready.http}/sim/v1/health`);
+    expect(health.status).toBe(200);
+    const device = (await (await fetch(`http://${started.ready.http}/sim/v1/device`)).json()) as { name: string; slots: unknown[] };
+    expect(device.name).toBe('ioThinx_4510');
+    expect(device.slots.length).toBe(9);
+    // Atomic write: only the ready file, no temp file left beside it.
+    expect(await readdir(dir)).toEqual(['ready.json']);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits 0 on SIGINT', async () => {
+    const started = await startCli(BASE);
+    started.child.kill('SIGINT');
+    expect(await started.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('loads another profile', async () => {
+    const started = await startCli([...BASE, '--profile', 'profiles/tank-station.yaml']);
+    const device = (await (await fetch(`http://${started.ready.http}/sim/v1/device`)).json()) as { name: string };
+    expect(device.name).toBe('TankStation01');
+  });
+
+  it('exits 2 naming the file and path when the profile is invalid', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'slots:\n  - { slot: 1, module: 45MR-9999 }\n');
+    const run = await runCli(['start', ...BASE, '--profile', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${file}: slots.0.module: unknown module 45MR-9999`);
+  });
+
+  it('exits 2 on a bad flag, naming it', async () => {
+    const run = await runCli(['start', '--clock', 'sundial']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--clock: expected real or manual, got "sundial"');
+    const run2 = await runCli(['start', '--http', 'nowhere']);
+    expect(run2.code).toBe(2);
+    expect(run2.stderr).toContain('--http: expected HOST:PORT');
+    const run3 = await runCli(['start', '--bogus']);
+    expect(run3.code).toBe(2);
+    expect(run3.stderr).toContain("Unknown option '--bogus'");
+  });
+
+  it('exits 2 when the profile file does not exist', async () => {
+    const run = await runCli(['start', ...BASE, '--profile', '/nonexistent/p.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('/nonexistent/p.yaml: (file): no such file');
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const first = await startCli(BASE);
+    const run = await runCli(['start', '--http', first.ready.http!, '--modbus', 'off', '--mqtt', 'off', '--quiet']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/EADDRINUSE|in use/);
+  });
+});
+
+describe('iothinx-sim validate', () => {
+  it('exits 0 for every shipped profile', async () => {
+    const files = (await readdir('profiles')).filter((f) => f.endsWith('.yaml')).map((f) => join('profiles', f));
+    const run = await runCli(['validate', ...files]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    for (const f of files) expect(run.stdout).toContain(`${f}: ok`);
+  });
+
+  it('exits 2 with one line per problem, naming file and path', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'p.yaml');
+    await writeFile(
+      file,
+      [
+        'device: { name: "has space" }',
+        'slots:',
+        '  - slot: 1',
+        '    module: 45MR-1600',
+        '    channels:',
+        '      - { index: 7, mode: counter }',
+        '      - { index: 3, physical: 4 }',
+      ].join('\n'),
+    );
+    const run = await runCli(['validate', file, 'profiles/default.yaml']);
+    expect(run.code).toBe(2);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines).toContain(`${file}: device.name: no spaces and none of / # + (it becomes an MQTT topic level)`);
+    expect(lines.some((l) => l.startsWith(`${file}: slots.0.channels.0.mode: only DI channels 0..3`))).toBe(true);
+    expect(lines).toContain(`${file}: slots.0.channels.1.physical: physical does not apply to a DI channel`);
+    expect(run.stdout).toContain('profiles/default.yaml: ok');
+  });
+
+  it('reports a YAML syntax error with its line', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'broken.yaml');
+    await writeFile(file, 'slots:\n  - { slot: 1, module: 45MR-1600\n');
+    const run = await runCli(['validate', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}: line \\d+: `));
+  });
+
+  it('exits 2 with usage when no file is named', async () => {
+    const run = await runCli(['validate']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('usage:');
+  });
+});
