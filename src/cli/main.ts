@@ -21,18 +21,7 @@ async function start(options: StartOptions): Promise<void> {
   const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE);
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const emulator = await Emulator.start({ ...options, profile, logger });
-  if (options.readyFile) {
-    await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
-  }
-  if (!options.quiet) {
-    const a = emulator.addresses;
-    process.stderr.write(
-      `iothinx-sim: ${profile.device.name} with ${emulator.device.modules.length} modules` +
-        `${a.http ? `\n  web UI and APIs  http://${a.http}/  (emulator API: /sim/v1, device API: /api)` : ''}` +
-        `${a.modbus ? `\n  Modbus/TCP       ${a.modbus}` : ''}` +
-        `${a.broker ? `\n  MQTT broker      mqtt://${a.broker}` : ''}\n`,
-    );
-  }
+  // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -52,6 +41,18 @@ async function start(options: StartOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (options.readyFile) {
+    await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
+  }
+  if (!options.quiet) {
+    const a = emulator.addresses;
+    process.stderr.write(
+      `iothinx-sim: ${profile.device.name} with ${emulator.device.modules.length} modules` +
+        `${a.http ? `\n  web UI and APIs  http://${a.http}/  (emulator API: /sim/v1, device API: /api)` : ''}` +
+        `${a.modbus ? `\n  Modbus/TCP       ${a.modbus}` : ''}` +
+        `${a.broker ? `\n  MQTT broker      mqtt://${a.broker}` : ''}\n`,
+    );
+  }
 }
 
 async function validate(files: string[]): Promise<number> {

@@ -62,9 +62,12 @@ export class AoChannel extends Channel {
   }
 
   protected applyWrite(attribute: string, value: number): void {
-    if (!AO_RANGES[this.aoMode]) throw this.notApplicable('the channel is disabled (aoMode 0)');
     if (attribute === 'aoValueRaw') this.raw = value;
     else if (attribute === 'aoValueScaled') this.raw = this.toRaw(value);
+  }
+
+  protected override refuseWrite(): string | undefined {
+    return AO_RANGES[this.aoMode] ? undefined : 'the channel is disabled (aoMode 0)';
   }
 
   protected applyFieldInput(input: FieldInput): void {

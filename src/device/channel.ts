@@ -116,8 +116,17 @@ export abstract class Channel {
     return this.readValue(attribute);
   }
 
-  /** A northbound write (Modbus, REST, MQTT, SNMP): access and range checked, then applied. */
+  /** A northbound write (Modbus, REST, MQTT, SNMP): access, range and mode checked, then applied. */
   write(attribute: string, value: number, source: ChangeSource): void {
+    this.checkWrite(attribute, value);
+    this.track(source, () => this.applyWrite(attribute, value));
+  }
+
+  /**
+   * Throws what `write` would throw, changing nothing. Lets a multi-value write (Modbus FC16, a
+   * config PUT) check every value before it applies any.
+   */
+  checkWrite(attribute: string, value: number): void {
     const spec = this.spec(attribute);
     if (spec.access !== 'rw') {
       throw new SimError('DEVICE_READ_ONLY', `${this.ioName}: ${attribute} is read-only`, {
@@ -125,7 +134,8 @@ export abstract class Channel {
       });
     }
     checkValue(spec, value, this.ioName);
-    this.track(source, () => this.applyWrite(attribute, value));
+    const refusal = this.refuseWrite(attribute, value);
+    if (refusal) throw this.notApplicable(refusal);
   }
 
   /** A field-side stimulus (a tester, a signal, DO→DI wiring). */
@@ -165,7 +175,12 @@ export abstract class Channel {
   dispose(): void {}
 
   protected abstract readValue(attribute: string): number;
+  /** Applies a checked write; must not throw (refuseWrite says no beforehand). */
   protected abstract applyWrite(attribute: string, value: number): void;
+  /** Why this channel, in its current mode, refuses a write that is in range; undefined = accepted. */
+  protected refuseWrite(_attribute: string, _value: number): string | undefined {
+    return undefined;
+  }
   protected abstract applyFieldInput(input: FieldInput): void;
 
   protected notApplicable(what: string): SimError {

@@ -92,7 +92,6 @@ export class DoChannel extends Channel {
   protected applyWrite(attribute: string, value: number): void {
     switch (attribute) {
       case 'doStatus':
-        if (this.doMode === 1) throw this.notApplicable('doStatus is driven by the pulse train in pulse mode; write doPulseStatus');
         this.status = value as 0 | 1;
         break;
       case 'doPulseCount':
@@ -105,11 +104,16 @@ export class DoChannel extends Channel {
         this.offWidth = value;
         break;
       case 'doPulseStatus':
-        if (this.doMode === 0) throw this.notApplicable('doPulseStatus needs doMode 1 (pulse)');
         if (value === 1 && !this.pulsing) this.startPulse();
         else if (value === 0) this.stopPulse();
         break;
     }
+  }
+
+  protected override refuseWrite(attribute: string): string | undefined {
+    if (attribute === 'doStatus' && this.doMode === 1) return 'doStatus is driven by the pulse train in pulse mode; write doPulseStatus';
+    if (attribute === 'doPulseStatus' && this.doMode === 0) return 'doPulseStatus needs doMode 1 (pulse)';
+    return undefined;
   }
 
   protected applyFieldInput(_input: FieldInput): void {

@@ -1,0 +1,65 @@
+/**
+ * The express app of the emulator API (/sim/v1). Later the device API (/api) and the web UI
+ * mount here too.
+ *
+ *   request ─► no-store ─► JSON only (415) ─► body ≤ 1 MB (413) ─► route table ─► 405 / 404
+ *                                                                     └─► errors.ts ─► JSON error
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import { SimError } from '../errors.js';
+import { channelRoutes } from './channel-routes.js';
+import { errorHandler, notFound } from './errors.js';
+import { eventRoutes, EventStreams } from './events.js';
+import { API_PREFIX, openApiRoute } from './openapi.js';
+import type { HttpAppOptions } from './options.js';
+import { mountRoutes, type Route } from './route.js';
+import { onClose } from './shutdown.js';
+import { simRoutes } from './sim-routes.js';
+
+export type { HttpAppOptions, SignalControl } from './options.js';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+export const BODY_LIMIT = '1mb';
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+/**
+ * A body must be JSON. Besides clarity this keeps browsers' "simple" cross-site requests
+ * (form posts, text/plain) from changing the device: JSON needs a CORS preflight.
+ */
+const jsonOnly: RequestHandler = (req, _res, next) => {
+  const empty = req.headers['content-length'] === '0';
+  if (!empty && req.is(JSON_TYPES) === false) {
+    next(new SimError('HTTP_UNSUPPORTED_MEDIA_TYPE', `the body must be JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'no Content-Type'}`));
+    return;
+  }
+  next();
+};
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  // cli passes a logger already bound to {component: 'http'}; bind it only if nobody has.
+  const logger = options.logger.bindings().component === undefined ? options.logger.child({ component: 'http' }) : options.logger;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  const streams = new EventStreams(options.device, logger);
+  onClose(app, () => streams.closeAll());
+
+  const routes: Route[] = [];
+  routes.push(
+    ...simRoutes(options),
+    ...channelRoutes(options),
+    ...eventRoutes(options.device, streams),
+    openApiRoute(() => routes),
+  );
+
+  app.use(API_PREFIX, noStore, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
+  mountRoutes(app, API_PREFIX, routes);
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,158 @@
+/**
+ * The device as a tester sees it: the snapshot, one channel, field-side writes (what the world
+ * outside the device does), northbound-style attribute writes and the internal registers.
+ * Every change goes through the Device's channels with source "sim", so adapters hear of it.
+ */
+import type { Channel, FieldInput, IoType } from '../device/channel.js';
+import type { ChannelSnapshot, DeviceSnapshot } from '../device/device.js';
+import { IrChannel } from '../device/internal-registers.js';
+import { IR_TYPES } from '../device/schema.js';
+import { SimError } from '../errors.js';
+import { atPath } from './errors.js';
+import type { HttpAppOptions } from './options.js';
+import { route, type Route } from './route.js';
+import {
+  attributeParams,
+  channelParams,
+  channelSnapshotSchema,
+  deviceSnapshotSchema,
+  FIELD_KEYS,
+  fieldWriteSchema,
+  irEntrySchema,
+  irParams,
+  valueBodySchema,
+  type FieldWrite,
+} from './schemas.js';
+
+/** Which field inputs each channel type takes; anything else is refused rather than ignored. */
+const FIELD_INPUTS: Record<IoType, readonly (keyof FieldInput)[]> = {
+  di: ['level'],
+  ai: ['physical', 'burnout'],
+  rtd: ['temperature', 'burnout'],
+  tc: ['temperature', 'burnout'],
+  sp: ['voltage', 'fieldPower'],
+  ao: ['fault'],
+  do: [],
+  relay: [],
+  ir: [],
+};
+
+function fieldInput(channel: Channel, body: FieldWrite): FieldInput {
+  const input: FieldInput = {};
+  const allowed = FIELD_INPUTS[channel.type];
+  for (const key of FIELD_KEYS) {
+    if (body[key] === undefined) continue;
+    if (!allowed.includes(key)) {
+      const takes = allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it has no field-side input';
+      throw new SimError('DEVICE_NOT_APPLICABLE', `${channel.ioName} is a ${channel.type.toUpperCase()} channel: ${key} does not apply (${takes})`, {
+        context: { ioName: channel.ioName, path: key },
+      });
+    }
+    Object.assign(input, { [key]: body[key] });
+  }
+  return input;
+}
+
+export function channelRoutes({ device, signals }: HttpAppOptions): Route[] {
+  const snapshotChannel = (channel: Channel): ChannelSnapshot => ({
+    ...device.snapshotChannel(channel),
+    signal: signals.get(channel) ?? null,
+  });
+  const snapshot = (): DeviceSnapshot => {
+    const whole = device.snapshot();
+    for (const slot of whole.slots) {
+      if (slot.slot === 0) continue;
+      const module = device.module(slot.slot);
+      for (const ch of slot.channels) {
+        const channel = module.channel(ch.index);
+        ch.signal = (channel && signals.get(channel)) ?? null;
+      }
+    }
+    return whole;
+  };
+  const irEntry = (ir: IrChannel) => ({ type: ir.irType, index: ir.index, ioName: ir.ioName, value: ir.read('irValue') });
+  const findIr = (ioName: string): IrChannel => {
+    const channel = device.findIoName(ioName);
+    if (!(channel instanceof IrChannel)) {
+      throw new SimError('HTTP_NOT_FOUND', `no internal register ${ioName}; names run BIR-00, WIR-00, DIR-00, FIR-00 upwards`, {
+        context: { path: 'ioName' },
+      });
+    }
+    return channel;
+  };
+
+  return [
+    route({
+      method: 'get',
+      path: '/device',
+      summary: 'The whole device: head unit (slot 0), modules, channels with their field side and signals.',
+      response: deviceSnapshotSchema,
+      handle: () => snapshot(),
+    }),
+    route({
+      method: 'get',
+      path: '/slots/:slot/channels/:index',
+      summary: 'One channel.',
+      params: channelParams,
+      response: channelSnapshotSchema,
+      handle: ({ params }) => snapshotChannel(device.channel(params.slot, params.index)),
+    }),
+    route({
+      method: 'put',
+      path: '/slots/:slot/channels/:index',
+      summary: 'Field-side write: a DI level, an AI input, burnout, a temperature, power, an AO fault, or a signal generator.',
+      description: 'Exactly one kind of input per request: field values (several of one channel type may combine) or `signal`. A field write detaches a running signal.',
+      params: channelParams,
+      body: fieldWriteSchema,
+      response: channelSnapshotSchema,
+      errors: [409],
+      handle: ({ params, body }) => {
+        const channel = device.channel(params.slot, params.index);
+        if (body.signal === null) signals.detach(channel);
+        else if (body.signal !== undefined) {
+          const spec = body.signal;
+          atPath('signal', () => signals.attach(channel, spec));
+        } else {
+          channel.applyField(fieldInput(channel, body), 'sim');
+          // A tester's write takes over from a running signal, which would overwrite it at its next step.
+          signals.detach(channel);
+        }
+        return snapshotChannel(channel);
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/slots/:slot/channels/:index/attributes/:attribute',
+      summary: 'Northbound-style attribute write (reset min/max, preset a counter, switch a DO), as Modbus or REST would.',
+      params: attributeParams,
+      body: valueBodySchema,
+      response: channelSnapshotSchema,
+      errors: [409],
+      handle: ({ params, body }) => {
+        const channel = device.channel(params.slot, params.index);
+        atPath('value', () => channel.write(params.attribute, body.value, 'sim'), ['DEVICE_VALUE_OUT_OF_RANGE']);
+        return snapshotChannel(channel);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/internal-registers',
+      summary: 'Every internal register with its value.',
+      response: irEntrySchema.array(),
+      handle: () => IR_TYPES.flatMap((type) => device.internalRegisters[type].map(irEntry)),
+    }),
+    route({
+      method: 'put',
+      path: '/internal-registers/:ioName',
+      summary: 'Writes an internal register (irValue).',
+      params: irParams,
+      body: valueBodySchema,
+      response: irEntrySchema,
+      handle: ({ params, body }) => {
+        const ir = findIr(params.ioName);
+        atPath('value', () => ir.write('irValue', body.value, 'sim'), ['DEVICE_VALUE_OUT_OF_RANGE']);
+        return irEntry(ir);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,139 @@
+/**
+ * HTTP errors in one place: every failure of a route, of the body parser or of the device ends
+ * here and leaves as `{statusCode, code, error, message, path}`, where `path` names the field at
+ * fault (the zod issue path joined with '.', or the device's context.field) or is null.
+ * 4xx are logged at info, 5xx at error (STYLE 8).
+ */
+import { STATUS_CODES } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { isSimError, SimError, type ErrorCode } from '../errors.js';
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  error: string;
+  message: string;
+  path: string | null;
+}
+
+export const errorBodySchema = z.strictObject({
+  statusCode: z.number().int(),
+  code: z.string(),
+  error: z.string(),
+  message: z.string(),
+  path: z.string().nullable(),
+});
+
+/** Status of each code; a Record so that a new code fails to compile until it is mapped here. */
+const STATUS: Record<ErrorCode, number> = {
+  PROFILE_INVALID: 400,
+  PROFILE_READ_FAILED: 400,
+  CONFIG_WRITE_FAILED: 500,
+  DEVICE_UNKNOWN_SLOT: 404,
+  DEVICE_UNKNOWN_CHANNEL: 404,
+  DEVICE_UNKNOWN_ATTRIBUTE: 404,
+  DEVICE_READ_ONLY: 400,
+  DEVICE_VALUE_OUT_OF_RANGE: 400,
+  DEVICE_NOT_APPLICABLE: 409,
+  CLOCK_NOT_MANUAL: 409,
+  HTTP_BAD_REQUEST: 400,
+  HTTP_NOT_FOUND: 404,
+  HTTP_METHOD_NOT_ALLOWED: 405,
+  HTTP_PAYLOAD_TOO_LARGE: 413,
+  HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
+  HTTP_INTERNAL: 500,
+  CLI_USAGE: 500,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+/** The field an issue concerns; an unknown key is named itself rather than its parent object. */
+function issuePath(issue: z.core.$ZodIssue): string | null {
+  const path = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+  return path.length > 0 ? path.map(String).join('.') : null;
+}
+
+/** Wraps a zod failure of one part of a request (body, params, query) as HTTP_BAD_REQUEST. */
+export function badRequest(error: z.ZodError, part: 'body' | 'params' | 'query'): SimError {
+  const first = error.issues[0];
+  const message = error.issues.map((issue) => `${issuePath(issue) ?? `(${part})`}: ${issue.message}`).join('; ');
+  return new SimError('HTTP_BAD_REQUEST', message, { cause: error, context: { path: first ? issuePath(first) : null, part } });
+}
+
+/**
+ * Names the body field at fault on device errors raised while applying it, e.g. `value` on an
+ * attribute write refused as out of range; `codes` limits which errors are about that field.
+ */
+export function atPath<T>(path: string, fn: () => T, codes?: readonly ErrorCode[]): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (isSimError(error) && typeof error.context.path !== 'string' && (!codes || codes.includes(error.code))) {
+      throw new SimError(error.code, error.message, { cause: error.cause, context: { ...error.context, path } });
+    }
+    throw error;
+  }
+}
+
+interface ParserError {
+  type: string;
+  status: number;
+  message: string;
+}
+
+/** body-parser (raw-body) failures carry a `type` such as entity.parse.failed; wrap them at the edge. */
+function isParserError(error: unknown): error is ParserError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ParserError>).type === 'string' &&
+    typeof (error as Partial<ParserError>).status === 'number'
+  );
+}
+
+function fromParserError(error: ParserError): SimError {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message}`, { cause: error });
+    case 'entity.too.large':
+      return new SimError('HTTP_PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MB', { cause: error });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new SimError('HTTP_UNSUPPORTED_MEDIA_TYPE', error.message, { cause: error });
+    default:
+      return new SimError(error.status >= 400 && error.status < 500 ? 'HTTP_BAD_REQUEST' : 'HTTP_INTERNAL', error.message, { cause: error });
+  }
+}
+
+export function toErrorBody(error: unknown): ErrorBody {
+  let sim: SimError;
+  if (isSimError(error)) sim = error;
+  else if (error instanceof z.ZodError) sim = badRequest(error, 'body');
+  else if (isParserError(error)) sim = fromParserError(error);
+  else sim = new SimError('HTTP_INTERNAL', 'internal error; see the emulator log', { cause: error });
+  const statusCode = statusOf(sim.code);
+  const path = typeof sim.context.path === 'string' ? sim.context.path : typeof sim.context.field === 'string' ? sim.context.field : null;
+  return { statusCode, code: sim.code, error: STATUS_CODES[statusCode] ?? 'Error', message: sim.message, path };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      // Too late for a JSON body (an SSE stream, say): let express end the connection.
+      next(error);
+      return;
+    }
+    const body = toErrorBody(error);
+    const where = { method: req.method, url: req.originalUrl, statusCode: body.statusCode, code: body.code, path: body.path };
+    if (body.statusCode >= 500) logger.error({ ...where, err: error }, 'request failed');
+    else logger.info(where, body.message);
+    res.status(body.statusCode).json(body);
+  };
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new SimError('HTTP_NOT_FOUND', `no route ${req.method} ${req.path}`));
+};

@@ -1,0 +1,116 @@
+/**
+ * zod schemas of the emulator API: path parameters, request bodies and (for the documentation)
+ * response bodies. Requests are validated with exactly these, and openapi.ts renders them.
+ */
+import { z } from 'zod';
+import { CHANNEL_TYPES } from '../device/catalog.js';
+import { IR_TYPES, signalSchema } from '../device/schema.js';
+
+/** A path segment holding a non-negative decimal integer ("1", not "01", "1.0" or "0x1"). */
+function intParam(description: string, example: string) {
+  return z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,8})$/, 'must be a non-negative integer')
+    .meta({ description, examples: [example] })
+    .transform(Number);
+}
+
+export const channelParams = z.object({
+  slot: intParam('Slot on the rail, 1..32 (0 is the head unit, which has no channels).', '1'),
+  index: intParam('Module-wide channel index (a 45MR-2606 has DI 0-7 and DO 8-15).', '0'),
+});
+
+export const attributeParams = z.object({
+  ...channelParams.shape,
+  attribute: z.string().min(1).meta({ description: 'Attribute name as the device API spells it.', examples: ['diCounterValue'] }),
+});
+
+export const irParams = z.object({
+  ioName: z.string().min(1).meta({ description: 'Internal register name: BIR-nn, WIR-nn, DIR-nn or FIR-nn.', examples: ['WIR-00'] }),
+});
+
+const bit = z.literal([0, 1]);
+
+/** The field-side inputs, each applying to some channel types (see FIELD_INPUTS). */
+export const FIELD_KEYS = ['level', 'physical', 'burnout', 'temperature', 'voltage', 'fieldPower', 'fault'] as const;
+export type FieldKey = (typeof FIELD_KEYS)[number];
+
+export const fieldWriteSchema = z
+  .strictObject({
+    level: bit.optional().meta({ description: 'DI: the field level.' }),
+    physical: z.number().optional().meta({ description: 'AI: the input in mA or V, per aiMode.' }),
+    burnout: z.boolean().optional().meta({ description: 'AI, RTD, TC: a broken wire or sensor.' }),
+    temperature: z.number().optional().meta({ description: 'RTD, TC: °C (Ω or mV in the resistance and voltage modes).' }),
+    voltage: z.number().optional().meta({ description: 'Power module: the system supply voltage.' }),
+    fieldPower: bit.optional().meta({ description: 'Power module: 1 = field power present, 0 = lost.' }),
+    fault: z.boolean().optional().meta({ description: 'AO: an output fault (open loop).' }),
+    signal: signalSchema.nullable().optional().meta({ description: 'Attach a generator to an input, or null to detach it.' }),
+  })
+  .superRefine((body, ctx) => {
+    const fields = FIELD_KEYS.filter((k) => body[k] !== undefined);
+    if (body.signal !== undefined && fields.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['signal'], message: `a signal cannot be combined with field values (${fields.join(', ')})` });
+    } else if (body.signal === undefined && fields.length === 0) {
+      ctx.addIssue({ code: 'custom', path: [], message: `give one of ${[...FIELD_KEYS, 'signal'].join(', ')}` });
+    }
+  });
+export type FieldWrite = z.output<typeof fieldWriteSchema>;
+
+export const valueBodySchema = z.strictObject({ value: z.number() });
+
+export const advanceBodySchema = z.strictObject({
+  ms: z.number().min(0).max(1e9).meta({ description: 'Milliseconds to move the manual clock forward; due timers fire in order.' }),
+});
+
+export const eventsQuery = z.object({
+  ioName: z
+    .union([z.string().min(1), z.array(z.string().min(1)).max(1000)])
+    .optional()
+    .meta({ description: 'Only changes of this ioName; repeat the parameter for several.' }),
+});
+
+// Responses (documentation only).
+
+export const healthSchema = z.strictObject({
+  status: z.literal('ok'),
+  uptime: z.number().meta({ description: 'Seconds since start, on the device clock.' }),
+  clock: z.enum(['real', 'manual']),
+  lastSeq: z.number().int().meta({ description: 'seq of the last change event (0 before any).' }),
+});
+
+export const clockSchema = z.strictObject({ kind: z.enum(['real', 'manual']), now: z.number(), monotonic: z.number() });
+export const advanceResponseSchema = z.strictObject({ now: z.number(), monotonic: z.number() });
+
+export const channelSnapshotSchema = z.looseObject({
+  index: z.number().int(),
+  type: z.enum([...CHANNEL_TYPES, 'ir']),
+  name: z.string(),
+  ioName: z.string(),
+  mode: z.number().int(),
+  modeName: z.string(),
+  field: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])),
+  signal: signalSchema.nullable(),
+});
+
+export const deviceSnapshotSchema = z.strictObject({
+  name: z.string(),
+  model: z.string(),
+  serialNumber: z.string(),
+  firmwareVersion: z.string(),
+  slots: z.array(z.looseObject({ slot: z.number().int(), module: z.string(), name: z.string(), channels: z.array(channelSnapshotSchema) })),
+});
+
+export const irEntrySchema = z.strictObject({ type: z.enum(IR_TYPES), index: z.number().int(), ioName: z.string(), value: z.number() });
+
+export const changeSchema = z.strictObject({
+  seq: z.number().int(),
+  at: z.number(),
+  slot: z.number().int(),
+  index: z.number().int(),
+  type: z.string(),
+  ioName: z.string(),
+  attribute: z.string(),
+  value: z.number(),
+  previous: z.number(),
+  source: z.string(),
+});

@@ -1,0 +1,55 @@
+/**
+ * The emulator itself: health, the clock (and advancing a manual one), the running profile.
+ */
+import { profileSchema } from '../config/profile.js';
+import type { Clock, ManualClock } from '../device/clock.js';
+import { SimError } from '../errors.js';
+import type { HttpAppOptions } from './options.js';
+import { route, type Route } from './route.js';
+import { advanceBodySchema, advanceResponseSchema, clockSchema, healthSchema } from './schemas.js';
+
+function isManual(clock: Clock): clock is ManualClock {
+  return clock.kind === 'manual';
+}
+
+export function simRoutes({ device, clock, profile }: HttpAppOptions): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/health',
+      summary: 'Liveness, uptime, clock kind and the seq of the last change.',
+      response: healthSchema,
+      handle: () => ({ status: 'ok', uptime: device.uptimeSeconds(), clock: clock.kind, lastSeq: device.lastSeq }),
+    }),
+    route({
+      method: 'get',
+      path: '/clock',
+      summary: 'The device clock: kind, wall time (ms since epoch) and monotonic ms since start.',
+      response: clockSchema,
+      handle: () => ({ kind: clock.kind, now: clock.now(), monotonic: clock.monotonic() }),
+    }),
+    route({
+      method: 'post',
+      path: '/clock/advance',
+      summary: 'Moves a manual clock forward, firing due timers (signals, filters, pulses) in order.',
+      description: '409 CLOCK_NOT_MANUAL unless the emulator runs with --clock manual.',
+      body: advanceBodySchema,
+      response: advanceResponseSchema,
+      errors: [409],
+      handle: ({ body }) => {
+        if (!isManual(clock)) {
+          throw new SimError('CLOCK_NOT_MANUAL', 'the device runs on the real clock; start it with --clock manual to advance time');
+        }
+        clock.advance(body.ms);
+        return { now: clock.now(), monotonic: clock.monotonic() };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/config',
+      summary: 'The profile the device runs (read-only for now).',
+      response: profileSchema,
+      handle: () => profile,
+    }),
+  ];
+}
