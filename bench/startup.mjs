@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const cli = new URL('../dist/cli/iothinx-sim.mjs', import.meta.url).pathname;
+const cli = new URL('../dist/cli/iothinx-sim.cjs', import.meta.url).pathname;
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * iothinx-sim command line: start | validate | map. Exit codes: 0 ok, 1 runtime failure,
  * 2 bad input (usage or an invalid profile), with one line per problem naming file and path.

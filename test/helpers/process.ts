@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = new URL('../../dist/cli/iothinx-sim.mjs', import.meta.url).pathname;
+export const CLI = new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url).pathname;
 
 export interface Ready {
   pid: number;
