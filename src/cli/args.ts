@@ -28,7 +28,7 @@ export const USAGE = `usage:
                     [--mqtt URL|embedded|off] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
-  iothinx-sim map [--profile FILE]`;
+  iothinx-sim map [--profile FILE] [--format table|csv|json]`;
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `${message}\n${USAGE}`);
@@ -83,4 +83,20 @@ export function parseStart(argv: string[]): StartOptions {
     logLevel: values['log-level'],
     quiet: values.quiet,
   };
+}
+
+export interface MapOptions {
+  profile: string | undefined;
+  format: 'table' | 'csv' | 'json';
+}
+
+export function parseMap(argv: string[]): MapOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { profile: { type: 'string' }, format: { type: 'string', default: 'table' } } }));
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
+  if (values.format !== 'table' && values.format !== 'csv' && values.format !== 'json') throw usage(`--format: expected table, csv or json, got "${values.format}"`);
+  return { profile: values.profile, format: values.format };
 }

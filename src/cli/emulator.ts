@@ -14,6 +14,7 @@ import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
 import { listenHttp } from '../http/server.js';
+import { ModbusService } from '../modbus/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
 import type { ListenAddress } from './args.js';
@@ -52,6 +53,7 @@ export class Emulator {
     readonly clock: Clock,
     readonly device: Device,
     readonly signals: SignalRunner,
+    readonly modbus: ModbusService,
     private readonly logger: Logger,
   ) {}
 
@@ -60,17 +62,19 @@ export class Emulator {
     const logger = options.logger;
     const device = new Device(options.profile, clock, logger.child({ component: 'device' }));
     const signals = new SignalRunner(clock, options.seed, logger.child({ component: 'signals' }));
-    const emulator = new Emulator(options.profile, clock, device, signals, logger);
+    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }));
+    const emulator = new Emulator(options.profile, clock, device, signals, modbus, logger);
     try {
       emulator.connectField();
+      if (options.modbus && options.profile.modbus.enabled) {
+        emulator.addresses.modbus = await modbus.listen(options.modbus.host, options.modbus.port);
+        emulator.services.push({ name: 'modbus', close: () => modbus.close() });
+      }
       if (options.http) {
-        const app = createHttpApp({ device, clock, signals, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const app = createHttpApp({ device, clock, signals, modbus, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const http = await listenHttp(app, options.http.host, options.http.port);
         emulator.addresses.http = http.address;
         emulator.services.push({ name: 'http', close: () => http.close() });
-      }
-      if (options.modbus && options.profile.modbus.enabled) {
-        logger.warn('Modbus/TCP is not implemented yet; the modbus address stays null');
       }
       if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
         logger.warn('MQTT is not implemented yet; the mqtt and broker addresses stay null');

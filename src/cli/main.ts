@@ -6,18 +6,37 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
-import { isSimError } from '../errors.js';
-import { parseStart, USAGE, type StartOptions } from './args.js';
+import type { Profile } from '../config/profile.js';
+import { isSimError, SimError } from '../errors.js';
+import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
 import { Emulator } from './emulator.js';
 import { createLogger } from './logger.js';
+import { mapRows, printMap } from './map.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 /** SIGTERM/SIGINT must end the process within 5 s (DESIGN.md); leave margin. */
 const SHUTDOWN_DEADLINE_MS = 4500;
 
+/**
+ * Rules that need a service's own model (the Modbus address map: base-address overlaps), run
+ * after the schema so `validate`, `start` and `map` report them the same way, file and path.
+ */
+function checkServices(file: string, profile: Profile): Profile {
+  try {
+    mapRows(profile);
+  } catch (error) {
+    const issues = isSimError(error, 'PROFILE_INVALID') ? (error.context.issues as { path: (string | number)[]; message: string }[] | undefined) : undefined;
+    if (!issues) throw error;
+    const problems = issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));
+    throw new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems } });
+  }
+  return profile;
+}
+
 async function start(options: StartOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
-  const profile = await loadProfile(options.profile ?? DEFAULT_PROFILE);
+  const file = options.profile ?? DEFAULT_PROFILE;
+  const profile = checkServices(file, await loadProfile(file));
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const emulator = await Emulator.start({ ...options, profile, logger });
   // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
@@ -62,7 +81,7 @@ async function validate(files: string[]): Promise<number> {
   let failed = false;
   for (const file of files) {
     try {
-      await loadProfile(file);
+      checkServices(file, await loadProfile(file));
       process.stdout.write(`${file}: ok\n`);
     } catch (error) {
       const problems = problemsOf(error);
@@ -83,6 +102,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return undefined;
       case 'validate':
         return await validate(rest);
+      case 'map': {
+        const options = parseMap(rest);
+        const file = options.profile ?? DEFAULT_PROFILE;
+        printMap(checkServices(file, await loadProfile(file)), options.format);
+        return 0;
+      }
       case undefined:
       case '--help':
       case '-h':

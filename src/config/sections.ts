@@ -11,6 +11,17 @@ export const accessibleIpEntrySchema = z.strictObject({
   active: z.boolean().default(true),
 });
 
+const address = z.number().int().min(0).max(65_535);
+
+/** A slot's base addresses, one per point type; unset ones keep the default rule. */
+export const baseAddressSchema = z.strictObject({
+  slot: z.number().int().min(0).max(32),
+  coil: address.optional(),
+  discrete: address.optional(),
+  holding: address.optional(),
+  input: address.optional(),
+});
+
 export const modbusSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** "any" answers every unit id (ASSUMPTION, reference §4); a number answers only that one. */
@@ -20,6 +31,12 @@ export const modbusSchema = z.strictObject({
   idleTimeoutS: z.number().int().min(0).max(86_400).default(60),
   /** 32-bit values (DWORD, REAL): which 16-bit word comes first (ASSUMPTION, default high). */
   wordOrder: z.enum(['high-first', 'low-first']).default('high-first'),
+  /**
+   * Per-slot base address overrides (slot 0 = the system block). Default rule (ASSUMPTION, the
+   * manual's is unknown): blocks packed back to back from 0 in slot order, per point type, as a
+   * device that "assigns them dynamically" would (docs/modbus-map.md).
+   */
+  baseAddresses: z.array(baseAddressSchema).max(33).default([]),
   accessibleIps: z
     .strictObject({
       enabled: z.boolean().default(false),

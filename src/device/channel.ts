@@ -87,8 +87,8 @@ export function checkValue(spec: AttributeSpec, value: number, where: string): v
   }
 }
 
-/** Channel types on modules, plus `ir` for the head unit's internal registers. */
-export type IoType = ChannelType | 'ir';
+/** Channel types on modules, plus `ir` (internal registers) and `sys` (the head unit's own points). */
+export type IoType = ChannelType | 'ir' | 'sys';
 
 export abstract class Channel {
   abstract readonly type: IoType;

@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import { DiChannel } from './di.js';
 import { DoChannel } from './do.js';
 import { IrChannel } from './internal-registers.js';
+import { HeadChannel } from './head.js';
 import { IoModule } from './module.js';
 import { RelayChannel } from './relay.js';
 import { IR_TYPES, type ChannelConfig, type DeviceIdentity, type DeviceSpec, type IrType } from './schema.js';
@@ -75,6 +76,8 @@ export class Device implements ChannelHost {
   readonly identity: DeviceIdentity;
   readonly modules: readonly IoModule[];
   readonly internalRegisters: Readonly<Record<IrType, readonly IrChannel[]>>;
+  /** The head unit's own points: watchdog alarm, system error, RTU master status. */
+  readonly head: HeadChannel;
   private readonly listeners = new Set<ChangeListener>();
   private readonly byIoName = new Map<string, Channel>();
   private seq = 0;
@@ -91,6 +94,7 @@ export class Device implements ChannelHost {
     }
     this.identity = { ...spec.device };
     this.startedAt = clock.monotonic();
+    this.head = new HeadChannel(this, HEAD);
     const names = defaultModuleNames(spec.slots);
     this.modules = [...spec.slots]
       .sort((a, b) => a.slot - b.slot)
@@ -193,7 +197,7 @@ export class Device implements ChannelHost {
       name: channel.name,
       ioName: channel.ioName,
       mode: channel.mode,
-      modeName: channel.type === 'ir' || channel.type === 'relay' || channel.type === 'sp' ? '' : modeName(channel.type, channel.mode),
+      modeName: channel.type === 'ir' || channel.type === 'sys' || channel.type === 'relay' || channel.type === 'sp' ? '' : modeName(channel.type, channel.mode),
       ...channel.values(),
       field: channel.field(),
     };
@@ -205,6 +209,8 @@ export class Device implements ChannelHost {
       module: HEAD_MODEL,
       name: this.identity.name,
       channels: [],
+      watchdogAlarmFlag: this.head.read('watchdogAlarmFlag'),
+      systemError: this.head.read('systemError'),
       mac: this.identity.mac,
       ip: this.identity.ip,
       uptime: this.uptimeSeconds(),

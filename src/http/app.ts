@@ -12,6 +12,7 @@ import { errorHandler, notFound } from './errors.js';
 import { eventRoutes, EventStreams } from './events.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
+import { modbusRoutes } from './modbus-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
 import { simRoutes } from './sim-routes.js';
@@ -53,6 +54,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   routes.push(
     ...simRoutes(options),
     ...channelRoutes(options),
+    ...modbusRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );

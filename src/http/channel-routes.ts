@@ -35,6 +35,7 @@ const FIELD_INPUTS: Record<IoType, readonly (keyof FieldInput)[]> = {
   do: [],
   relay: [],
   ir: [],
+  sys: [],
 };
 
 function fieldInput(channel: Channel, body: FieldWrite): FieldInput {

@@ -18,10 +18,40 @@ export interface SignalControl {
   get(channel: Channel): SignalSpec | undefined;
 }
 
+/** One row of the Modbus address table (docs/modbus-map.md). */
+export interface ModbusMapRow {
+  slot: number;
+  ioName: string;
+  parameter: string;
+  table: 'coil' | 'discrete' | 'holding' | 'input';
+  address: number;
+  length: number;
+  type: 'bit' | 'word' | 'dword' | 'float';
+}
+
+export type AccessibleIpsConfig = Profile['modbus']['accessibleIps'];
+export type BaseAddressOverride = Profile['modbus']['baseAddresses'][number];
+
+/**
+ * The Modbus side as the emulator API sees it; cli implements it over src/modbus (http never
+ * imports another protocol adapter). Setters throw a SimError and change nothing on bad input.
+ */
+export interface ModbusControl {
+  /** The listening address, or null when the server is off. */
+  address(): string | null;
+  stats(): Record<string, number | boolean>;
+  map(): ModbusMapRow[];
+  baseAddresses(): { effective: { slot: number; coil: number; discrete: number; holding: number; input: number }[]; overrides: BaseAddressOverride[] };
+  setBaseAddresses(overrides: BaseAddressOverride[]): void;
+  accessibleIps(): AccessibleIpsConfig;
+  setAccessibleIps(list: AccessibleIpsConfig): void;
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
   signals: SignalControl;
   profile: Profile;
   logger: Logger;
+  modbus: ModbusControl;
 }

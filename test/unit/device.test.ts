@@ -115,7 +115,7 @@ describe('Device', () => {
       [2, '45MR-2600', '45MR-2600-0'],
       [3, '45MR-3800', '45MR-3800-0'],
     ]);
-    expect(snap.slots[0]).toEqual({ slot: 0, module: HEAD_MODEL, name: 'rig1', channels: [], mac: '00:90:e8:00:00:01', ip: '10.0.0.5', uptime: 61 });
+    expect(snap.slots[0]).toEqual({ slot: 0, module: HEAD_MODEL, name: 'rig1', channels: [], watchdogAlarmFlag: 0, systemError: 0, mac: '00:90:e8:00:00:01', ip: '10.0.0.5', uptime: 61 });
     expect(snap.slots[1]?.channels).toHaveLength(16);
     expect(snap.slots[1]?.channels[0]).toEqual({
       index: 0,

@@ -1,0 +1,103 @@
+/**
+ * The Modbus/TCP side for testers: status, the address table (JSON or CSV), per-slot base
+ * addresses with "reload defaults", and the accessible-IP list, applied at once (existing
+ * connections from hosts no longer allowed are dropped).
+ */
+import { z } from 'zod';
+import { baseAddressSchema } from '../config/sections.js';
+import { modbusSchema } from '../config/sections.js';
+import type { HttpAppOptions, ModbusMapRow } from './options.js';
+import { route, type Route } from './route.js';
+
+const mapRowSchema = z.strictObject({
+  slot: z.number().int(),
+  ioName: z.string(),
+  parameter: z.string(),
+  table: z.enum(['coil', 'discrete', 'holding', 'input']),
+  address: z.number().int(),
+  length: z.number().int(),
+  type: z.enum(['bit', 'word', 'dword', 'float']),
+});
+const mapQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
+const slotBaseSchema = z.strictObject({ slot: z.number().int(), coil: z.number().int(), discrete: z.number().int(), holding: z.number().int(), input: z.number().int() });
+const baseAddressesSchema = z.strictObject({ effective: z.array(slotBaseSchema), overrides: z.array(baseAddressSchema) });
+const baseAddressesBody = z.strictObject({ overrides: z.array(baseAddressSchema).max(33) });
+const accessibleIpsSchema = modbusSchema.shape.accessibleIps.unwrap();
+const statusSchema = z.looseObject({ address: z.string().nullable() });
+
+const CSV_COLUMNS = ['slot', 'ioName', 'parameter', 'table', 'address', 'length', 'type'] as const;
+
+function csv(rows: readonly ModbusMapRow[]): string {
+  const cell = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+}
+
+export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/modbus',
+      summary: 'Modbus/TCP server status: address, connections, requests, exceptions, refusals, watchdog.',
+      response: statusSchema,
+      handle: () => ({ address: modbus.address(), ...modbus.stats() }),
+    }),
+    route({
+      method: 'get',
+      path: '/modbus/map',
+      summary: 'The address table: one row per value, 0-based PDU addresses. `?format=csv` for a spreadsheet.',
+      query: mapQuery,
+      response: z.array(mapRowSchema),
+      handle: ({ query, res }) => {
+        if (query.format === 'json') return modbus.map();
+        res.type('text/csv').attachment('iothinx-modbus-map.csv').send(csv(modbus.map()));
+        return undefined;
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/modbus/base-addresses',
+      summary: 'Base address of each slot per point type (effective), and the overrides in force.',
+      response: baseAddressesSchema,
+      handle: () => modbus.baseAddresses(),
+    }),
+    route({
+      method: 'put',
+      path: '/modbus/base-addresses',
+      summary: 'Replaces the base-address overrides; slots without one follow the default rule. Overlaps are refused.',
+      body: baseAddressesBody,
+      response: baseAddressesSchema,
+      handle: ({ body }) => {
+        modbus.setBaseAddresses(body.overrides);
+        return modbus.baseAddresses();
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/modbus/base-addresses/reload-defaults',
+      summary: 'Drops every override, as the web console\'s "reload default addresses" does.',
+      response: baseAddressesSchema,
+      handle: () => {
+        modbus.setBaseAddresses([]);
+        return modbus.baseAddresses();
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/modbus/accessible-ips',
+      summary: 'The accessible-IP list.',
+      response: accessibleIpsSchema,
+      handle: () => modbus.accessibleIps(),
+    }),
+    route({
+      method: 'put',
+      path: '/modbus/accessible-ips',
+      summary: 'Replaces the accessible-IP list; applies to new connections at once and drops connections from hosts no longer allowed.',
+      body: accessibleIpsSchema,
+      response: accessibleIpsSchema,
+      handle: ({ body }) => {
+        modbus.setAccessibleIps(body);
+        return modbus.accessibleIps();
+      },
+    }),
+  ];
+}

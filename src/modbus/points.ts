@@ -1,0 +1,80 @@
+/**
+ * A Point is one Modbus value (a bit, a WORD, a DWORD or a REAL) read from and written to the
+ * Device at request time: the map never keeps a copy of a channel's value.
+ */
+import type { Channel } from '../device/channel.js';
+import type { PointType } from './tables.js';
+
+export interface Point {
+  readonly type: PointType;
+  /** WORD/DWORD values that are signed on the device (internal registers, M-EZ p=120). */
+  readonly signed: boolean;
+  read(): number;
+  /** Absent on a read-only point. */
+  readonly write?: (value: number) => void;
+  /** Throws what `write` would, changing nothing. */
+  readonly check?: (value: number) => void;
+}
+
+/** One attribute of one channel. */
+export function attributePoint(channel: Channel, attribute: string, type: PointType, signed = false): Point {
+  const spec = channel.spec(attribute);
+  const read = () => channel.read(attribute);
+  if (spec.access !== 'rw') return { type, signed, read };
+  return {
+    type,
+    signed,
+    read,
+    check: (value) => channel.checkWrite(attribute, value),
+    write: (value) => channel.write(attribute, value, 'modbus'),
+  };
+}
+
+/**
+ * A bitmap WORD over the channels' attribute, bit n = channel n (ASSUMPTION on bit order). A
+ * write touches only channels whose bit differs (so a pulse-mode DO whose bit is unchanged does
+ * not refuse the whole word); for write-1-to-act attributes it acts on the 1 bits. Bits above
+ * the channel count are ignored.
+ */
+export function bitmapPoint(channels: readonly Channel[], attribute: string): Point {
+  const read = () => channels.reduce((word, ch, i) => word | ((ch.read(attribute) & 1) << i), 0);
+  const first = channels[0];
+  if (!first || first.spec(attribute).access !== 'rw') return { type: 'word', signed: false, read };
+  const action = first.spec(attribute).action === true;
+  const changes = (value: number) =>
+    channels
+      .map((ch, i) => ({ ch, bit: (value >>> i) & 1 }))
+      .filter(({ ch, bit }) => (action ? bit === 1 : bit !== ch.read(attribute)));
+  return {
+    type: 'word',
+    signed: false,
+    read,
+    check: (value) => changes(value).forEach(({ ch, bit }) => ch.checkWrite(attribute, bit)),
+    write: (value) => changes(value).forEach(({ ch, bit }) => ch.write(attribute, bit, 'modbus')),
+  };
+}
+
+export function constantPoint(type: PointType, read: () => number): Point {
+  return { type, signed: false, read };
+}
+
+/** ASCII text packed two characters a register, first character in the high byte, 0-padded. */
+export function textPoints(text: () => string, registers: number): Point[] {
+  return Array.from({ length: registers }, (_, i) =>
+    constantPoint('word', () => {
+      const s = text();
+      // charCodeAt past the end is NaN, and NaN & 0xff is 0: the padding.
+      return ((s.charCodeAt(2 * i) & 0xff) << 8) | (s.charCodeAt(2 * i + 1) & 0xff);
+    }),
+  );
+}
+
+/** Raw bytes packed two a register, first byte in the high byte, 0-padded. */
+export function bytePoints(bytes: () => number[], registers: number): Point[] {
+  return Array.from({ length: registers }, (_, i) =>
+    constantPoint('word', () => {
+      const b = bytes();
+      return ((b[2 * i] ?? 0) << 8) | (b[2 * i + 1] ?? 0);
+    }),
+  );
+}
