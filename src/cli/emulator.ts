@@ -8,6 +8,7 @@
  *        HTTP (/sim/v1, /api), Modbus/TCP, MQTT ...
  */
 import type { Logger } from 'pino';
+import { isAllowedForServices } from '../config/accessible-ips.js';
 import { resolveChannelRef, type Profile } from '../config/profile.js';
 import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
@@ -72,7 +73,8 @@ export class Emulator {
       }
       if (options.http) {
         const app = createHttpApp({ device, clock, signals, modbus, profile: options.profile, logger: logger.child({ component: 'http' }) });
-        const http = await listenHttp(app, options.http.host, options.http.port);
+        const ips = () => options.profile.modbus.accessibleIps;
+        const http = await listenHttp(app, options.http.host, options.http.port, (peer) => isAllowedForServices(ips(), peer));
         emulator.addresses.http = http.address;
         emulator.services.push({ name: 'http', close: () => http.close() });
       }

@@ -41,11 +41,19 @@ function closeServer(app: Express, server: Server, fresh: Set<Socket>): Promise<
   });
 }
 
-export function listenHttp(app: Express, host: string, port: number): Promise<HttpListener> {
+/**
+ * @param accept decides at accept time whether a peer may talk at all (the accessible-IP list
+ *   with "additional restrictions"); a refused socket is closed before any byte is read.
+ */
+export function listenHttp(app: Express, host: string, port: number, accept?: (remoteAddress: string | undefined) => boolean): Promise<HttpListener> {
   const server = createServer(app);
   // Sockets that have not sent a request yet.
   const fresh = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    if (accept && !accept(socket.remoteAddress)) {
+      socket.destroy();
+      return;
+    }
     fresh.add(socket);
     socket.once('close', () => fresh.delete(socket));
   });

@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { DoChannel } from '../device/do.js';
 import { RelayChannel } from '../device/relay.js';
-import { isAllowed, type AccessibleIps } from './accessible-ips.js';
+import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import type { AddressMap } from './address-map.js';
 import { dispatch } from './dispatch.js';
 

@@ -3,7 +3,8 @@
  * rows of IP + netmask + active and a global switch; a client is allowed when
  * (client & mask) == (ip & mask) for any active row, and everyone is allowed when the list is
  * off. Only IPv4 rows exist, so an IPv6 client is refused while the list is on (an IPv4-mapped
- * address such as ::ffff:127.0.0.2 counts as IPv4).
+ * address such as ::ffff:127.0.0.2 counts as IPv4). Lives in config because it is a rule over
+ * config data that two adapters apply: Modbus/TCP always, HTTP with "additional restrictions".
  */
 export interface AccessibleIpEntry {
   ip: string;
@@ -40,4 +41,9 @@ export function isAllowed(list: AccessibleIps, address: string | undefined): boo
     if (ip === undefined || mask === undefined) return false;
     return ((client & mask) >>> 0) === ((ip & mask) >>> 0);
   });
+}
+
+/** The HTTP (and later SNMP) guard: only with Moxa's "apply additional restrictions" on. */
+export function isAllowedForServices(list: AccessibleIps, address: string | undefined): boolean {
+  return !(list.enabled && list.additionalRestrictions) || isAllowed(list, address);
 }

@@ -1,0 +1,46 @@
+import { request } from 'node:http';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Emulator } from '../../src/cli/emulator.js';
+import { profileSchema } from '../../src/config/profile.js';
+
+let emulator: Emulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+/** GET over HTTP from a chosen local address; resolves the status or the socket error's code. */
+function getFrom(localAddress: string, address: string, path: string): Promise<number | string> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve) => {
+    const req = request({ host, port: Number(port), path, localAddress }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    req.end();
+  });
+}
+
+async function start(additionalRestrictions: boolean): Promise<string> {
+  const profile = profileSchema.parse({
+    slots: [{ slot: 1, module: '45MR-1600' }],
+    modbus: { accessibleIps: { enabled: true, additionalRestrictions, entries: [{ ip: '127.0.0.2' }] } },
+  });
+  emulator = await Emulator.start({ profile, http: { host: '127.0.0.1', port: 0 }, modbus: null, mqtt: 'off', clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+  return emulator.addresses.http!;
+}
+
+describe('accessible-IP list on HTTP ("additional restrictions")', () => {
+  it('closes connections from hosts not on the list, before any response', async () => {
+    const http = await start(true);
+    expect(await getFrom('127.0.0.2', http, '/sim/v1/health')).toBe(200);
+    expect(await getFrom('127.0.0.1', http, '/sim/v1/health')).toBe('ECONNRESET');
+  });
+
+  it('leaves HTTP open to everyone without additional restrictions', async () => {
+    const http = await start(false);
+    expect(await getFrom('127.0.0.1', http, '/sim/v1/health')).toBe(200);
+  });
+});
