@@ -1,5 +1,7 @@
 // `npm run bench`: every benchmark in turn. Each prints its figures next to a reference peer
 // measured in the same run.
+import { benchModbus } from './modbus.mjs';
 import { benchStartup } from './startup.mjs';
 
 await benchStartup();
+await benchModbus();
