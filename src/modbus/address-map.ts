@@ -99,7 +99,8 @@ export class AddressMap {
         if (size === 0) continue;
         const end = start + size;
         cursor[table] = Math.max(cursor[table], end);
-        const path = ['modbus', 'baseAddresses', overrideAt, table];
+        // A block placed by the default rule has no override to name (it was pushed by an earlier one).
+        const path = overrideAt >= 0 ? ['modbus', 'baseAddresses', overrideAt, table] : ['modbus', 'baseAddresses'];
         if (end > 65_536) issues.push({ path, message: `slot ${block.slot}'s ${table} block (${size} long) at ${start} runs past address 65535` });
         const clash = taken[table].find((t) => start < t.to && t.from < end);
         if (clash) issues.push({ path, message: `slot ${block.slot}'s ${table} block ${start}..${end - 1} overlaps slot ${clash.slot}'s ${clash.from}..${clash.to - 1}` });
@@ -150,14 +151,19 @@ export class AddressMap {
     }
   }
 
-  /** Checks every bit first; writes only if all are accepted. */
+  /**
+   * Checks every bit first; writes only if all are accepted. A bit equal to the point's current
+   * value is skipped (a no-op, also for write-1-to-act points, which read 0), so FC 15 over 16
+   * DOs does not fail on a pulse-mode DO whose bit it leaves alone, as doStatusAll does not.
+   */
   writeBits(address: number, values: ArrayLike<number>): void {
     const writes: [Point, number][] = [];
     for (let i = 0; i < values.length; i++) {
       const point = this.bits.coil[address + i];
       if (!point) throw new ModbusException(ExceptionCode.IllegalDataAddress, `no coil at ${address + i}`);
       if (!point.write) throw new ModbusException(ExceptionCode.IllegalDataAddress, `coil ${address + i} is read-only`);
-      writes.push([point, values[i] as number]);
+      const value = values[i] as number;
+      if (value !== point.read()) writes.push([point, value]);
     }
     this.commit(writes);
   }

@@ -41,6 +41,8 @@ interface Connection {
   peer: string;
   buffer: Buffer | null;
   lastActivity: number;
+  /** A malformed header was seen: the rest of the stream is ignored while the replies flush. */
+  closing: boolean;
 }
 
 const MBAP = 7;
@@ -103,7 +105,7 @@ export class ModbusTcpServer {
       return;
     }
     this.counters.accepted += 1;
-    const conn: Connection = { socket, peer, buffer: null, lastActivity: this.clock.monotonic() };
+    const conn: Connection = { socket, peer, buffer: null, lastActivity: this.clock.monotonic(), closing: false };
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
@@ -134,7 +136,8 @@ export class ModbusTcpServer {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
-    let data = conn.buffer ? Buffer.concat([conn.buffer, chunk]) : chunk;
+    if (conn.closing) return;
+    const data = conn.buffer ? Buffer.concat([conn.buffer, chunk]) : chunk;
     conn.buffer = null;
     conn.lastActivity = this.clock.monotonic();
     const replies: Buffer[] = [];
@@ -146,8 +149,9 @@ export class ModbusTcpServer {
         // A stream that lies about its framing cannot be resynchronised: close it (spec §4.2).
         this.counters.malformed += 1;
         this.logger.info({ peer: conn.peer, protocolId, length }, 'malformed MBAP header; closing connection');
-        if (replies.length > 0) conn.socket.write(Buffer.concat(replies));
-        conn.socket.destroy();
+        // end() flushes the replies to the good frames before it; the socket goes once they are out.
+        conn.closing = true;
+        conn.socket.end(Buffer.concat(replies), () => conn.socket.destroy());
         return;
       }
       if (data.length - offset < 6 + length) break;
@@ -165,9 +169,11 @@ export class ModbusTcpServer {
     const unitId = data[offset + 6] as number;
     if (this.settings.unitId !== 'any' && unitId !== this.settings.unitId) return undefined;
     this.counters.requests += 1;
-    this.noteMaster();
     const pdu = data.subarray(offset + MBAP, offset + 6 + length);
     const outcome = dispatch(this.map, pdu);
+    // After the dispatch, so that the master's first request after an alarm still reads
+    // watchdogAlarmFlag = 1 (discrete input 0); the flag clears once that request is answered.
+    this.noteMaster();
     let body: Buffer;
     if (outcome.kind === 'response') body = outcome.pdu;
     else {

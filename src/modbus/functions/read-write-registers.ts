@@ -21,10 +21,13 @@ export function readWriteRegisters(map: AddressMap, pdu: Buffer): Buffer {
   }
   checkRange(readAddress, readQuantity);
   checkRange(writeAddress, writeQuantity);
-  map.writeRegisters(writeAddress, registerValues(pdu, 10, writeQuantity));
   const out = Buffer.allocUnsafe(2 + 2 * readQuantity);
   out[0] = 23;
   out[1] = 2 * readQuantity;
+  // A dry read first: an unmapped read range is exception 2 before anything is written, so a
+  // refused request changes nothing. Reads have no side effects.
+  map.readRegisters('holding', readAddress, readQuantity, out, 2);
+  map.writeRegisters(writeAddress, registerValues(pdu, 10, writeQuantity));
   map.readRegisters('holding', readAddress, readQuantity, out, 2);
   return out;
 }

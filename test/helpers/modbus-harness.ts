@@ -1,0 +1,90 @@
+/**
+ * One Modbus/TCP device for an integration test: a profile parsed by the real schema, a Device
+ * on a ManualClock, and a ModbusService listening on 127.0.0.1 port 0 with a silent logger.
+ * http() adds the /sim/v1 app over the same device. Everything started here is stopped by
+ * stopModbus() (call it in afterEach, after closeClients()).
+ */
+import { pino } from 'pino';
+import { profileSchema, type Profile, type ProfileInput } from '../../src/config/profile.js';
+import { ManualClock } from '../../src/device/clock.js';
+import { Device, type DeviceChange } from '../../src/device/device.js';
+import type { MapRow } from '../../src/modbus/address-map.js';
+import { createHttpApp, listenHttp } from '../../src/http/index.js';
+import { ModbusService } from '../../src/modbus/service.js';
+import { SignalRunner } from '../../src/sim/signals.js';
+import { RawModbusClient, type ConnectOptions } from './modbus-client.js';
+
+export interface ModbusHarness {
+  profile: Profile;
+  clock: ManualClock;
+  device: Device;
+  service: ModbusService;
+  port: number;
+  /** Every device change since start, in order. */
+  changes: DeviceChange[];
+  connect(options?: ConnectOptions): Promise<RawModbusClient>;
+  /** Starts a connection without waiting for it (one the server should refuse). */
+  open(options?: ConnectOptions): RawModbusClient;
+  /** Serves /sim/v1 for this device and service on 127.0.0.1:0; returns its base URL. */
+  http(): Promise<string>;
+  /** The map row of `parameter` for channel `index` of `slot` (or the one row of a bitmap/system value). */
+  row(slot: number, parameter: string, index?: number): MapRow;
+  /** Its address. */
+  at(slot: number, parameter: string, index?: number): number;
+}
+
+const running = new Set<{ service: ModbusService; device: Device }>();
+const https = new Set<{ close(): Promise<void> }>();
+
+export const silent = pino({ level: 'silent' });
+
+export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
+  const profile = profileSchema.parse(input);
+  const clock = new ManualClock();
+  const device = new Device(profile, clock);
+  const service = new ModbusService(device, clock, profile.modbus, silent);
+  const entry = { service, device };
+  running.add(entry);
+  const address = await service.listen('127.0.0.1', 0);
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  const changes: DeviceChange[] = [];
+  device.onChange((c) => changes.push(c));
+  const row = (slot: number, parameter: string, index?: number): MapRow => {
+    const rows = service.map().filter((r) => r.slot === slot && r.parameter === parameter);
+    const found = index === undefined ? rows[0] : rows.find((r) => r.ioName === device.channel(slot, index).ioName);
+    if (!found) throw new Error(`no map row for slot ${slot} ${parameter} ${index ?? ''}`);
+    return found;
+  };
+  return {
+    profile,
+    clock,
+    device,
+    service,
+    port,
+    changes,
+    connect: (options) => RawModbusClient.connect(port, options),
+    open: (options) => RawModbusClient.open(port, options),
+    http: async () => {
+      const signals = new SignalRunner(clock, 1);
+      const app = createHttpApp({ device, clock, signals, modbus: service, profile, logger: silent });
+      const listener = await listenHttp(app, '127.0.0.1', 0);
+      https.add(listener);
+      https.add({ close: async () => signals.dispose() });
+      return `http://${listener.address}/sim/v1`;
+    },
+    row,
+    at: (slot, parameter, index) => row(slot, parameter, index).address,
+  };
+}
+
+export async function stopModbus(): Promise<void> {
+  for (const http of [...https]) {
+    https.delete(http);
+    await http.close();
+  }
+  for (const entry of [...running]) {
+    running.delete(entry);
+    await entry.service.close();
+    entry.device.dispose();
+  }
+}
