@@ -14,6 +14,7 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
+import type { ConfigControl } from '../http/options.js';
 import { listenHttp } from '../http/server.js';
 import { ModbusService } from '../modbus/service.js';
 import { SignalRunner } from '../sim/signals.js';
@@ -28,6 +29,8 @@ export interface EmulatorOptions {
   clock: 'real' | 'manual';
   seed: number;
   logger: Logger;
+  /** The running config's owner (src/cli/runner.ts): persistence and restarts. */
+  config: ConfigControl;
 }
 
 /** Real addresses once listening, as the ready file reports them; null = the service is off. */
@@ -63,7 +66,7 @@ export class Emulator {
     const logger = options.logger;
     const device = new Device(options.profile, clock, logger.child({ component: 'device' }));
     const signals = new SignalRunner(clock, options.seed, logger.child({ component: 'signals' }));
-    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }));
+    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }), () => options.config.changed());
     const emulator = new Emulator(options.profile, clock, device, signals, modbus, logger);
     try {
       emulator.connectField();
@@ -72,7 +75,7 @@ export class Emulator {
         emulator.services.push({ name: 'modbus', close: () => modbus.close() });
       }
       if (options.http) {
-        const app = createHttpApp({ device, clock, signals, modbus, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const app = createHttpApp({ device, clock, signals, modbus, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const ips = () => options.profile.modbus.accessibleIps;
         const http = await listenHttp(app, options.http.host, options.http.port, (peer) => isAllowedForServices(ips(), peer));
         emulator.addresses.http = http.address;

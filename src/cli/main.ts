@@ -2,43 +2,41 @@
  * iothinx-sim command line: start | validate | map. Exit codes: 0 ok, 1 runtime failure,
  * 2 bad input (usage or an invalid profile), with one line per problem naming file and path.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
-import type { Profile } from '../config/profile.js';
-import { isSimError, SimError } from '../errors.js';
+import { ConfigStore } from '../config/store.js';
+import { isSimError } from '../errors.js';
 import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
-import { Emulator } from './emulator.js';
+import { checkServices } from './check.js';
+import { Runner } from './runner.js';
 import { createLogger } from './logger.js';
-import { mapRows, printMap } from './map.js';
+import { printMap } from './map.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 /** SIGTERM/SIGINT must end the process within 5 s (DESIGN.md); leave margin. */
 const SHUTDOWN_DEADLINE_MS = 4500;
 
-/**
- * Rules that need a service's own model (the Modbus address map: base-address overlaps), run
- * after the schema so `validate`, `start` and `map` report them the same way, file and path.
- */
-function checkServices(file: string, profile: Profile): Profile {
-  try {
-    mapRows(profile);
-  } catch (error) {
-    const issues = isSimError(error, 'PROFILE_INVALID') ? (error.context.issues as { path: (string | number)[]; message: string }[] | undefined) : undefined;
-    if (!issues) throw error;
-    const problems = issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));
-    throw new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems } });
-  }
-  return profile;
-}
-
 async function start(options: StartOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
+  // A ready file left by an earlier run must not announce this one before it listens.
+  if (options.readyFile) await rm(options.readyFile, { force: true });
   const file = options.profile ?? DEFAULT_PROFILE;
   const profile = checkServices(file, await loadProfile(file));
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const emulator = await Emulator.start({ ...options, profile, logger });
+  let store: ConfigStore | undefined;
+  let running = profile;
+  if (options.dataDir) {
+    await mkdir(options.dataDir, { recursive: true });
+    store = new ConfigStore(options.dataDir);
+    // A saved running config wins over the profile: it is what the device ran last.
+    const saved = await store.load();
+    if (saved) {
+      running = checkServices(store.file, saved);
+      logger.info({ file: store.file }, 'running the saved config from the data dir');
+    }
+  }
+  const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger });
   // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -65,7 +63,7 @@ async function start(options: StartOptions): Promise<void> {
   if (!options.quiet) {
     const a = emulator.addresses;
     process.stderr.write(
-      `iothinx-sim: ${profile.device.name} with ${emulator.device.modules.length} modules` +
+      `iothinx-sim: ${running.device.name} with ${running.slots.length} modules` +
         `${a.http ? `\n  web UI and APIs  http://${a.http}/  (emulator API: /sim/v1, device API: /api)` : ''}` +
         `${a.modbus ? `\n  Modbus/TCP       ${a.modbus}` : ''}` +
         `${a.broker ? `\n  MQTT broker      mqtt://${a.broker}` : ''}\n`,

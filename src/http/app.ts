@@ -8,10 +8,12 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { SimError } from '../errors.js';
 import { channelRoutes } from './channel-routes.js';
+import { deviceApiRouter } from './device-api/index.js';
 import { errorHandler, notFound } from './errors.js';
 import { eventRoutes, EventStreams } from './events.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
+import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
@@ -54,6 +56,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   routes.push(
     ...simRoutes(options),
     ...channelRoutes(options),
+    ...configRoutes(options),
     ...modbusRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
@@ -61,6 +64,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use(API_PREFIX, noStore, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
+  app.use('/api', deviceApiRouter({ ...options, logger }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -47,6 +47,24 @@ export interface ModbusControl {
   setAccessibleIps(list: AccessibleIpsConfig): void;
 }
 
+/**
+ * The running config as the emulator API sees it; cli implements it (src/cli/runner.ts).
+ * Applying a whole new config restarts the emulator in-process on the same addresses, as the
+ * real device restarts to apply settings; the route calls the returned `apply` once its
+ * response is out.
+ */
+export interface ConfigControl {
+  current(): Profile;
+  /** Whether changes are written to a data dir and outlive the process. */
+  readonly persistent: boolean;
+  /** Persists a validated config; resolves to the function that applies it. */
+  replace(profile: Profile): Promise<() => Promise<void>>;
+  /** Forgets the running config and goes back to the profile file; resolves to the apply function. */
+  reset(): Promise<() => Promise<void>>;
+  /** The running config was changed in place (allowlist, base addresses, accounts): persist it. */
+  changed(): void;
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
@@ -54,4 +72,5 @@ export interface HttpAppOptions {
   profile: Profile;
   logger: Logger;
   modbus: ModbusControl;
+  config: ConfigControl;
 }

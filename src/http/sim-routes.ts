@@ -1,7 +1,6 @@
 /**
- * The emulator itself: health, the clock (and advancing a manual one), the running profile.
+ * The emulator itself: health and the clock (and advancing a manual one).
  */
-import { profileSchema } from '../config/profile.js';
 import type { Clock, ManualClock } from '../device/clock.js';
 import { SimError } from '../errors.js';
 import type { HttpAppOptions } from './options.js';
@@ -12,7 +11,7 @@ function isManual(clock: Clock): clock is ManualClock {
   return clock.kind === 'manual';
 }
 
-export function simRoutes({ device, clock, profile }: HttpAppOptions): Route[] {
+export function simRoutes({ device, clock }: HttpAppOptions): Route[] {
   return [
     route({
       method: 'get',
@@ -43,13 +42,6 @@ export function simRoutes({ device, clock, profile }: HttpAppOptions): Route[] {
         clock.advance(body.ms);
         return { now: clock.now(), monotonic: clock.monotonic() };
       },
-    }),
-    route({
-      method: 'get',
-      path: '/config',
-      summary: 'The profile the device runs (read-only for now).',
-      response: profileSchema,
-      handle: () => profile,
     }),
   ];
 }

@@ -24,6 +24,8 @@ export class ModbusService {
     /** The running config's section; changes made here are visible in GET /sim/v1/config. */
     private readonly config: ModbusConfig,
     private readonly logger: Logger,
+    /** Called after a runtime change to the config section, so the owner can persist it. */
+    private readonly onChange: () => void = () => {},
   ) {
     this.current = new AddressMap(device, config);
   }
@@ -76,6 +78,7 @@ export class ModbusService {
     this.config.baseAddresses = overrides;
     this.current = map;
     this.server?.setMap(map);
+    this.onChange();
   }
 
   accessibleIps(): ModbusConfig['accessibleIps'] {
@@ -85,6 +88,7 @@ export class ModbusService {
   setAccessibleIps(list: ModbusConfig['accessibleIps']): void {
     this.config.accessibleIps = list;
     this.server?.setSettings(this.settings());
+    this.onChange();
   }
 
   private settings(): ModbusServerSettings {

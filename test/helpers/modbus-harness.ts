@@ -11,6 +11,7 @@ import { Device, type DeviceChange } from '../../src/device/device.js';
 import type { MapRow } from '../../src/modbus/address-map.js';
 import { createHttpApp, listenHttp } from '../../src/http/index.js';
 import { ModbusService } from '../../src/modbus/service.js';
+import { memoryConfig } from './config-control.js';
 import { SignalRunner } from '../../src/sim/signals.js';
 import { RawModbusClient, type ConnectOptions } from './modbus-client.js';
 
@@ -66,7 +67,7 @@ export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
     open: (options) => RawModbusClient.open(port, options),
     http: async () => {
       const signals = new SignalRunner(clock, 1);
-      const app = createHttpApp({ device, clock, signals, modbus: service, profile, logger: silent });
+      const app = createHttpApp({ device, clock, signals, modbus: service, config: memoryConfig(profile), profile, logger: silent });
       const listener = await listenHttp(app, '127.0.0.1', 0);
       https.add(listener);
       https.add({ close: async () => signals.dispose() });

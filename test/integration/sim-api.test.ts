@@ -11,6 +11,7 @@ import { profileSchema } from '../../src/config/profile.js';
 import { ManualClock, RealClock, type Clock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { createHttpApp, listenHttp, type HttpListener, type SignalControl } from '../../src/http/index.js';
+import { memoryConfig } from '../helpers/config-control.js';
 import { ModbusService } from '../../src/modbus/service.js';
 import { SignalRunner } from '../../src/sim/signals.js';
 
@@ -55,7 +56,7 @@ async function start({ clock = new ManualClock(), ...options }: StartOptions = {
   const signals = new SignalRunner(clock, 1);
   const logger = options.logger ?? pino({ level: 'silent' });
   const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-  const app = createHttpApp({ device, clock, signals: options.signals ?? signals, modbus, profile, logger });
+  const app = createHttpApp({ device, clock, signals: options.signals ?? signals, modbus, config: memoryConfig(profile), profile, logger });
   const listener = await listenHttp(app, '127.0.0.1', 0);
   open.push({
     close: async () => {

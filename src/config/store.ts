@@ -1,0 +1,55 @@
+/**
+ * The running config in the data dir: what the emulator runs now, kept across restarts.
+ * Written with write-temp-fsync-rename (atomic-write.ts), so a kill -9 at any moment leaves the
+ * old file or the new one. A file that does not parse or validate stops the start with the
+ * file and path named: never a silent reset to the profile.
+ */
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { writeFileAtomic } from './atomic-write.js';
+import { loadProfile } from './load.js';
+import type { Profile } from './profile.js';
+
+export const RUNNING_CONFIG = 'running-config.yaml';
+
+export class ConfigStore {
+  readonly file: string;
+
+  constructor(readonly dataDir: string) {
+    this.file = join(dataDir, RUNNING_CONFIG);
+  }
+
+  /** The saved running config, or undefined when there is none; throws PROFILE_* if it is broken. */
+  async load(): Promise<Profile | undefined> {
+    await this.removeStaleTemps();
+    try {
+      await access(this.file);
+    } catch {
+      return undefined;
+    }
+    return loadProfile(this.file);
+  }
+
+  async save(profile: Profile): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true });
+    const header = '# The running config of iothinx-sim, written by the emulator. Delete it (or POST /sim/v1/reset) to go back to the profile.\n';
+    await writeFileAtomic(this.file, header + stringify(profile));
+  }
+
+  async clear(): Promise<void> {
+    await rm(this.file, { force: true });
+  }
+
+  /** A kill -9 in the middle of a write leaves its temp file behind (never the target half-written). */
+  private async removeStaleTemps(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dataDir);
+    } catch {
+      return;
+    }
+    const prefix = `.${RUNNING_CONFIG}.`;
+    await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(this.dataDir, n), { force: true })));
+  }
+}
