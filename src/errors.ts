@@ -23,6 +23,11 @@ export const ERROR_CODES = {
   HTTP_PAYLOAD_TOO_LARGE: 'The request body is larger than the limit (1 MB).',
   HTTP_UNSUPPORTED_MEDIA_TYPE: 'The request body is not JSON (Content-Type: application/json).',
   HTTP_INTERNAL: 'An unexpected error; the emulator log has the details.',
+  // Accounts and TLS.
+  AUTH_REQUIRED: 'Accounts are enabled and the request carries no valid credentials (Basic or a session cookie).',
+  AUTH_FORBIDDEN: 'The account is valid but its role is too low for this request.',
+  AUTH_LOCKED_OUT: 'Too many failed logins from this address; wait for the time in Retry-After.',
+  TLS_CERT_INVALID: 'The HTTPS certificate or key file is missing, unreadable, not PEM, or the two do not match.',
   // Command line.
   CLI_USAGE: 'The command line is invalid.',
 } as const;
