@@ -1,7 +1,9 @@
 // `npm run bench`: every benchmark in turn. Each prints its figures next to a reference peer
 // measured in the same run.
+import { benchDeviceApi } from './device-api.mjs';
 import { benchModbus } from './modbus.mjs';
 import { benchStartup } from './startup.mjs';
 
 await benchStartup();
 await benchModbus();
+await benchDeviceApi();

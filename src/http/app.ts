@@ -2,11 +2,13 @@
  * The express app of the emulator API (/sim/v1). Later the device API (/api) and the web UI
  * mount here too.
  *
- *   request ─► no-store ─► JSON only (415) ─► body ≤ 1 MB (413) ─► route table ─► 405 / 404
+ *   request ─► no-store ─► auth (401/403, auth.ts) ─► JSON only (415) ─► body ≤ 1 MB (413) ─► route table ─► 405 / 404
  *                                                                     └─► errors.ts ─► JSON error
  */
 import express, { type Express, type RequestHandler } from 'express';
 import { SimError } from '../errors.js';
+import { accountRoutes } from './account-routes.js';
+import { Auth } from './auth.js';
 import { channelRoutes } from './channel-routes.js';
 import { deviceApiRouter } from './device-api/index.js';
 import { errorHandler, notFound } from './errors.js';
@@ -52,8 +54,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const streams = new EventStreams(options.device, logger);
   onClose(app, () => streams.closeAll());
 
+  const auth = new Auth({ accounts: () => options.profile.http.accounts, logger });
   const routes: Route[] = [];
   routes.push(
+    ...accountRoutes({ profile: () => options.profile, auth, logger, onConfigChange: () => options.config.changed() }),
     ...simRoutes(options),
     ...channelRoutes(options),
     ...configRoutes(options),
@@ -62,7 +66,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
     openApiRoute(() => routes),
   );
 
-  app.use(API_PREFIX, noStore, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
+  app.use(API_PREFIX, noStore);
+  auth.guard(app, API_PREFIX, routes);
+  app.use(API_PREFIX, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', deviceApiRouter({ ...options, logger }));
   app.use(notFound);

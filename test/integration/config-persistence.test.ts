@@ -10,16 +10,20 @@ afterEach(cleanupProcesses);
 
 const ARGS = ['--http', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet', '--clock', 'manual'];
 
-/** Waits for a condition that an in-process restart makes true, asking again on each failure. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, tries = 200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
+/**
+ * Waits for a condition that the emulator makes true on its own (a restart, an fsync'd save),
+ * asking again after each failure; the deadline only guards against a hang.
+ */
+async function until<T>(probe: () => Promise<T | undefined>, what: string, deadlineMs = 15_000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
     try {
       const value = await probe();
       if (value !== undefined) return value;
     } catch {
-      // the listener is between stop and start
+      // the listener is between stop and start, or the file is not there yet
     }
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`gave up waiting for ${what}`);
 }

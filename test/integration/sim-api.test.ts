@@ -220,14 +220,19 @@ describe('/sim/v1 status and device', () => {
     expectError(await put(h, '/slots/1/channels/0x1', { level: 1 }), 400, 'HTTP_BAD_REQUEST', 'index');
   });
 
-  it('serves the profile as JSON, read-only', async () => {
+  it('serves the running config as JSON and takes a valid one back', async () => {
     const h = await start();
     const reply = await get(h, '/config');
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual(JSON.parse(JSON.stringify(profile)));
-    const refused = await put(h, '/config', reply.body);
-    expectError(refused, 405, 'HTTP_METHOD_NOT_ALLOWED');
-    expect(refused.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const accepted = await put(h, '/config', reply.body);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ applied: true, persisted: false, restart: true });
+    const refused = await put(h, '/config', { ...reply.body, slots: 'none' });
+    expectError(refused, 400, 'HTTP_BAD_REQUEST', 'slots');
+    const wrong = await post(h, '/config', reply.body);
+    expectError(wrong, 405, 'HTTP_METHOD_NOT_ALLOWED');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, PUT, OPTIONS');
   });
 });
 

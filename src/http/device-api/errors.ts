@@ -76,6 +76,8 @@ function isParserError(error: unknown): error is ParserError {
 export function dacErrorFor(error: unknown): DacError {
   if (error instanceof DacError) return error;
   if (isSimError(error, 'DEVICE_UNKNOWN_ATTRIBUTE')) return new DacError(DacCode.NotFound, error.message, { cause: error });
+  // io.ts offers no PUT on a read-only attribute; this keeps a slip from becoming a 500.
+  if (isSimError(error, 'DEVICE_READ_ONLY')) return new DacError(DacCode.MethodNotAllowed, error.message, { cause: error, allow: 'GET, OPTIONS' });
   if (isSimError(error, 'DEVICE_VALUE_OUT_OF_RANGE') || isSimError(error, 'DEVICE_NOT_APPLICABLE')) {
     return new DacError(DacCode.InvalidNodeValue, error.message, { cause: error });
   }
