@@ -28,6 +28,14 @@ export const ERROR_CODES = {
   AUTH_FORBIDDEN: 'The account is valid but its role is too low for this request.',
   AUTH_LOCKED_OUT: 'Too many failed logins from this address; wait for the time in Retry-After.',
   TLS_CERT_INVALID: 'The HTTPS certificate or key file is missing, unreadable, not PEM, or the two do not match.',
+  // MQTT (the client's lastError, the embedded broker, write topics).
+  MQTT_CONNECT_FAILED: 'The MQTT broker could not be reached or refused the connection; the client retries with backoff.',
+  MQTT_AUTH_FAILED: 'The MQTT broker refused the username/password or client (CONNACK 4 or 5); the client retries with backoff.',
+  MQTT_TLS_FAILED: 'The TLS handshake with the MQTT broker failed, e.g. its certificate is not signed by the configured CA.',
+  MQTT_CONNECTION_LOST: 'The connection to the MQTT broker was lost; QoS 1/2 messages queue until it is back.',
+  MQTT_TLS_CONFIG: 'An MQTT TLS file (mqtt.tls.ca, cert or key) is missing or unreadable.',
+  MQTT_BAD_WRITE: 'A message on a write topic was refused: unknown topic, not JSON {"value": n}, read-only or out of range.',
+  MQTT_BROKER_LISTEN_FAILED: 'The embedded MQTT broker could not listen on its address (in use, or not allowed).',
   // Command line.
   CLI_USAGE: 'The command line is invalid.',
 } as const;

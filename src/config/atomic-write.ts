@@ -6,11 +6,12 @@ import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SimError } from '../errors.js';
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/** @param mode the new file's permissions, e.g. 0o600 for a private key (default 0o644). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, { mode = 0o644 }: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   try {
-    const handle = await open(temp, 'w', 0o644);
+    const handle = await open(temp, 'w', mode);
     try {
       await handle.writeFile(data);
       await handle.sync();

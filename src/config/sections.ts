@@ -4,6 +4,7 @@
  * real device is a named option here, with the suggested default from reference/.
  */
 import { z } from 'zod';
+import { accountsSchema } from './accounts.js';
 
 export const accessibleIpEntrySchema = z.strictObject({
   ip: z.ipv4(),
@@ -51,29 +52,206 @@ export const modbusSchema = z.strictObject({
     .default({ enabled: false, timeoutS: 10 }),
 });
 
+/**
+ * HTTPS (M-EZ p=106: TCP 443, disabled by default). The address comes from the command line;
+ * without cert and key a self-signed certificate is made on first start and kept in the data
+ * dir (src/http/tls.ts). Relative paths are relative to the profile file.
+ */
+export const httpsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** PEM certificate (chain) file, or null for the self-signed one. */
+    cert: z.string().min(1).nullable().default(null),
+    /** PEM private key file (unencrypted), or null for the self-signed one. */
+    key: z.string().min(1).nullable().default(null),
+  })
+  .superRefine((https, ctx) => {
+    if ((https.cert === null) !== (https.key === null)) {
+      const missing = https.cert === null ? 'cert' : 'key';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'give both cert and key, or neither for a self-signed certificate' });
+    }
+  });
+
 export const httpSchema = z.strictObject({
   /** The device's RESTful API (/api). Off by default on the real device, on in the emulator's profiles. */
   restApi: z.boolean().default(true),
+  /** Administrator / Operator / User accounts (reference §6); off by default in the emulator. */
+  accounts: accountsSchema.prefault({}),
+  https: httpsSchema.default({ enabled: false, cert: null, key: null }),
 });
 
-export const mqttSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  /** mqtt://, mqtts://, or "embedded" for the built-in broker. */
-  url: z.string().default('embedded'),
-  username: z.string().nullable().default(null),
-  password: z.string().nullable().default(null),
-  clientId: z.string().nullable().default(null),
-  keepAliveS: z.number().int().min(0).max(65_535).default(60),
-  tls: z
-    .strictObject({
-      ca: z.string().nullable().default(null),
-      cert: z.string().nullable().default(null),
-      key: z.string().nullable().default(null),
-      minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
-      rejectUnauthorized: z.boolean().default(true),
-    })
-    .default({ ca: null, cert: null, key: null, minVersion: 'TLSv1.2', rejectUnauthorized: true }),
+const qos = z.union([z.literal(0), z.literal(1), z.literal(2)]);
+
+/**
+ * Publish topics and their triggers (M-EZ p=118-119): "value" topics are the frequently used
+ * ones, everything else is an "attribute". `both` = OnChange or Interval allowed, with the
+ * device's default second; `interval` = Interval only (diCounterValue, relayCurrentCount and
+ * every attribute). A unit test keeps this table in step with the channels' AttributeSpecs.
+ * ASSUMPTION (not in the manual's lists): aiStatus, spStatus, fpStatus and the internal
+ * registers' irValue behave like the other status topics (both, default OnChange).
+ */
+export type MqttTopicClass = 'value' | 'attribute';
+export interface MqttTriggerRule {
+  readonly class: MqttTopicClass;
+  readonly allowed: 'both' | 'interval';
+  readonly default: 'onChange' | 'interval';
+}
+const onChangeDefault: MqttTriggerRule = { class: 'value', allowed: 'both', default: 'onChange' };
+const intervalDefault: MqttTriggerRule = { class: 'value', allowed: 'both', default: 'interval' };
+const valueInterval: MqttTriggerRule = { class: 'value', allowed: 'interval', default: 'interval' };
+const attribute: MqttTriggerRule = { class: 'attribute', allowed: 'interval', default: 'interval' };
+const attributes = (...names: string[]) => Object.fromEntries(names.map((n) => [n, attribute]));
+
+export const MQTT_TOPICS: Readonly<Record<string, MqttTriggerRule>> = {
+  diStatus: onChangeDefault,
+  diCounterStatus: onChangeDefault,
+  doStatus: onChangeDefault,
+  doPulseStatus: onChangeDefault,
+  relayStatus: onChangeDefault,
+  aoStatus: onChangeDefault,
+  rtdStatus: onChangeDefault,
+  tcStatus: onChangeDefault,
+  aiStatus: onChangeDefault,
+  spStatus: onChangeDefault,
+  fpStatus: onChangeDefault,
+  irValue: onChangeDefault,
+  aiValueScaled: intervalDefault,
+  aoValueScaled: intervalDefault,
+  rtdValueScaled: intervalDefault,
+  tcValueScaled: intervalDefault,
+  diCounterValue: valueInterval,
+  relayCurrentCount: valueInterval,
+  ...attributes('diMode', 'diCounterOverflowFlag', 'diCounterOverflowFlagClear'),
+  ...attributes('doMode', 'doPulseCount', 'doPulseOnWidth', 'doPulseOffWidth'),
+  ...attributes('relayTotalCount', 'relayCurrentCountReset'),
+  ...attributes('aiMode', 'aiValueRaw', 'aiValueRawMin', 'aiValueRawMax', 'aiValueScaledMin', 'aiValueScaledMax'),
+  ...attributes('aiResetMinValue', 'aiResetMaxValue', 'aiBurnoutValueScaled'),
+  ...attributes('aoMode', 'aoValueRaw'),
+  ...attributes('rtdMode', 'rtdValueScaledMin', 'rtdValueScaledMax', 'rtdResetMinValue', 'rtdResetMaxValue'),
+  ...attributes('tcType', 'tcValueScaledMin', 'tcValueScaledMax', 'tcResetMinValue', 'tcResetMaxValue'),
+  ...attributes('spLowerLimitValue', 'spUpperLimitValue'),
+};
+
+/** A profile glob: `*` any run of characters, `?` one character, everything else literal. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * `onChange` and `interval` are what the device offers per topic; `deviceDefault` takes the
+ * device's default for each topic, and `onChangeWhereAllowed` picks OnChange where the topic
+ * allows it and Interval elsewhere (so one rule can cover every value topic).
+ */
+export const MQTT_TRIGGER_CHOICES = ['onChange', 'interval', 'deviceDefault', 'onChangeWhereAllowed'] as const;
+
+/**
+ * One row of the publish-topic table. The selector (ioName, parameter: globs; class) picks
+ * topics; each setting given overrides what the defaults and earlier rules said, in order.
+ */
+export const mqttTopicRuleSchema = z.strictObject({
+  ioName: z.string().min(1).default('*'),
+  parameter: z.string().min(1).default('*'),
+  class: z.enum(['value', 'attribute']).optional(),
+  enabled: z.boolean().optional(),
+  qos: qos.optional(),
+  retain: z.boolean().optional(),
+  trigger: z.enum(MQTT_TRIGGER_CHOICES).optional(),
+  /** Interval trigger period. ASSUMPTION (reference §5): 1 s minimum, 10 s default. */
+  intervalMs: z.number().int().min(1000).max(86_400_000).optional(),
+  /** OnChange: publish when |new - last published| >= deadband (0 = on any change). */
+  deadband: z.number().min(0).optional(),
 });
+export type MqttTopicRule = z.infer<typeof mqttTopicRuleSchema>;
+
+const mqttTls = z
+  .strictObject({
+    /** PEM CA file the broker's certificate must chain to; null = the system's CAs. */
+    ca: z.string().min(1).nullable().default(null),
+    /** PEM client certificate and key files, for brokers that ask for one. */
+    cert: z.string().min(1).nullable().default(null),
+    key: z.string().min(1).nullable().default(null),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** false accepts any certificate: for experiments only, never on a network you do not own. */
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .superRefine((tls, ctx) => {
+    if ((tls.cert === null) !== (tls.key === null)) {
+      ctx.addIssue({ code: 'custom', path: [tls.cert === null ? 'cert' : 'key'], message: 'give both cert and key for a client certificate, or neither' });
+    }
+  });
+
+/**
+ * The MQTT client (reference §5). Topic names and payloads: docs/mqtt.md. Every topic is
+ * disabled unless a `topics` rule enables it, as on the real device (M-EZ p=62-63).
+ */
+export const mqttSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** mqtt://, mqtts://, ws://, wss://, or "embedded" for the built-in broker. */
+    url: z
+      .string()
+      .regex(/^(embedded|(mqtts?|wss?):\/\/[^\s]+)$/, 'must be "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL')
+      .default('embedded'),
+    username: z.string().nullable().default(null),
+    password: z.string().nullable().default(null),
+    /** Default: `{device.name}_{device.serialNumber}` (ASSUMPTION, reference §5). */
+    clientId: z.string().min(1).max(128).nullable().default(null),
+    /** 0 = no keep-alive. ASSUMPTION: 60 s (reference §5). */
+    keepAliveS: z.number().int().min(0).max(65_535).default(60),
+    cleanSession: z.boolean().default(true),
+    /** A broker that accepts TCP but sends no CONNACK in this time counts as a failed attempt. */
+    connectTimeoutS: z.number().int().min(1).max(300).default(30),
+    /** Reconnect backoff: minMs, doubling per failed attempt up to maxMs; no jitter (docs/mqtt.md). */
+    reconnect: z
+      .strictObject({ minMs: z.number().int().min(100).max(3_600_000).default(1000), maxMs: z.number().int().min(100).max(3_600_000).default(60_000) })
+      .refine((r) => r.minMs <= r.maxMs, { message: 'minMs must not exceed maxMs', path: ['minMs'] })
+      .default({ minMs: 1000, maxMs: 60_000 }),
+    tls: mqttTls.default({ ca: null, cert: null, key: null, minVersion: 'TLSv1.2', rejectUnauthorized: true }),
+    /** Topic and payload of the last will are fixed (M-EZ p=62); its QoS and retain flag are not. */
+    lastWill: z.strictObject({ qos: qos.default(1), retain: z.boolean().default(true) }).default({ qos: 1, retain: true }),
+    /** extraKeys adds "ts" (ISO time of the device clock) beside "value"; false = `{"value": n}` only. */
+    payload: z.strictObject({ extraKeys: z.boolean().default(true) }).default({ extraKeys: true }),
+    /** QoS 1/2 messages held while the broker is away; when full the oldest is dropped and counted. */
+    queue: z.strictObject({ max: z.number().int().min(1).max(1_000_000).default(10_000) }).default({ max: 10_000 }),
+    /** The device refuses more than 256 enabled publish topics (M-EZ p=62-63). */
+    maxTopics: z.number().int().min(1).max(100_000).default(256),
+    /** Publish every enabled topic once at start, so retained topics hold a value at once (ASSUMPTION). */
+    publishOnStart: z.boolean().default(true),
+    defaults: z
+      .strictObject({
+        qos: qos.default(0),
+        retain: z.boolean().default(false),
+        trigger: z.enum(['interval', 'deviceDefault', 'onChangeWhereAllowed']).default('deviceDefault'),
+        intervalMs: z.number().int().min(1000).max(86_400_000).default(10_000),
+        deadband: z.number().min(0).default(0),
+      })
+      .default({ qos: 0, retain: false, trigger: 'deviceDefault', intervalMs: 10_000, deadband: 0 }),
+    topics: z.array(mqttTopicRuleSchema).max(1024).default([]),
+    /** Write (subscribe) topics `{deviceName}/write/{ioName}/{parameter}` (M-EZ p=120). */
+    writes: z.strictObject({ enabled: z.boolean().default(true), qos: qos.default(1) }).default({ enabled: true, qos: 1 }),
+  })
+  .superRefine((mqtt, ctx) => {
+    mqtt.topics.forEach((rule, i) => {
+      const parameter = globToRegExp(rule.parameter);
+      const matched = Object.entries(MQTT_TOPICS).filter(([name, t]) => parameter.test(name) && (rule.class === undefined || rule.class === t.class));
+      if (matched.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['topics', i, 'parameter'], message: `matches no topic parameter${rule.class ? ` of class ${rule.class}` : ''} (see docs/mqtt.md)` });
+        return;
+      }
+      if (rule.trigger === 'onChange') {
+        const intervalOnly = matched.filter(([, t]) => t.allowed === 'interval').map(([name]) => name);
+        if (intervalOnly.length > 0) {
+          const list = intervalOnly.length > 4 ? `${intervalOnly.slice(0, 4).join(', ')} and ${intervalOnly.length - 4} more` : intervalOnly.join(', ');
+          ctx.addIssue({
+            code: 'custom',
+            path: ['topics', i, 'trigger'],
+            message: `onChange is not allowed for ${list}: Interval only (M-EZ p=118-119); narrow parameter/class or use onChangeWhereAllowed`,
+          });
+        }
+      }
+    });
+  });
 
 export const rtuProfileSchema = z.strictObject({
   name: z.string().min(1).max(16).regex(/^[^.]+$/, 'no "." allowed (M-EZ p=51)'),

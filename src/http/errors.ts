@@ -48,6 +48,13 @@ const STATUS: Record<ErrorCode, number> = {
   AUTH_FORBIDDEN: 403,
   AUTH_LOCKED_OUT: 429,
   TLS_CERT_INVALID: 400,
+  MQTT_CONNECT_FAILED: 502,
+  MQTT_AUTH_FAILED: 502,
+  MQTT_TLS_FAILED: 502,
+  MQTT_CONNECTION_LOST: 502,
+  MQTT_TLS_CONFIG: 400,
+  MQTT_BAD_WRITE: 400,
+  MQTT_BROKER_LISTEN_FAILED: 500,
   CLI_USAGE: 500,
 };
 
@@ -101,7 +108,8 @@ function isParserError(error: unknown): error is ParserError {
 function fromParserError(error: ParserError): SimError {
   switch (error.type) {
     case 'entity.parse.failed':
-      return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message}`, { cause: error });
+      // V8 quotes the body (`Unexpected token 'S', "{"password":S..." is not valid JSON`); it may hold a password.
+      return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message.replace(/, ".*" is not valid JSON$|, ".*"\.\.\. is not valid JSON$/s, ' (not valid JSON)')}`, { cause: error });
     case 'entity.too.large':
       return new SimError('HTTP_PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MB', { cause: error });
     case 'encoding.unsupported':

@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
+import { accessOf } from './access.js';
 import { errorBodySchema } from './errors.js';
 import { route, type Route } from './route.js';
 
@@ -36,6 +37,8 @@ function errorStatuses(r: Route): number[] {
   if (r.params) [400, 404].forEach((s) => statuses.add(s));
   if (r.query) statuses.add(400);
   if (r.body) [400, 413, 415].forEach((s) => statuses.add(s));
+  // With accounts enabled (docs/security.md).
+  if (accessOf(r) !== 'open') [401, 403].forEach((s) => statuses.add(s));
   return [...statuses].sort((a, b) => a - b);
 }
 
@@ -51,6 +54,7 @@ function operation(r: Route): JsonSchema {
     operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: r.summary,
     ...(r.description ? { description: r.description } : {}),
+    'x-required-role': accessOf(r),
     parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
     responses,
