@@ -1,0 +1,81 @@
+/**
+ * Account passwords at rest: scrypt (node:crypto) with a random 16-byte salt, kept as one
+ * self-describing string so the cost parameters travel with the hash:
+ *
+ *   scrypt$N=16384,r=8,p=1$<salt, base64>$<hash, base64>
+ *
+ * The plaintext is never stored, logged or returned; profiles and the running config hold only
+ * this string. Verification re-derives with the stored parameters and compares in constant time.
+ */
+import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+export const SCRYPT_PARAMS = { N: 16_384, r: 8, p: 1 } as const;
+const SALT_BYTES = 16;
+const KEY_BYTES = 32;
+
+const B64 = '[A-Za-z0-9+/]+={0,2}';
+/** The stored form; N a power of two 2^1..2^20, r 1..32, p 1..16 (bounds keep a profile from asking for gigabytes). */
+export const SCRYPT_PATTERN = new RegExp(`^scrypt\\$N=(\\d{1,7}),r=(\\d{1,2}),p=(\\d{1,2})\\$(${B64})\\$(${B64})$`);
+
+interface Parsed {
+  params: Required<Pick<ScryptOptions, 'N' | 'r' | 'p'>>;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+function parse(stored: string): Parsed | undefined {
+  const m = SCRYPT_PATTERN.exec(stored);
+  if (!m) return undefined;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const powerOfTwo = N > 1 && (N & (N - 1)) === 0 && N <= 1 << 20;
+  if (!powerOfTwo || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  const salt = Buffer.from(m[4]!, 'base64');
+  const hash = Buffer.from(m[5]!, 'base64');
+  if (salt.length < 8 || hash.length < 16) return undefined;
+  return { params: { N, r, p }, salt, hash };
+}
+
+/** Whether a string is a usable stored hash (the profile schema refuses others). */
+export function isPasswordHash(stored: string): boolean {
+  return parse(stored) !== undefined;
+}
+
+function options(params: Parsed['params']): ScryptOptions {
+  // scrypt needs about 128 * N * r bytes; node's default cap (32 MiB) would refuse N = 2^17 and up.
+  return { ...params, maxmem: 256 * params.N * params.r + (1 << 20) };
+}
+
+function format(params: Parsed['params'], salt: Buffer, hash: Buffer): string {
+  return `scrypt$N=${params.N},r=${params.r},p=${params.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** Hashes synchronously: for a plaintext password in a profile, hashed once while it loads. */
+export function hashPasswordSync(plain: string): string {
+  const salt = randomBytes(SALT_BYTES);
+  return format(SCRYPT_PARAMS, salt, scryptSync(plain, salt, KEY_BYTES, options(SCRYPT_PARAMS)));
+}
+
+function derive(plain: string, salt: Buffer, length: number, params: Parsed['params']): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(plain, salt, length, options(params), (error, key) => (error ? reject(error) : resolve(key)));
+  });
+}
+
+/** Hashes on the thread pool, for a password set through the API. */
+export async function hashPassword(plain: string): Promise<string> {
+  const salt = randomBytes(SALT_BYTES);
+  return format(SCRYPT_PARAMS, salt, await derive(plain, salt, KEY_BYTES, SCRYPT_PARAMS));
+}
+
+/** A hash of a random password, to verify against when the name matches no account (same cost either way). */
+const DUMMY = format(SCRYPT_PARAMS, randomBytes(SALT_BYTES), randomBytes(KEY_BYTES));
+
+/**
+ * Whether `plain` matches `stored`; `stored` undefined (no such account) costs the same scrypt
+ * as a real check and answers false, so timing does not tell which names exist.
+ */
+export async function verifyPassword(plain: string, stored: string | undefined): Promise<boolean> {
+  const parsed = parse(stored ?? DUMMY) ?? parse(DUMMY)!;
+  const key = await derive(plain, parsed.salt, parsed.hash.length, parsed.params);
+  return timingSafeEqual(key, parsed.hash) && stored !== undefined;
+}

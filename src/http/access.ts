@@ -1,0 +1,65 @@
+/**
+ * Who may call what on /sim/v1 when accounts are enabled: one table, keyed by the route table's
+ * own `METHOD path`, so the rule for a route is found exactly where express routes it (auth.ts
+ * registers one guard per route). docs/security.md prints the same table.
+ *
+ * The roles follow the device's three accounts (reference §6, M-38 page-34): User reads;
+ * Operator also operates I/O (HACK: a REST user "needs Administrator or Operator rights to
+ * operate I/O") and, in the emulator, the clock; Administrator also changes settings and
+ * accounts. A route missing here needs Administrator (fail closed), and a test lists any.
+ */
+import type { Role } from '../config/accounts.js';
+import type { Route } from './route.js';
+
+export type Access = 'open' | Role;
+
+export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
+  // Open: liveness, the API description, and the way in and out.
+  'GET /health': 'open',
+  'GET /openapi.json': 'open',
+  'POST /login': 'open',
+  'POST /logout': 'open',
+  // User: reading.
+  'GET /whoami': 'user',
+  'GET /device': 'user',
+  'GET /slots/:slot/channels/:index': 'user',
+  'GET /internal-registers': 'user',
+  'GET /clock': 'user',
+  'GET /events': 'user',
+  'GET /modbus': 'user',
+  'GET /modbus/map': 'user',
+  'GET /modbus/base-addresses': 'user',
+  'GET /modbus/accessible-ips': 'user',
+  // Operator: I/O and time.
+  'PUT /slots/:slot/channels/:index': 'operator',
+  'PUT /slots/:slot/channels/:index/attributes/:attribute': 'operator',
+  'PUT /internal-registers/:ioName': 'operator',
+  'POST /clock/advance': 'operator',
+  // Administrator: settings and accounts. GET /config too: it holds password hashes and the MQTT password.
+  'PUT /modbus/base-addresses': 'administrator',
+  'POST /modbus/base-addresses/reload-defaults': 'administrator',
+  'PUT /modbus/accessible-ips': 'administrator',
+  'GET /config': 'administrator',
+  'PUT /config': 'administrator',
+  'POST /reset': 'administrator',
+  'GET /accounts': 'administrator',
+  'PUT /accounts/:role': 'administrator',
+};
+
+/** What a route missing from ROUTE_ACCESS needs. */
+export const DEFAULT_ACCESS: Access = 'administrator';
+
+export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
+  return `${route.method.toUpperCase()} ${route.path}`;
+}
+
+export function accessOf(route: Pick<Route, 'method' | 'path'>): Access {
+  return ROUTE_ACCESS[routeKey(route)] ?? DEFAULT_ACCESS;
+}
+
+const RANK: Record<Role, number> = { user: 1, operator: 2, administrator: 3 };
+
+/** Whether an account of role `has` may do what needs `needs`. */
+export function allows(has: Role, needs: Access): boolean {
+  return needs === 'open' || RANK[has] >= RANK[needs];
+}

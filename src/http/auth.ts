@@ -1,0 +1,188 @@
+/**
+ * Accounts on the emulator API (and later the web UI): when `http.accounts.enabled` is on in the
+ * running config (read on every request), each route needs the role access.ts gives it.
+ *
+ *   request ─► guard (one per route, before the body is parsed)
+ *                ├─ accounts off, or route open ─────────────────────────────► next
+ *                ├─ Authorization: Basic name:password ─► throttle ─► scrypt ─┐
+ *                ├─ session cookie ─► store ─► account unchanged? ────────────┼─► role ≥ needed? ─► next
+ *                └─ none / wrong ─► 401 AUTH_REQUIRED + WWW-Authenticate      └─ no ─► 403 AUTH_FORBIDDEN
+ *
+ * Passwords and Authorization headers are never logged; names are logged only when they name
+ * an account. Comparisons run in constant time (name digests, scrypt keys), and an unknown name
+ * costs the same scrypt as a known one.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Account, AccountsConfig, Role } from '../config/accounts.js';
+import { verifyPassword } from '../config/password.js';
+import { SimError } from '../errors.js';
+import { accessOf, allows } from './access.js';
+import type { Route } from './route.js';
+import { LoginThrottle, SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js';
+
+export const REALM = 'iothinx-sim';
+export const SESSION_COOKIE = 'iothinx_sim_session';
+const CHALLENGE = `Basic realm="${REALM}", charset="UTF-8"`;
+
+export interface Identity {
+  name: string;
+  role: Role;
+}
+
+export interface AuthOptions {
+  /** The accounts of the running config; called on every request, as that config may change. */
+  accounts(): AccountsConfig;
+  logger: Logger;
+  /** Wall clock for sessions and the throttle (tests inject one). */
+  now?: () => number;
+}
+
+function nameDigest(name: string): Buffer {
+  return createHash('sha256').update(name).digest();
+}
+
+function sessionToken(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === SESSION_COOKIE) return value.join('=');
+  }
+  return undefined;
+}
+
+function peerOf(req: Request): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+export class Auth {
+  private readonly sessions: SessionStore;
+  private readonly throttle: LoginThrottle;
+  private readonly verified: VerifiedCredentials;
+  private readonly identities = new WeakMap<Request, Identity>();
+
+  constructor(private readonly options: AuthOptions) {
+    this.sessions = new SessionStore(options.now);
+    this.throttle = new LoginThrottle(options.now);
+    this.verified = new VerifiedCredentials(options.now);
+  }
+
+  get enabled(): boolean {
+    return this.options.accounts().enabled;
+  }
+
+  /**
+   * Registers one guard per non-open route, at the route's own method and path, so express
+   * decides which rule applies exactly as it decides which handler runs. Call it before the
+   * body parser: a request without the right credentials is refused before its body is read.
+   */
+  guard(app: Express, prefix: string, routes: readonly Route[]): void {
+    for (const r of routes) {
+      const access = accessOf(r);
+      if (access !== 'open') app[r.method](prefix + r.path, this.require(access));
+    }
+  }
+
+  /** Middleware: the request needs an account of `role` or higher (when accounts are on). */
+  require(role: Role): RequestHandler {
+    return async (req, res, next) => {
+      if (!this.enabled) return next();
+      let identity: Identity | undefined;
+      try {
+        identity = await this.identify(req, res);
+      } catch (error) {
+        if (error instanceof SimError && error.code === 'AUTH_REQUIRED') res.setHeader('WWW-Authenticate', CHALLENGE);
+        throw error;
+      }
+      if (!identity) {
+        res.setHeader('WWW-Authenticate', CHALLENGE);
+        throw new SimError('AUTH_REQUIRED', 'log in: send Authorization: Basic, or POST /sim/v1/login for a session cookie');
+      }
+      if (!allows(identity.role, role)) {
+        throw new SimError('AUTH_FORBIDDEN', `${req.method} ${req.baseUrl}${req.path} needs the ${role} role or higher; ${identity.name} is the ${identity.role}`);
+      }
+      this.identities.set(req, identity);
+      next();
+    };
+  }
+
+  /** Who the guard let in, if accounts are on and the route was guarded. */
+  identity(req: Request): Identity | undefined {
+    return this.identities.get(req);
+  }
+
+  /** Checks name and password and starts a session (cookie); throws AUTH_* on failure. */
+  async login(req: Request, res: Response, name: string, password: string): Promise<Identity> {
+    const account = await this.check(req, res, name, password);
+    const token = this.sessions.create(account);
+    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: SESSION_TTL_MS });
+    this.options.logger.info({ peer: peerOf(req), name: account.name, role: account.role }, 'logged in');
+    return { name: account.name, role: account.role };
+  }
+
+  /** Ends the request's session, if any, and clears the cookie; returns whether there was one. */
+  logout(req: Request, res: Response): boolean {
+    const token = sessionToken(req);
+    const ended = token !== undefined && this.sessions.delete(token);
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
+    return ended;
+  }
+
+  /** Basic credentials, else the session cookie; undefined when the request carries neither. */
+  private async identify(req: Request, res: Response): Promise<Identity | undefined> {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
+      if (!m) throw new SimError('AUTH_REQUIRED', 'only Authorization: Basic is supported (or the session cookie from POST /sim/v1/login)');
+      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw new SimError('AUTH_REQUIRED', 'malformed Basic credentials: expected base64 of name:password');
+      const account = await this.check(req, res, decoded.slice(0, colon), decoded.slice(colon + 1));
+      return { name: account.name, role: account.role };
+    }
+    const token = sessionToken(req);
+    if (token === undefined) return undefined;
+    const session = this.sessions.get(token);
+    const account = session && this.options.accounts().users.find((a) => a.role === session.role);
+    // A renamed, disabled or re-passworded account ends its sessions.
+    if (!session || !account || !account.enabled || account.name !== session.name || account.password.scrypt !== session.hash) {
+      if (session) this.sessions.delete(token);
+      res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
+      throw new SimError('AUTH_REQUIRED', 'the session has expired or ended; log in again');
+    }
+    return { name: account.name, role: account.role };
+  }
+
+  /** The account with this name and password, enabled; throws AUTH_LOCKED_OUT or AUTH_REQUIRED. */
+  private async check(req: Request, res: Response, name: string, password: string): Promise<Account> {
+    const peer = peerOf(req);
+    const waitMs = this.throttle.waitMs(peer);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      res.setHeader('Retry-After', String(seconds));
+      throw new SimError('AUTH_LOCKED_OUT', `too many failed logins from ${peer}; try again in ${seconds} s`);
+    }
+    const account = this.find(name);
+    const key = this.verified.key(name, password);
+    if (account?.enabled && this.verified.has(key, account.password.scrypt)) return account;
+    const ok = await verifyPassword(password, account?.password.scrypt);
+    if (!ok || !account?.enabled) {
+      const failures = this.throttle.failed(peer);
+      this.options.logger.warn({ peer, account: account?.name ?? null, failures }, 'login failed');
+      throw new SimError('AUTH_REQUIRED', 'wrong name or password, or the account is disabled');
+    }
+    this.throttle.succeeded(peer);
+    this.verified.add(key, account.password.scrypt);
+    return account;
+  }
+
+  /** The account named, compared in constant time against every account. */
+  private find(name: string): Account | undefined {
+    const wanted = nameDigest(name);
+    let found: Account | undefined;
+    for (const account of this.options.accounts().users) {
+      if (timingSafeEqual(wanted, nameDigest(account.name))) found = account;
+    }
+    return found;
+  }
+}
