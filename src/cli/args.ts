@@ -14,6 +14,7 @@ export interface StartOptions {
   profile: string | undefined;
   dataDir: string | undefined;
   http: ListenAddress | null;
+  https: ListenAddress | null;
   modbus: ListenAddress | null;
   mqtt: 'off' | 'embedded' | 'profile' | string;
   clock: 'real' | 'manual';
@@ -24,7 +25,8 @@ export interface StartOptions {
 }
 
 export const USAGE = `usage:
-  iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--modbus HOST:PORT|off]
+  iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
+                    [--modbus HOST:PORT|off]
                     [--mqtt URL|embedded|off] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
@@ -53,6 +55,7 @@ export function parseStart(argv: string[]): StartOptions {
         profile: { type: 'string' },
         'data-dir': { type: 'string' },
         http: { type: 'string', default: '127.0.0.1:8080' },
+        https: { type: 'string', default: '127.0.0.1:8443' },
         modbus: { type: 'string', default: '127.0.0.1:5020' },
         mqtt: { type: 'string', default: 'profile' },
         clock: { type: 'string', default: 'real' },
@@ -75,6 +78,7 @@ export function parseStart(argv: string[]): StartOptions {
     profile: values.profile,
     dataDir: values['data-dir'],
     http: parseAddress('http', values.http),
+    https: parseAddress('https', values.https),
     modbus: parseAddress('modbus', values.modbus),
     mqtt,
     clock: values.clock,

@@ -7,6 +7,7 @@
  *                ▼
  *        HTTP (/sim/v1, /api), Modbus/TCP, MQTT ...
  */
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isAllowedForServices } from '../config/accessible-ips.js';
 import { resolveChannelRef, type Profile } from '../config/profile.js';
@@ -15,7 +16,8 @@ import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
 import type { ConfigControl } from '../http/options.js';
-import { listenHttp } from '../http/server.js';
+import { listenHttp, listenHttps } from '../http/server.js';
+import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
@@ -31,11 +33,24 @@ export interface EmulatorOptions {
   logger: Logger;
   /** The running config's owner (src/cli/runner.ts): persistence and restarts. */
   config: ConfigControl;
+  https: ListenAddress | null;
+  /** Where a self-signed certificate is kept; relative cert/key paths resolve against profileFile's folder. */
+  dataDir: string | undefined;
+  profileFile: string;
+  /** A certificate from an earlier start, so a restart keeps the same one. */
+  certificate?: Certificate;
+}
+
+function certificateOptions(options: EmulatorOptions): CertificateOptions {
+  const { cert, key } = options.profile.http.https;
+  const resolveFile = (file: string | null) => (file ? resolve(dirname(options.profileFile), file) : undefined);
+  return { certFile: resolveFile(cert), keyFile: resolveFile(key), dataDir: options.dataDir, logger: options.logger.child({ component: 'tls' }) };
 }
 
 /** Real addresses once listening, as the ready file reports them; null = the service is off. */
 export interface EmulatorAddresses {
   http: string | null;
+  https: string | null;
   modbus: string | null;
   mqtt: string | null;
   broker: string | null;
@@ -47,7 +62,7 @@ interface Service {
 }
 
 export class Emulator {
-  readonly addresses: EmulatorAddresses = { http: null, modbus: null, mqtt: null, broker: null };
+  readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null };
   private readonly services: Service[] = [];
   private disconnectWiring: () => void = () => {};
   private stopped = false;
@@ -74,12 +89,22 @@ export class Emulator {
         emulator.addresses.modbus = await modbus.listen(options.modbus.host, options.modbus.port);
         emulator.services.push({ name: 'modbus', close: () => modbus.close() });
       }
-      if (options.http) {
+      const httpsOn = options.https !== null && options.profile.http.https.enabled;
+      if (options.http || httpsOn) {
+        // One app behind both listeners: the same routes, sessions and event streams.
         const app = createHttpApp({ device, clock, signals, modbus, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
-        const ips = () => options.profile.modbus.accessibleIps;
-        const http = await listenHttp(app, options.http.host, options.http.port, (peer) => isAllowedForServices(ips(), peer));
-        emulator.addresses.http = http.address;
-        emulator.services.push({ name: 'http', close: () => http.close() });
+        const accept = (peer: string | undefined) => isAllowedForServices(options.profile.modbus.accessibleIps, peer);
+        if (options.http) {
+          const http = await listenHttp(app, options.http.host, options.http.port, accept);
+          emulator.addresses.http = http.address;
+          emulator.services.push({ name: 'http', close: () => http.close() });
+        }
+        if (options.https && httpsOn) {
+          const certificate = options.certificate ?? (await loadOrCreateCertificate(certificateOptions(options)));
+          const https = await listenHttps(app, options.https.host, options.https.port, certificate, accept);
+          emulator.addresses.https = https.address;
+          emulator.services.push({ name: 'https', close: () => https.close() });
+        }
       }
       if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
         logger.warn('MQTT is not implemented yet; the mqtt and broker addresses stay null');

@@ -121,7 +121,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
       return 2;
     }
-    if (isSimError(error, 'CLI_USAGE') || isSimError(error, 'PROFILE_INVALID')) {
+    if (isSimError(error, 'CLI_USAGE') || isSimError(error, 'PROFILE_INVALID') || isSimError(error, 'TLS_CERT_INVALID')) {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }

@@ -20,8 +20,10 @@ export interface RunnerOptions {
   profile: Profile;
   store: ConfigStore | undefined;
   http: ListenAddress | null;
+  https: ListenAddress | null;
   modbus: ListenAddress | null;
   mqtt: string;
+  dataDir: string | undefined;
   clock: 'real' | 'manual';
   seed: number;
   logger: Logger;
@@ -35,20 +37,21 @@ function bound(requested: ListenAddress | null, actual: string | null): ListenAd
 export class Runner implements ConfigControl {
   private emulator!: Emulator;
   private running: Profile;
-  private listen: { http: ListenAddress | null; modbus: ListenAddress | null };
+  private listen: { http: ListenAddress | null; https: ListenAddress | null; modbus: ListenAddress | null };
   /** Saves and restarts run one at a time, in the order they were asked for. */
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: RunnerOptions) {
     this.running = options.profile;
-    this.listen = { http: options.http, modbus: options.modbus };
+    this.listen = { http: options.http, https: options.https, modbus: options.modbus };
   }
 
   static async start(options: RunnerOptions): Promise<Runner> {
     const runner = new Runner(options);
     runner.emulator = await runner.startEmulator();
     // Restarts bind the ports the first start got, so port 0 does not move the device.
-    runner.listen = { http: bound(options.http, runner.emulator.addresses.http), modbus: bound(options.modbus, runner.emulator.addresses.modbus) };
+    const a = runner.emulator.addresses;
+    runner.listen = { http: bound(options.http, a.http), https: bound(options.https, a.https), modbus: bound(options.modbus, a.modbus) };
     return runner;
   }
 
@@ -119,6 +122,18 @@ export class Runner implements ConfigControl {
 
   private startEmulator(): Promise<Emulator> {
     const o = this.options;
-    return Emulator.start({ profile: this.running, http: this.listen.http, modbus: this.listen.modbus, mqtt: o.mqtt, clock: o.clock, seed: o.seed, logger: o.logger, config: this });
+    return Emulator.start({
+      profile: this.running,
+      profileFile: o.profileFile,
+      dataDir: o.dataDir,
+      http: this.listen.http,
+      https: this.listen.https,
+      modbus: this.listen.modbus,
+      mqtt: o.mqtt,
+      clock: o.clock,
+      seed: o.seed,
+      logger: o.logger,
+      config: this,
+    });
   }
 }

@@ -91,7 +91,7 @@ const accountEntrySchema = z.strictObject({
  * Cross-field rules of the account list: one entry per role, names unique (over all three,
  * defaults included), and the administrator always enabled (it alone can change accounts).
  */
-export function checkAccounts(users: readonly Account[], ctx: { addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string }): void }, index: (role: Role) => number | undefined): void {
+function checkAccounts(users: readonly Account[], ctx: z.RefinementCtx, index: (role: Role) => number | undefined): void {
   const names = new Map<string, Role>();
   for (const account of users) {
     const at = index(account.role);

@@ -12,9 +12,10 @@ import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } 
 export const SCRYPT_PARAMS = { N: 16_384, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
+const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
 const B64 = '[A-Za-z0-9+/]+={0,2}';
-/** The stored form; N a power of two 2^1..2^20, r 1..32, p 1..16 (bounds keep a profile from asking for gigabytes). */
+/** The stored form; N a power of two, r 1..32, p 1..16, 128·N·r ≤ 256 MiB (a profile cannot ask for gigabytes). */
 export const SCRYPT_PATTERN = new RegExp(`^scrypt\\$N=(\\d{1,7}),r=(\\d{1,2}),p=(\\d{1,2})\\$(${B64})\\$(${B64})$`);
 
 interface Parsed {
@@ -27,8 +28,8 @@ function parse(stored: string): Parsed | undefined {
   const m = SCRYPT_PATTERN.exec(stored);
   if (!m) return undefined;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const powerOfTwo = N > 1 && (N & (N - 1)) === 0 && N <= 1 << 20;
-  if (!powerOfTwo || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  const powerOfTwo = N > 1 && (N & (N - 1)) === 0;
+  if (!powerOfTwo || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > MAX_SCRYPT_MEMORY) return undefined;
   const salt = Buffer.from(m[4]!, 'base64');
   const hash = Buffer.from(m[5]!, 'base64');
   if (salt.length < 8 || hash.length < 16) return undefined;
@@ -41,8 +42,8 @@ export function isPasswordHash(stored: string): boolean {
 }
 
 function options(params: Parsed['params']): ScryptOptions {
-  // scrypt needs about 128 * N * r bytes; node's default cap (32 MiB) would refuse N = 2^17 and up.
-  return { ...params, maxmem: 256 * params.N * params.r + (1 << 20) };
+  // scrypt needs about 128 * N * r bytes; node's default cap (32 MiB) would refuse N = 2^18 at r = 8.
+  return { ...params, maxmem: MAX_SCRYPT_MEMORY + (1 << 20) };
 }
 
 function format(params: Parsed['params'], salt: Buffer, hash: Buffer): string {

@@ -13,10 +13,10 @@ import { httpSchema, modbusSchema, mqttSchema, serialSchema, wireSchema } from '
 
 const profileShape = z.strictObject({
   ...deviceSpecSchema.shape,
-  modbus: modbusSchema.default(modbusSchema.parse({})),
-  http: httpSchema.default(httpSchema.parse({})),
-  mqtt: mqttSchema.default(mqttSchema.parse({})),
-  serial: serialSchema.default(serialSchema.parse({})),
+  modbus: modbusSchema.default(() => modbusSchema.parse({})),
+  http: httpSchema.default(() => httpSchema.parse({})),
+  mqtt: mqttSchema.default(() => mqttSchema.parse({})),
+  serial: serialSchema.default(() => serialSchema.parse({})),
   wiring: z.array(wireSchema).default([]),
 });
 

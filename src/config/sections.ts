@@ -172,12 +172,17 @@ const mqttTls = z
     cert: z.string().min(1).nullable().default(null),
     key: z.string().min(1).nullable().default(null),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** TLSv1.2 pins the version the device speaks (ASSUMPTION, reference §5: "TLS v1.2"). */
+    maxVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.3'),
     /** false accepts any certificate: for experiments only, never on a network you do not own. */
     rejectUnauthorized: z.boolean().default(true),
   })
   .superRefine((tls, ctx) => {
     if ((tls.cert === null) !== (tls.key === null)) {
       ctx.addIssue({ code: 'custom', path: [tls.cert === null ? 'cert' : 'key'], message: 'give both cert and key for a client certificate, or neither' });
+    }
+    if (tls.minVersion === 'TLSv1.3' && tls.maxVersion === 'TLSv1.2') {
+      ctx.addIssue({ code: 'custom', path: ['maxVersion'], message: 'must not be below minVersion' });
     }
   });
 
@@ -207,7 +212,7 @@ export const mqttSchema = z
       .strictObject({ minMs: z.number().int().min(100).max(3_600_000).default(1000), maxMs: z.number().int().min(100).max(3_600_000).default(60_000) })
       .refine((r) => r.minMs <= r.maxMs, { message: 'minMs must not exceed maxMs', path: ['minMs'] })
       .default({ minMs: 1000, maxMs: 60_000 }),
-    tls: mqttTls.default({ ca: null, cert: null, key: null, minVersion: 'TLSv1.2', rejectUnauthorized: true }),
+    tls: mqttTls.default({ ca: null, cert: null, key: null, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', rejectUnauthorized: true }),
     /** Topic and payload of the last will are fixed (M-EZ p=62); its QoS and retain flag are not. */
     lastWill: z.strictObject({ qos: qos.default(1), retain: z.boolean().default(true) }).default({ qos: 1, retain: true }),
     /** extraKeys adds "ts" (ISO time of the device clock) beside "value"; false = `{"value": n}` only. */

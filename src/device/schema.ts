@@ -166,8 +166,8 @@ export type DeviceIdentity = z.infer<typeof deviceIdentitySchema>;
 
 /** Everything the Device model is built from. */
 export const deviceSpecSchema = z.strictObject({
-  device: deviceIdentitySchema.default(deviceIdentitySchema.parse({})),
+  device: deviceIdentitySchema.default(() => deviceIdentitySchema.parse({})),
   slots: z.array(slotConfigSchema).max(32).default([]),
-  internalRegisters: internalRegistersSchema.default(internalRegistersSchema.parse({})),
+  internalRegisters: internalRegistersSchema.default(() => internalRegistersSchema.parse({})),
 });
 export type DeviceSpec = z.infer<typeof deviceSpecSchema>;

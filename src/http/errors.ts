@@ -108,8 +108,8 @@ function isParserError(error: unknown): error is ParserError {
 function fromParserError(error: ParserError): SimError {
   switch (error.type) {
     case 'entity.parse.failed':
-      // V8 quotes the body (`Unexpected token 'S', "{"password":S..." is not valid JSON`); it may hold a password.
-      return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message.replace(/, ".*" is not valid JSON$|, ".*"\.\.\. is not valid JSON$/s, ' (not valid JSON)')}`, { cause: error });
+      // V8 quotes the body (`Unexpected token 'S', ..."password":S..." is not valid JSON`); it may hold a password.
+      return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' (not valid JSON)')}`, { cause: error });
     case 'entity.too.large':
       return new SimError('HTTP_PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MB', { cause: error });
     case 'encoding.unsupported':

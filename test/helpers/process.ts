@@ -11,6 +11,7 @@ export const CLI = new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url).pa
 export interface Ready {
   pid: number;
   http: string | null;
+  https: string | null;
   modbus: string | null;
   mqtt: string | null;
   broker: string | null;

@@ -1,17 +1,18 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
 
 afterEach(cleanupProcesses);
 
-const BASE = ['--http', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet'];
+const BASE = ['--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet'];
 
 describe('iothinx-sim start', () => {
   it('writes the ready file with real addresses, serves the API, and exits 0 on SIGTERM', async () => {
     const dir = await tempDir();
     const started = await startCli(BASE, dir);
-    expect(started.ready).toEqual({ pid: started.child.pid, http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), modbus: null, mqtt: null, broker: null });
+    expect(started.ready).toEqual({ pid: started.child.pid, http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), https: null, modbus: null, mqtt: null, broker: null });
     const health = await fetch(`http://${started.ready.http}/sim/v1/health`);
     expect(health.status).toBe(200);
     const device = (await (await fetch(`http://${started.ready.http}/sim/v1/device`)).json()) as { name: string; slots: unknown[] };
@@ -67,6 +68,40 @@ describe('iothinx-sim start', () => {
     const run = await runCli(['start', '--http', first.ready.http!, '--modbus', 'off', '--mqtt', 'off', '--quiet']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/EADDRINUSE|in use/);
+  });
+});
+
+describe('iothinx-sim start with HTTPS', () => {
+  it('serves the APIs over TLS with a self-signed certificate kept in the data dir', async () => {
+    const dir = await tempDir();
+    const profile = join(dir, 'p.yaml');
+    await writeFile(profile, 'slots:\n  - { slot: 1, module: 45MR-1600 }\nhttp: { https: { enabled: true } }\n');
+    const data = join(dir, 'data');
+    const started = await startCli([...BASE, '--profile', profile, '--data-dir', data]);
+    expect(started.ready.https).toMatch(/^127\.0\.0\.1:\d+$/);
+    const ca = await readFile(join(data, 'tls', 'cert.pem'), 'utf8');
+    const status = await new Promise<number>((resolve, reject) => {
+      const [host, port] = started.ready.https!.split(':');
+      httpsGet({ host, port: Number(port), path: '/sim/v1/health', ca, minVersion: 'TLSv1.2' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(status).toBe(200);
+    started.child.kill('SIGTERM');
+    await started.exited;
+    const again = await startCli([...BASE, '--profile', profile, '--data-dir', data]);
+    expect(again.ready.https).not.toBeNull();
+    expect(await readFile(join(data, 'tls', 'cert.pem'), 'utf8')).toBe(ca);
+  });
+
+  it('exits 2 naming the file when a configured certificate is missing', async () => {
+    const dir = await tempDir();
+    const profile = join(dir, 'p.yaml');
+    await writeFile(profile, 'slots:\n  - { slot: 1, module: 45MR-1600 }\nhttp: { https: { enabled: true, cert: missing.pem, key: missing.key } }\n');
+    const run = await runCli(['start', ...BASE, '--profile', profile]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(join(dir, 'missing.pem'));
   });
 });
 

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PASSWORD, ROLES } from '../../src/config/accounts.js';
+import { hashPassword, hashPasswordSync, isPasswordHash, verifyPassword } from '../../src/config/password.js';
+import { profileSchema } from '../../src/config/profile.js';
+import { LoginThrottle, SESSION_TTL_MS, SessionStore, VerifiedCredentials } from '../../src/http/sessions.js';
+import { problems } from './helpers.js';
+
+const paths = (input: unknown) => problems(input).map((p) => `${p.path}: ${p.message}`);
+
+describe('passwords', () => {
+  it('hash with scrypt, parameters in the string, and verify', async () => {
+    const stored = await hashPassword('Secr3t!');
+    expect(stored).toMatch(/^scrypt\$N=16384,r=8,p=1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    expect(isPasswordHash(stored)).toBe(true);
+    expect(await verifyPassword('Secr3t!', stored)).toBe(true);
+    expect(await verifyPassword('Secr3t?', stored)).toBe(false);
+    expect(await verifyPassword('Secr3t!', undefined)).toBe(false);
+    expect(await hashPassword('Secr3t!')).not.toBe(stored);
+    expect(await verifyPassword('x', hashPasswordSync('x'))).toBe(true);
+  });
+
+  it('verify with the parameters stored, and refuse malformed or extravagant ones', async () => {
+    const salt = Buffer.alloc(16, 1);
+    const { scryptSync } = await import('node:crypto');
+    const cheap = `scrypt$N=1024,r=1,p=1$${salt.toString('base64')}$${scryptSync('pw', salt, 32, { N: 1024, r: 1, p: 1 }).toString('base64')}`;
+    expect(await verifyPassword('pw', cheap)).toBe(true);
+    for (const bad of ['', 'scrypt$N=1000,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', cheap.replace('N=1024,r=1', 'N=1048576,r=8'), 'bcrypt$2b$10$abc']) {
+      expect(isPasswordHash(bad), bad).toBe(false);
+      expect(await verifyPassword('pw', bad)).toBe(false);
+    }
+  });
+});
+
+describe('profile: http.accounts', () => {
+  it('has the three factory accounts, whose hashes are of the documented default password', async () => {
+    const { users } = profileSchema.parse({}).http.accounts;
+    expect(users.map((u) => u.role)).toEqual([...ROLES]);
+    for (const user of users) expect(await verifyPassword(DEFAULT_PASSWORD, user.password.scrypt), user.role).toBe(true);
+  });
+
+  it('fills unlisted roles with the defaults, enables listed ones, and hashes a plaintext password at load', async () => {
+    const { users } = profileSchema.parse({ http: { accounts: { enabled: true, users: [{ role: 'user', name: 'viewer', password: 'pw' }] } } }).http.accounts;
+    expect(users.map(({ role, name, enabled }) => [role, name, enabled])).toEqual([
+      ['administrator', 'admin', true],
+      ['operator', 'operator', false],
+      ['user', 'viewer', true],
+    ]);
+    expect(JSON.stringify(users)).not.toContain('"pw"');
+    expect(await verifyPassword('pw', users[2]!.password.scrypt)).toBe(true);
+  });
+
+  it('keeps a stored hash as it is', () => {
+    const scrypt = hashPasswordSync('Keep1!');
+    const { users } = profileSchema.parse({ http: { accounts: { users: [{ role: 'operator', password: { scrypt } }] } } }).http.accounts;
+    expect(users[1]!.password).toEqual({ scrypt });
+  });
+
+  it('reports every problem with its path', () => {
+    expect(
+      paths({
+        http: {
+          accounts: {
+            users: [
+              { role: 'operator', name: 'admin' },
+              { role: 'operator' },
+              { role: 'administrator', enabled: false, name: 'two words' },
+            ],
+          },
+        },
+      }),
+    ).toEqual(['http.accounts.users.2.name: 1..30 characters, no spaces (M-38 page-34)']);
+    expect(paths({ http: { accounts: { users: [{ role: 'operator', name: 'admin' }, { role: 'user' }, { role: 'administrator', enabled: false }] } } })).toEqual([
+      'http.accounts.users.2.enabled: the administrator account cannot be disabled',
+      "http.accounts.users.0.name: name admin is already the administrator's",
+    ]);
+    expect(paths({ http: { accounts: { users: [{ role: 'operator' }, { role: 'operator' }] } } })).toEqual([
+      'http.accounts.users.1.role: the operator is listed twice; the device has one account per role',
+    ]);
+    expect(paths({ http: { accounts: { users: [{ role: 'user', password: { scrypt: 'plain' } }, { role: 'guest' }] } } })).toEqual([
+      'http.accounts.users.0.password.scrypt: expected scrypt$N=<2^k>,r=<1..32>,p=<1..16>$<salt base64>$<hash base64>',
+      'http.accounts.users.1.role: Invalid option: expected one of "administrator"|"operator"|"user"',
+    ]);
+  });
+});
+
+describe('profile: http.https', () => {
+  it('defaults to off with a self-signed certificate, and wants cert and key together', () => {
+    expect(profileSchema.parse({}).http.https).toEqual({ enabled: false, cert: null, key: null });
+    expect(paths({ http: { https: { enabled: true, cert: 'device.crt' } } })).toEqual(['http.https.key: give both cert and key, or neither for a self-signed certificate']);
+  });
+});
+
+describe('login state', () => {
+  const account = { role: 'operator' as const, name: 'op', password: { scrypt: 'h' }, enabled: true };
+
+  it('sessions last 8 hours on the clock given', () => {
+    let now = 0;
+    const store = new SessionStore(() => now);
+    const token = store.create(account);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    now = SESSION_TTL_MS - 1;
+    expect(store.get(token)).toMatchObject({ role: 'operator', name: 'op', hash: 'h' });
+    now = SESSION_TTL_MS;
+    expect(store.get(token)).toBeUndefined();
+    const other = store.create(account);
+    expect(store.delete(other)).toBe(true);
+    expect(store.get(other)).toBeUndefined();
+  });
+
+  it('the throttle lets 5 failures pass, then locks out for 1 s, 2 s, 4 s ... up to 60 s; a success clears it', () => {
+    let now = 0;
+    const throttle = new LoginThrottle(() => now);
+    for (let i = 0; i < 4; i++) throttle.failed('a');
+    expect(throttle.waitMs('a')).toBe(0);
+    throttle.failed('a');
+    expect(throttle.waitMs('a')).toBe(1000);
+    expect(throttle.waitMs('b')).toBe(0);
+    now = 1000;
+    throttle.failed('a');
+    expect(throttle.waitMs('a')).toBe(2000);
+    for (let i = 0; i < 10; i++) throttle.failed('a');
+    expect(throttle.waitMs('a')).toBe(60_000);
+    throttle.succeeded('a');
+    expect(throttle.waitMs('a')).toBe(0);
+  });
+
+  it('verified Basic credentials hold only while the account hash is unchanged', () => {
+    let now = 0;
+    const cache = new VerifiedCredentials(() => now);
+    const key = cache.key('op', 'pw');
+    expect(key).not.toContain('pw');
+    expect(cache.key('o', 'ppw')).not.toBe(cache.key('op', 'pw'));
+    cache.add(key, 'h1');
+    expect(cache.has(key, 'h1')).toBe(true);
+    expect(cache.has(key, 'h2')).toBe(false);
+    expect(cache.has(key, 'h1')).toBe(false);
+    cache.add(key, 'h1');
+    now = 10 * 60_000;
+    expect(cache.has(key, 'h1')).toBe(false);
+  });
+});
