@@ -20,6 +20,8 @@ await build({
   // The launcher passes the bundle's file URL in; CommonJS has no import.meta.
   define: { 'import.meta.url': '__iothinxUrl' },
   alias: { 'iconv-lite': './build/iconv-lite-shim.cjs' },
+  // Required at run time from node_modules, only when a self-signed certificate is made.
+  external: ['selfsigned'],
   logLevel: 'warning',
 });
 copyFileSync('build/launcher.cjs', `${out}/iothinx-sim.cjs`);

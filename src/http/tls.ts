@@ -12,7 +12,9 @@
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type * as Selfsigned from 'selfsigned';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { SimError } from '../errors.js';
@@ -77,8 +79,9 @@ function result(cert: string, key: string, x509: X509Certificate, source: Certif
 }
 
 export async function generateCertificate(now = new Date()): Promise<{ cert: string; key: string }> {
-  // Loaded on demand: most starts never generate, and the library is large.
-  const { generate } = await import('selfsigned');
+  // Loaded on demand, through require so the CLI bundle leaves it out (build/bundle.mjs): most
+  // starts never generate a certificate, and the library and its ASN.1 stack are a third of a MB.
+  const { generate } = createRequire(import.meta.url)('selfsigned') as typeof Selfsigned;
   const notBeforeDate = new Date(now.getTime() - 86_400_000);
   const notAfterDate = new Date(now);
   notAfterDate.setFullYear(notAfterDate.getFullYear() + VALIDITY_YEARS);
