@@ -6,15 +6,9 @@
 import { execFile } from 'node:child_process';
 import { startCli } from './process.js';
 
-export interface MapRow {
-  slot: number;
-  ioName: string;
-  parameter: string;
-  table: 'coil' | 'discrete' | 'holding' | 'input';
-  address: number;
-  length: number;
-  type: 'bit' | 'word' | 'dword' | 'float';
-}
+import type { MapRow } from '../../src/modbus/address-map.js';
+
+export type { MapRow };
 
 export interface CliDevice {
   /** http://127.0.0.1:PORT/sim/v1 */
