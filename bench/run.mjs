@@ -2,8 +2,10 @@
 // measured in the same run.
 import { benchDeviceApi } from './device-api.mjs';
 import { benchModbus } from './modbus.mjs';
+import { benchMqtt } from './mqtt.mjs';
 import { benchStartup } from './startup.mjs';
 
 await benchStartup();
 await benchModbus();
 await benchDeviceApi();
+await benchMqtt();

@@ -17,6 +17,8 @@ export interface StartOptions {
   https: ListenAddress | null;
   modbus: ListenAddress | null;
   mqtt: 'off' | 'embedded' | 'profile' | string;
+  /** Where the embedded broker listens (when the client uses `embedded`). */
+  broker: ListenAddress | null;
   clock: 'real' | 'manual';
   seed: number;
   readyFile: string | undefined;
@@ -27,7 +29,7 @@ export interface StartOptions {
 export const USAGE = `usage:
   iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
                     [--modbus HOST:PORT|off]
-                    [--mqtt URL|embedded|off] [--clock real|manual] [--seed N] [--ready-file FILE]
+                    [--mqtt URL|embedded|off] [--broker HOST:PORT] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
   iothinx-sim map [--profile FILE] [--format table|csv|json]`;
@@ -58,6 +60,7 @@ export function parseStart(argv: string[]): StartOptions {
         https: { type: 'string', default: '127.0.0.1:8443' },
         modbus: { type: 'string', default: '127.0.0.1:5020' },
         mqtt: { type: 'string', default: 'profile' },
+        broker: { type: 'string', default: '127.0.0.1:1883' },
         clock: { type: 'string', default: 'real' },
         seed: { type: 'string', default: '1' },
         'ready-file': { type: 'string' },
@@ -81,6 +84,7 @@ export function parseStart(argv: string[]): StartOptions {
     https: parseAddress('https', values.https),
     modbus: parseAddress('modbus', values.modbus),
     mqtt,
+    broker: parseAddress('broker', values.broker),
     clock: values.clock,
     seed: Number(values.seed),
     readyFile: values['ready-file'],

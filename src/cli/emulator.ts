@@ -19,6 +19,7 @@ import type { ConfigControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
+import { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
 import type { ListenAddress } from './args.js';
@@ -34,6 +35,7 @@ export interface EmulatorOptions {
   /** The running config's owner (src/cli/runner.ts): persistence and restarts. */
   config: ConfigControl;
   https: ListenAddress | null;
+  broker: ListenAddress | null;
   /** Where a self-signed certificate is kept; relative cert/key paths resolve against profileFile's folder. */
   dataDir: string | undefined;
   profileFile: string;
@@ -65,6 +67,8 @@ export class Emulator {
   readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null };
   private readonly services: Service[] = [];
   private disconnectWiring: () => void = () => {};
+  /** Set once MQTT has started (null when it is off). */
+  mqttService: MqttService | null = null;
   private stopped = false;
 
   private constructor(
@@ -92,7 +96,9 @@ export class Emulator {
       const httpsOn = options.https !== null && options.profile.http.https.enabled;
       if (options.http || httpsOn) {
         // One app behind both listeners: the same routes, sessions and event streams.
-        const app = createHttpApp({ device, clock, signals, modbus, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        // MQTT starts after HTTP (its broker may take a moment); the API asks it lazily.
+        const mqtt = { status: () => emulator.mqttService?.status() ?? { state: 'off' }, topics: () => emulator.mqttService?.topics() ?? [] };
+        const app = createHttpApp({ device, clock, signals, modbus, mqtt, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const accept = (peer: string | undefined) => isAllowedForServices(options.profile.modbus.accessibleIps, peer);
         if (options.http) {
           const http = await listenHttp(app, options.http.host, options.http.port, accept);
@@ -107,7 +113,16 @@ export class Emulator {
         }
       }
       if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
-        logger.warn('MQTT is not implemented yet; the mqtt and broker addresses stay null');
+        const mqtt = new MqttService(device, clock, options.profile.mqtt, logger.child({ component: 'mqtt' }), {
+          url: options.mqtt === 'profile' ? undefined : options.mqtt,
+          brokerListen: options.broker ?? undefined,
+          baseDir: dirname(options.profileFile),
+        });
+        emulator.services.push({ name: 'mqtt', close: () => mqtt.close() });
+        emulator.mqttService = mqtt;
+        const started = await mqtt.start();
+        emulator.addresses.mqtt = started.mqtt;
+        emulator.addresses.broker = started.broker;
       }
     } catch (error) {
       await emulator.stop();

@@ -23,6 +23,7 @@ export interface RunnerOptions {
   https: ListenAddress | null;
   modbus: ListenAddress | null;
   mqtt: string;
+  broker: ListenAddress | null;
   dataDir: string | undefined;
   clock: 'real' | 'manual';
   seed: number;
@@ -37,13 +38,13 @@ function bound(requested: ListenAddress | null, actual: string | null): ListenAd
 export class Runner implements ConfigControl {
   private emulator!: Emulator;
   private running: Profile;
-  private listen: { http: ListenAddress | null; https: ListenAddress | null; modbus: ListenAddress | null };
+  private listen: { http: ListenAddress | null; https: ListenAddress | null; modbus: ListenAddress | null; broker: ListenAddress | null };
   /** Saves and restarts run one at a time, in the order they were asked for. */
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: RunnerOptions) {
     this.running = options.profile;
-    this.listen = { http: options.http, https: options.https, modbus: options.modbus };
+    this.listen = { http: options.http, https: options.https, modbus: options.modbus, broker: options.broker };
   }
 
   static async start(options: RunnerOptions): Promise<Runner> {
@@ -51,7 +52,7 @@ export class Runner implements ConfigControl {
     runner.emulator = await runner.startEmulator();
     // Restarts bind the ports the first start got, so port 0 does not move the device.
     const a = runner.emulator.addresses;
-    runner.listen = { http: bound(options.http, a.http), https: bound(options.https, a.https), modbus: bound(options.modbus, a.modbus) };
+    runner.listen = { http: bound(options.http, a.http), https: bound(options.https, a.https), modbus: bound(options.modbus, a.modbus), broker: bound(options.broker, a.broker) };
     return runner;
   }
 
@@ -130,6 +131,7 @@ export class Runner implements ConfigControl {
       https: this.listen.https,
       modbus: this.listen.modbus,
       mqtt: o.mqtt,
+      broker: this.listen.broker,
       clock: o.clock,
       seed: o.seed,
       logger: o.logger,

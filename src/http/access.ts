@@ -27,6 +27,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /clock': 'user',
   'GET /events': 'user',
   'GET /modbus': 'user',
+  'GET /mqtt': 'user',
+  'GET /mqtt/topics': 'user',
   'GET /modbus/map': 'user',
   'GET /modbus/base-addresses': 'user',
   'GET /modbus/accessible-ips': 'user',

@@ -17,6 +17,7 @@ import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
+import { mqttRoutes } from './mqtt-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
 import { simRoutes } from './sim-routes.js';
@@ -62,6 +63,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...channelRoutes(options),
     ...configRoutes(options),
     ...modbusRoutes(options),
+    ...mqttRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );

@@ -65,6 +65,12 @@ export interface ConfigControl {
   changed(): void;
 }
 
+/** The MQTT client as the emulator API sees it; cli implements it over src/mqtt. */
+export interface MqttControl {
+  status(): object;
+  topics(): readonly object[];
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
@@ -73,4 +79,6 @@ export interface HttpAppOptions {
   logger: Logger;
   modbus: ModbusControl;
   config: ConfigControl;
+  /** Absent when MQTT is off. */
+  mqtt?: MqttControl;
 }

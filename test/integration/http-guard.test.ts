@@ -28,7 +28,7 @@ async function start(additionalRestrictions: boolean): Promise<string> {
     slots: [{ slot: 1, module: '45MR-1600' }],
     modbus: { accessibleIps: { enabled: true, additionalRestrictions, entries: [{ ip: '127.0.0.2' }] } },
   });
-  emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+  emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
   return emulator.addresses.http!;
 }
 

@@ -1,0 +1,249 @@
+/**
+ * The MQTT side of one emulator (reference §5): the topic table resolved from the profile, the
+ * publisher, the write handler, the connection with its outbox, and (for `url: embedded`) the
+ * embedded broker.
+ *
+ *   Device ──onChange/Clock──► Publisher ──► Outbox ──► MqttConnection ──► broker ──► subscribers
+ *   Device ◄──write(…, 'mqtt')── WriteHandler ◄── {deviceName}/write/+/+ ◄──┘
+ */
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { RealClock, type Clock } from '../device/clock.js';
+import type { Device } from '../device/device.js';
+import { SimError } from '../errors.js';
+import { EmbeddedBroker } from './broker.js';
+import { MqttConnection, type ConnectionState, type MqttError } from './connection.js';
+import { Publisher } from './publisher.js';
+import { Outbox } from './queue.js';
+import { resolveTopics, statusTopic, writeTopicFilter, type MqttConfig, type PublishTopic, type Qos, type Trigger } from './topics.js';
+import { WriteHandler, type WriteResult } from './writes.js';
+
+export interface MqttServiceOptions {
+  /** Where the embedded broker listens when the URL is "embedded"; default 127.0.0.1:1883. */
+  brokerListen?: { host: string; port: number };
+  /** Overrides mqtt.url (the CLI's --mqtt URL|embedded). */
+  url?: string;
+  /** Relative mqtt.tls paths are resolved against it (the profile's directory); default the cwd. */
+  baseDir?: string;
+  /**
+   * The clock of the transport's timers: keep-alive, connect timeout, reconnect backoff, and the
+   * rate limit of the write-rejection log. Default: the device clock when it is real, else a real
+   * clock, because the broker enforces keep-alive in real time (a manual clock left alone would
+   * get the client disconnected and never reconnected). Tests pass their manual clock.
+   */
+  transportClock?: Clock;
+}
+
+export interface MqttStatus {
+  state: ConnectionState;
+  connected: boolean;
+  /** The broker URL the client uses (credentials removed). */
+  url: string | null;
+  clientId: string | null;
+  /** The embedded broker's "host:port", or null. */
+  broker: string | null;
+  lastError: MqttError | null;
+  /** Connection attempts since start. */
+  attempts: number;
+  /** Publications waiting for the broker (QoS 1/2, and QoS 0 while connected). */
+  queued: number;
+  inFlight: number;
+  /** Publications the broker acknowledged. */
+  published: number;
+  /** Publications dropped because the queue was full (oldest first). */
+  dropped: number;
+  /** QoS 0 publications made while disconnected (not queued). */
+  unsentQos0: number;
+  /** Messages received on write topics. */
+  received: number;
+  /** Of those, refused (bad topic, payload, range, read-only). */
+  rejectedWrites: number;
+  /** Enabled publish topics. */
+  topics: number;
+}
+
+export interface TopicSummary {
+  topic: string;
+  class: 'value' | 'attribute';
+  qos: Qos;
+  retain: boolean;
+  trigger: Trigger;
+  intervalMs: number;
+  deadband: number;
+}
+
+/** What the service reports as it runs (for /sim/v1 live status and tests). */
+export interface MqttEvents {
+  /** Connected and subscribed. */
+  connect: [];
+  /** A failed attempt or a lost connection; the same object becomes status().lastError. */
+  connectionError: [MqttError];
+  /** A message on a write topic, applied or refused. */
+  write: [WriteResult];
+}
+
+/** A publish window of this many unacknowledged messages keeps order and throughput. */
+const WINDOW = 64;
+
+export class MqttService {
+  readonly events = new EventEmitter<MqttEvents>();
+  private readonly topicTable: PublishTopic[];
+  private readonly writes: WriteHandler;
+  private readonly outbox: Outbox;
+  private connection: MqttConnection | undefined;
+  private publisher: Publisher | undefined;
+  private broker: EmbeddedBroker | undefined;
+  private url: string | null = null;
+  private readonly transportClock: Clock;
+
+  constructor(
+    private readonly device: Device,
+    private readonly clock: Clock,
+    private readonly config: MqttConfig,
+    private readonly logger: Logger,
+    private readonly options: MqttServiceOptions = {},
+  ) {
+    const { topics, issues } = resolveTopics(device, config);
+    if (issues.length > 0) {
+      throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'), {
+        context: { issues, path: issues[0]?.path.join('.') ?? null },
+      });
+    }
+    this.topicTable = topics.filter((t) => t.enabled);
+    this.transportClock = options.transportClock ?? (clock.kind === 'real' ? clock : new RealClock());
+    this.writes = new WriteHandler(device, this.transportClock, logger);
+    this.outbox = new Outbox(config.queue.max);
+  }
+
+  /** Starts the embedded broker if asked for, then the client; with the embedded broker, resolves once connected. */
+  async start(): Promise<{ mqtt: string | null; broker: string | null }> {
+    if (this.connection) throw new Error('MqttService.start() called twice');
+    const c = this.config;
+    let url = this.options.url ?? c.url;
+    const secure = /^(mqtts|wss):/.test(url);
+    const tls = secure ? await this.readTls() : {};
+    if (url === 'embedded') {
+      const listen = this.options.brokerListen ?? { host: '127.0.0.1', port: 1883 };
+      this.broker = await EmbeddedBroker.start(listen, this.logger.child({ component: 'mqtt-broker' }));
+      url = `mqtt://${connectHost(listen.host)}:${this.broker.port}`;
+    }
+    this.url = url;
+    const name = this.device.identity.name;
+    const connection = new MqttConnection(
+      {
+        url,
+        clientId: c.clientId ?? `${name}_${this.device.identity.serialNumber}`,
+        username: c.username,
+        password: c.password,
+        keepAliveS: c.keepAliveS,
+        cleanSession: c.cleanSession,
+        connectTimeoutMs: c.connectTimeoutS * 1000,
+        reconnect: c.reconnect,
+        tls: { ...tls, minVersion: c.tls.minVersion, maxVersion: c.tls.maxVersion, rejectUnauthorized: c.tls.rejectUnauthorized, caFile: c.tls.ca },
+        statusTopic: statusTopic(name),
+        lastWill: c.lastWill,
+        subscription: c.writes.enabled ? { topic: writeTopicFilter(name), qos: c.writes.qos } : null,
+        window: WINDOW,
+      },
+      this.outbox,
+      this.transportClock,
+      this.logger,
+      {
+        connected: (first) => {
+          if (first && c.publishOnStart) this.publisher?.publishAll();
+          this.events.emit('connect');
+        },
+        message: (topic, payload) => this.events.emit('write', this.writes.handle(topic, payload)),
+        error: (error) => this.events.emit('connectionError', error),
+      },
+    );
+    this.connection = connection;
+    this.publisher = new Publisher(this.device, this.clock, this.topicTable, { extraKeys: c.payload.extraKeys }, (m) => connection.send(m));
+    this.publisher.start();
+    connection.start();
+    this.logger.info({ url: redact(url), topics: this.topicTable.length }, 'MQTT client started');
+    if (this.broker) await connection.whenConnected();
+    return { mqtt: redact(url), broker: this.broker?.address ?? null };
+  }
+
+  /** Resolves when the client is connected (and subscribed to the write topics). */
+  whenConnected(): Promise<void> {
+    return this.connection?.whenConnected() ?? Promise.reject(new Error('the MQTT service is not started'));
+  }
+
+  /** Resolves once the broker has acknowledged every queued publication. */
+  whenSent(): Promise<void> {
+    return this.outbox.whenEmpty();
+  }
+
+  /**
+   * Clean by default ({"value":"offline"}, then DISCONNECT). `abrupt` drops the connection
+   * without DISCONNECT, so the broker publishes the last will (a power cut).
+   */
+  async close(options: { abrupt?: boolean } = {}): Promise<void> {
+    this.publisher?.stop();
+    try {
+      await this.connection?.close(options);
+    } finally {
+      await this.broker?.close();
+    }
+  }
+
+  status(): MqttStatus {
+    const conn = this.connection?.status();
+    return {
+      state: conn?.state ?? 'idle',
+      connected: conn?.connected ?? false,
+      url: this.url === null ? null : redact(this.url),
+      clientId: conn?.clientId ?? null,
+      broker: this.broker?.address ?? null,
+      lastError: conn?.lastError ?? null,
+      attempts: conn?.attempts ?? 0,
+      queued: this.outbox.size,
+      inFlight: conn?.inFlight ?? 0,
+      published: this.outbox.published,
+      dropped: this.outbox.dropped,
+      unsentQos0: this.connection?.unsentQos0 ?? 0,
+      received: this.writes.received,
+      rejectedWrites: this.writes.rejected,
+      topics: this.topicTable.length,
+    };
+  }
+
+  /** The enabled publish topics and their settings. */
+  topics(): TopicSummary[] {
+    return this.topicTable.map((t) => ({ topic: t.topic, class: t.class, qos: t.qos, retain: t.retain, trigger: t.trigger, intervalMs: t.intervalMs, deadband: t.deadband }));
+  }
+
+  private async readTls(): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+    const t = this.config.tls;
+    const base = this.options.baseDir ?? process.cwd();
+    const read = async (key: 'ca' | 'cert' | 'key', file: string | null): Promise<Buffer | undefined> => {
+      if (file === null) return undefined;
+      const path = isAbsolute(file) ? file : resolve(base, file);
+      try {
+        return await readFile(path);
+      } catch (error) {
+        throw new SimError('MQTT_TLS_CONFIG', `mqtt.tls.${key}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+          cause: error,
+          context: { path: `mqtt.tls.${key}`, file: path },
+        });
+      }
+    };
+    return { ca: await read('ca', t.ca), cert: await read('cert', t.cert), key: await read('key', t.key) };
+  }
+}
+
+/** The address a client on this host uses for a listen address. */
+function connectHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The URL without user:password. */
+function redact(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^@/]*@/, '$1');
+}

@@ -1,0 +1,78 @@
+/**
+ * The MQTT topic table (src/config/sections.ts MQTT_TOPICS, M-EZ p=118-119) against the device
+ * model: every attribute of every module model and internal register is in the table with the
+ * same value/attribute class, and the table names nothing the model lacks. Also the topic-name
+ * helpers and the payload encoding.
+ */
+import { describe, expect, it } from 'vitest';
+import { globToRegExp, MQTT_TOPICS } from '../../src/config/sections.js';
+import { allModels } from '../../src/device/catalog.js';
+import { ManualClock } from '../../src/device/clock.js';
+import { Device } from '../../src/device/device.js';
+import { deviceSpecSchema } from '../../src/device/schema.js';
+import { encodePayload, parseWriteTopic, readTopic, writeAttribute } from '../../src/mqtt/topics.js';
+
+function everything(): Device {
+  const slots = allModels().map((m, i) => ({ slot: i + 1, module: m.model }));
+  // Counter and pulse attributes exist only in those modes.
+  const spec = deviceSpecSchema.parse({ slots, internalRegisters: { quantities: { bool: 1, word: 1, dword: 1, float: 1 } } });
+  for (const slot of spec.slots) {
+    if (slot.module === '45MR-1600') slot.channels = [{ index: 0, mode: 'counter' }];
+    if (slot.module === '45MR-2600') slot.channels = [{ index: 0, mode: 'pulse' }];
+  }
+  return new Device(spec, new ManualClock());
+}
+
+describe('MQTT topic table', () => {
+  it('lists every attribute of the model with its topic class, and nothing else', () => {
+    const device = everything();
+    const seen = new Map<string, string>();
+    for (const channel of device.allChannels()) for (const a of channel.attributes) seen.set(a.name, a.topicClass);
+    expect(Object.fromEntries([...seen].sort())).toEqual(Object.fromEntries(Object.entries(MQTT_TOPICS).map(([name, t]) => [name, t.class]).sort()));
+  });
+
+  it('allows OnChange exactly where the manual does (M-EZ p=118-119)', () => {
+    const both = Object.entries(MQTT_TOPICS).filter(([, t]) => t.allowed === 'both').map(([n]) => n).sort();
+    expect(both).toEqual(
+      ['diStatus', 'diCounterStatus', 'doStatus', 'doPulseStatus', 'relayStatus', 'aoStatus', 'rtdStatus', 'tcStatus', 'aiValueScaled', 'aoValueScaled', 'rtdValueScaled', 'tcValueScaled']
+        // ASSUMPTION: status-like topics the manual's lists leave out.
+        .concat(['aiStatus', 'spStatus', 'fpStatus', 'irValue'])
+        .sort(),
+    );
+    expect(MQTT_TOPICS.aiValueScaled?.default).toBe('interval');
+    expect(MQTT_TOPICS.diStatus?.default).toBe('onChange');
+    expect(MQTT_TOPICS.diCounterValue).toEqual({ class: 'value', allowed: 'interval', default: 'interval' });
+    expect(MQTT_TOPICS.relayCurrentCount).toEqual({ class: 'value', allowed: 'interval', default: 'interval' });
+  });
+});
+
+describe('topic names and payloads', () => {
+  it('builds and parses the device’s topic names', () => {
+    expect(readTopic('ioThinx_4510', '45MR-2606-0@DO-00', 'doStatus')).toBe('ioThinx_4510/read/45MR-2606-0@DO-00/doStatus');
+    expect(parseWriteTopic('ioThinx_4510', 'ioThinx_4510/write/45MR-2606-0@DO-01/doStatus')).toEqual({ ioName: '45MR-2606-0@DO-01', parameter: 'doStatus' });
+    expect(parseWriteTopic('ioThinx_4510', 'other/write/x/doStatus')).toBeUndefined();
+    expect(parseWriteTopic('ioThinx_4510', 'ioThinx_4510/read/x/doStatus')).toBeUndefined();
+    expect(parseWriteTopic('ioThinx_4510', 'ioThinx_4510/write/x/y/z')).toBeUndefined();
+    expect(parseWriteTopic('ioThinx_4510', 'ioThinx_4510/write//doStatus')).toBeUndefined();
+  });
+
+  it('accepts birValue/wirValue/dirValue/firValue for irValue (M-EZ p=120)', () => {
+    const device = everything();
+    const [bir, wir] = [device.internalRegisters.bool[0]!, device.internalRegisters.word[0]!];
+    expect(writeAttribute(bir, 'birValue')).toBe('irValue');
+    expect(writeAttribute(wir, 'wirValue')).toBe('irValue');
+    expect(writeAttribute(wir, 'birValue')).toBe('birValue');
+  });
+
+  it('encodes {"value": n} with or without the ts key', () => {
+    expect(encodePayload(1, Date.UTC(2026, 0, 1), false)).toBe('{"value":1}');
+    expect(encodePayload(-2.5, Date.UTC(2026, 0, 1, 0, 0, 1, 500), true)).toBe('{"value":-2.5,"ts":"2026-01-01T00:00:01.500Z"}');
+  });
+
+  it('matches profile globs literally apart from * and ?', () => {
+    expect(globToRegExp('45MR-1600-0@DI-0?').test('45MR-1600-0@DI-07')).toBe(true);
+    expect(globToRegExp('*@AI-*').test('45MR-3800-0@AI-00')).toBe(true);
+    expect(globToRegExp('a.b').test('axb')).toBe(false);
+    expect(globToRegExp('a+b').test('a+b')).toBe(true);
+  });
+});
