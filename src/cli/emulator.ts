@@ -19,7 +19,7 @@ import type { ConfigControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
-import { MqttService } from '../mqtt/service.js';
+import type { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
 import type { ListenAddress } from './args.js';
@@ -113,6 +113,8 @@ export class Emulator {
         }
       }
       if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
+        // Loaded only when MQTT is on: mqtt.js and aedes are the largest part of start-up.
+        const { MqttService } = await import('../mqtt/service.js');
         const mqtt = new MqttService(device, clock, options.profile.mqtt, logger.child({ component: 'mqtt' }), {
           url: options.mqtt === 'profile' ? undefined : options.mqtt,
           brokerListen: options.broker ?? undefined,
