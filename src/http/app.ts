@@ -21,6 +21,7 @@ import { mqttRoutes } from './mqtt-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
 import { simRoutes } from './sim-routes.js';
+import { mountWebUi } from './static.js';
 
 export type { HttpAppOptions, SignalControl } from './options.js';
 
@@ -73,6 +74,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(API_PREFIX, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', deviceApiRouter({ ...options, logger }));
+  mountWebUi(app);
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -1,0 +1,114 @@
+/**
+ * The web UI (issue 8) in Debian's chromium driven by playwright-core (never a downloaded
+ * browser): the built CLI runs as a child on free ports with a manual clock, so nothing moves
+ * unless a test moves it. Every wait is an auto-waiting locator or page.waitForFunction.
+ */
+import { mkdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { cleanupProcesses, startCli, type Started } from '../helpers/process.js';
+import { bitsOf, RawModbusClient, readPdu } from '../helpers/modbus-client.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = new URL('../../docs/ui.png', import.meta.url).pathname;
+const WAIT = { timeout: 10_000 };
+const MODULES = ['45MR-1600', '45MR-2600', '45MR-2404', '45MR-3800', '45MR-3810', '45MR-4420', '45MR-6600', '45MR-6810'];
+
+let started: Started;
+let browser: Browser;
+let page: Page;
+let base: string;
+
+function split(hostPort: string): [string, number] {
+  const at = hostPort.lastIndexOf(':');
+  return [hostPort.slice(0, at), Number(hostPort.slice(at + 1))];
+}
+
+async function json<T>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(base + path, init);
+  expect(res.ok, `${path}: HTTP ${res.status}`).toBe(true);
+  return (await res.json()) as T;
+}
+
+const row = (ioName: string) => page.locator(`[data-io="${ioName}"]`);
+
+beforeAll(async () => {
+  started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', '127.0.0.1:0', '--mqtt', 'embedded', '--broker', '127.0.0.1:0', '--clock', 'manual', '--quiet']);
+  base = `http://${started.ready.http}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await cleanupProcesses();
+});
+
+describe('web UI', () => {
+  it('shows the head unit and every module of the default profile', async () => {
+    await page.locator('#head', { hasText: 'TAGCB1100001' }).waitFor(WAIT);
+    for (const [i, model] of MODULES.entries()) {
+      await page.locator(`article.card[data-slot="${i + 1}"] h2`, { hasText: model }).waitFor(WAIT);
+    }
+    expect(await page.locator('article.card[data-slot]').count()).toBe(MODULES.length);
+  });
+
+  it('toggles DO-00 of slot 2 and the device API and Modbus/TCP see it', async () => {
+    const ioName = '45MR-2600-0@DO-00';
+    const lamp = row(ioName).locator('button.lamp');
+    await lamp.click();
+    await row(ioName).locator('button.lamp[aria-pressed="true"]').waitFor(WAIT);
+
+    const api = await json<{ value: number }>(`/api/io/do/${ioName}/doStatus`, { headers: { Accept: 'vdn.dac.v2', 'Content-Type': 'application/json' } });
+    expect(api).toEqual({ value: 1 });
+
+    const map = await json<{ ioName: string; parameter: string; table: string; address: number }[]>('/sim/v1/modbus/map');
+    const coil = map.find((r) => r.ioName === ioName && r.parameter === 'doStatus');
+    expect(coil?.table).toBe('coil');
+    const [host, port] = split(started.ready.modbus!);
+    const client = await RawModbusClient.connect(port, { host });
+    try {
+      const pdu = await client.call(readPdu(1, coil!.address, 1));
+      expect(bitsOf(pdu, 1)).toEqual([1]);
+    } finally {
+      client.socket.destroy();
+    }
+  });
+
+  it('sets the AI of slot 4 channel 1 (4-20mA) to 12 and shows scaled 12', async () => {
+    const ioName = '45MR-3800-0@AI-01';
+    const field = page.locator('#ch-4-1-physical');
+    await field.fill('12');
+    await field.press('Tab');
+    await row(ioName).locator('.val', { hasText: /^12 mA$/ }).waitFor(WAIT);
+    const channel = await json<{ aiValueScaled: number }>('/sim/v1/slots/4/channels/1');
+    expect(channel.aiValueScaled).toBe(12);
+  });
+
+  it('rejects an invalid allowlist entry with the server message next to the field, changing nothing', async () => {
+    const before = await json<unknown>('/sim/v1/modbus/accessible-ips');
+    await page.locator('#acl-0-ip').fill('300.1.2.3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const error = page.locator('#acl-0-ip-error');
+    await error.waitFor({ state: 'visible', ...WAIT });
+    const text = await error.textContent();
+    expect(text).toMatch(/ip/i);
+    expect(await page.locator('#acl-0-ip').getAttribute('aria-invalid')).toBe('true');
+    expect(await json<unknown>('/sim/v1/modbus/accessible-ips')).toEqual(before);
+  });
+
+  it('shows a change made through the API in the live log, then a full-page screenshot', async () => {
+    const put = await fetch(`${base}/sim/v1/slots/1/channels/5`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ level: 1 }) });
+    expect(put.status).toBe(200);
+    await page.locator('#live-log li', { hasText: '45MR-1600-0@DI-05 diStatus 0 → 1' }).waitFor(WAIT);
+    await row('45MR-1600-0@DI-05').locator('button.lamp[aria-pressed="true"]').waitFor(WAIT);
+    await page.locator('#map-details summary').click();
+    await page.locator('#map-rows tr').first().waitFor(WAIT);
+    await page.locator('#map-details summary').click();
+    await mkdir(new URL('../../docs/', import.meta.url), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+});

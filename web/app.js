@@ -1,0 +1,392 @@
+// iothinx-sim web console: a rail view of the virtual device, live over /sim/v1/events, with
+// controls that call the emulator API. Vanilla DOM, no build step.
+//
+//   EventSource open ─► GET /sim/v1/device ─► model (slots, channels) ─► build cards and rows
+//   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows
+//   control ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
+
+const API = '/sim/v1';
+const LOG_MAX = 50;
+const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
+
+/** @type {{slots: any[]} & Record<string, any> | null} */
+let device = null;
+/** key "slot:index" → {channel, update} */
+const rows = new Map();
+const dirty = new Set();
+let headDirty = false;
+let frame = 0;
+const logLines = [];
+let logDirty = false;
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k in node && typeof v !== 'string') node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+async function api(method, path, body) {
+  const res = await fetch(API + path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const type = res.headers.get('content-type') ?? '';
+  const data = type.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) {
+    const error = new Error(data?.message ?? `${method} ${path}: HTTP ${res.status}`);
+    error.body = data;
+    throw error;
+  }
+  return data;
+}
+
+function notify(message) {
+  const n = $('notice');
+  n.textContent = message;
+  n.hidden = !message;
+}
+
+/** Runs an action, showing a failure in the notice area. */
+async function act(fn) {
+  try {
+    await fn();
+    notify('');
+  } catch (e) {
+    notify(e.message);
+  }
+}
+
+function fmt(v, digits = 3) {
+  if (typeof v !== 'number') return String(v ?? '–');
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(digits)));
+}
+
+// ---- rendering --------------------------------------------------------------------------
+
+function schedule() {
+  if (!frame) frame = requestAnimationFrame(flush);
+}
+
+function flush() {
+  frame = 0;
+  for (const key of dirty) rows.get(key)?.update();
+  dirty.clear();
+  if (headDirty) renderHead();
+  headDirty = false;
+  if (logDirty) renderLog();
+  logDirty = false;
+}
+
+function renderHead() {
+  const head = device.slots.find((s) => s.slot === 0) ?? {};
+  const items = [
+    ['Name', device.name], ['Model', device.model], ['Serial', device.serialNumber], ['Firmware', device.firmwareVersion],
+    ['Uptime', `${head.uptime ?? 0} s`], ['Watchdog alarm', head.watchdogAlarmFlag ? 'YES' : 'no'], ['IP', head.ip ?? '–'],
+  ];
+  $('head').replaceChildren(
+    el('h2', { text: `Slot 0 · ${device.model}` }),
+    el('dl', {}, ...items.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v ?? '–'), class: k === 'Watchdog alarm' && head.watchdogAlarmFlag ? 'status-bad' : '' })])),
+  );
+}
+
+function buildRail() {
+  const rail = $('rail');
+  rail.replaceChildren($('head'));
+  rows.clear();
+  renderHead();
+  for (const slot of device.slots) {
+    if (slot.slot === 0) continue;
+    const card = el('article', { class: 'card', 'data-slot': String(slot.slot), 'aria-label': `Slot ${slot.slot} ${slot.module}` },
+      el('h2', { text: `Slot ${slot.slot} · ${slot.module}` }),
+      el('p', { class: 'meta', text: slot.name }));
+    for (const ch of slot.channels) card.append(buildRow(slot, ch));
+    rail.append(card);
+  }
+}
+
+const PUT_CHANNEL = (ch) => `/slots/${ch.slot}/channels/${ch.index}`;
+
+async function putField(ch, body) {
+  apply(await api('PUT', PUT_CHANNEL(ch), body), ch.slot);
+}
+
+async function putAttr(ch, attr, value) {
+  const res = await api('PUT', `${PUT_CHANNEL(ch)}/attributes/${attr}`, { value });
+  if (res && typeof res === 'object' && 'index' in res) apply(res, ch.slot);
+}
+
+/** Merges a channel object from a response into the model. */
+function apply(channel, slot) {
+  const row = rows.get(`${slot}:${channel.index}`);
+  if (!row) return;
+  Object.assign(row.channel, channel);
+  dirty.add(`${slot}:${channel.index}`);
+  schedule();
+}
+
+function lamp(label, onClick) {
+  return el('button', { type: 'button', class: 'lamp', 'aria-pressed': 'false', 'aria-label': label, onclick: onClick });
+}
+
+function buildRow(slot, ch) {
+  ch.slot = slot.slot;
+  const key = `${slot.slot}:${ch.index}`;
+  const id = `ch-${slot.slot}-${ch.index}`;
+  const info = el('div', { class: 'info' });
+  const ctl = el('div', { class: 'ctl' });
+  const row = el('div', { class: 'ch', 'data-io': ch.ioName, 'data-type': ch.type }, el('span', { class: 'name', text: ch.name }), info);
+  const mode = el('span', { class: 'mode' });
+  const value = el('span', { class: 'val' });
+  const extra = el('span', { class: 'extra' });
+  const status = el('span', { class: 'status' });
+  let update = () => {};
+
+  if (ch.type === 'di' || ch.type === 'do' || ch.type === 'relay') {
+    const attr = { di: 'diStatus', do: 'doStatus', relay: 'relayStatus' }[ch.type];
+    const button = lamp(`${ch.name} ${ch.type === 'di' ? 'level' : attr}`, () =>
+      act(() => (ch.type === 'di' ? putField(ch, { level: ch[attr] ? 0 : 1 }) : putAttr(ch, attr, ch[attr] ? 0 : 1))));
+    info.prepend(button);
+    info.append(mode, extra);
+    if (ch.type === 'di' && 'diCounterValue' in ch) {
+      ctl.append(el('button', { type: 'button', text: 'Reset counter', 'aria-label': `${ch.name} reset counter`, onclick: () => act(() => putAttr(ch, 'diCounterValue', 0)) }));
+      row.append(ctl);
+    }
+    update = () => {
+      const on = Boolean(ch[attr]);
+      button.setAttribute('aria-pressed', String(on));
+      button.textContent = on ? 'ON' : 'OFF';
+      mode.textContent = ch.modeName || ch.type;
+      if (ch.type === 'di') extra.textContent = ch.modeName === 'counter' ? `count ${ch.diCounterValue}` : '';
+      else if (ch.type === 'do') extra.textContent = ch.modeName === 'pulse' ? `pulse ${ch.doPulseStatus ? 'running' : 'stopped'}, count ${ch.doPulseCount}` : '';
+      else extra.textContent = `count ${ch.relayCurrentCount} / total ${ch.relayTotalCount}`;
+    };
+  } else {
+    const p = { ai: 'ai', ao: 'ao', rtd: 'rtd', tc: 'tc' }[ch.type] ?? ch.type;
+    const minMax = el('span', { class: 'minmax' });
+    info.append(value, mode, status, minMax);
+    const inputKind = ch.type === 'ai' ? 'physical' : ch.type === 'rtd' || ch.type === 'tc' ? 'temperature' : null;
+    let number = null;
+    let slider = null;
+    let burnout = null;
+    if (inputKind) {
+      const unit = ch.field?.unit ?? '';
+      const numId = `${id}-${inputKind}`;
+      number = el('input', { type: 'number', id: numId, step: 'any' });
+      const commit = (v) => act(() => putField(ch, { [inputKind]: Number(v) }));
+      number.addEventListener('change', () => number.value !== '' && commit(number.value));
+      ctl.append(el('label', { for: numId, text: `${inputKind} (${unit})` }), number);
+      if (ch.type === 'ai') {
+        const [lo, hi] = unit === 'mA' ? [0, 24] : ch.modeName?.includes('+-') ? [-10, 10] : [0, 10];
+        slider = el('input', { type: 'range', min: String(lo), max: String(hi), step: '0.01', 'aria-label': `${ch.name} physical (${unit}) slider` });
+        slider.addEventListener('input', () => (number.value = slider.value));
+        slider.addEventListener('change', () => commit(slider.value));
+        ctl.append(slider);
+      }
+      const boId = `${id}-burnout`;
+      burnout = el('input', { type: 'checkbox', id: boId });
+      burnout.addEventListener('change', () => act(() => putField(ch, { burnout: burnout.checked })));
+      ctl.append(el('span', {}, burnout, el('label', { for: boId, text: ' burnout' })));
+      if (`${p}ResetMinValue` in ch) {
+        ctl.append(
+          el('button', { type: 'button', text: 'Reset min', 'aria-label': `${ch.name} reset min`, onclick: () => act(() => putAttr(ch, `${p}ResetMinValue`, 1)) }),
+          el('button', { type: 'button', text: 'Reset max', 'aria-label': `${ch.name} reset max`, onclick: () => act(() => putAttr(ch, `${p}ResetMaxValue`, 1)) }),
+        );
+      }
+      row.append(ctl);
+    }
+    update = () => {
+      const unit = ch.type === 'ai' ? (ch.field?.scaledUnit ?? ch.field?.unit ?? '') : (ch.field?.unit ?? '');
+      value.textContent = `${fmt(ch[`${p}ValueScaled`])} ${unit}`.trim();
+      mode.textContent = ch.modeName || '';
+      const code = ch[`${p}Status`] ?? 0;
+      status.textContent = ch.type === 'ao' ? (code ? `status ${code}` : '') : code ? (STATUS_TEXT[code] ?? `status ${code}`) : '';
+      status.className = code ? 'status status-bad' : 'status';
+      minMax.textContent = `${p}ValueScaledMin` in ch ? `min ${fmt(ch[`${p}ValueScaledMin`])} · max ${fmt(ch[`${p}ValueScaledMax`])}` : '';
+      const field = ch.field ?? {};
+      const current = field[inputKind];
+      const focused = document.activeElement;
+      if (number && focused !== number && focused !== slider && typeof current === 'number') number.value = fmt(current, 4);
+      if (slider && focused !== slider && typeof current === 'number') slider.value = String(current);
+      if (burnout && focused !== burnout) burnout.checked = Boolean(field.burnout);
+    };
+  }
+  rows.set(key, { channel: ch, update });
+  update();
+  return row;
+}
+
+// ---- live updates -------------------------------------------------------------------------
+
+function onChange(change) {
+  if (change.slot === 0 || change.index === undefined || change.index === null) {
+    const head = device.slots.find((s) => s.slot === 0);
+    if (head && change.attribute in head) head[change.attribute] = change.value;
+    headDirty = true;
+  } else {
+    const row = rows.get(`${change.slot}:${change.index}`);
+    if (row) {
+      row.channel[change.attribute] = change.value;
+      dirty.add(`${change.slot}:${change.index}`);
+    }
+  }
+  logLines.push(change);
+  if (logLines.length > LOG_MAX) logLines.splice(0, logLines.length - LOG_MAX);
+  logDirty = true;
+  schedule();
+}
+
+function renderLog() {
+  $('live-log').replaceChildren(
+    ...logLines.slice().reverse().map((c) => el('li', { text: `#${c.seq} ${c.ioName} ${c.attribute} ${fmt(c.previous)} → ${fmt(c.value)} (${c.source})` })),
+  );
+}
+
+async function loadDevice() {
+  device = await api('GET', '/device');
+  buildRail();
+}
+
+/**
+ * Opens the event stream; every 'open' (the first and each reconnect after an error) re-fetches
+ * the snapshot, so changes missed while disconnected are not lost. Resolves after the first load.
+ */
+function connect() {
+  return new Promise((resolve) => {
+    const source = new EventSource(`${API}/events`);
+    source.addEventListener('change', (event) => {
+      if (device) onChange(JSON.parse(event.data));
+    });
+    source.addEventListener('open', () => {
+      $('conn').textContent = 'live';
+      void act(async () => {
+        await loadDevice();
+        await loadClock();
+      }).then(resolve);
+    });
+    source.addEventListener('error', () => {
+      $('conn').textContent = 'disconnected, reconnecting…';
+    });
+  });
+}
+
+// ---- panels -------------------------------------------------------------------------------
+
+async function loadClock() {
+  const clock = await api('GET', '/clock');
+  $('clock-kind').textContent = clock.kind;
+  $('clock-mono').textContent = String(clock.monotonic);
+  $('advance-form').hidden = clock.kind !== 'manual';
+}
+
+$('advance-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act(async () => {
+    const res = await api('POST', '/clock/advance', { ms: Number($('advance-ms').value) });
+    $('clock-mono').textContent = String(res.monotonic);
+  });
+});
+
+let acl = { enabled: false, entries: [] };
+
+function aclRow(entry, i) {
+  const cell = (name, input) => {
+    const inputId = `acl-${i}-${name}`;
+    input.id = inputId;
+    return el('td', {}, el('label', { for: inputId, class: 'sr', text: `Entry ${i + 1} ${name}` }), input,
+      el('p', { class: 'field-error', 'data-error-for': `entries.${i}.${name}`, id: `${inputId}-error`, hidden: true }));
+  };
+  const ip = el('input', { type: 'text', value: entry.ip, 'data-name': 'ip', inputmode: 'decimal' });
+  const mask = el('input', { type: 'text', value: entry.netmask, 'data-name': 'netmask', inputmode: 'decimal' });
+  const active = el('input', { type: 'checkbox', checked: Boolean(entry.active), 'data-name': 'active' });
+  return el('tr', { 'data-row': String(i) }, cell('ip', ip), cell('netmask', mask), cell('active', active),
+    el('td', {}, el('button', { type: 'button', text: 'Remove', 'aria-label': `Remove entry ${i + 1}`, onclick: () => {
+      acl.entries = readAcl().entries.filter((_, j) => j !== i);
+      renderAcl();
+    } })));
+}
+
+function renderAcl() {
+  $('acl-enabled').checked = Boolean(acl.enabled);
+  $('acl-rows').replaceChildren(...acl.entries.map(aclRow));
+}
+
+function readAcl() {
+  const entries = [...$('acl-rows').querySelectorAll('tr')].map((tr) => ({
+    ip: tr.querySelector('[data-name="ip"]').value.trim(),
+    netmask: tr.querySelector('[data-name="netmask"]').value.trim(),
+    active: tr.querySelector('[data-name="active"]').checked,
+  }));
+  return { ...acl, enabled: $('acl-enabled').checked, entries };
+}
+
+function clearAclErrors() {
+  for (const p of document.querySelectorAll('#acl-form .field-error')) {
+    p.hidden = true;
+    p.textContent = '';
+  }
+  for (const input of document.querySelectorAll('#acl-form [aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+$('acl-add').addEventListener('click', () => {
+  acl.entries = [...readAcl().entries, { ip: '', netmask: '255.255.255.255', active: true }];
+  renderAcl();
+  $(`acl-${acl.entries.length - 1}-ip`).focus();
+});
+
+$('acl-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearAclErrors();
+  $('acl-saved').textContent = '';
+  try {
+    acl = await api('PUT', '/modbus/accessible-ips', readAcl());
+    renderAcl();
+    $('acl-saved').textContent = 'Saved.';
+  } catch (e) {
+    const path = e.body?.path ?? '';
+    const target = document.querySelector(`[data-error-for="${CSS.escape(path)}"]`) ?? $('acl-error-form');
+    target.textContent = e.message;
+    target.hidden = false;
+    const input = target.id.endsWith('-error') ? $(target.id.slice(0, -'-error'.length)) : null;
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', target.id);
+      input.focus();
+    }
+  }
+});
+
+async function loadAcl() {
+  acl = await api('GET', '/modbus/accessible-ips');
+  renderAcl();
+}
+
+async function loadMap() {
+  const map = await api('GET', '/modbus/map');
+  $('map-count').textContent = String(map.length);
+  $('map-rows').replaceChildren(...map.map((r) => el('tr', {}, ...[r.slot, r.ioName, r.parameter, r.table, r.address, r.length, r.type].map((v) => el('td', { text: String(v) })))));
+}
+
+async function loadMqtt() {
+  const status = await api('GET', '/mqtt');
+  const keys = ['state', 'broker', 'url', 'clientId', 'published', 'received', 'dropped', 'queued', 'topics', 'lastError'];
+  $('mqtt-status').replaceChildren(...keys.filter((k) => k in status).flatMap((k) => [el('dt', { text: k }), el('dd', { text: String(status[k] ?? '–') })]));
+}
+
+$('mqtt-refresh').addEventListener('click', () => void act(loadMqtt));
+
+async function main() {
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqtt)]);
+  document.body.dataset.ready = 'true';
+}
+
+void main();
