@@ -19,14 +19,13 @@
 // into short rounds that alternate between the servers, so a machine's drift is spread evenly.
 // BENCH_SECONDS (default 3): measured seconds per server, split over BENCH_ROUNDS (default 3)
 // rounds; BENCH_WARMUP (default 1): unmeasured seconds per server before the first round.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { cleanupOnExit, launch, median, startEmulator, stdoutLine, stopAll, whenReady } from './lib/children.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
@@ -38,11 +37,6 @@ const SIM_PATH = '/api/io/di/45MR-1600-0@Button/diStatus';
 const HEADERS = ['accept=vdn.dac.v2', 'content-type=application/json'];
 
 const benchDir = new URL('.', import.meta.url).pathname;
-const cli = new URL('../dist/cli/iothinx-sim.cjs', import.meta.url).pathname;
-const STARTUP_TIMEOUT_MS = 20_000;
-
-// Every child we start, so an error or a signal anywhere still stops them all.
-const children = new Set();
 
 function autocannonPath() {
   try {
@@ -52,72 +46,14 @@ function autocannonPath() {
   }
 }
 
-// Spawns a tracked child whose stderr tail is kept for error messages.
-function launch(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stderrTail = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s) => {
-    child.stderrTail = (child.stderrTail + s).slice(-2000);
-  });
-  return child;
-}
-
-const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
-
-async function stop(child) {
-  if (child.pid === undefined || hasExited(child)) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-  await exited;
-  clearTimeout(force);
-}
-
-// Resolves with what `ready` resolves, or rejects when the child dies first or time runs out.
-async function whenReady(child, what, ready) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not ready in ${STARTUP_TIMEOUT_MS} ms\n${child.stderrTail}`)), STARTUP_TIMEOUT_MS);
-  });
-  const died = new Promise((_, reject) => {
-    child.once('error', (err) => reject(new Error(`${what}: ${err.message}`)));
-    child.once('exit', (code, signal) => reject(new Error(`${what} exited (${signal ?? code}) before it was ready\n${child.stderrTail.trim()}`)));
-  });
-  try {
-    return await Promise.race([ready, died, timeout]);
-  } catch (err) {
-    await stop(child);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function startBareExpress() {
   const child = launch(process.execPath, [join(benchDir, 'bare-express.mjs'), '0']);
-  const listening = new Promise((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^listening (\S+)$/.exec(line);
-      if (m) resolve(`http://${m[1]}/`);
-    });
-  });
+  const listening = stdoutLine(child, /^listening (\S+)$/).then((m) => `http://${m[1]}/`);
   return { child, url: await whenReady(child, 'bare express', listening) };
 }
 
-// iothinx-sim writes its ready file atomically once every service listens.
-async function startEmulator(dir) {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
-  const readyFile = join(dir, 'ready.json');
-  const child = launch(process.execPath, [cli, 'start', '--http', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet', '--ready-file', readyFile]);
-  child.stdout.resume();
-  const ready = (async () => {
-    while (!existsSync(readyFile) && !hasExited(child)) await new Promise((r) => setTimeout(r, 20));
-    return JSON.parse(readFileSync(readyFile, 'utf8'));
-  })();
-  const info = await whenReady(child, 'iothinx-sim', ready);
+async function startSim(dir) {
+  const { child, info } = await startEmulator(dir, ['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off']);
   if (!info.http) throw new Error('iothinx-sim reported no HTTP address');
   return { child, url: `http://${info.http}${SIM_PATH}` };
 }
@@ -134,10 +70,6 @@ async function load(autocannon, url, seconds) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : null;
-};
 
 function combine(rounds) {
   const requests = rounds.reduce((n, r) => n + r.requests.total, 0);
@@ -167,20 +99,10 @@ function report(results, ratio) {
 export async function benchDeviceApi() {
   const autocannon = autocannonPath();
   const dir = mkdtempSync(join(tmpdir(), 'iothinx-bench-api-'));
-  // Last resort when the process exits under us (process.exit skips `finally`).
-  const onExit = () => {
-    children.forEach((c) => c.kill('SIGKILL'));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal) => {
-    Promise.allSettled([...children].map(stop)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanup = cleanupOnExit(dir);
   try {
     // Insertion order is the table's order.
-    const servers = { 'iothinx-sim': await startEmulator(dir), 'bare-express': await startBareExpress() };
+    const servers = { 'iothinx-sim': await startSim(dir), 'bare-express': await startBareExpress() };
     const names = Object.keys(servers);
     const rounds = Object.fromEntries(names.map((name) => [name, []]));
     if (WARMUP > 0) for (const name of names) await load(autocannon, servers[name].url, WARMUP);
@@ -190,18 +112,15 @@ export async function benchDeviceApi() {
         rounds[name].push(await load(autocannon, servers[name].url, SECONDS / ROUNDS));
       }
     }
-    await Promise.allSettled([...children].map(stop));
+    await stopAll();
     const results = Object.fromEntries(names.map((name) => [name, combine(rounds[name])]));
     if (results['iothinx-sim'].non2xx > 0) console.log(`  warning: iothinx-sim answered ${results['iothinx-sim'].non2xx} requests with a non-2xx status`);
     const ratio = results['iothinx-sim'].rps / results['bare-express'].rps;
     report(results, ratio);
     return { seconds: SECONDS, rounds: ROUNDS, warmup: WARMUP, connections: CONNECTIONS, servers: results, ratio };
   } finally {
-    await Promise.allSettled([...children].map(stop));
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    rmSync(dir, { recursive: true, force: true });
+    await stopAll();
+    cleanup();
   }
 }
 

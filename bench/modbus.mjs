@@ -16,13 +16,13 @@
 // flight per connection (see bench/c/loadgen.c for why it is one epoll loop, not libmodbus).
 // BENCH_SECONDS (default 3): measured seconds per server and connection count, split over
 // BENCH_ROUNDS (default 3) rounds; BENCH_WARMUP (default 0.5): unmeasured seconds before each.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { cleanupOnExit, launch, median as medianOf, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
@@ -33,15 +33,10 @@ const TARGETS = { libmodbus: '>= 0.75x at 16 conns', pymodbus: '>= 1.5x' };
 
 const benchDir = new URL('.', import.meta.url).pathname;
 const buildDir = join(benchDir, '.build');
-const cli = new URL('../dist/cli/iothinx-sim.cjs', import.meta.url).pathname;
 // Debian installs python3-pymodbus for the system interpreter; a `python3` on PATH may be a
 // pyenv shim that cannot see it.
 const PYTHON = '/usr/bin/python3';
 const PEERS_HINT = 'install the interop peers with scripts/install-peers.sh';
-const STARTUP_TIMEOUT_MS = 20_000;
-
-// Every child we start, so an error or a signal anywhere still stops them all.
-const children = new Set();
 
 function libmodbusFlags() {
   const r = spawnSync('pkg-config', ['--cflags', '--libs', 'libmodbus'], { encoding: 'utf8' });
@@ -70,91 +65,17 @@ function build() {
   return { server: compile('server', libmodbusFlags()), loadgen: compile('loadgen', []) };
 }
 
-// Spawns a tracked child. Its output is always drained, so a chatty child cannot fill a pipe
-// and stall in the middle of a run; the tail of stderr is kept for error messages.
-function launch(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stderrTail = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (s) => {
-    child.stderrTail = (child.stderrTail + s).slice(-2000);
-  });
-  return child;
-}
-
-function hasExited(child) {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function stop(child) {
-  // No pid: the spawn itself failed, so there is nothing to stop.
-  if (child.pid === undefined || hasExited(child)) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 2000);
-  await exited;
-  clearTimeout(force);
-}
-
-function withTimeout(promise, what, child) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not ready in ${STARTUP_TIMEOUT_MS} ms\n${child.stderrTail}`)), STARTUP_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function exitedEarly(child, what) {
-  return new Promise((_, reject) => {
-    child.once('error', (err) => reject(new Error(`${what}: ${err.message}`)));
-    child.once('exit', (code, signal) =>
-      reject(new Error(`${what} exited (${signal ?? code}) before it was ready\n${child.stderrTail.trim()}`)),
-    );
-  });
-}
-
 // The reference servers print "listening HOST:PORT" once bound to the port the kernel chose.
 async function startReference(name, cmd, args) {
   const child = launch(cmd, args);
-  // The interface stays open, so stdout keeps being drained after the line we wait for.
-  const listening = new Promise((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = /^listening (\S+):(\d+)$/.exec(line);
-      if (m) resolve({ child, host: m[1], port: Number(m[2]) });
-    });
-  });
-  try {
-    return await withTimeout(Promise.race([listening, exitedEarly(child, name)]), name, child);
-  } catch (err) {
-    await stop(child);
-    throw err;
-  }
+  const m = await whenReady(child, name, stdoutLine(child, /^listening (\S+):(\d+)$/));
+  return { child, host: m[1], port: Number(m[2]) };
 }
 
-// iothinx-sim writes its ready file atomically once every service listens.
-async function startEmulator(dir) {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
-  const readyFile = join(dir, 'ready.json');
-  const child = launch(process.execPath, [
-    cli, 'start', '--http', 'off', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--quiet', '--ready-file', readyFile,
-  ]);
-  child.stdout.resume();
-  const ready = (async () => {
-    // Polls until the file appears or the child is gone (then exitedEarly has the story).
-    while (!existsSync(readyFile) && !hasExited(child)) await new Promise((r) => setTimeout(r, 20));
-    return JSON.parse(readFileSync(readyFile, 'utf8'));
-  })();
-  let info;
-  try {
-    info = await withTimeout(Promise.race([ready, exitedEarly(child, 'iothinx-sim')]), 'iothinx-sim', child);
-  } catch (err) {
-    await stop(child);
-    throw err;
-  }
+async function startSim(dir) {
+  const { child, info } = await startEmulator(dir, ['--http', 'off', '--https', 'off', '--modbus', '127.0.0.1:0', '--mqtt', 'off']);
   if (!info.modbus) {
-    console.log('iothinx-sim: Modbus/TCP not available yet');
+    console.log('iothinx-sim: Modbus/TCP not available');
     await stop(child);
     return null;
   }
@@ -173,10 +94,7 @@ async function load(loadgen, server, connections) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-function median(xs) {
-  const s = xs.filter((x) => x != null).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : null;
-}
+const median = (xs) => medianOf(xs.filter((x) => x != null));
 
 // One figure from a server's rounds at one connection count. Throughput is exact (all requests
 // over all measured seconds); the percentiles are the median of the rounds' percentiles, as the
@@ -246,18 +164,7 @@ function report(servers, rel) {
 export async function benchModbus() {
   const { server, loadgen } = build();
   const dir = mkdtempSync(join(tmpdir(), 'iothinx-bench-modbus-'));
-  // Last resort when the process exits under us (process.exit skips `finally`): SIGKILL whatever
-  // is left and drop the temp dir, synchronously.
-  const onExit = () => {
-    children.forEach((c) => c.kill('SIGKILL'));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal) => {
-    Promise.allSettled([...children].map(stop)).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cleanup = cleanupOnExit(dir);
   try {
     // Insertion order is the table's order; null means "started, but nothing to measure".
     const running = {};
@@ -267,9 +174,9 @@ export async function benchModbus() {
     } catch (err) {
       throw new Error(`${err.message}\n(needs ${PYTHON} with python3-pymodbus and python3-serial-asyncio; ${PEERS_HINT})`, { cause: err });
     }
-    running['iothinx-sim'] = await startEmulator(dir);
+    running['iothinx-sim'] = await startSim(dir);
     const servers = await measureAll(running, loadgen);
-    await Promise.allSettled([...children].map(stop));
+    await stopAll();
     const rel = {
       libmodbus: ratios(servers['iothinx-sim'], servers.libmodbus),
       pymodbus: ratios(servers['iothinx-sim'], servers.pymodbus),
@@ -277,11 +184,8 @@ export async function benchModbus() {
     report(servers, rel);
     return { seconds: SECONDS, rounds: ROUNDS, warmup: WARMUP, servers, ratios: rel };
   } finally {
-    await Promise.allSettled([...children].map(stop));
-    process.off('exit', onExit);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    rmSync(dir, { recursive: true, force: true });
+    await stopAll();
+    cleanup();
   }
 }
 

@@ -1,0 +1,112 @@
+// Child processes for the benchmarks: every child is tracked so that an error or a signal
+// anywhere still stops them all, output is drained (a chatty child cannot stall on a full pipe),
+// and the tail of stderr is kept for error messages.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const STARTUP_TIMEOUT_MS = 20_000;
+export const cli = new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url).pathname;
+
+export const children = new Set();
+
+export function launch(cmd, args) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.stderrTail = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s) => {
+    child.stderrTail = (child.stderrTail + s).slice(-2000);
+  });
+  return child;
+}
+
+export const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
+
+export async function stop(child) {
+  // No pid: the spawn itself failed, so there is nothing to stop.
+  if (child.pid === undefined || hasExited(child)) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(force);
+}
+
+export const stopAll = () => Promise.allSettled([...children].map(stop));
+
+/** Resolves with what `ready` resolves, or rejects (stopping the child) when it dies first or time runs out. */
+export async function whenReady(child, what, ready) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not ready in ${STARTUP_TIMEOUT_MS} ms\n${child.stderrTail}`)), STARTUP_TIMEOUT_MS);
+  });
+  const died = new Promise((_, reject) => {
+    child.once('error', (err) => reject(new Error(`${what}: ${err.message}`)));
+    child.once('exit', (code, signal) => reject(new Error(`${what} exited (${signal ?? code}) before it was ready\n${child.stderrTail.trim()}`)));
+  });
+  try {
+    return await Promise.race([ready, died, timeout]);
+  } catch (err) {
+    await stop(child);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves with the match of the first stdout line matching `pattern` (the reference servers print "listening HOST:PORT"). */
+export function stdoutLine(child, pattern) {
+  // The interface stays open, so stdout keeps being drained after the line we wait for.
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = pattern.exec(line);
+      if (m) resolve(m);
+    });
+  });
+}
+
+/** Starts the built CLI with `args` and resolves with its ready file once every service listens. */
+export async function startEmulator(dir, args) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
+  const readyFile = join(dir, 'ready.json');
+  const child = launch(process.execPath, [cli, 'start', ...args, '--quiet', '--ready-file', readyFile]);
+  child.stdout.resume();
+  const ready = (async () => {
+    // Polls until the file appears or the child is gone (then whenReady has the story).
+    while (!existsSync(readyFile) && !hasExited(child)) await new Promise((r) => setTimeout(r, 20));
+    return JSON.parse(readFileSync(readyFile, 'utf8'));
+  })();
+  return { child, info: await whenReady(child, 'iothinx-sim', ready) };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : null;
+}
+
+/**
+ * Stops every child and removes `dir` whatever ends the run: a signal, or process.exit (which
+ * skips `finally`). Returns the function that undoes it once the run has cleaned up itself.
+ */
+export function cleanupOnExit(dir) {
+  const onExit = () => {
+    children.forEach((c) => c.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = (signal) => {
+    stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.on('exit', onExit);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('exit', onExit);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
