@@ -68,11 +68,17 @@ interface ManualTimer {
   fn: () => void;
 }
 
+/**
+ * Time moves only through advance(). Timers wait in a binary min-heap ordered by (due, order), so
+ * a long advance over many sampled signals costs O(log n) per firing, not a scan; a cleared
+ * timer is dropped lazily when it reaches the top.
+ */
 export class ManualClock implements Clock {
   readonly kind = 'manual' as const;
   private elapsed = 0;
   private readonly epoch: number;
   private readonly timers = new Map<number, ManualTimer>();
+  private readonly heap: ManualTimer[] = [];
   private nextId = 1;
   private nextOrder = 1;
 
@@ -114,14 +120,16 @@ export class ManualClock implements Clock {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance: ms must be >= 0, got ${ms}`);
     const target = this.elapsed + ms;
     for (;;) {
-      const next = this.earliest();
+      const next = this.peek();
       if (!next || next.due > target) break;
+      this.pop();
       this.elapsed = Math.max(this.elapsed, next.due);
       if (next.period === null) {
         this.timers.delete(next.id);
       } else {
         next.due += next.period;
         next.order = this.nextOrder++;
+        this.push(next);
       }
       next.fn();
     }
@@ -130,16 +138,54 @@ export class ManualClock implements Clock {
 
   private add(fn: () => void, ms: number, period: number | null): TimerHandle {
     const id = this.nextId++;
-    this.timers.set(id, { id, due: this.elapsed + Math.max(0, ms), order: this.nextOrder++, period, fn });
+    const timer: ManualTimer = { id, due: this.elapsed + Math.max(0, Number.isFinite(ms) ? ms : 0), order: this.nextOrder++, period, fn };
+    this.timers.set(id, timer);
+    this.push(timer);
     return { id };
   }
 
-  private earliest(): ManualTimer | undefined {
-    let best: ManualTimer | undefined;
-    for (const timer of this.timers.values()) {
-      if (!best || timer.due < best.due || (timer.due === best.due && timer.order < best.order)) best = timer;
+  /** The earliest live timer, dropping cleared ones on the way. */
+  private peek(): ManualTimer | undefined {
+    while (this.heap.length > 0) {
+      const top = this.heap[0]!;
+      if (this.timers.get(top.id) === top) return top;
+      this.pop();
     }
-    return best;
+    return undefined;
+  }
+
+  private before(a: ManualTimer, b: ManualTimer): boolean {
+    return a.due < b.due || (a.due === b.due && a.order < b.order);
+  }
+
+  private push(timer: ManualTimer): void {
+    const heap = this.heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let best = i;
+      if (l < heap.length && this.before(heap[l]!, heap[best]!)) best = l;
+      if (r < heap.length && this.before(heap[r]!, heap[best]!)) best = r;
+      if (best === i) break;
+      [heap[i], heap[best]] = [heap[best]!, heap[i]!];
+      i = best;
+    }
   }
 }
 

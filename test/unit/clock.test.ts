@@ -155,6 +155,30 @@ describe('ManualClock', () => {
   });
 });
 
+describe('ManualClock with many timers', () => {
+  it('fires hundreds of intervals the right number of times, in due order, and drops cleared ones', () => {
+    const clock = new ManualClock();
+    const fired = new Map<number, number>();
+    const order: number[] = [];
+    const handles = Array.from({ length: 400 }, (_, i) => {
+      const period = 10 + (i % 37);
+      return clock.setInterval(() => {
+        fired.set(i, (fired.get(i) ?? 0) + 1);
+        order.push(clock.monotonic());
+      }, period);
+    });
+    // Clear every fourth one before it ever fires.
+    handles.forEach((h, i) => i % 4 === 0 && clock.clear(h));
+    clock.advance(10_000);
+    for (let i = 0; i < 400; i++) {
+      const period = 10 + (i % 37);
+      expect(fired.get(i) ?? 0).toBe(i % 4 === 0 ? 0 : Math.floor(10_000 / period));
+    }
+    expect(order.every((t, k) => k === 0 || order[k - 1]! <= t)).toBe(true);
+    expect(clock.pending()).toBe(300);
+  });
+});
+
 describe('createClock', () => {
   it('builds the kind asked for', () => {
     expect(createClock('manual')).toBeInstanceOf(ManualClock);
