@@ -7,6 +7,7 @@
  *                ▼
  *        HTTP (/sim/v1, /api), Modbus/TCP, MQTT ...
  */
+import { EventEmitter } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { isAllowedForServices } from '../config/accessible-ips.js';
@@ -15,7 +16,7 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
-import type { ConfigControl } from '../http/options.js';
+import type { ConfigControl, MqttControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
@@ -67,8 +68,12 @@ export class Emulator {
   readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null };
   private readonly services: Service[] = [];
   private disconnectWiring: () => void = () => {};
+  /** The HTTPS certificate in use, handed to the next start so a restart keeps it. */
+  certificate: Certificate | undefined;
   /** Set once MQTT has started (null when it is off). */
   mqttService: MqttService | null = null;
+  /** Forwards the MQTT service's `message` events to the HTTP API's log streams. */
+  readonly mqttMessages = new EventEmitter<{ message: [object] }>();
   private stopped = false;
 
   private constructor(
@@ -97,7 +102,16 @@ export class Emulator {
       if (options.http || httpsOn) {
         // One app behind both listeners: the same routes, sessions and event streams.
         // MQTT starts after HTTP (its broker may take a moment); the API asks it lazily.
-        const mqtt = { status: () => emulator.mqttService?.status() ?? { state: 'off' }, topics: () => emulator.mqttService?.topics() ?? [] };
+        const mqtt: MqttControl = {
+          status: () => emulator.mqttService?.status() ?? { state: 'off' },
+          topics: () => emulator.mqttService?.topics() ?? [],
+          log: () => emulator.mqttService?.log() ?? [],
+          // The service may start after a stream opens: listen on the emulator, which forwards.
+          onMessage: (listener) => {
+            emulator.mqttMessages.on('message', listener);
+            return () => emulator.mqttMessages.off('message', listener);
+          },
+        };
         const app = createHttpApp({ device, clock, signals, modbus, mqtt, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const accept = (peer: string | undefined) => isAllowedForServices(options.profile.modbus.accessibleIps, peer);
         if (options.http) {
@@ -107,6 +121,7 @@ export class Emulator {
         }
         if (options.https && httpsOn) {
           const certificate = options.certificate ?? (await loadOrCreateCertificate(certificateOptions(options)));
+          emulator.certificate = certificate;
           const https = await listenHttps(app, options.https.host, options.https.port, certificate, accept);
           emulator.addresses.https = https.address;
           emulator.services.push({ name: 'https', close: () => https.close() });
@@ -122,6 +137,7 @@ export class Emulator {
         });
         emulator.services.push({ name: 'mqtt', close: () => mqtt.close() });
         emulator.mqttService = mqtt;
+        mqtt.events.on('message', (message) => emulator.mqttMessages.emit('message', message));
         const started = await mqtt.start();
         emulator.addresses.mqtt = started.mqtt;
         emulator.addresses.broker = started.broker;

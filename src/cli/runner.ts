@@ -121,9 +121,11 @@ export class Runner implements ConfigControl {
     }
   }
 
-  private startEmulator(): Promise<Emulator> {
+  private certificateSource = '';
+
+  private async startEmulator(): Promise<Emulator> {
     const o = this.options;
-    return Emulator.start({
+    const emulator = await Emulator.start({
       profile: this.running,
       profileFile: o.profileFile,
       dataDir: o.dataDir,
@@ -136,6 +138,10 @@ export class Runner implements ConfigControl {
       seed: o.seed,
       logger: o.logger,
       config: this,
+      // Same certificate across restarts, unless the new config names other files.
+      certificate: this.emulator?.certificate && this.certificateSource === JSON.stringify(this.running.http.https) ? this.emulator.certificate : undefined,
     });
+    this.certificateSource = JSON.stringify(this.running.http.https);
+    return emulator;
   }
 }

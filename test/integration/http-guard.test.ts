@@ -44,3 +44,19 @@ describe('accessible-IP list on HTTP ("additional restrictions")', () => {
     expect(await getFrom('127.0.0.1', http, '/sim/v1/health')).toBe(200);
   });
 });
+
+describe('in-process restart', () => {
+  it('keeps the self-signed HTTPS certificate when the config is replaced', async () => {
+    const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }], http: { https: { enabled: true } } });
+    const runner = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: null, https: { host: '127.0.0.1', port: 0 }, modbus: null, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    emulator = runner;
+    const before = runner.emulatorNow.certificate?.fingerprint256;
+    const address = runner.addresses.https;
+    expect(before).toMatch(/^[0-9A-F:]+$/);
+    const apply = await runner.replace(profileSchema.parse({ ...profile, device: { name: 'Renamed' } }));
+    await apply();
+    expect(runner.emulatorNow.device.identity.name).toBe('Renamed');
+    expect(runner.addresses.https).toBe(address);
+    expect(runner.emulatorNow.certificate?.fingerprint256).toBe(before);
+  });
+});
