@@ -5,7 +5,11 @@
 //   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows
 //   control ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
 
-const API = '/sim/v1';
+import { $, API, act, api, clearFieldErrors, el, fmt, showFieldError } from './js/util.js';
+import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
+import { initConfig, loadConfig } from './js/config.js';
+import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
+import { signalForm } from './js/signal.js';
 const LOG_MAX = 50;
 const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 
@@ -18,58 +22,6 @@ let headDirty = false;
 let frame = 0;
 const logLines = [];
 let logDirty = false;
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else if (k in node && typeof v !== 'string') node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
-
-async function api(method, path, body) {
-  const res = await fetch(API + path, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const type = res.headers.get('content-type') ?? '';
-  const data = type.includes('json') ? await res.json() : await res.text();
-  if (!res.ok) {
-    const error = new Error(data?.message ?? `${method} ${path}: HTTP ${res.status}`);
-    error.body = data;
-    throw error;
-  }
-  return data;
-}
-
-function notify(message) {
-  const n = $('notice');
-  n.textContent = message;
-  n.hidden = !message;
-}
-
-/** Runs an action, showing a failure in the notice area. */
-async function act(fn) {
-  try {
-    await fn();
-    notify('');
-  } catch (e) {
-    notify(e.message);
-  }
-}
-
-function fmt(v, digits = 3) {
-  if (typeof v !== 'number') return String(v ?? '–');
-  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(digits)));
-}
 
 // ---- rendering --------------------------------------------------------------------------
 
@@ -149,6 +101,8 @@ function buildRow(slot, ch) {
   const value = el('span', { class: 'val' });
   const extra = el('span', { class: 'extra' });
   const status = el('span', { class: 'status' });
+  const sig = el('span', { class: 'sig' });
+  const showSignal = () => (sig.textContent = ch.signal ? `signal: ${ch.signal.kind}` : '');
   let update = () => {};
 
   if (ch.type === 'di' || ch.type === 'do' || ch.type === 'relay') {
@@ -159,8 +113,15 @@ function buildRow(slot, ch) {
     info.append(mode, extra);
     if (ch.type === 'di' && 'diCounterValue' in ch) {
       ctl.append(el('button', { type: 'button', text: 'Reset counter', 'aria-label': `${ch.name} reset counter`, onclick: () => act(() => putAttr(ch, 'diCounterValue', 0)) }));
-      row.append(ctl);
     }
+    if (ch.type === 'relay' && 'relayCurrentCountReset' in ch) {
+      ctl.append(el('button', { type: 'button', text: 'Reset count', 'aria-label': `${ch.name} reset current count`, onclick: () => act(() => putAttr(ch, 'relayCurrentCountReset', 1)) }));
+    }
+    if (ch.type === 'di') {
+      info.append(sig);
+      ctl.append(signalForm(ch, id, (body) => putField(ch, body), () => ch.signal));
+    }
+    if (ctl.childElementCount > 0) row.append(ctl);
     update = () => {
       const on = Boolean(ch[attr]);
       button.setAttribute('aria-pressed', String(on));
@@ -169,6 +130,7 @@ function buildRow(slot, ch) {
       if (ch.type === 'di') extra.textContent = ch.modeName === 'counter' ? `count ${ch.diCounterValue}` : '';
       else if (ch.type === 'do') extra.textContent = ch.modeName === 'pulse' ? `pulse ${ch.doPulseStatus ? 'running' : 'stopped'}, count ${ch.doPulseCount}` : '';
       else extra.textContent = `count ${ch.relayCurrentCount} / total ${ch.relayTotalCount}`;
+      showSignal();
     };
   } else {
     const p = { ai: 'ai', ao: 'ao', rtd: 'rtd', tc: 'tc' }[ch.type] ?? ch.type;
@@ -178,6 +140,7 @@ function buildRow(slot, ch) {
     let number = null;
     let slider = null;
     let burnout = null;
+    let fault = null;
     if (inputKind) {
       const unit = ch.field?.unit ?? '';
       const numId = `${id}-${inputKind}`;
@@ -202,6 +165,14 @@ function buildRow(slot, ch) {
           el('button', { type: 'button', text: 'Reset max', 'aria-label': `${ch.name} reset max`, onclick: () => act(() => putAttr(ch, `${p}ResetMaxValue`, 1)) }),
         );
       }
+      info.append(sig);
+      ctl.append(signalForm(ch, id, (body) => putField(ch, body), () => ch.signal));
+      row.append(ctl);
+    } else if (ch.type === 'ao') {
+      const faultId = `${id}-fault`;
+      fault = el('input', { type: 'checkbox', id: faultId });
+      fault.addEventListener('change', () => act(() => putField(ch, { fault: fault.checked })));
+      ctl.append(el('span', {}, fault, el('label', { for: faultId, text: ' output fault' })));
       row.append(ctl);
     }
     update = () => {
@@ -218,6 +189,8 @@ function buildRow(slot, ch) {
       if (number && focused !== number && focused !== slider && typeof current === 'number') number.value = fmt(current, 4);
       if (slider && focused !== slider && typeof current === 'number') slider.value = String(current);
       if (burnout && focused !== burnout) burnout.checked = Boolean(field.burnout);
+      if (fault && focused !== fault) fault.checked = Boolean(field.fault);
+      showSignal();
     };
   }
   rows.set(key, { channel: ch, update });
@@ -256,27 +229,40 @@ async function loadDevice() {
   buildRail();
 }
 
+let source = null;
+
 /**
- * Opens the event stream; every 'open' (the first and each reconnect after an error) re-fetches
- * the snapshot, so changes missed while disconnected are not lost. Resolves after the first load.
+ * Opens (or reopens) the event stream; every 'open' (the first and each reconnect after an
+ * error) re-fetches the snapshot, so changes missed while disconnected are not lost. Resolves
+ * after the first load.
  */
 function connect() {
   return new Promise((resolve) => {
-    const source = new EventSource(`${API}/events`);
-    source.addEventListener('change', (event) => {
+    source?.close();
+    const s = new EventSource(`${API}/events`);
+    source = s;
+    s.addEventListener('change', (event) => {
       if (device) onChange(JSON.parse(event.data));
     });
-    source.addEventListener('open', () => {
+    s.addEventListener('open', () => {
       $('conn').textContent = 'live';
       void act(async () => {
         await loadDevice();
         await loadClock();
       }).then(resolve);
     });
-    source.addEventListener('error', () => {
+    s.addEventListener('error', () => {
       $('conn').textContent = 'disconnected, reconnecting…';
+      // The browser does not retry a stream that failed with an HTTP error (e.g. mid-restart).
+      if (s.readyState === EventSource.CLOSED && source === s) setTimeout(() => void connect(), 1000);
     });
   });
+}
+
+/** After a config change restarted the emulator: new streams, fresh snapshot and panels. */
+async function reloadAll() {
+  connectMqttLog();
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadBaseAddresses)]);
 }
 
 // ---- panels -------------------------------------------------------------------------------
@@ -329,14 +315,6 @@ function readAcl() {
   return { ...acl, enabled: $('acl-enabled').checked, entries };
 }
 
-function clearAclErrors() {
-  for (const p of document.querySelectorAll('#acl-form .field-error')) {
-    p.hidden = true;
-    p.textContent = '';
-  }
-  for (const input of document.querySelectorAll('#acl-form [aria-invalid]')) input.removeAttribute('aria-invalid');
-}
-
 $('acl-add').addEventListener('click', () => {
   acl.entries = [...readAcl().entries, { ip: '', netmask: '255.255.255.255', active: true }];
   renderAcl();
@@ -345,23 +323,14 @@ $('acl-add').addEventListener('click', () => {
 
 $('acl-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  clearAclErrors();
+  clearFieldErrors($('acl-form'));
   $('acl-saved').textContent = '';
   try {
     acl = await api('PUT', '/modbus/accessible-ips', readAcl());
     renderAcl();
     $('acl-saved').textContent = 'Saved.';
   } catch (e) {
-    const path = e.body?.path ?? '';
-    const target = document.querySelector(`[data-error-for="${CSS.escape(path)}"]`) ?? $('acl-error-form');
-    target.textContent = e.message;
-    target.hidden = false;
-    const input = target.id.endsWith('-error') ? $(target.id.slice(0, -'-error'.length)) : null;
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.setAttribute('aria-describedby', target.id);
-      input.focus();
-    }
+    showFieldError($('acl-form'), e, $('acl-error-form'));
   }
 });
 
@@ -376,16 +345,12 @@ async function loadMap() {
   $('map-rows').replaceChildren(...map.map((r) => el('tr', {}, ...[r.slot, r.ioName, r.parameter, r.table, r.address, r.length, r.type].map((v) => el('td', { text: String(v) })))));
 }
 
-async function loadMqtt() {
-  const status = await api('GET', '/mqtt');
-  const keys = ['state', 'broker', 'url', 'clientId', 'published', 'received', 'dropped', 'queued', 'topics', 'lastError'];
-  $('mqtt-status').replaceChildren(...keys.filter((k) => k in status).flatMap((k) => [el('dt', { text: k }), el('dd', { text: String(status[k] ?? '–') })]));
-}
-
-$('mqtt-refresh').addEventListener('click', () => void act(loadMqtt));
+initMqtt();
+initConfig(reloadAll);
+initBaseAddresses(loadMap);
 
 async function main() {
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqtt)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadBaseAddresses), act(loadConfig)]);
   document.body.dataset.ready = 'true';
 }
 

@@ -29,6 +29,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /modbus': 'user',
   'GET /mqtt': 'user',
   'GET /mqtt/topics': 'user',
+  'GET /mqtt/log': 'user',
+  'GET /mqtt/log/stream': 'user',
   'GET /modbus/map': 'user',
   'GET /modbus/base-addresses': 'user',
   'GET /modbus/accessible-ips': 'user',

@@ -64,7 +64,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...channelRoutes(options),
     ...configRoutes(options),
     ...modbusRoutes(options),
-    ...mqttRoutes(options),
+    ...mqttRoutes(options, streams),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );

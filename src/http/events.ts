@@ -32,6 +32,21 @@ export class EventStreams {
 
   /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
   start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
+    this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, (send) =>
+      this.device.onChange((change: DeviceChange) => {
+        if (ioNames && !ioNames.has(change.ioName)) return;
+        send(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+      }),
+    );
+  }
+
+  /** Starts a stream of `event: mqtt` messages on `res` (GET /sim/v1/mqtt/log/stream). */
+  startMqtt(req: Request, res: Response, onMessage: (listener: (message: object) => void) => () => void): void {
+    this.open_(req, res, 'iothinx-sim MQTT messages', (send) => onMessage((message) => send(`event: mqtt\ndata: ${JSON.stringify(message)}\n\n`)));
+  }
+
+  /** The SSE plumbing: headers, the opening comment, heartbeat, slow-client cut-off, cleanup. */
+  private open_(req: Request, res: Response, greeting: string, subscribe: (send: (chunk: string) => void) => () => void): void {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
@@ -42,13 +57,12 @@ export class EventStreams {
       return;
     }
     res.flushHeaders();
-    res.write(`: iothinx-sim events, lastSeq ${this.device.lastSeq}\n\n`);
+    res.write(`: ${greeting}\n\n`);
     this.open.add(res);
 
-    const unsubscribe = this.device.onChange((change: DeviceChange) => {
-      if (ioNames && !ioNames.has(change.ioName)) return;
+    const unsubscribe = subscribe((chunk) => {
       if (res.writableEnded || res.destroyed) return;
-      res.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+      res.write(chunk);
       if (res.writableLength > MAX_BUFFERED) {
         this.logger.warn({ peer: req.socket.remoteAddress, buffered: res.writableLength }, 'event stream client too slow; closing it');
         res.destroy();

@@ -69,6 +69,10 @@ export interface ConfigControl {
 export interface MqttControl {
   status(): object;
   topics(): readonly object[];
+  /** The last messages published ('out') and received on write topics ('in'), oldest first. */
+  log(): readonly object[];
+  /** Calls `listener` with each message as it is published or received; returns the unsubscribe. */
+  onMessage(listener: (message: object) => void): () => void;
 }
 
 export interface HttpAppOptions {

@@ -54,7 +54,7 @@ export interface ConnectionSettings {
 export interface ConnectionEvents {
   /** After CONNACK, the online message and the SUBACK; `first` on the first connection only. */
   connected(first: boolean): void;
-  message(topic: string, payload: Buffer, retained: boolean): void;
+  message(topic: string, payload: Buffer, retained: boolean, qos: Qos): void;
   /** A failed attempt or a lost connection (also in lastError). */
   error(error: MqttError): void;
 }
@@ -193,7 +193,7 @@ export class MqttConnection {
     });
     client.on('close', () => this.onClose(s));
     client.on('message', (topic, payload, packet) => {
-      if (this.session === s) this.events.message(topic, payload, packet.retain);
+      if (this.session === s) this.events.message(topic, payload, packet.retain, packet.qos);
     });
   }
 

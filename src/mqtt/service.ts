@@ -82,7 +82,23 @@ export interface MqttEvents {
   connectionError: [MqttError];
   /** A message on a write topic, applied or refused. */
   write: [WriteResult];
+  /** Every publication handed to the outbox ('out') and every message received on a write topic ('in'). */
+  message: [MqttLogEntry];
 }
+
+/** One line of the message log (GET /sim/v1/mqtt/log). */
+export interface MqttLogEntry {
+  direction: 'out' | 'in';
+  topic: string;
+  payload: string;
+  qos: Qos;
+  retain: boolean;
+  /** Device-clock time (ms since the epoch) when it was published or received. */
+  at: number;
+}
+
+/** How many messages the log keeps (a ring: the oldest go first). */
+export const MESSAGE_LOG_SIZE = 200;
 
 /** A publish window of this many unacknowledged messages keeps order and throughput. */
 const WINDOW = 64;
@@ -97,6 +113,7 @@ export class MqttService {
   private broker: EmbeddedBroker | undefined;
   private url: string | null = null;
   private readonly transportClock: Clock;
+  private readonly messages: MqttLogEntry[] = [];
 
   constructor(
     private readonly device: Device,
@@ -155,12 +172,18 @@ export class MqttService {
           if (first && c.publishOnStart) this.publisher?.publishAll();
           this.events.emit('connect');
         },
-        message: (topic, payload) => this.events.emit('write', this.writes.handle(topic, payload)),
+        message: (topic, payload, retained, qos) => {
+          this.record({ direction: 'in', topic, payload: payload.toString('utf8'), qos, retain: retained, at: this.clock.now() });
+          this.events.emit('write', this.writes.handle(topic, payload));
+        },
         error: (error) => this.events.emit('connectionError', error),
       },
     );
     this.connection = connection;
-    this.publisher = new Publisher(this.device, this.clock, this.topicTable, { extraKeys: c.payload.extraKeys }, (m) => connection.send(m));
+    this.publisher = new Publisher(this.device, this.clock, this.topicTable, { extraKeys: c.payload.extraKeys }, (m) => {
+      connection.send(m);
+      this.record({ direction: 'out', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, at: this.clock.now() });
+    });
     this.publisher.start();
     connection.start();
     this.logger.info({ url: redact(url), topics: this.topicTable.length }, 'MQTT client started');
@@ -215,6 +238,17 @@ export class MqttService {
   /** The enabled publish topics and their settings. */
   topics(): TopicSummary[] {
     return this.topicTable.map((t) => ({ topic: t.topic, class: t.class, qos: t.qos, retain: t.retain, trigger: t.trigger, intervalMs: t.intervalMs, deadband: t.deadband }));
+  }
+
+  /** The last MESSAGE_LOG_SIZE messages published or received, oldest first. */
+  log(): MqttLogEntry[] {
+    return [...this.messages];
+  }
+
+  private record(entry: MqttLogEntry): void {
+    this.messages.push(entry);
+    if (this.messages.length > MESSAGE_LOG_SIZE) this.messages.splice(0, this.messages.length - MESSAGE_LOG_SIZE);
+    this.events.emit('message', entry);
   }
 
   private async readTls(): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {

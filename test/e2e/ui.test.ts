@@ -100,11 +100,75 @@ describe('web UI', () => {
     expect(await json<unknown>('/sim/v1/modbus/accessible-ips')).toEqual(before);
   });
 
-  it('shows a change made through the API in the live log, then a full-page screenshot', async () => {
+  it('shows a change made through the API in the live log', async () => {
     const put = await fetch(`${base}/sim/v1/slots/1/channels/5`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ level: 1 }) });
     expect(put.status).toBe(200);
     await page.locator('#live-log li', { hasText: '45MR-1600-0@DI-05 diStatus 0 → 1' }).waitFor(WAIT);
     await row('45MR-1600-0@DI-05').locator('button.lamp[aria-pressed="true"]').waitFor(WAIT);
+  });
+
+  it('toggles a DI in the UI and shows its diStatus publication in the MQTT log', async () => {
+    await row('45MR-1600-0@DI-07').locator('button.lamp').click();
+    const topic = 'ioThinx_4510/read/45MR-1600-0@DI-07/diStatus';
+    const line = page.locator(`#mqtt-log li[data-topic="${topic}"]`, { hasText: '"value":1' });
+    await line.first().waitFor(WAIT);
+    expect(await line.first().locator('.dir').textContent()).toContain('out');
+    const log = await json<{ direction: string; topic: string; payload: string }[]>('/sim/v1/mqtt/log');
+    expect(log.some((m) => m.direction === 'out' && m.topic === topic && JSON.parse(m.payload).value === 1)).toBe(true);
+  });
+
+  it('attaches a sine to an AI from its row, shows it, and detaches it', async () => {
+    const r = row('45MR-3810-0@AI-00');
+    await r.locator('summary', { hasText: 'Signal' }).click();
+    await page.locator('#ch-5-0-sig-kind').selectOption('sine');
+    await page.locator('#ch-5-0-sig-offset').fill('5');
+    await page.locator('#ch-5-0-sig-amplitude').fill('2');
+    await r.getByRole('button', { name: 'Attach' }).click();
+    await r.locator('.sig', { hasText: 'signal: sine' }).waitFor(WAIT);
+    expect((await json<{ signal: { kind: string; offset: number } }>('/sim/v1/slots/5/channels/0')).signal).toMatchObject({ kind: 'sine', offset: 5, amplitude: 2 });
+    await r.getByRole('button', { name: 'Detach' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-io="45MR-3810-0@AI-00"] span.sig')?.textContent === '', undefined, WAIT);
+    expect((await json<{ signal: unknown }>('/sim/v1/slots/5/channels/0')).signal).toBeNull();
+  });
+
+  it('moves a slot\'s coil base address, refreshes the address table, and reloads the defaults', async () => {
+    const input = page.locator('#base-2-coil');
+    const before = Number(await input.inputValue());
+    await input.fill('1000');
+    await page.getByRole('button', { name: 'Apply base addresses' }).click();
+    await page.locator('#base-saved', { hasText: 'Saved' }).waitFor(WAIT);
+    const overrides = await json<{ overrides: { slot: number; coil?: number }[] }>('/sim/v1/modbus/base-addresses');
+    expect(overrides.overrides).toEqual([{ slot: 2, coil: 1000 }]);
+    await page.locator('#map-rows tr', { hasText: '45MR-2600-0@DO-00' }).filter({ hasText: 'coil' }).filter({ hasText: '1000' }).first().waitFor({ state: 'attached', ...WAIT });
+    await page.getByRole('button', { name: 'Reload defaults' }).click();
+    await page.locator('#base-saved', { hasText: 'Defaults restored' }).waitFor(WAIT);
+    expect(Number(await input.inputValue())).toBe(before);
+  });
+
+  it('rejects an invalid device name with the server message next to the field', async () => {
+    await page.locator('#cfg-device-name').fill('bad name');
+    await page.getByRole('button', { name: 'Apply and restart' }).click();
+    const error = page.locator('#cfg-device-name-error');
+    await error.waitFor({ state: 'visible', ...WAIT });
+    expect(await error.textContent()).toMatch(/device\.name: no spaces/);
+    expect(await page.locator('#cfg-device-name').getAttribute('aria-invalid')).toBe('true');
+    expect((await json<{ device: { name: string } }>('/sim/v1/config')).device.name).toBe('ioThinx_4510');
+  });
+
+  it('renames the device: the emulator restarts, the head card and the device API show the new name', async () => {
+    await page.locator('#cfg-device-name').fill('Rig_42');
+    await page.getByRole('button', { name: 'Apply and restart' }).click();
+    await page.locator('#head', { hasText: 'Rig_42' }).waitFor(WAIT);
+    await page.locator('#cfg-saved', { hasText: 'Applied.' }).waitFor(WAIT);
+    const sys = await json<{ deviceName: string }>('/api/sysInfo/device', { headers: { Accept: 'vdn.dac.v2', 'Content-Type': 'application/json' } });
+    expect(sys.deviceName).toBe('Rig_42');
+    // The streams were reopened: a change after the restart still shows up live.
+    await row('45MR-2600-0@DO-03').locator('button.lamp').click();
+    await page.locator('#live-log li', { hasText: '45MR-2600-0@DO-03 doStatus 0 → 1' }).waitFor(WAIT);
+    await page.locator('#mqtt-log li[data-topic="Rig_42/read/45MR-2600-0@DO-03/doStatus"]').first().waitFor(WAIT);
+  });
+
+  it('takes a full-page screenshot', async () => {
     await page.locator('#map-details summary').click();
     await page.locator('#map-rows tr').first().waitFor(WAIT);
     await page.locator('#map-details summary').click();

@@ -1,0 +1,120 @@
+// The Configure panel: device identity and module and channel names and modes, edited on the
+// running profile document (GET /sim/v1/config) and PUT back whole. The server validates; a 400
+// names the zod path (device.name, slots.3.channels.1.mode), shown next to that field. On
+// success the emulator restarts in-process on the same address and `onApplied` reloads the UI.
+
+import { $, api, clearFieldErrors, el, field, showFieldError } from './util.js';
+
+const IDENTITY = [['name', 'Name'], ['serialNumber', 'Serial number'], ['firmwareVersion', 'Firmware version'], ['ip', 'IP address']];
+
+let config = null;
+let snapshot = null;
+
+export async function loadConfig() {
+  [config, snapshot] = await Promise.all([api('GET', '/config'), api('GET', '/device')]);
+  render();
+}
+
+function render() {
+  const form = $('cfg-form');
+  const identity = el('fieldset', {}, el('legend', { text: 'Device identity' }),
+    ...IDENTITY.map(([key, label]) => field(`cfg-device-${key}`, label, `device.${key}`, { value: config.device[key] ?? '', 'data-key': key })));
+  const modules = snapshot.slots.filter((s) => s.slot !== 0).map((slot) =>
+    el('details', { class: 'cfg-slot', 'data-slot': String(slot.slot) },
+      el('summary', { text: `Slot ${slot.slot} · ${slot.module} · ${slot.name}` }),
+      field(`cfg-slot-${slot.slot}-name`, 'Module name', `slot:${slot.slot}:name`, { value: slot.name, 'data-role': 'module-name' }),
+      el('table', { class: 'cfg-ch' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '#' }), el('th', { scope: 'col', text: 'Name' }), el('th', { scope: 'col', text: 'Mode' }))),
+        el('tbody', {}, ...slot.channels.map((ch) => {
+          const cell = (what, value) => {
+            const id = `cfg-${slot.slot}-${ch.index}-${what}`;
+            return el('td', {}, el('label', { for: id, class: 'sr', text: `Slot ${slot.slot} channel ${ch.index} ${what}` }),
+              el('input', { id, type: 'text', value: String(value ?? ''), 'data-what': what, 'data-index': String(ch.index) }),
+              el('p', { class: 'field-error', 'data-error-for': `ch:${slot.slot}:${ch.index}:${what}`, id: `${id}-error`, hidden: true }));
+          };
+          return el('tr', {}, el('td', { text: String(ch.index) }), cell('name', ch.name), cell('mode', ch.modeName ?? ''));
+        })))));
+  $('cfg-fields').replaceChildren(identity, el('h3', { text: 'Modules and channels' }), ...modules);
+  form.hidden = false;
+}
+
+/** The profile document with the form's values; only what differs from the running device is written. */
+function read() {
+  const doc = structuredClone(config);
+  for (const [key] of IDENTITY) doc.device[key] = $(`cfg-device-${key}`).value.trim();
+  for (const slot of snapshot.slots) {
+    if (slot.slot === 0) continue;
+    let entry = doc.slots.find((s) => s.slot === slot.slot);
+    if (!entry) continue;
+    const name = $(`cfg-slot-${slot.slot}-name`).value.trim();
+    if (name !== slot.name) entry.name = name;
+    for (const ch of slot.channels) {
+      const name = $(`cfg-${slot.slot}-${ch.index}-name`).value.trim();
+      const mode = $(`cfg-${slot.slot}-${ch.index}-mode`).value.trim();
+      const changes = {};
+      if (name !== ch.name) changes.name = name;
+      if (mode !== (ch.modeName ?? '')) changes.mode = /^\d+$/.test(mode) ? Number(mode) : mode;
+      if (Object.keys(changes).length === 0) continue;
+      entry.channels ??= [];
+      let c = entry.channels.find((x) => x.index === ch.index);
+      if (!c) entry.channels.push((c = { index: ch.index }));
+      Object.assign(c, changes);
+    }
+  }
+  return doc;
+}
+
+/** Maps a zod path of the document to the form's error key (array positions → slot and channel). */
+function errorKey(doc, path) {
+  const m = /^slots\.(\d+)(?:\.channels\.(\d+))?\.(name|mode)$/.exec(path);
+  if (!m) return path;
+  const slot = doc.slots[Number(m[1])];
+  if (!slot) return path;
+  if (m[2] === undefined) return `slot:${slot.slot}:${m[3]}`;
+  const ch = slot.channels?.[Number(m[2])];
+  return ch ? `ch:${slot.slot}:${ch.index}:${m[3]}` : path;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the restarted emulator answers. */
+async function waitForRestart() {
+  await sleep(300);
+  for (let i = 0; i < 50; i++) {
+    try {
+      const res = await fetch('/sim/v1/health');
+      if (res.ok) return;
+    } catch {
+      // restarting
+    }
+    await sleep(200);
+  }
+}
+
+export function initConfig(onApplied) {
+  const form = $('cfg-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    $('cfg-saved').textContent = '';
+    const doc = read();
+    try {
+      await api('PUT', '/config', doc);
+    } catch (e) {
+      const path = e.body?.path ?? '';
+      const key = errorKey(doc, path);
+      if (key.startsWith('slot:') || key.startsWith('ch:')) form.querySelector(`[data-error-for="${CSS.escape(key)}"]`)?.closest('details')?.setAttribute('open', '');
+      showFieldError(form, { message: e.message, body: { path: key } }, $('cfg-error-form'));
+      return;
+    }
+    $('cfg-saved').textContent = 'Applied; restarting…';
+    await waitForRestart();
+    await onApplied();
+    await loadConfig();
+    $('cfg-saved').textContent = 'Applied.';
+  });
+  $('cfg-reload').addEventListener('click', () => {
+    clearFieldErrors(form);
+    void loadConfig().catch((e) => showFieldError(form, e, $('cfg-error-form')));
+  });
+}

@@ -1,0 +1,87 @@
+// Shared helpers of the web console: DOM building, the API call, error display.
+
+export const API = '/sim/v1';
+
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k in node && typeof v !== 'string') node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) node.append(c);
+  return node;
+}
+
+export async function api(method, path, body) {
+  const res = await fetch(API + path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const type = res.headers.get('content-type') ?? '';
+  const data = type.includes('json') ? await res.json() : await res.text();
+  if (!res.ok) {
+    const error = new Error(data?.message ?? `${method} ${path}: HTTP ${res.status}`);
+    error.body = data;
+    throw error;
+  }
+  return data;
+}
+
+export function notify(message) {
+  const n = $('notice');
+  n.textContent = message;
+  n.hidden = !message;
+}
+
+/** Runs an action, showing a failure in the notice area. */
+export async function act(fn) {
+  try {
+    await fn();
+    notify('');
+  } catch (e) {
+    notify(e.message);
+  }
+}
+
+export function fmt(v, digits = 3) {
+  if (typeof v !== 'number') return String(v ?? '–');
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(digits)));
+}
+
+/**
+ * Shows a server validation error next to its field: the element with data-error-for equal to
+ * the error's path (or `fallback`), and marks the input whose id the error element names.
+ */
+export function showFieldError(scope, error, fallback) {
+  const path = error.body?.path ?? '';
+  const target = scope.querySelector(`[data-error-for="${CSS.escape(path)}"]`) ?? fallback;
+  target.textContent = error.message;
+  target.hidden = false;
+  const input = target.id.endsWith('-error') ? document.getElementById(target.id.slice(0, -'-error'.length)) : null;
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', target.id);
+    input.focus();
+  }
+}
+
+export function clearFieldErrors(scope) {
+  for (const p of scope.querySelectorAll('.field-error')) {
+    p.hidden = true;
+    p.textContent = '';
+  }
+  for (const input of scope.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/** A labelled input with its error line (data-error-for = path). */
+export function field(id, label, path, props = {}) {
+  const input = el('input', { id, type: 'text', ...props });
+  return el('div', { class: 'fld' }, el('label', { for: id, text: label }), input,
+    el('p', { class: 'field-error', 'data-error-for': path, id: `${id}-error`, hidden: true }));
+}
