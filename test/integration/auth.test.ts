@@ -1,5 +1,5 @@
 /**
- * Accounts on the emulator API over real HTTP: the app built as sim-api.test.ts builds it, with
+ * Accounts on the emulator API over real HTTP: the app from test/helpers/sim-app.ts, with
  * a fresh profile per test and the log captured, so that no password can leak unnoticed.
  */
 import { Writable } from 'node:stream';
@@ -8,13 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/config/accounts.js';
 import { profileSchema, type Profile } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
 import { ROUTE_ACCESS } from '../../src/http/access.js';
 import { REALM, SESSION_COOKIE } from '../../src/http/auth.js';
-import { createHttpApp, listenHttp } from '../../src/http/index.js';
-import { ModbusService } from '../../src/modbus/service.js';
-import { SignalRunner } from '../../src/sim/signals.js';
-import { memoryConfig } from '../helpers/config-control.js';
+import { startSimApp } from '../helpers/sim-app.js';
 
 const PASSWORDS: Record<Role, string> = { administrator: 'Adm1n!pass', operator: 'Op3r@tor', user: 'Us3r#pw' };
 const NAMES: Record<Role, string> = { administrator: 'root', operator: 'op', user: 'viewer' };
@@ -51,8 +47,6 @@ async function start(change: (profile: Profile) => void = () => {}) {
   const profile = structuredClone(base);
   change(profile);
   const clock = new ManualClock();
-  const device = new Device(profile, clock);
-  const signals = new SignalRunner(clock, 1);
   let logText = '';
   const logger = pino(
     { level: 'trace' },
@@ -63,17 +57,9 @@ async function start(change: (profile: Profile) => void = () => {}) {
       },
     }),
   );
-  const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-  const config = memoryConfig(profile);
-  const app = createHttpApp({ device, clock, signals, modbus, config, profile, logger });
-  const listener = await listenHttp(app, '127.0.0.1', 0);
-  open.push({
-    close: async () => {
-      await listener.close();
-      signals.dispose();
-      device.dispose();
-    },
-  });
+  const sim = await startSimApp(profile, { clock, logger });
+  open.push(sim);
+  const { listener, config } = sim;
   const replies: string[] = [];
   const call = async (method: string, path: string, { body, headers = {}, raw }: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> => {
     const res = await fetch(`http://${listener.address}/sim/v1${path}`, {

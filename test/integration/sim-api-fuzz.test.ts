@@ -3,16 +3,10 @@
  * (taken from its own OpenAPI document) gets seeded garbage: malformed JSON, wrong types,
  * unknown fields, huge bodies, bad path parameters.
  */
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
-import { ManualClock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
-import { createHttpApp, listenHttp, type HttpListener } from '../../src/http/index.js';
-import { ModbusService } from '../../src/modbus/service.js';
 import { mulberry32, type Random } from '../../src/sim/random.js';
-import { SignalRunner } from '../../src/sim/signals.js';
-import { memoryConfig } from '../helpers/config-control.js';
+import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 
 const profile = profileSchema.parse({
   slots: [
@@ -23,11 +17,10 @@ const profile = profileSchema.parse({
   ],
 });
 
-let listener: HttpListener | undefined;
-let cleanup: (() => void) | undefined;
+let sim: SimApp | undefined;
 afterEach(async () => {
-  await listener?.close();
-  cleanup?.();
+  await sim?.close();
+  sim = undefined;
 });
 
 const GARBAGE: ((r: Random) => string)[] = [
@@ -69,19 +62,9 @@ function fill(path: string, r: Random): string {
 
 describe('/sim/v1 fuzz', () => {
   it('answers every malformed request with a 4xx and changes nothing', async () => {
-    const clock = new ManualClock();
-    const device = new Device(profile, clock);
-    const signals = new SignalRunner(clock, 1);
-    const logger = pino({ level: 'silent' });
-    const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-    const config = memoryConfig(profile);
-    const app = createHttpApp({ device, clock, signals, modbus, config, profile, logger });
-    listener = await listenHttp(app, '127.0.0.1', 0);
-    cleanup = () => {
-      signals.dispose();
-      device.dispose();
-    };
-    const base = `http://${listener.address}`;
+    sim = await startSimApp(profile);
+    const { device, modbus, config } = sim;
+    const base = `http://${sim.listener.address}`;
     const doc = (await (await fetch(`${base}/sim/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const targets = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops)

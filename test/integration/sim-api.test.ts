@@ -3,17 +3,13 @@
  * clock, a real SignalRunner, an express app listening on 127.0.0.1 port 0, and global fetch.
  * Every test gets a fresh device and server; nothing sleeps (event streams are awaited).
  */
-import type { Express } from 'express';
 import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
-import { ManualClock, RealClock, type Clock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
-import { createHttpApp, listenHttp, type HttpListener, type SignalControl } from '../../src/http/index.js';
-import { memoryConfig } from '../helpers/config-control.js';
-import { ModbusService } from '../../src/modbus/service.js';
-import { SignalRunner } from '../../src/sim/signals.js';
+import { ManualClock, RealClock } from '../../src/device/clock.js';
+import type { SignalControl } from '../../src/http/index.js';
+import { startSimApp, type SimApp, type SimAppOptions } from '../helpers/sim-app.js';
 
 const profile = profileSchema.parse({
   device: { name: 'itest', serialNumber: 'TAGCB1100042' },
@@ -28,14 +24,7 @@ const profile = profileSchema.parse({
   ],
 });
 
-interface Harness {
-  base: string;
-  app: Express;
-  device: Device;
-  clock: Clock;
-  signals: SignalRunner;
-  listener: HttpListener;
-}
+type Harness = SimApp;
 
 const open: { close(): Promise<void> | void }[] = [];
 
@@ -44,28 +33,10 @@ afterEach(async () => {
   for (const item of open.splice(0).reverse()) await item.close();
 });
 
-interface StartOptions {
-  clock?: Clock;
-  /** Replaces the real runner in the app (the harness still owns a real one). */
-  signals?: SignalControl;
-  logger?: Logger;
-}
-
-async function start({ clock = new ManualClock(), ...options }: StartOptions = {}): Promise<Harness> {
-  const device = new Device(profile, clock);
-  const signals = new SignalRunner(clock, 1);
-  const logger = options.logger ?? pino({ level: 'silent' });
-  const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-  const app = createHttpApp({ device, clock, signals: options.signals ?? signals, modbus, config: memoryConfig(profile), profile, logger });
-  const listener = await listenHttp(app, '127.0.0.1', 0);
-  open.push({
-    close: async () => {
-      await listener.close();
-      signals.dispose();
-      device.dispose();
-    },
-  });
-  return { base: `http://${listener.address}/sim/v1`, app, device, clock, signals, listener };
+async function start(options: SimAppOptions = {}): Promise<Harness> {
+  const sim = await startSimApp(profile, options);
+  open.push(sim);
+  return sim;
 }
 
 interface Reply {
