@@ -8,6 +8,9 @@
 import { $, API, act, api, clearFieldErrors, el, fmt, showFieldError } from './js/util.js';
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { initConfig, loadConfig } from './js/config.js';
+import './js/services.js';
+import './js/serial.js';
+import { loadAccounts } from './js/accounts.js';
 import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
 import { signalForm } from './js/signal.js';
 const LOG_MAX = 50;
@@ -262,7 +265,7 @@ function connect() {
 /** After a config change restarted the emulator: new streams, fresh snapshot and panels. */
 async function reloadAll() {
   connectMqttLog();
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadBaseAddresses)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadBaseAddresses), act(loadAccounts)]);
 }
 
 // ---- panels -------------------------------------------------------------------------------
@@ -350,7 +353,7 @@ initConfig(reloadAll);
 initBaseAddresses(loadMap);
 
 async function main() {
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadBaseAddresses), act(loadConfig)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadBaseAddresses), act(loadConfig), act(loadAccounts)]);
   document.body.dataset.ready = 'true';
 }
 

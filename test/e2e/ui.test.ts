@@ -168,6 +168,64 @@ describe('web UI', () => {
     await page.locator('#mqtt-log li[data-topic="Rig_42/read/45MR-2600-0@DO-03/doStatus"]').first().waitFor(WAIT);
   });
 
+  it('turns the device REST API off and on again from Configure', async () => {
+    const device = () => fetch(`${base}/api/sysInfo/device`, { headers: { Accept: 'vdn.dac.v2', 'Content-Type': 'application/json' } });
+    expect((await device()).status).toBe(200);
+    await page.locator('#cfg-http-restApi').uncheck();
+    await page.getByRole('button', { name: 'Apply and restart' }).click();
+    await page.locator('#cfg-http-restApi[data-initial="false"]').waitFor({ state: 'attached', ...WAIT });
+    await page.locator('#cfg-saved', { hasText: 'Applied.' }).waitFor(WAIT);
+    expect((await device()).status).toBe(404);
+    expect((await json<{ http: { restApi: boolean } }>('/sim/v1/config')).http.restApi).toBe(false);
+    await page.locator('#cfg-http-restApi').check();
+    await page.getByRole('button', { name: 'Apply and restart' }).click();
+    await page.locator('#cfg-http-restApi[data-initial="true"]').waitFor({ state: 'attached', ...WAIT });
+    await page.locator('#cfg-saved', { hasText: 'Applied.' }).waitFor(WAIT);
+    expect((await device()).status).toBe(200);
+  });
+
+  it('rejects an RTU profile name with a "." with the server message next to that field', async () => {
+    await page.getByRole('button', { name: 'Add RTU profile' }).click();
+    const name = page.locator('#cfg-serial-profiles-0-name');
+    await name.fill('bad.name');
+    await page.getByRole('button', { name: 'Apply and restart' }).click();
+    const error = page.locator('#cfg-serial-profiles-0-name-error');
+    await error.waitFor({ state: 'visible', ...WAIT });
+    expect(await error.textContent()).toMatch(/no "\." allowed/);
+    expect(await name.getAttribute('aria-invalid')).toBe('true');
+    expect((await json<{ serial: { profiles: unknown[] } }>('/sim/v1/config')).serial.profiles).toEqual([]);
+    await page.getByRole('button', { name: 'Discard edits' }).click();
+    await name.waitFor({ state: 'detached', ...WAIT });
+  });
+
+  it('rejects a weak operator password next to the field, then sets a good one', async () => {
+    const password = page.locator('#acct-operator-password');
+    await password.fill('abc');
+    await page.getByRole('button', { name: 'Update operator' }).click();
+    const error = page.locator('#acct-operator-password-error');
+    await error.waitFor({ state: 'visible', ...WAIT });
+    expect(await error.textContent()).toMatch(/digit/);
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    await password.fill('Op3rator!');
+    await page.getByRole('button', { name: 'Update operator' }).click();
+    await page.locator('#acct-operator-saved', { hasText: 'Saved.' }).waitFor(WAIT);
+    await error.waitFor({ state: 'hidden', ...WAIT });
+    const accounts = await json<{ users: { role: string; name: string; enabled: boolean }[] }>('/sim/v1/accounts');
+    expect(accounts.users.some((u) => u.role === 'operator')).toBe(true);
+  });
+
+  it('has no horizontal overflow at 375 px', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    try {
+      await page.getByRole('button', { name: 'Add RTU profile' }).click();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(375);
+    } finally {
+      await page.getByRole('button', { name: 'Discard edits' }).click();
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('takes a full-page screenshot', async () => {
     await page.locator('#map-details summary').click();
     await page.locator('#map-rows tr').first().waitFor(WAIT);

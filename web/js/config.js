@@ -9,6 +9,60 @@ const IDENTITY = [['name', 'Name'], ['serialNumber', 'Serial number'], ['firmwar
 
 let config = null;
 let snapshot = null;
+/** Extra sections of the form (services.js, serial.js): render(config) → nodes, read(doc) optional. */
+const sections = [];
+
+export function registerSection(section) {
+  sections.push(section);
+}
+
+/** Sets `value` at a dotted path of `doc`, creating the objects on the way. */
+function setPath(doc, path, value) {
+  const keys = path.split('.');
+  let o = doc;
+  for (const k of keys.slice(0, -1)) o = o[k] ??= {};
+  o[keys.at(-1)] = value;
+}
+
+const getPath = (doc, path) => path.split('.').reduce((o, k) => o?.[k], doc);
+
+/**
+ * An input bound to a dotted path of the profile document; read() writes it back only when it
+ * changed. kind: bool, int, str, nstr (empty = null), secret (empty = unchanged), enum, enumNum.
+ */
+export function bound(path, label, kind = 'str', options = []) {
+  const id = `cfg-${path.replaceAll('.', '-')}`;
+  const value = getPath(config, path);
+  const initial = kind === 'secret' ? '' : kind === 'bool' ? String(Boolean(value)) : String(value ?? '');
+  const attrs = { id, 'data-path': path, 'data-kind': kind, 'data-initial': initial };
+  let input;
+  if (kind === 'bool') {
+    input = el('input', { ...attrs, type: 'checkbox', checked: Boolean(value) });
+    return el('div', { class: 'fld' }, el('label', { class: 'switch' }, input, ` ${label}`),
+      el('p', { class: 'field-error', 'data-error-for': path, id: `${id}-error`, hidden: true }));
+  }
+  if (kind === 'enum' || kind === 'enumNum') {
+    input = el('select', attrs, ...options.map(([v, text]) => el('option', { value: String(v), text: text ?? String(v), selected: String(v) === initial })));
+  } else {
+    const type = kind === 'int' ? 'number' : kind === 'secret' ? 'password' : 'text';
+    input = el('input', { ...attrs, type, value: initial, ...(kind === 'secret' ? { autocomplete: 'new-password', placeholder: 'unchanged' } : {}) });
+  }
+  return el('div', { class: 'fld' }, el('label', { for: id, text: label }), input,
+    el('p', { class: 'field-error', 'data-error-for': path, id: `${id}-error`, hidden: true }));
+}
+
+/** A number from a field: empty stays a string so that the server names the field. */
+export const num = (v) => (v.trim() === '' || Number.isNaN(Number(v)) ? v : Number(v));
+
+function readBound(doc) {
+  for (const input of $('cfg-form').querySelectorAll('[data-path]')) {
+    const { path, kind, initial } = input.dataset;
+    const raw = kind === 'bool' ? String(input.checked) : input.value;
+    if (raw === initial || (kind === 'secret' && raw === '')) continue;
+    const value = kind === 'bool' ? input.checked : kind === 'int' || kind === 'enumNum' ? num(raw) : kind === 'nstr' && raw.trim() === '' ? null : raw;
+    setPath(doc, path, value);
+  }
+}
 
 export async function loadConfig() {
   [config, snapshot] = await Promise.all([api('GET', '/config'), api('GET', '/device')]);
@@ -34,7 +88,7 @@ function render() {
           };
           return el('tr', {}, el('td', { text: String(ch.index) }), cell('name', ch.name), cell('mode', ch.modeName ?? ''));
         })))));
-  $('cfg-fields').replaceChildren(identity, el('h3', { text: 'Modules and channels' }), ...modules);
+  $('cfg-fields').replaceChildren(identity, ...sections.flatMap((s) => s.render(config)), el('h3', { text: 'Modules and channels' }), ...modules);
   form.hidden = false;
 }
 
@@ -61,6 +115,8 @@ function read() {
       Object.assign(c, changes);
     }
   }
+  readBound(doc);
+  for (const s of sections) s.read?.(doc);
   return doc;
 }
 

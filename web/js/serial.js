@@ -1,0 +1,90 @@
+// Configure: the serial port and the RTU master's polling profiles (serial.profiles, at most 8),
+// as fields of the running profile document saved by config.js. Errors of a profile's field
+// (serial.profiles.N.key) show next to it.
+
+import { $, el } from './util.js';
+import { bound, num, registerSection } from './config.js';
+
+const MAX = 8;
+const POINT_TYPES = [[1, '1 coil'], [2, '2 discrete input'], [3, '3 holding register'], [4, '4 input register']];
+const IR_TYPES = ['bool', 'word', 'dword', 'float'];
+const SWAPS = ['none', 'byte', 'word'];
+// key, label, kind (text, int, or a list of options)
+const COLUMNS = [
+  ['name', 'Name', 'text'], ['slaveId', 'Slave id', 'int'], ['pointType', 'Point type', POINT_TYPES],
+  ['startAddress', 'Start address', 'int'], ['length', 'Length', 'int'], ['scanRate', 'Scan rate (×100 ms)', 'int'],
+  ['irType', 'Internal register type', IR_TYPES.map((t) => [t])], ['irStart', 'Internal register start', 'int'],
+  ['swap', 'Swap', SWAPS.map((t) => [t])],
+];
+
+let original = [];
+let profiles = [];
+
+function profileFieldset(p, i) {
+  const fields = COLUMNS.map(([key, label, kind]) => {
+    const id = `cfg-serial-profiles-${i}-${key}`;
+    const attrs = { id, 'data-pkey': key, 'data-prow': String(i) };
+    const input = Array.isArray(kind)
+      ? el('select', attrs, ...kind.map(([v, text]) => el('option', { value: String(v), text: text ?? String(v), selected: String(v) === String(p[key]) })))
+      : el('input', { ...attrs, type: kind === 'int' ? 'number' : 'text', value: String(p[key] ?? '') });
+    return el('div', { class: 'fld' }, el('label', { for: id, text: label }), input,
+      el('p', { class: 'field-error', 'data-error-for': `serial.profiles.${i}.${key}`, id: `${id}-error`, hidden: true }));
+  });
+  return el('fieldset', { class: 'rtu-profile', 'data-prow': String(i) }, el('legend', { text: `Profile ${i + 1}` }), ...fields,
+    el('div', { class: 'fld' }, el('button', { type: 'button', text: 'Remove profile', 'aria-label': `Remove profile ${i + 1}`, onclick: () => {
+      profiles = readProfiles().filter((_, j) => j !== i);
+      renderProfiles();
+    } })));
+}
+
+function renderProfiles() {
+  $('cfg-rtu-profiles').replaceChildren(...profiles.map(profileFieldset));
+  $('cfg-rtu-add').disabled = profiles.length >= MAX;
+  $('cfg-rtu-count').textContent = `${profiles.length} of ${MAX}`;
+}
+
+function readProfiles() {
+  return profiles.map((p, i) => {
+    const out = { ...p };
+    for (const [key, , kind] of COLUMNS) {
+      const v = $(`cfg-serial-profiles-${i}-${key}`)?.value;
+      if (v === undefined) continue;
+      out[key] = kind === 'text' || (Array.isArray(kind) && key !== 'pointType') ? v : num(v);
+    }
+    return out;
+  });
+}
+
+function render(config) {
+  original = config.serial?.profiles ?? [];
+  profiles = structuredClone(original);
+  const port = el('fieldset', {}, el('legend', { text: 'Serial port' }),
+    bound('serial.port', 'Port (device path; empty: none)', 'nstr'),
+    bound('serial.interface', 'Interface', 'enum', [['rs232', 'RS-232'], ['rs422', 'RS-422'], ['rs485-2w', 'RS-485 2-wire'], ['rs485-4w', 'RS-485 4-wire']]),
+    bound('serial.baudRate', 'Baud rate', 'int'),
+    bound('serial.parity', 'Parity', 'enum', [['none'], ['even'], ['odd']]),
+    bound('serial.dataBits', 'Data bits', 'enumNum', [[7], [8]]),
+    bound('serial.stopBits', 'Stop bits', 'enumNum', [[1], [2]]));
+  const list = el('div', { id: 'cfg-rtu-profiles' });
+  const add = el('button', { type: 'button', id: 'cfg-rtu-add', text: 'Add RTU profile', onclick: () => {
+    profiles = readProfiles();
+    if (profiles.length >= MAX) return;
+    profiles.push({ name: `profile${profiles.length + 1}`, slaveId: 1, pointType: 3, startAddress: 0, length: 1, scanRate: 10, irType: 'word', irStart: 0, swap: 'none' });
+    renderProfiles();
+    $(`cfg-serial-profiles-${profiles.length - 1}-name`).focus();
+  } });
+  const count = el('output', { id: 'cfg-rtu-count' });
+  queueMicrotask(renderProfiles);
+  return [el('h3', { text: 'Serial port and RTU master profiles' }), port,
+    el('p', { class: 'hint', text: 'Polling profiles of the RTU master (configuration only for now).' }),
+    list, el('div', { class: 'row' }, add, count)];
+}
+
+function read(doc) {
+  const now = readProfiles();
+  if (JSON.stringify(now) === JSON.stringify(original)) return;
+  doc.serial ??= {};
+  doc.serial.profiles = now;
+}
+
+registerSection({ render, read });
