@@ -20,9 +20,23 @@ export function checkServices(file: string, profile: Profile): Profile {
     issues.push(...mapIssues);
   }
   issues.push(...checkMqttTopics(profile));
-  if (issues.length > 0) {
-    const problems = issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));
-    throw new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems, path: problems[0]?.path ?? null } });
-  }
+  if (issues.length > 0) throw problemsError(file, issues);
   return profile;
+}
+
+type Issue = { path: (string | number)[]; message: string };
+
+function problemsError(file: string, issues: readonly Issue[]): SimError {
+  const problems = issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));
+  return new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems, path: problems[0]?.path ?? null } });
+}
+
+/**
+ * A service that refuses its config section while starting (the address map, the MQTT topic
+ * table) reports issues without a file; name it, so a start reports exactly what `validate`
+ * would, without building every service's model twice.
+ */
+export function inFile(file: string, error: unknown): unknown {
+  const issues = isSimError(error, 'PROFILE_INVALID') ? (error.context.issues as Issue[] | undefined) : undefined;
+  return issues ? problemsError(file, issues) : error;
 }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../config/atomic-write.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
 import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
-import { checkServices } from './check.js';
+import { checkServices, inFile } from './check.js';
 import { Runner } from './runner.js';
 import { createLogger } from './logger.js';
 import { printMap } from './map.js';
@@ -23,7 +23,7 @@ async function start(options: StartOptions): Promise<void> {
   // A ready file left by an earlier run must not announce this one before it listens.
   if (options.readyFile) await rm(options.readyFile, { force: true });
   const file = options.profile ?? DEFAULT_PROFILE;
-  const profile = checkServices(file, await loadProfile(file));
+  const profile = await loadProfile(file);
   let store: ConfigStore | undefined;
   let running = profile;
   if (options.dataDir) {
@@ -32,11 +32,15 @@ async function start(options: StartOptions): Promise<void> {
     // A saved running config wins over the profile: it is what the device ran last.
     const saved = await store.load();
     if (saved) {
-      running = checkServices(store.file, saved);
+      running = saved;
       logger.info({ file: store.file }, 'running the saved config from the data dir');
     }
   }
-  const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger });
+  const runningFile = running === profile ? file : (store?.file ?? file);
+  // The services' own rules (address map, MQTT topics) are checked as they start, not twice.
+  const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger }).catch((error: unknown) => {
+    throw inFile(runningFile, error);
+  });
   // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
+import { formatAddress } from '../net-address.js';
 import { runCloseHooks } from './shutdown.js';
 
 export interface HttpListener<S extends Server | HttpsServer = Server> {
@@ -25,10 +26,6 @@ export type AcceptPeer = (remoteAddress: string | undefined) => boolean;
 
 /** How long close() lets in-flight requests finish before cutting their sockets. */
 export const CLOSE_GRACE_MS = 1000;
-
-export function formatAddress(info: AddressInfo): string {
-  return info.family === 'IPv6' || info.address.includes(':') ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
-}
 
 /** The sockets close() needs to know of. */
 interface Tracked {

@@ -28,8 +28,6 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   23: readWriteRegisters,
 };
 
-export const SUPPORTED_FUNCTIONS = Object.keys(HANDLERS).map(Number);
-
 export function dispatch(map: AddressMap, pdu: Buffer): Outcome {
   const fc = pdu[0] as number;
   const handler = HANDLERS[fc];

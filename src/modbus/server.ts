@@ -7,8 +7,9 @@
  *   every frame in one chunk is answered in order, with one socket write per chunk
  *   clock sweep ─► idle timeout, connection watchdog (alarm flag + DO/relay safe values)
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { formatAddress } from '../net-address.js';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { DoChannel } from '../device/do.js';
@@ -120,8 +121,7 @@ export class ModbusTcpServer {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address));
+        resolve(formatAddress(server.address() as AddressInfo));
       });
     });
   }

@@ -53,10 +53,6 @@ export class ModbusService {
     return this.current.rows;
   }
 
-  addressMap(): AddressMap {
-    return this.current;
-  }
-
   baseAddresses(): { effective: AddressMap['bases']; overrides: BaseOverride[] } {
     return { effective: this.current.bases, overrides: this.config.baseAddresses };
   }

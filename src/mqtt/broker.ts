@@ -4,12 +4,13 @@
  * behind TLS, optionally with one username/password). `handle(stream)` is the core, `start` a
  * thin TCP/TLS wrapper around it (STYLE 3).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { SimError } from '../errors.js';
+import { formatAddress } from '../net-address.js';
 
 export interface BrokerOptions {
   host: string;
@@ -92,10 +93,8 @@ export class EmbeddedBroker {
         context: { host: options.host, port: options.port },
       });
     }
-    const bound = server.address();
-    const port = typeof bound === 'object' && bound ? bound.port : options.port;
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    return new EmbeddedBroker(aedes, server, `${host}:${port}`, port);
+    const bound = server.address() as AddressInfo;
+    return new EmbeddedBroker(aedes, server, formatAddress(bound), bound.port);
   }
 
   /** Serves one MQTT connection over any duplex stream. */

@@ -45,6 +45,15 @@ describe('iothinx-sim start', () => {
     expect(run.stderr).toContain(`${file}: slots.0.module: unknown module 45MR-9999`);
   });
 
+  it('exits 2 naming the file and path when a service refuses its section (base addresses overlap)', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'overlap.yaml');
+    await writeFile(file, 'slots:\n  - { slot: 1, module: 45MR-1600 }\nmodbus: { baseAddresses: [ { slot: 1, holding: 0 } ] }\n');
+    const run = await runCli(['start', ...BASE, '--profile', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^${file.replace(/[.]/g, '\\.')}: modbus\\.baseAddresses\\.0\\.holding: .*overlaps`, 'm'));
+  });
+
   it('exits 2 on a bad flag, naming it', async () => {
     const run = await runCli(['start', '--clock', 'sundial']);
     expect(run.code).toBe(2);

@@ -9,3 +9,16 @@ export function requireLength(pdu: Buffer, length: number): void {
 export function checkRange(address: number, quantity: number): void {
   if (address + quantity > 0x10000) throw new ModbusException(ExceptionCode.IllegalDataAddress, `${address}+${quantity} runs past 65535`);
 }
+
+/**
+ * The request of the four read functions (FC 1-4): address and quantity, checked against the
+ * function's quantity limit (spec §6.1-6.4) and the address space.
+ */
+export function readRequest(pdu: Buffer, maxQuantity: number): { address: number; quantity: number } {
+  requireLength(pdu, 5);
+  const address = pdu.readUInt16BE(1);
+  const quantity = pdu.readUInt16BE(3);
+  if (quantity < 1 || quantity > maxQuantity) throw new ModbusException(ExceptionCode.IllegalDataValue, `quantity ${quantity} outside 1..${maxQuantity}`);
+  checkRange(address, quantity);
+  return { address, quantity };
+}

@@ -1,15 +1,10 @@
 /** FC 01 Read Coils and FC 02 Read Discrete Inputs (Modbus Application Protocol v1.1b3 §6.1, §6.2). */
 import type { AddressMap } from '../address-map.js';
-import { ExceptionCode, ModbusException } from '../exceptions.js';
-import { checkRange, requireLength } from './checks.js';
+import { readRequest } from './checks.js';
 
 export function readBits(map: AddressMap, pdu: Buffer): Buffer {
-  requireLength(pdu, 5);
   const fc = pdu[0] as number;
-  const address = pdu.readUInt16BE(1);
-  const quantity = pdu.readUInt16BE(3);
-  if (quantity < 1 || quantity > 2000) throw new ModbusException(ExceptionCode.IllegalDataValue, `quantity ${quantity} outside 1..2000`);
-  checkRange(address, quantity);
+  const { address, quantity } = readRequest(pdu, 2000);
   const bits = map.readBits(fc === 1 ? 'coil' : 'discrete', address, quantity);
   const byteCount = Math.ceil(quantity / 8);
   const out = Buffer.alloc(2 + byteCount);

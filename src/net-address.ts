@@ -1,0 +1,9 @@
+import type { AddressInfo } from 'node:net';
+
+/**
+ * `host:port` of a bound listener, IPv6 in brackets (`[::1]:502`): the form the ready file, the
+ * logs and the status routes use for every service.
+ */
+export function formatAddress(info: AddressInfo): string {
+  return info.family === 'IPv6' || info.address.includes(':') ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+}
