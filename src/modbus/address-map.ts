@@ -10,8 +10,9 @@
 import type { Device } from '../device/device.js';
 import type { IoModule } from '../device/module.js';
 import { SimError } from '../errors.js';
-import { exceptionFor, ExceptionCode, ModbusException } from './exceptions.js';
+import { exceptionFor, ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
 import { attributePoint, bitmapPoint, type Point } from './points.js';
+import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { systemBlock, type BlockEntry } from './system-block.js';
 import { moduleTable, type PointTable, type PointType } from './tables.js';
 
@@ -75,7 +76,7 @@ function blockSize(entries: readonly BlockEntry[], table: PointTable): number {
   return entries.filter((e) => e.table === table).reduce((n, e) => n + e.points.length * registersPer(e.type), 0);
 }
 
-export class AddressMap {
+export class AddressMap implements PointSpace {
   readonly rows: MapRow[] = [];
   readonly bases: SlotBase[] = [];
   private readonly bits: Record<'coil' | 'discrete', (Point | undefined)[]> = { coil: [], discrete: [] };

@@ -16,7 +16,7 @@ import { DoChannel } from '../device/do.js';
 import { RelayChannel } from '../device/relay.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import type { AddressMap } from './address-map.js';
-import { dispatch } from './dispatch.js';
+import { dispatch } from '../modbus-pdu/dispatch.js';
 
 export interface ModbusServerSettings {
   unitId: 'any' | number;

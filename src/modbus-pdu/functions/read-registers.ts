@@ -1,8 +1,8 @@
 /** FC 03 Read Holding Registers and FC 04 Read Input Registers (spec §6.3, §6.4). */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { readRequest } from './checks.js';
 
-export function readRegisters(map: AddressMap, pdu: Buffer): Buffer {
+export function readRegisters(map: PointSpace, pdu: Buffer): Buffer {
   const fc = pdu[0] as number;
   const { address, quantity } = readRequest(pdu, 125);
   const out = Buffer.allocUnsafe(2 + 2 * quantity);

@@ -1,5 +1,5 @@
 /** FC 16 Write Multiple Registers (spec §6.12): quantity 1..123, byte count = 2 × quantity. */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { ExceptionCode, ModbusException } from '../exceptions.js';
 import { checkRange } from './checks.js';
 
@@ -7,7 +7,7 @@ export function registerValues(pdu: Buffer, at: number, quantity: number): numbe
   return Array.from({ length: quantity }, (_, i) => pdu.readUInt16BE(at + 2 * i));
 }
 
-export function writeMultipleRegisters(map: AddressMap, pdu: Buffer): Buffer {
+export function writeMultipleRegisters(map: PointSpace, pdu: Buffer): Buffer {
   if (pdu.length < 8) throw new ModbusException(ExceptionCode.IllegalDataValue, 'PDU too short for FC 16');
   const address = pdu.readUInt16BE(1);
   const quantity = pdu.readUInt16BE(3);

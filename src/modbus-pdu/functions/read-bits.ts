@@ -1,8 +1,8 @@
 /** FC 01 Read Coils and FC 02 Read Discrete Inputs (Modbus Application Protocol v1.1b3 §6.1, §6.2). */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { readRequest } from './checks.js';
 
-export function readBits(map: AddressMap, pdu: Buffer): Buffer {
+export function readBits(map: PointSpace, pdu: Buffer): Buffer {
   const fc = pdu[0] as number;
   const { address, quantity } = readRequest(pdu, 2000);
   const bits = map.readBits(fc === 1 ? 'coil' : 'discrete', address, quantity);

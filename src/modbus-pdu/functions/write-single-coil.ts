@@ -1,9 +1,9 @@
 /** FC 05 Write Single Coil (spec §6.5): 0xFF00 = on, 0x0000 = off; the reply echoes the request. */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { ExceptionCode, ModbusException } from '../exceptions.js';
 import { requireLength } from './checks.js';
 
-export function writeSingleCoil(map: AddressMap, pdu: Buffer): Buffer {
+export function writeSingleCoil(map: PointSpace, pdu: Buffer): Buffer {
   requireLength(pdu, 5);
   const address = pdu.readUInt16BE(1);
   const value = pdu.readUInt16BE(3);

@@ -1,9 +1,9 @@
 /** FC 15 Write Multiple Coils (spec §6.11): quantity 1..1968, byte count = ceil(quantity / 8). */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { ExceptionCode, ModbusException } from '../exceptions.js';
 import { checkRange } from './checks.js';
 
-export function writeMultipleCoils(map: AddressMap, pdu: Buffer): Buffer {
+export function writeMultipleCoils(map: PointSpace, pdu: Buffer): Buffer {
   if (pdu.length < 7) throw new ModbusException(ExceptionCode.IllegalDataValue, 'PDU too short for FC 15');
   const address = pdu.readUInt16BE(1);
   const quantity = pdu.readUInt16BE(3);

@@ -2,12 +2,12 @@
  * FC 23 Read/Write Multiple Registers (spec §6.17): the write is performed before the read;
  * read quantity 1..125, write quantity 1..121, byte count = 2 × write quantity.
  */
-import type { AddressMap } from '../address-map.js';
+import type { PointSpace } from '../point-space.js';
 import { ExceptionCode, ModbusException } from '../exceptions.js';
 import { checkRange } from './checks.js';
 import { registerValues } from './write-multiple-registers.js';
 
-export function readWriteRegisters(map: AddressMap, pdu: Buffer): Buffer {
+export function readWriteRegisters(map: PointSpace, pdu: Buffer): Buffer {
   if (pdu.length < 12) throw new ModbusException(ExceptionCode.IllegalDataValue, 'PDU too short for FC 23');
   const readAddress = pdu.readUInt16BE(1);
   const readQuantity = pdu.readUInt16BE(3);

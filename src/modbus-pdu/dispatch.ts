@@ -2,7 +2,7 @@
  * Function-code dispatch: one handler per message kind, each a function of (map, request PDU)
  * that returns the response PDU or throws a ModbusException; no I/O here.
  */
-import type { AddressMap } from './address-map.js';
+import type { PointSpace } from './point-space.js';
 import { exceptionFor, ExceptionCode } from './exceptions.js';
 import { readBits } from './functions/read-bits.js';
 import { readRegisters } from './functions/read-registers.js';
@@ -14,7 +14,7 @@ import { writeSingleRegister } from './functions/write-single-register.js';
 
 export type Outcome = { kind: 'response'; pdu: Buffer } | { kind: 'exception'; fc: number; code: ExceptionCode; detail: string };
 
-type Handler = (map: AddressMap, pdu: Buffer) => Buffer;
+type Handler = (map: PointSpace, pdu: Buffer) => Buffer;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
   1: readBits,
@@ -28,7 +28,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   23: readWriteRegisters,
 };
 
-export function dispatch(map: AddressMap, pdu: Buffer): Outcome {
+export function dispatch(map: PointSpace, pdu: Buffer): Outcome {
   const fc = pdu[0] as number;
   const handler = HANDLERS[fc];
   if (!handler) return { kind: 'exception', fc, code: ExceptionCode.IllegalFunction, detail: `function ${fc} is not supported` };
