@@ -36,6 +36,9 @@ export const ERROR_CODES = {
   MQTT_TLS_CONFIG: 'An MQTT TLS file (mqtt.tls.ca, cert or key) is missing or unreadable.',
   MQTT_BAD_WRITE: 'A message on a write topic was refused: unknown topic, not JSON {"value": n}, read-only or out of range.',
   MQTT_BROKER_LISTEN_FAILED: 'The embedded MQTT broker could not listen on its address (in use, or not allowed).',
+  // Serial port and Modbus RTU master.
+  SERIAL_PORT_INVALID: 'serial.port is not a device path, tcp://host:port or virtual:NAME.',
+  SERIAL_PORT_FAILED: 'The serial port could not be opened or went away; the master reports it and retries with backoff.',
   // Command line.
   CLI_USAGE: 'The command line is invalid.',
 } as const;

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { Channel } from '../device/channel.js';
 import type { Device } from '../device/device.js';
-import { deviceSpecSchema } from '../device/schema.js';
+import { deviceSpecSchema, type IrType } from '../device/schema.js';
 import { checkDeviceSpec, defaultModuleNames, channelLayout } from '../device/spec-check.js';
 import { CHANNEL_PREFIX, findModel } from '../device/catalog.js';
-import { httpSchema, modbusSchema, mqttSchema, serialSchema, wireSchema } from './sections.js';
+import { httpSchema, modbusSchema, mqttSchema, rtuIrCount, serialSchema, wireSchema } from './sections.js';
 
 const profileShape = z.strictObject({
   ...deviceSpecSchema.shape,
@@ -79,11 +79,48 @@ function checkWiring(profile: z.infer<typeof profileShape>, ctx: z.RefinementCtx
 }
 
 function checkRtuProfiles(profile: z.infer<typeof profileShape>, ctx: z.RefinementCtx): void {
+  const serial = profile.serial;
+  const quantities = profile.internalRegisters.quantities;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['serial', ...path], message });
   const names = new Set<string>();
-  profile.serial.profiles.forEach((p, i) => {
-    if (names.has(p.name)) ctx.addIssue({ code: 'custom', path: ['serial', 'profiles', i, 'name'], message: `profile name ${p.name} is used twice` });
+  /** IR ranges taken so far, per type, to find overlaps between profiles and exception IRs. */
+  const taken: { type: IrType; from: number; to: number; owner: string }[] = [];
+  const claim = (type: IrType, from: number, count: number, owner: string, path: (string | number)[]) => {
+    const to = from + count - 1;
+    if (to >= quantities[type]) {
+      issue(path, `${type} IRs ${from}..${to} do not exist: internalRegisters.quantities.${type} is ${quantities[type]}`);
+      return;
+    }
+    const clash = taken.find((t) => t.type === type && t.from <= to && from <= t.to);
+    if (clash) issue(path, `${type} IRs ${from}..${to} overlap ${clash.owner} (${clash.from}..${clash.to})`);
+    taken.push({ type, from, to, owner });
+  };
+  serial.profiles.forEach((p, i) => {
+    if (names.has(p.name)) issue(['profiles', i, 'name'], `profile name ${p.name} is used twice`);
     names.add(p.name);
-    const registerType = p.pointType === 3 || p.pointType === 4;
-    if (registerType && p.length > 125) ctx.addIssue({ code: 'custom', path: ['serial', 'profiles', i, 'length'], message: 'registers: 1..125 (M-EZ p=51)' });
+    const bits = p.pointType === 1 || p.pointType === 2;
+    if (!bits && p.length > 125) issue(['profiles', i, 'length'], 'registers: 1..125 (M-EZ p=51)');
+    if (p.startAddress + p.length > 65_536) issue(['profiles', i, 'length'], `${p.startAddress}+${p.length} runs past address 65535`);
+    if (bits !== (p.irType === 'bool')) {
+      issue(['profiles', i, 'irType'], bits ? 'coils and input status fill BOOL IRs: use irType bool' : 'registers fill WORD, DWORD or FLOAT IRs, not bool');
+      return;
+    }
+    if ((p.irType === 'dword' || p.irType === 'float') && p.length % 2 !== 0) issue(['profiles', i, 'length'], `a ${p.irType} takes two registers: use an even length`);
+    if (p.swap === 'byte' && p.irType !== 'word') issue(['profiles', i, 'swap'], 'byte swap applies to WORD IRs; DWORD and FLOAT swap words');
+    if (p.swap === 'word' && p.irType !== 'dword' && p.irType !== 'float') issue(['profiles', i, 'swap'], 'word swap applies to DWORD and FLOAT IRs; WORD swaps bytes');
+    claim(p.irType, p.irStart, rtuIrCount(p), `profile ${p.name}`, ['profiles', i, 'irStart']);
   });
+  serial.profiles.forEach((p, i) => {
+    if (p.exceptionIr !== null) claim('word', p.exceptionIr, 1, `the exception IR of ${p.name}`, ['profiles', i, 'exceptionIr']);
+  });
+  const onBus = serial.fieldDevices.filter((d) => d.port === null);
+  const deviceNames = new Set<string>();
+  serial.fieldDevices.forEach((d, i) => {
+    if (deviceNames.has(d.name)) issue(['fieldDevices', i, 'name'], `field device name ${d.name} is used twice`);
+    deviceNames.add(d.name);
+    if (d.port === null && !serial.port?.startsWith('virtual:')) issue(['fieldDevices', i, 'port'], 'a field device on the in-process bus needs serial.port virtual:NAME (or give it a port of its own)');
+    if (d.port !== null && d.port === serial.port) issue(['fieldDevices', i, 'port'], 'the field device needs the other end of the pty pair, not the master\'s port');
+  });
+  if (serial.interface === 'rs232' && onBus.length > 1) issue(['fieldDevices'], 'RS-232 is point-to-point: one field device at most');
+  if (serial.echo && serial.interface !== 'rs485-2w') issue(['echo'], 'echo applies to rs485-2w only: the other interfaces send and receive on separate wires');
 }

@@ -261,28 +261,62 @@ export const mqttSchema = z
 export const rtuProfileSchema = z.strictObject({
   name: z.string().min(1).max(16).regex(/^[^.]+$/, 'no "." allowed (M-EZ p=51)'),
   slaveId: z.number().int().min(1).max(247),
+  /** 1 coil status (R/W), 2 input status, 3 holding register (R/W), 4 input register (M-EZ p=51). */
   pointType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]),
   startAddress: z.number().int().min(0).max(65_535),
+  /** Points read: 1..2000 bits, 1..125 registers (M-EZ p=51). */
   length: z.number().int().min(1).max(2000),
   /** In 100 ms units; 10 = 1 s (M-EZ p=51). */
   scanRate: z.number().int().min(1).max(36_000).default(10),
   irType: z.enum(['bool', 'word', 'dword', 'float']),
   irStart: z.number().int().min(0),
+  /** WORD: byte = "LoByte & HiByte"; DWORD/FLOAT: word = "LoWord & HiWord" (M-EZ p=51). */
   swap: z.enum(['none', 'byte', 'word']).default('none'),
+  /** A WORD IR that receives the profile's error code (0 = ok; docs/serial.md). */
   exceptionIr: z.number().int().min(0).nullable().default(null),
 });
+export type RtuProfile = z.infer<typeof rtuProfileSchema>;
+
+/** How many internal registers a profile fills: one per bit or word, one per register pair for DWORD/FLOAT. */
+export function rtuIrCount(profile: Pick<RtuProfile, 'irType' | 'length'>): number {
+  return profile.irType === 'dword' || profile.irType === 'float' ? Math.floor(profile.length / 2) : profile.length;
+}
+
+/** A simulated Modbus RTU slave (src/sim/field-device.ts) attached to the bus. */
+export const fieldDeviceRefSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32'),
+  /** A ready-made map in profiles/field-devices (power-meter, temperature-transmitter, vfd) or a YAML file path relative to the profile. */
+  definition: z.string().min(1),
+  /** Default: the definition's defaultSlaveId. */
+  slaveId: z.number().int().min(1).max(247).optional(),
+  /**
+   * null: on the in-process bus (serial.port must be virtual:NAME). A path: the device answers
+   * on that serial port, e.g. the other end of a socat pty pair from serial.port.
+   */
+  port: z.string().min(1).nullable().default(null),
+});
+export type FieldDeviceRef = z.infer<typeof fieldDeviceRefSchema>;
 
 export const serialSchema = z.strictObject({
-  port: z.string().nullable().default(null),
+  /** A device path (/dev/ttyUSB0, a pty), tcp://host:port (RTU over TCP) or virtual:NAME (in-process bus); null = no port. */
+  port: z.string().min(1).nullable().default(null),
   interface: z.enum(['rs232', 'rs422', 'rs485-2w', 'rs485-4w']).default('rs485-2w'),
   baudRate: z.number().int().min(50).max(921_600).default(9600),
   parity: z.enum(['none', 'even', 'odd']).default('none'),
   dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
   stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  /** rs485-2w only: the adapter hands back what it sends; the master drops its own echo. */
+  echo: z.boolean().default(false),
   responseTimeoutMs: z.number().int().min(10).max(60_000).default(1000),
   retries: z.number().int().min(0).max(10).default(1),
+  /** Longest silence inside a frame; null = 1.5 characters (at least 20 ms on an OS port, whose bytes come in bursts). */
+  interCharTimeoutMs: z.number().min(0.1).max(10_000).nullable().default(null),
+  /** Silence before each request; null = 3.5 characters (1.75 ms above 19200 baud), as the spec asks. */
+  interFrameDelayMs: z.number().min(0).max(10_000).nullable().default(null),
   profiles: z.array(rtuProfileSchema).max(8).default([]),
+  fieldDevices: z.array(fieldDeviceRefSchema).max(32).default([]),
 });
+export type SerialConfig = z.infer<typeof serialSchema>;
 
 export const wireSchema = z.strictObject({
   /** An output (DO or relay): an ioName or "slot/index". */

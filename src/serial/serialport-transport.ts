@@ -1,0 +1,76 @@
+/**
+ * A real serial device (or one end of a socat pty pair) through the serialport package, which
+ * is loaded on first open: its native binding is not needed by a device without a serial port,
+ * and start-up time matters to CI users.
+ */
+import type { SerialPort } from 'serialport';
+import { SimError } from '../errors.js';
+import type { LineSettings } from './rtu-frame.js';
+import { TransportEvents } from './transport-events.js';
+import type { Transport } from './transport.js';
+
+export class SerialPortTransport extends TransportEvents implements Transport {
+  private port: SerialPort | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly line: LineSettings,
+  ) {
+    super();
+  }
+
+  get description(): string {
+    return this.path;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  async open(): Promise<void> {
+    const { SerialPort } = await import('serialport');
+    const port = new SerialPort({
+      path: this.path,
+      baudRate: this.line.baudRate,
+      dataBits: this.line.dataBits,
+      parity: this.line.parity,
+      stopBits: this.line.stopBits,
+      autoOpen: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      port.open((error) => (error ? reject(new SimError('SERIAL_PORT_FAILED', `serial port ${this.path}: ${error.message}`, { cause: error })) : resolve()));
+    });
+    this.closing = false;
+    this.port = port;
+    port.on('data', (chunk: Buffer) => this.emitData(chunk));
+    // A vanished device (USB unplugged, the pty's socat gone) shows as an error and/or a close
+    // the application did not ask for; either way the port is lost once.
+    let lost = false;
+    const lose = (error: Error) => {
+      if (this.closing || lost) return;
+      lost = true;
+      this.port = null;
+      if (port.isOpen) port.close(() => {});
+      this.emitLost(new SimError('SERIAL_PORT_FAILED', `serial port ${this.path} lost: ${error.message}`, { cause: error }));
+    };
+    port.on('error', lose);
+    port.on('close', (error: Error | null) => lose(error ?? new Error('closed')));
+  }
+
+  async write(bytes: Buffer): Promise<void> {
+    const port = this.port;
+    if (!port) throw new SimError('SERIAL_PORT_FAILED', `serial port ${this.path} is not open`);
+    await new Promise<void>((resolve, reject) => {
+      port.write(bytes, (error) => (error ? reject(error) : port.drain((e) => (e ? reject(e) : resolve()))));
+    });
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.closing = true;
+    this.port = null;
+    if (!port?.isOpen) return;
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A byte pipe to the bus. The master and the RTU slave only see this, so the same code runs on
+ * a real serial device (or one end of a socat pty pair), on RTU carried raw over TCP, and on the
+ * in-process virtual bus that virtual field devices sit on.
+ *
+ *   "/dev/ttyUSB0", "/tmp/ttyV0"  -> SerialPortTransport (the serialport package)
+ *   "tcp://host:port"             -> TcpTransport (RTU frames over a TCP stream, e.g. a serial server)
+ *   "virtual:NAME"                -> a VirtualBus endpoint (src/serial/virtual-bus.ts)
+ */
+import { SimError } from '../errors.js';
+import type { LineSettings } from './rtu-frame.js';
+import { SerialPortTransport } from './serialport-transport.js';
+import { TcpTransport } from './tcp-transport.js';
+
+export interface Transport {
+  /** What the port is, for status and logs. */
+  readonly description: string;
+  readonly isOpen: boolean;
+  open(): Promise<void>;
+  /** Resolves once the bytes are handed to the OS (or to the bus). */
+  write(bytes: Buffer): Promise<void>;
+  close(): Promise<void>;
+  /** Every chunk as it arrives. */
+  onData(listener: (chunk: Buffer) => void): void;
+  /** The port went away without close() being called (unplugged, peer gone). */
+  onLost(listener: (error: Error) => void): void;
+}
+
+export type PortKind = 'serial' | 'tcp' | 'virtual';
+
+export function portKind(port: string): PortKind {
+  if (port.startsWith('tcp://')) return 'tcp';
+  if (port.startsWith('virtual:')) return 'virtual';
+  return 'serial';
+}
+
+/** Parses `tcp://host:port`, refusing anything else with a message naming the setting. */
+export function parseTcpPort(port: string): { host: string; port: number } {
+  const match = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})\/?$/.exec(port);
+  const number = match ? Number(match[2]) : NaN;
+  if (!match || number < 1 || number > 65_535) {
+    throw new SimError('SERIAL_PORT_INVALID', `serial.port ${port}: expected tcp://host:port with a port 1..65535`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port: number };
+}
+
+/** A transport for a serial device path or a tcp:// address; virtual ports come from their bus. */
+export function createTransport(port: string, line: LineSettings): Transport {
+  const kind = portKind(port);
+  if (kind === 'tcp') return new TcpTransport(parseTcpPort(port));
+  if (kind === 'virtual') throw new SimError('SERIAL_PORT_INVALID', `serial.port ${port}: a virtual port is opened through its VirtualBus`);
+  return new SerialPortTransport(port, line);
+}
