@@ -21,7 +21,8 @@ await build({
   define: { 'import.meta.url': '__iothinxUrl' },
   alias: { 'iconv-lite': './build/iconv-lite-shim.cjs' },
   // Required at run time from node_modules, only when a self-signed certificate is made.
-  external: ['selfsigned'],
+  // serialport loads a native binding from its own folder, so it stays a real require.
+  external: ['selfsigned', 'serialport'],
   logLevel: 'warning',
 });
 copyFileSync('build/launcher.cjs', `${out}/iothinx-sim.cjs`);

@@ -2,6 +2,7 @@ import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
 import { isSimError, SimError } from '../errors.js';
 import { checkMqttTopics } from '../mqtt/topics.js';
+import { definitionFile, loadDefinition } from './field-devices.js';
 import { mapRows } from './map.js';
 
 /**
@@ -20,11 +21,32 @@ export function checkServices(file: string, profile: Profile): Profile {
     issues.push(...mapIssues);
   }
   issues.push(...checkMqttTopics(profile));
+  issues.push(...checkFieldDevices(file, profile));
   if (issues.length > 0) throw problemsError(file, issues);
   return profile;
 }
 
 type Issue = { path: (string | number)[]; message: string };
+
+/** Each field device's definition loads, and no two on one bus answer to the same slave id. */
+function checkFieldDevices(file: string, profile: Profile): Issue[] {
+  const issues: Issue[] = [];
+  const idsByBus = new Map<string, string>();
+  profile.serial.fieldDevices.forEach((ref, i) => {
+    try {
+      const definition = loadDefinition(ref, file);
+      const slaveId = ref.slaveId ?? definition.defaultSlaveId;
+      const key = `${ref.port ?? 'bus'}#${slaveId}`;
+      const other = idsByBus.get(key);
+      if (other) issues.push({ path: ['serial', 'fieldDevices', i, 'slaveId'], message: `slave id ${slaveId} is taken by ${other} on the same bus` });
+      idsByBus.set(key, ref.name);
+    } catch (error) {
+      if (!isSimError(error)) throw error;
+      issues.push({ path: ['serial', 'fieldDevices', i, 'definition'], message: `${definitionFile(ref.definition, file)}: ${error.message.replace(/\n/g, '; ')}` });
+    }
+  });
+  return issues;
+}
 
 function problemsError(file: string, issues: readonly Issue[]): SimError {
   const problems = issues.map((i) => ({ file, path: i.path.join('.'), message: i.message }));

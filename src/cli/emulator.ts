@@ -16,14 +16,16 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
-import type { ConfigControl, MqttControl } from '../http/options.js';
+import type { ConfigControl, MqttControl, SerialControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
+import { SerialService } from '../serial/service.js';
 import type { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
 import type { ListenAddress } from './args.js';
+import { buildFieldDevices, serialControl } from './field-devices.js';
 
 export interface EmulatorOptions {
   profile: Profile;
@@ -75,6 +77,8 @@ export class Emulator {
   /** Forwards the MQTT service's `message` events to the HTTP API's log streams. */
   readonly mqttMessages = new EventEmitter<{ message: [object] }>();
   private stopped = false;
+  /** Settles when the serial ports have had their first open attempt. */
+  private serialStarted: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly profile: Profile,
@@ -94,6 +98,7 @@ export class Emulator {
     const emulator = new Emulator(options.profile, clock, device, signals, modbus, logger);
     try {
       emulator.connectField();
+      const serial = emulator.startSerial(options);
       if (options.modbus && options.profile.modbus.enabled) {
         emulator.addresses.modbus = await modbus.listen(options.modbus.host, options.modbus.port);
         emulator.services.push({ name: 'modbus', close: () => modbus.close() });
@@ -112,7 +117,7 @@ export class Emulator {
             return () => emulator.mqttMessages.off('message', listener);
           },
         };
-        const app = createHttpApp({ device, clock, signals, modbus, mqtt, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const app = createHttpApp({ device, clock, signals, modbus, mqtt, serial, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const accept = (peer: string | undefined) => isAllowedForServices(options.profile.modbus.accessibleIps, peer);
         if (options.http) {
           const http = await listenHttp(app, options.http.host, options.http.port, accept);
@@ -142,6 +147,7 @@ export class Emulator {
         emulator.addresses.mqtt = started.mqtt;
         emulator.addresses.broker = started.broker;
       }
+      await emulator.serialStarted;
     } catch (error) {
       await emulator.stop();
       throw error;
@@ -163,6 +169,23 @@ export class Emulator {
     this.disconnectWiring();
     this.signals.dispose();
     this.device.dispose();
+  }
+
+  /** The RTU master and the virtual field devices; a port that cannot open yet is retried, not fatal. */
+  private startSerial(options: EmulatorOptions): SerialControl {
+    const { models, attachments } = buildFieldDevices(this.profile, options.profileFile, this.clock, options.seed);
+    const service = new SerialService(this.device, this.clock, this.profile.serial, this.logger.child({ component: 'serial' }), attachments);
+    for (const ref of this.profile.serial.fieldDevices) if (ref.fault) service.setFault(ref.name, { ...ref.fault });
+    for (const model of models.values()) model.start();
+    this.services.push({
+      name: 'serial',
+      close: async () => {
+        await service.close();
+        for (const model of models.values()) model.stop();
+      },
+    });
+    this.serialStarted = service.start();
+    return serialControl(service, models);
   }
 
   private connectField(): void {

@@ -282,6 +282,21 @@ export function rtuIrCount(profile: Pick<RtuProfile, 'irType' | 'length'>): numb
   return profile.irType === 'dword' || profile.irType === 'float' ? Math.floor(profile.length / 2) : profile.length;
 }
 
+/**
+ * How a virtual field device misbehaves (src/serial/rtu-slave.ts): no answer, a slow answer, a
+ * bad CRC, an exception code, garbage bytes; `count` spoils that many requests, then clears.
+ */
+const faultCount = { count: z.number().int().min(1).nullable().default(null) };
+export const fieldDeviceFaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none'), ...faultCount }),
+  z.strictObject({ kind: z.literal('no-answer'), ...faultCount }),
+  z.strictObject({ kind: z.literal('slow'), delayMs: z.number().int().min(1).max(60_000), ...faultCount }),
+  z.strictObject({ kind: z.literal('crc'), ...faultCount }),
+  z.strictObject({ kind: z.literal('exception'), exceptionCode: z.number().int().min(1).max(255), ...faultCount }),
+  z.strictObject({ kind: z.literal('garbage'), ...faultCount }),
+]);
+export type FieldDeviceFault = z.infer<typeof fieldDeviceFaultSchema>;
+
 /** A simulated Modbus RTU slave (src/sim/field-device.ts) attached to the bus. */
 export const fieldDeviceRefSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and -, at most 32'),
@@ -294,6 +309,8 @@ export const fieldDeviceRefSchema = z.strictObject({
    * on that serial port, e.g. the other end of a socat pty pair from serial.port.
    */
   port: z.string().min(1).nullable().default(null),
+  /** A fault from the start (testers usually set one over /sim/v1/serial/field-devices/NAME/fault). */
+  fault: fieldDeviceFaultSchema.optional(),
 });
 export type FieldDeviceRef = z.infer<typeof fieldDeviceRefSchema>;
 

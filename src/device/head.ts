@@ -36,6 +36,16 @@ export class HeadChannel extends Channel {
     });
   }
 
+  /** Written by the RTU master after every poll (src/serial/service.ts). */
+  setRtuStatus(deviceStatus: readonly number[], profileErrorCodes: readonly number[]): void {
+    deviceStatus.forEach((word, i) => {
+      if (i < this.rtuDeviceStatus.length) this.rtuDeviceStatus[i] = word & 0xffff;
+    });
+    profileErrorCodes.forEach((code, i) => {
+      if (i < this.rtuProfileErrorCode.length) this.rtuProfileErrorCode[i] = code & 0xffff;
+    });
+  }
+
   setSystemError(code: number, source: 'sim'): void {
     this.track(source, () => {
       this.error = code;

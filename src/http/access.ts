@@ -34,11 +34,18 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /modbus/map': 'user',
   'GET /modbus/base-addresses': 'user',
   'GET /modbus/accessible-ips': 'user',
+  'GET /serial': 'user',
+  'GET /serial/field-devices': 'user',
+  'GET /serial/field-devices/:name': 'user',
   // Operator: I/O and time.
   'PUT /slots/:slot/channels/:index': 'operator',
   'PUT /slots/:slot/channels/:index/attributes/:attribute': 'operator',
   'PUT /internal-registers/:ioName': 'operator',
   'POST /clock/advance': 'operator',
+  // The field side of the serial bus, as the field side of the rail.
+  'PUT /serial/field-devices/:name/fault': 'operator',
+  'DELETE /serial/field-devices/:name/fault': 'operator',
+  'PUT /serial/field-devices/:name/points/:point': 'operator',
   // Administrator: settings and accounts. GET /config too: it holds password hashes and the MQTT password.
   'PUT /modbus/base-addresses': 'administrator',
   'POST /modbus/base-addresses/reload-defaults': 'administrator',

@@ -18,6 +18,7 @@ import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
 import { mqttRoutes } from './mqtt-routes.js';
+import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
 import { simRoutes } from './sim-routes.js';
@@ -65,6 +66,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...configRoutes(options),
     ...modbusRoutes(options),
     ...mqttRoutes(options, streams),
+    ...serialRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Profile } from '../config/profile.js';
+import type { FieldDeviceFault } from '../config/sections.js';
 import type { Channel } from '../device/channel.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
@@ -75,6 +76,31 @@ export interface MqttControl {
   onMessage(listener: (message: object) => void): () => void;
 }
 
+/** A point of a virtual field device, as /sim/v1/serial/field-devices shows it. */
+export interface FieldDevicePointView {
+  name: string;
+  table: string;
+  address: number;
+  type: string;
+  unit: string | undefined;
+  writable: boolean;
+  value: number;
+}
+
+/**
+ * The serial port, RTU master and virtual field devices as the emulator API sees them; cli
+ * implements it over src/serial and src/sim. Setters throw a SimError and change nothing on bad input.
+ */
+export interface SerialControl {
+  /** Port, master counters, per-profile status (src/serial/service.ts SerialStatus). */
+  status(): object;
+  fieldDeviceNames(): string[];
+  /** Throws HTTP_NOT_FOUND for an unknown name. */
+  fieldDevice(name: string): object;
+  setFault(name: string, fault: FieldDeviceFault): void;
+  setPoint(name: string, point: string, value: number): void;
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
@@ -85,4 +111,6 @@ export interface HttpAppOptions {
   config: ConfigControl;
   /** Absent when MQTT is off. */
   mqtt?: MqttControl;
+  /** Absent in tests that build the app without a serial side. */
+  serial?: SerialControl;
 }

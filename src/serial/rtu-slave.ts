@@ -4,26 +4,15 @@
  * answer, a bad CRC, an exception, line noise). Virtual field devices use it on the in-process
  * bus, on a pty or real port (`iothinx-sim field-device`).
  */
+import type { FieldDeviceFault } from '../config/sections.js';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import { dispatch } from '../modbus-pdu/dispatch.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { crcMatches } from './crc.js';
 import { encodeAdu, expectedRequestLength, frameTiming, type LineSettings } from './rtu-frame.js';
 import type { Transport } from './transport.js';
-import { z } from 'zod';
 
-export const slaveFaultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('none') }),
-  z.strictObject({ kind: z.literal('no-answer') }),
-  z.strictObject({ kind: z.literal('slow'), delayMs: z.number().int().min(1).max(60_000) }),
-  z.strictObject({ kind: z.literal('crc') }),
-  z.strictObject({ kind: z.literal('exception'), exceptionCode: z.number().int().min(1).max(255) }),
-  z.strictObject({ kind: z.literal('garbage') }),
-]);
-
-/** A fault and, optionally, how many requests it spoils before it clears itself. */
-export const slaveFaultSettingSchema = z.intersection(slaveFaultSchema, z.object({ count: z.number().int().min(1).nullable().default(null) }));
-export type SlaveFault = z.infer<typeof slaveFaultSettingSchema>;
+export type SlaveFault = FieldDeviceFault;
 
 export interface SlaveCounters {
   /** Well-formed requests addressed to this slave. */

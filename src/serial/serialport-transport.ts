@@ -62,7 +62,9 @@ export class SerialPortTransport extends TransportEvents implements Transport {
     const port = this.port;
     if (!port) throw new SimError('SERIAL_PORT_FAILED', `serial port ${this.path} is not open`);
     await new Promise<void>((resolve, reject) => {
-      port.write(bytes, (error) => (error ? reject(error) : port.drain((e) => (e ? reject(e) : resolve()))));
+      // No drain(): tcdrain runs on libuv's thread pool and costs a round trip per frame; the
+      // master accounts for the bytes' time on the wire itself (transmitMs).
+      port.write(bytes, (error) => (error ? reject(error) : resolve()));
     });
   }
 

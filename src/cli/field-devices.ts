@@ -1,0 +1,75 @@
+/**
+ * Builds the profile's virtual field devices: finds each definition (a ready-made map in
+ * profiles/field-devices, or a file next to the profile), makes the FieldDevice model (src/sim)
+ * and the attachment the serial service puts on the bus (src/serial), and the SerialControl the
+ * emulator API drives them through.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Profile } from '../config/profile.js';
+import type { FieldDeviceRef } from '../config/sections.js';
+import type { Clock } from '../device/clock.js';
+import { SimError } from '../errors.js';
+import type { SerialControl } from '../http/options.js';
+import type { FieldDeviceAttachment, SerialService } from '../serial/service.js';
+import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
+import type { FieldDeviceDefinition } from '../sim/field-device-schema.js';
+import { deriveSeed, mulberry32 } from '../sim/random.js';
+
+export const FIELD_DEVICES_DIR = fileURLToPath(new URL('../../profiles/field-devices/', import.meta.url));
+
+/** A bare name (power-meter) is a ready-made map; anything with a slash or an extension is a file. */
+export function definitionFile(definition: string, profileFile: string): string {
+  if (!/[/\\]|\.(ya?ml|json)$/i.test(definition)) return resolve(FIELD_DEVICES_DIR, `${definition}.yaml`);
+  return isAbsolute(definition) ? definition : resolve(dirname(profileFile), definition);
+}
+
+export function loadDefinition(ref: FieldDeviceRef, profileFile: string): FieldDeviceDefinition {
+  return loadFieldDeviceFile(definitionFile(ref.definition, profileFile));
+}
+
+export interface FieldDevices {
+  models: Map<string, FieldDevice>;
+  attachments: FieldDeviceAttachment[];
+}
+
+export function buildFieldDevices(profile: Profile, profileFile: string, clock: Clock, seed: number): FieldDevices {
+  const models = new Map<string, FieldDevice>();
+  const attachments: FieldDeviceAttachment[] = [];
+  for (const ref of profile.serial.fieldDevices) {
+    const definition = loadDefinition(ref, profileFile);
+    const model = new FieldDevice(definition, clock, deriveSeed(seed, `field-device:${ref.name}`));
+    models.set(ref.name, model);
+    attachments.push({
+      name: ref.name,
+      slaveId: ref.slaveId ?? definition.defaultSlaveId,
+      space: model,
+      port: ref.port,
+      random: mulberry32(deriveSeed(seed, `field-device-noise:${ref.name}`)),
+    });
+  }
+  return { models, attachments };
+}
+
+/** The API's view of the serial side: the service's status plus each model's points. */
+export function serialControl(service: SerialService, models: Map<string, FieldDevice>): SerialControl {
+  const model = (name: string) => {
+    const found = models.get(name);
+    if (!found) throw new SimError('HTTP_NOT_FOUND', `no field device ${name}; the profile has ${[...models.keys()].join(', ') || 'none'}`, { context: { name } });
+    return found;
+  };
+  return {
+    status: () => service.status(),
+    fieldDeviceNames: () => [...models.keys()],
+    fieldDevice: (name) => {
+      const device = model(name);
+      const slave = service.status().fieldDevices.find((d) => d.name === name);
+      return { ...slave, name, definition: device.definition.name, description: device.definition.description, points: device.points(), requests: device.counters };
+    },
+    setFault: (name, fault) => {
+      model(name);
+      service.setFault(name, fault);
+    },
+    setPoint: (name, point, value) => model(name).set(point, value),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The serial side for testers: the RTU master's port and per-profile status, and the virtual
+ * field devices on the bus, whose points can be set and which misbehave on demand.
+ */
+import { z } from 'zod';
+import { fieldDeviceFaultSchema } from '../config/sections.js';
+import { SimError } from '../errors.js';
+import type { HttpAppOptions, SerialControl } from './options.js';
+import { route, type Route } from './route.js';
+
+const statusSchema = z.looseObject({ enabled: z.boolean() });
+const fieldDeviceSchema = z.looseObject({ name: z.string(), slaveId: z.number(), fault: z.looseObject({ kind: z.string() }) });
+const nameParams = z.strictObject({ name: z.string() });
+const pointParams = z.strictObject({ name: z.string(), point: z.string() });
+const valueBody = z.strictObject({ value: z.number().refine(Number.isFinite, 'a finite number') });
+
+function require(serial: SerialControl | undefined): SerialControl {
+  if (!serial) throw new SimError('HTTP_NOT_FOUND', 'this emulator runs without a serial side');
+  return serial;
+}
+
+export function serialRoutes({ serial }: HttpAppOptions): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/serial',
+      summary: 'Serial port and RTU master: port state and last error, frame counters, the RTU status words, and per profile: polls, ok/error counts by kind, last error, error code, scan lateness (p50/p99/max) and overruns; plus the field devices.',
+      response: statusSchema,
+      handle: () => (serial ? { enabled: true, ...serial.status() } : { enabled: false }),
+    }),
+    route({
+      method: 'get',
+      path: '/serial/field-devices',
+      summary: 'The virtual field devices: slave id, port, fault, request counters and every point with its value.',
+      response: z.array(fieldDeviceSchema),
+      handle: () => (serial ? serial.fieldDeviceNames().map((name) => serial.fieldDevice(name)) : []),
+    }),
+    route({
+      method: 'get',
+      path: '/serial/field-devices/:name',
+      summary: 'One virtual field device.',
+      params: nameParams,
+      response: fieldDeviceSchema,
+      handle: ({ params }) => require(serial).fieldDevice(params.name),
+    }),
+    route({
+      method: 'put',
+      path: '/serial/field-devices/:name/fault',
+      summary: 'Makes the field device misbehave: no-answer, slow (delayMs), crc, exception (exceptionCode), garbage, or none; `count` spoils that many requests, then clears.',
+      params: nameParams,
+      body: fieldDeviceFaultSchema,
+      response: fieldDeviceSchema,
+      handle: ({ params, body }) => {
+        const control = require(serial);
+        control.setFault(params.name, body);
+        return control.fieldDevice(params.name);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/serial/field-devices/:name/fault',
+      summary: 'Clears the field device\'s fault.',
+      params: nameParams,
+      response: fieldDeviceSchema,
+      handle: ({ params }) => {
+        const control = require(serial);
+        control.setFault(params.name, { kind: 'none', count: null });
+        return control.fieldDevice(params.name);
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/serial/field-devices/:name/points/:point',
+      summary: 'Sets a field device point (engineering units, as its definition declares); the master sees it on its next poll.',
+      params: pointParams,
+      body: valueBody,
+      response: fieldDeviceSchema,
+      handle: ({ params, body }) => {
+        const control = require(serial);
+        control.setPoint(params.name, params.point, body.value);
+        return control.fieldDevice(params.name);
+      },
+    }),
+  ];
+}
