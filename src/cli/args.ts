@@ -26,13 +26,18 @@ export interface StartOptions {
   quiet: boolean;
 }
 
+export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --profile NAME|FILE [--slave-id N] [--baud N] [--parity none|even|odd]
+                    [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--seed N] [--ready-file FILE] [--log-level LEVEL]
+      NAME: power-meter, temperature-transmitter, vfd (profiles/field-devices); KIND: no-answer, slow:MS, crc, exception:CODE, garbage`;
+
 export const USAGE = `usage:
   iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
                     [--modbus HOST:PORT|off]
                     [--mqtt URL|embedded|off] [--broker HOST:PORT] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
-  iothinx-sim map [--profile FILE] [--format table|csv|json]`;
+  iothinx-sim map [--profile FILE] [--format table|csv|json]
+${FIELD_DEVICE_USAGE}`;
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `${message}\n${USAGE}`);

@@ -6,6 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
+import { runFieldDevice } from './field-device-command.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
 import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
@@ -104,6 +105,9 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return undefined;
       case 'validate':
         return await validate(rest);
+      case 'field-device':
+        await runFieldDevice(rest);
+        return undefined;
       case 'map': {
         const options = parseMap(rest);
         const file = options.profile ?? DEFAULT_PROFILE;

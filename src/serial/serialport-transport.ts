@@ -3,6 +3,7 @@
  * is loaded on first open: its native binding is not needed by a device without a serial port,
  * and start-up time matters to CI users.
  */
+import { createRequire } from 'node:module';
 import type { SerialPort } from 'serialport';
 import { SimError } from '../errors.js';
 import type { LineSettings } from './rtu-frame.js';
@@ -29,7 +30,9 @@ export class SerialPortTransport extends TransportEvents implements Transport {
   }
 
   async open(): Promise<void> {
-    const { SerialPort } = await import('serialport');
+    // require, not import(): the CLI runs as a CJS bundle from a V8 code cache, where a dynamic
+    // import of an external package has no loader to call.
+    const { SerialPort } = createRequire(import.meta.url)('serialport') as typeof import('serialport');
     const port = new SerialPort({
       path: this.path,
       baudRate: this.line.baudRate,
