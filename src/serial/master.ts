@@ -86,10 +86,17 @@ export class RtuMaster {
 
   /** Queues one request; resolves when it has an answer or has failed for good. Never rejects. */
   transact(slaveId: number, pdu: Buffer): Promise<TransactResult> {
-    return new Promise((resolve) => {
-      this.queue.push({ slaveId, pdu, resolve });
-      this.pump();
-    });
+    return new Promise((resolve) => this.request(slaveId, pdu, resolve));
+  }
+
+  /**
+   * transact() with a callback. The whole exchange runs in clock timers and transport callbacks,
+   * never in promise continuations, so one ManualClock.advance() carries every poll, timeout and
+   * retry that falls inside it, each at its own time: a manual-clock run is exact and repeatable.
+   */
+  request(slaveId: number, pdu: Buffer, done: (result: TransactResult) => void): void {
+    this.queue.push({ slaveId, pdu, resolve: done });
+    this.pump();
   }
 
   /** Requests waiting behind the one on the bus. */
@@ -107,86 +114,94 @@ export class RtuMaster {
     const next = this.queue.shift();
     if (!next) return;
     this.busy = true;
-    void this.run(next).then((result) => {
-      this.busy = false;
-      next.resolve(result);
-      this.pump();
-    });
+    this.nextAttempt(next, 1);
   }
 
-  private async run(pending: Pending): Promise<TransactResult> {
-    const attempts = 1 + this.options.retries;
-    let last: AttemptOutcome = { retry: true, kind: 'timeout', detail: 'no attempt made' };
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (!this.transport.isOpen) return { ok: false, kind: 'port-closed', exceptionCode: null, detail: `${this.transport.description} is not open`, attempts: attempt - 1 };
-      await this.lineSilence();
-      last = await this.attempt(pending, attempt);
-      if (!('retry' in last)) return last;
+  private complete(pending: Pending, result: TransactResult): void {
+    this.busy = false;
+    pending.resolve(result);
+    this.pump();
+  }
+
+  /** Waits until the line has been quiet for the inter-frame gap (half-duplex turnaround), then sends. */
+  private nextAttempt(pending: Pending, attempt: number): void {
+    if (!this.transport.isOpen) {
+      this.complete(pending, { ok: false, kind: 'port-closed', exceptionCode: null, detail: `${this.transport.description} is not open`, attempts: attempt - 1 });
+      return;
     }
-    return { ok: false, kind: last.kind, exceptionCode: null, detail: `${last.detail} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, attempts };
-  }
-
-  /** Waits until the line has been quiet for the inter-frame gap (half-duplex turnaround). */
-  private lineSilence(): Promise<void> {
     const wait = this.lastLineActivity + this.interFrameMs - this.clock.monotonic();
-    if (wait <= 0) return Promise.resolve();
-    return new Promise((resolve) => this.clock.setTimeout(resolve, wait));
+    if (wait > 0) this.clock.setTimeout(() => this.attempt(pending, attempt), wait);
+    else this.attempt(pending, attempt);
   }
 
-  private attempt(pending: Pending, attempt: number): Promise<AttemptOutcome> {
+  private settle(pending: Pending, attempt: number, outcome: AttemptOutcome): void {
+    if (!('retry' in outcome)) {
+      this.complete(pending, outcome);
+      return;
+    }
+    const attempts = 1 + this.options.retries;
+    if (attempt < attempts) {
+      this.nextAttempt(pending, attempt + 1);
+      return;
+    }
+    this.complete(pending, { ok: false, kind: outcome.kind, exceptionCode: null, detail: `${outcome.detail} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, attempts });
+  }
+
+  private attempt(pending: Pending, attempt: number): void {
+    if (!this.transport.isOpen) {
+      this.complete(pending, { ok: false, kind: 'port-closed', exceptionCode: null, detail: `${this.transport.description} is not open`, attempts: attempt - 1 });
+      return;
+    }
     const { slaveId, pdu } = pending;
     const adu = encodeAdu(slaveId, pdu);
     const echo = this.options.settings.interface === 'rs485-2w' && this.options.settings.echo === true;
-    return new Promise((resolve) => {
-      let rx = Buffer.alloc(0);
-      let echoLeft = echo ? adu.length : 0;
-      let responseTimer: TimerHandle | undefined;
-      let gapTimer: TimerHandle | undefined;
-      let done = false;
-      const finish = (outcome: AttemptOutcome) => {
-        if (done) return;
-        done = true;
-        this.receiver = null;
-        this.clock.clear(responseTimer);
-        this.clock.clear(gapTimer);
-        resolve(outcome);
-      };
-      const endOfFrame = () => finish(this.judge(pending, rx, attempt));
-      this.receiver = (chunk) => {
-        let data = chunk;
-        if (echoLeft > 0) {
-          // The adapter hands back what we sent: drop exactly those bytes, byte for byte.
-          const offset = adu.length - echoLeft;
-          let n = 0;
-          while (n < data.length && n < echoLeft && data[n] === adu[offset + n]) n++;
-          echoLeft = n === Math.min(data.length, echoLeft) ? echoLeft - n : 0;
-          data = data.subarray(n);
-          if (data.length === 0) return;
-        }
-        rx = rx.length === 0 ? Buffer.from(data) : Buffer.concat([rx, data]);
-        const expected = expectedResponseLength(pdu[0]!, rx);
-        if (expected !== null && rx.length >= expected) {
-          this.counters.bytesDiscarded += rx.length - expected;
-          rx = rx.subarray(0, expected);
-          endOfFrame();
-          return;
-        }
-        this.clock.clear(gapTimer);
-        gapTimer = this.clock.setTimeout(endOfFrame, this.interCharMs);
-      };
-      this.transport.write(adu).then(
-        () => {
-          this.counters.framesSent++;
-          const sentMs = transmitMs(this.options.settings, adu.length);
-          this.lastLineActivity = Math.max(this.lastLineActivity, this.clock.monotonic() + sentMs);
-          if (done) return;
-          responseTimer = this.clock.setTimeout(() => {
-            if (rx.length > 0) endOfFrame();
-            else finish({ retry: true, kind: 'timeout', detail: `slave ${slaveId} did not answer within ${this.options.responseTimeoutMs} ms` });
-          }, this.options.responseTimeoutMs + sentMs);
-        },
-        (error: unknown) => finish({ ok: false, kind: 'port-closed', exceptionCode: null, detail: `write failed: ${error instanceof Error ? error.message : String(error)}`, attempts: attempt }),
-      );
+    let rx = Buffer.alloc(0);
+    let echoLeft = echo ? adu.length : 0;
+    let responseTimer: TimerHandle | undefined;
+    let gapTimer: TimerHandle | undefined;
+    let done = false;
+    const finish = (outcome: AttemptOutcome) => {
+      if (done) return;
+      done = true;
+      this.receiver = null;
+      this.clock.clear(responseTimer);
+      this.clock.clear(gapTimer);
+      this.settle(pending, attempt, outcome);
+    };
+    const endOfFrame = () => finish(this.judge(pending, rx, attempt));
+    this.receiver = (chunk) => {
+      let data = chunk;
+      if (echoLeft > 0) {
+        // The adapter hands back what we sent: drop exactly those bytes, byte for byte.
+        const offset = adu.length - echoLeft;
+        let n = 0;
+        while (n < data.length && n < echoLeft && data[n] === adu[offset + n]) n++;
+        echoLeft = n === Math.min(data.length, echoLeft) ? echoLeft - n : 0;
+        data = data.subarray(n);
+        if (data.length === 0) return;
+      }
+      rx = rx.length === 0 ? Buffer.from(data) : Buffer.concat([rx, data]);
+      const expected = expectedResponseLength(pdu[0]!, rx);
+      if (expected !== null && rx.length >= expected) {
+        this.counters.bytesDiscarded += rx.length - expected;
+        rx = rx.subarray(0, expected);
+        endOfFrame();
+        return;
+      }
+      this.clock.clear(gapTimer);
+      gapTimer = this.clock.setTimeout(endOfFrame, this.interCharMs);
+    };
+    // The response timeout runs from the moment the request has left the wire; the write's own
+    // completion only matters when it fails (the port went away under us).
+    const sentMs = transmitMs(this.options.settings, adu.length);
+    this.counters.framesSent++;
+    this.lastLineActivity = Math.max(this.lastLineActivity, this.clock.monotonic() + sentMs);
+    responseTimer = this.clock.setTimeout(() => {
+      if (rx.length > 0) endOfFrame();
+      else finish({ retry: true, kind: 'timeout', detail: `slave ${slaveId} did not answer within ${this.options.responseTimeoutMs} ms` });
+    }, this.options.responseTimeoutMs + sentMs);
+    this.transport.write(adu).catch((error: unknown) => {
+      finish({ ok: false, kind: 'port-closed', exceptionCode: null, detail: `write failed: ${error instanceof Error ? error.message : String(error)}`, attempts: attempt });
     });
   }
 

@@ -30,8 +30,11 @@ export class PollScheduler {
   constructor(
     private readonly clock: Clock,
     private readonly periodsMs: readonly number[],
-    /** Runs one poll of profile `index`; the next one starts when it settles. */
-    private readonly poll: (index: number) => Promise<void>,
+    /**
+     * Runs one poll of profile `index` and calls `done` when it settles, from a clock timer or a
+     * transport callback (no promises: see RtuMaster.request), so the next poll starts then.
+     */
+    private readonly poll: (index: number, done: () => void) => void,
   ) {
     this.nextDue = periodsMs.map(() => 0);
     this.lateness = periodsMs.map(() => new Float64Array(SAMPLES));
@@ -86,7 +89,7 @@ export class PollScheduler {
     }
     this.nextDue[index] = next;
     this.polling = true;
-    void this.poll(index).finally(() => {
+    this.poll(index, () => {
       this.polling = false;
       this.kick();
     });

@@ -129,7 +129,7 @@ export class SerialService {
       this.scheduler = new PollScheduler(
         clock,
         config.profiles.map((p) => p.scanRate * 100),
-        (index) => this.poll(index),
+        (index, done) => this.poll(index, done),
       );
     }
     for (const attachment of fieldDevices) this.addFieldDevice(attachment);
@@ -201,15 +201,31 @@ export class SerialService {
     this.slaves.set(attachment.name, { slave, transport, attachment, keeper, port: transport.description });
   }
 
-  private async poll(index: number): Promise<void> {
+  private poll(index: number, done: () => void): void {
     const profile = this.profiles[index]!;
     profile.polls++;
     profile.lastPollAt = this.clock.now();
-    const result = await this.master!.transact(profile.slaveId, pollRequest(profile));
+    this.master!.request(profile.slaveId, pollRequest(profile), (result) => {
+      try {
+        this.pollSettled(profile, result);
+      } finally {
+        done();
+      }
+    });
+  }
+
+  private pollSettled(profile: RtuProfileStatus, result: TransactResult): void {
     if (result.ok) {
       const values = decodePoll(profile, result.pdu);
       const irs = this.device.internalRegisters[profile.irType];
-      values.forEach((value, i) => irs[profile.irStart + i]?.write('irValue', value, 'rtu'));
+      values.forEach((value, i) => {
+        try {
+          irs[profile.irStart + i]?.write('irValue', value, 'rtu');
+        } catch (error) {
+          // A value the IR refuses (a NaN float from the slave) leaves the IR as it was.
+          this.logger.warn({ profile: profile.name, ir: profile.irStart + i, value, err: error instanceof Error ? error.message : String(error) }, 'rtu value refused by the internal register');
+        }
+      });
       profile.okCount++;
       profile.lastOkAt = this.clock.now();
       profile.state = 'ok';
@@ -241,7 +257,7 @@ export class SerialService {
       const request = writeRequest(profile, ir.index - profile.irStart, change.value);
       if (!request) continue;
       profile.writes++;
-      void this.master.transact(profile.slaveId, request).then((result) => {
+      this.master.request(profile.slaveId, request, (result) => {
         if (result.ok) return;
         profile.writeErrors++;
         this.recordError(profile, result);
