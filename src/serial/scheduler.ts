@@ -1,7 +1,8 @@
 /**
  * Poll scheduling for the RTU profiles. Each profile's polls are due on a fixed grid
  * (start + k x period), so a late poll never pushes the next one back: no drift. One poll is
- * on the bus at a time and the earliest-due profile goes first (ties: profile order), so a slow
+ * on the bus at a time and the earliest-due profile goes first (ties: profile order at start, then
+ * the one polled longest ago), so a slow
  * slave delays the others by at most the time its own transaction takes, never for more than the
  * bus can carry. A profile that falls a whole period behind skips the missed polls (counted as
  * overruns) instead of firing them back to back.
@@ -20,6 +21,7 @@ export interface LatenessStats {
 
 export class PollScheduler {
   private readonly nextDue: number[];
+  private readonly lastStart: number[];
   private readonly lateness: Float64Array[];
   private readonly sampleCount: number[];
   readonly overruns: number[];
@@ -37,6 +39,7 @@ export class PollScheduler {
     private readonly poll: (index: number, done: () => void) => void,
   ) {
     this.nextDue = periodsMs.map(() => 0);
+    this.lastStart = periodsMs.map(() => -Infinity);
     this.lateness = periodsMs.map(() => new Float64Array(SAMPLES));
     this.sampleCount = periodsMs.map(() => 0);
     this.overruns = periodsMs.map(() => 0);
@@ -69,9 +72,13 @@ export class PollScheduler {
     this.clock.clear(this.timer);
     this.timer = undefined;
     const now = this.clock.monotonic();
+    // Earliest due first; on a tie (common once profiles fall behind and realign to their
+    // grids) the one polled longest ago, so two late profiles take turns.
     let index = -1;
     for (let i = 0; i < this.nextDue.length; i++) {
-      if (index === -1 || this.nextDue[i]! < this.nextDue[index]!) index = i;
+      if (index === -1) index = i;
+      else if (this.nextDue[i]! < this.nextDue[index]!) index = i;
+      else if (this.nextDue[i] === this.nextDue[index] && this.lastStart[i]! < this.lastStart[index]!) index = i;
     }
     if (index === -1) return;
     const due = this.nextDue[index]!;
@@ -80,6 +87,7 @@ export class PollScheduler {
       return;
     }
     this.record(index, now - due);
+    this.lastStart[index] = now;
     const period = this.periodsMs[index]!;
     let next = due + period;
     if (next <= now) {
