@@ -157,14 +157,15 @@ export class RtuMaster {
     const echo = this.options.settings.interface === 'rs485-2w' && this.options.settings.echo === true;
     let rx = Buffer.alloc(0);
     let echoLeft = echo ? adu.length : 0;
-    let responseTimer: TimerHandle | undefined;
     let gapTimer: TimerHandle | undefined;
     let done = false;
+    // Declared before the closures that clear it; set once the request is on its way.
+    const timers: { response?: TimerHandle } = {};
     const finish = (outcome: AttemptOutcome) => {
       if (done) return;
       done = true;
       this.receiver = null;
-      this.clock.clear(responseTimer);
+      this.clock.clear(timers.response);
       this.clock.clear(gapTimer);
       this.settle(pending, attempt, outcome);
     };
@@ -196,7 +197,7 @@ export class RtuMaster {
     const sentMs = transmitMs(this.options.settings, adu.length);
     this.counters.framesSent++;
     this.lastLineActivity = Math.max(this.lastLineActivity, this.clock.monotonic() + sentMs);
-    responseTimer = this.clock.setTimeout(() => {
+    timers.response = this.clock.setTimeout(() => {
       if (rx.length > 0) endOfFrame();
       else finish({ retry: true, kind: 'timeout', detail: `slave ${slaveId} did not answer within ${this.options.responseTimeoutMs} ms` });
     }, this.options.responseTimeoutMs + sentMs);

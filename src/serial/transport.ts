@@ -3,7 +3,9 @@
  * a real serial device (or one end of a socat pty pair), on RTU carried raw over TCP, and on the
  * in-process virtual bus that virtual field devices sit on.
  *
- *   "/dev/ttyUSB0", "/tmp/ttyV0"  -> SerialPortTransport (the serialport package)
+ *   "/dev/ttyUSB0", "/tmp/ttyV0"  -> TtyTransport on Linux (stty + libuv's TTY stream: no thread-pool
+ *                                    round trip per frame, 2.5x the polls/s of serialport over a pty),
+ *                                    SerialPortTransport (the serialport package) elsewhere
  *   "tcp://host:port"             -> TcpTransport (RTU frames over a TCP stream, e.g. a serial server)
  *   "virtual:NAME"                -> a VirtualBus endpoint (src/serial/virtual-bus.ts)
  */
@@ -11,6 +13,7 @@ import { SimError } from '../errors.js';
 import type { LineSettings } from './rtu-frame.js';
 import { SerialPortTransport } from './serialport-transport.js';
 import { TcpTransport } from './tcp-transport.js';
+import { TtyTransport } from './tty-transport.js';
 
 export interface Transport {
   /** What the port is, for status and logs. */
@@ -49,5 +52,5 @@ export function createTransport(port: string, line: LineSettings): Transport {
   const kind = portKind(port);
   if (kind === 'tcp') return new TcpTransport(parseTcpPort(port));
   if (kind === 'virtual') throw new SimError('SERIAL_PORT_INVALID', `serial.port ${port}: a virtual port is opened through its VirtualBus`);
-  return new SerialPortTransport(port, line);
+  return process.platform === 'linux' ? new TtyTransport(port, line) : new SerialPortTransport(port, line);
 }

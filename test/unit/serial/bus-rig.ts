@@ -11,7 +11,7 @@ import { VirtualBus } from '../../../src/serial/virtual-bus.js';
 export class Registers implements PointSpace {
   readonly holding = Array.from({ length: 100 }, (_, i) => 1000 + i);
   readonly input = Array.from({ length: 100 }, (_, i) => 2000 + i);
-  readonly coils = Array.from({ length: 100 }, (_, i) => i % 3 === 0 ? 1 : 0);
+  readonly coils: number[] = Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? 1 : 0));
 
   private check(address: number, quantity: number): void {
     if (address + quantity > 100) throw new ModbusException(ExceptionCode.IllegalDataAddress, `${address}+${quantity} past 99`);
@@ -48,7 +48,7 @@ export function busRig(settings: Partial<PortSettings> = {}, options: Partial<Om
   const masterEnd = bus.attach('master', 'master');
   void masterEnd.open();
   const master = new RtuMaster(masterEnd, clock, { settings: line, responseTimeoutMs: 100, retries: 1, ...options }, true);
-  const addSlave = (slaveId: number, space: PointSpace = new Registers()) => {
+  const addSlave = <S extends PointSpace = Registers>(slaveId: number, space: S = new Registers() as unknown as S) => {
     const end = bus.attach('slave', `s${slaveId}`);
     void end.open();
     const slave = new RtuSlave(end, clock, space, { slaveId, line, exactTiming: true, random: mulberry32(7) });
