@@ -16,12 +16,12 @@
 // flight per connection (see bench/c/loadgen.c for why it is one epoll loop, not libmodbus).
 // BENCH_SECONDS (default 3): measured seconds per server and connection count, split over
 // BENCH_ROUNDS (default 3) rounds; BENCH_WARMUP (default 0.5): unmeasured seconds before each.
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compile, libmodbusFlags, PEERS_HINT } from './lib/cc.mjs';
 import { cleanupOnExit, launch, median as medianOf, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -32,36 +32,11 @@ const CONNECTIONS = [1, 16];
 const TARGETS = { libmodbus: '>= 0.75x at 16 conns', pymodbus: '>= 1.5x' };
 
 const benchDir = new URL('.', import.meta.url).pathname;
-const buildDir = join(benchDir, '.build');
 // Debian installs python3-pymodbus for the system interpreter; a `python3` on PATH may be a
 // pyenv shim that cannot see it.
 const PYTHON = '/usr/bin/python3';
-const PEERS_HINT = 'install the interop peers with scripts/install-peers.sh';
-
-function libmodbusFlags() {
-  const r = spawnSync('pkg-config', ['--cflags', '--libs', 'libmodbus'], { encoding: 'utf8' });
-  if (r.status === 0) return r.stdout.trim().split(/\s+/);
-  // No pkg-config (or no libmodbus.pc): Debian's libmodbus-dev puts its files here.
-  return ['-I/usr/include/modbus', '-lmodbus'];
-}
-
-function compile(name, flags) {
-  const out = join(buildDir, name);
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, join(benchDir, 'c', `${name}.c`), ...flags], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cannot run the C compiler cc (${r.error.message}); ${PEERS_HINT} and make sure cc is on PATH`);
-  if (r.status !== 0) {
-    const missingLib = /modbus\.h|-lmodbus/.test(r.stderr);
-    throw new Error(
-      missingLib
-        ? `libmodbus-dev is missing, so bench/c/${name}.c does not build; ${PEERS_HINT}\n${r.stderr.trim()}`
-        : `cc failed on bench/c/${name}.c:\n${r.stderr.trim()}`,
-    );
-  }
-  return out;
-}
 
 function build() {
-  mkdirSync(buildDir, { recursive: true });
   return { server: compile('server', libmodbusFlags()), loadgen: compile('loadgen', []) };
 }
 

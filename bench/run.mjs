@@ -3,9 +3,11 @@
 import { benchDeviceApi } from './device-api.mjs';
 import { benchModbus } from './modbus.mjs';
 import { benchMqtt } from './mqtt.mjs';
+import { benchSerial } from './serial.mjs';
 import { benchStartup } from './startup.mjs';
 
 await benchStartup();
 await benchModbus();
 await benchDeviceApi();
 await benchMqtt();
+await benchSerial();

@@ -24,6 +24,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /device': 'user',
   'GET /slots/:slot/channels/:index': 'user',
   'GET /internal-registers': 'user',
+  'GET /internal-registers/:ioName': 'user',
   'GET /clock': 'user',
   'GET /events': 'user',
   'GET /modbus': 'user',

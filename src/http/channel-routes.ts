@@ -143,6 +143,14 @@ export function channelRoutes({ device, signals }: HttpAppOptions): Route[] {
       handle: () => IR_TYPES.flatMap((type) => device.internalRegisters[type].map(irEntry)),
     }),
     route({
+      method: 'get',
+      path: '/internal-registers/:ioName',
+      summary: 'One internal register with its value (BIR-00, WIR-00, DIR-00, FIR-00 ...).',
+      params: irParams,
+      response: irEntrySchema,
+      handle: ({ params }) => irEntry(findIr(params.ioName)),
+    }),
+    route({
       method: 'put',
       path: '/internal-registers/:ioName',
       summary: 'Writes an internal register (irValue).',

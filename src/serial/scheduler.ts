@@ -1,8 +1,8 @@
 /**
  * Poll scheduling for the RTU profiles. Each profile's polls are due on a fixed grid
  * (start + k x period), so a late poll never pushes the next one back: no drift. One poll is
- * on the bus at a time and the earliest-due profile goes first (ties: profile order at start, then
- * the one polled longest ago), so a slow
+ * on the bus at a time and the earliest-due profile goes first (ties: the one polled longest
+ * ago), so a slow
  * slave delays the others by at most the time its own transaction takes, never for more than the
  * bus can carry. A profile that falls a whole period behind skips the missed polls (counted as
  * overruns) instead of firing them back to back.
@@ -45,10 +45,15 @@ export class PollScheduler {
     this.overruns = periodsMs.map(() => 0);
   }
 
-  /** Every profile is due at once; profile order decides who goes first. */
+  /**
+   * Profile i of n starts i/n of its period after the first: profiles with the same rate take
+   * turns through the period instead of queueing behind each other at the top of every cycle,
+   * which is most of the lateness a bus of equal-rate profiles would otherwise see.
+   */
   start(): void {
     const now = this.clock.monotonic();
-    this.nextDue.fill(now);
+    const n = this.periodsMs.length;
+    this.periodsMs.forEach((period, i) => (this.nextDue[i] = now + (i / n) * period));
     this.running = true;
     this.kick();
   }
