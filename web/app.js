@@ -13,6 +13,7 @@ import './js/serial.js';
 import { loadAccounts } from './js/accounts.js';
 import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
 import { signalForm } from './js/signal.js';
+import { initSerialMonitor, irChanged, loadSerial } from './js/serial-monitor.js';
 const LOG_MAX = 50;
 const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 
@@ -204,7 +205,8 @@ function buildRow(slot, ch) {
 // ---- live updates -------------------------------------------------------------------------
 
 function onChange(change) {
-  if (change.slot === 0 || change.index === undefined || change.index === null) {
+  if (change.type === 'ir') irChanged(change);
+  else if (change.slot === 0 || change.index === undefined || change.index === null) {
     const head = device.slots.find((s) => s.slot === 0);
     if (head && change.attribute in head) head[change.attribute] = change.value;
     headDirty = true;
@@ -252,6 +254,7 @@ function connect() {
       void act(async () => {
         await loadDevice();
         await loadClock();
+        await loadSerial(); // IR values missed while disconnected
       }).then(resolve);
     });
     s.addEventListener('error', () => {
@@ -351,6 +354,7 @@ async function loadMap() {
 initMqtt();
 initConfig(reloadAll);
 initBaseAddresses(loadMap);
+initSerialMonitor();
 
 async function main() {
   await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadBaseAddresses), act(loadConfig), act(loadAccounts)]);

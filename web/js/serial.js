@@ -76,7 +76,7 @@ function render(config) {
   const count = el('output', { id: 'cfg-rtu-count' });
   queueMicrotask(renderProfiles);
   return [el('h3', { text: 'Serial port and RTU master profiles' }), port,
-    el('p', { class: 'hint', text: 'Polling profiles of the RTU master (configuration only for now).' }),
+    el('p', { class: 'hint', text: 'Polling profiles of the RTU master; their state shows in the Serial / RTU master panel, their values in Internal registers.' }),
     list, el('div', { class: 'row' }, add, count)];
 }
 
