@@ -2,6 +2,19 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** One no-restricted-imports rule per src folder, naming the folders it must not import. */
+function layers(forbidden) {
+  return Object.entries(forbidden).map(([folder, others]) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: others.map((other) => ({ group: [`../${other}/*`, `../../${other}/*`], message: `src/${folder} may not import src/${other} (layering: README, Layout).` })) },
+      ],
+    },
+  }));
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'web/vendor/', 'coverage/', '.tmpbuild/', 'bench/.build/'] },
   js.configs.recommended,
@@ -17,6 +30,18 @@ export default tseslint.config(
       ],
     },
   },
+  // The layering (README, Layout): the model imports nothing of ours, protocol adapters never
+  // import each other, and only src/cli wires everything together.
+  ...layers({
+    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
+    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'cli'],
+    sim: ['modbus', 'serial', 'mqtt', 'http', 'cli'],
+    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
+    modbus: ['sim', 'serial', 'mqtt', 'http', 'cli'],
+    serial: ['sim', 'modbus', 'mqtt', 'http', 'cli'],
+    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'cli'],
+    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'cli'],
+  }),
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
