@@ -10,8 +10,9 @@ import { route, type Route } from './route.js';
 
 const statusSchema = z.looseObject({ enabled: z.boolean() });
 const fieldDeviceSchema = z.looseObject({ name: z.string(), slaveId: z.number(), fault: z.looseObject({ kind: z.string() }) });
-const nameParams = z.strictObject({ name: z.string() });
-const pointParams = z.strictObject({ name: z.string(), point: z.string() });
+const deviceName = z.string().min(1).meta({ description: 'The field device\'s name in the profile (serial.fieldDevices[].name).', examples: ['meter'] });
+const nameParams = z.strictObject({ name: deviceName });
+const pointParams = z.strictObject({ name: deviceName, point: z.string().min(1).meta({ description: 'A point of its definition.', examples: ['ctPrimary'] }) });
 const valueBody = z.strictObject({ value: z.number().refine(Number.isFinite, 'a finite number') });
 
 function require(serial: SerialControl | undefined): SerialControl {

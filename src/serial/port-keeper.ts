@@ -74,7 +74,9 @@ export class PortKeeper {
     this.state = 'open';
     this.retryMs = FIRST_RETRY_MS;
     this.openedAt = this.clock.now();
-    this.logger.info({ port: this.transport.description }, 'serial port open');
+    // A port back after a failure is news; the first open of every start is not.
+    if (this.failures > 0) this.logger.info({ port: this.transport.description, failures: this.failures }, 'serial port open again');
+    else this.logger.debug({ port: this.transport.description }, 'serial port open');
     this.onChange(true);
   }
 

@@ -15,6 +15,7 @@ const profile = profileSchema.parse({
     { slot: 3, module: '45MR-3800' },
     { slot: 4, module: '45MR-6810' },
   ],
+  serial: { port: 'virtual:bus', fieldDevices: [{ name: 'meter', definition: 'power-meter' }] },
 });
 
 let sim: SimApp | undefined;
@@ -51,6 +52,8 @@ const PARAMS: Record<string, string[]> = {
   index: ['0', '1', '64', '-1', 'abc'],
   attribute: ['doStatus', 'diCounterValue', 'nope', 'aiValueRaw'],
   ioName: ['WIR-00', 'FIR-01', 'XIR-00', '%ZZ'],
+  name: ['meter', 'nope', '%ZZ'],
+  point: ['ctPrimary', 'voltageL1', 'nope'],
 };
 
 function fill(path: string, r: Random): string {

@@ -22,6 +22,8 @@ const profile = profileSchema.parse({
     { slot: 5, module: '45MR-7210' },
     { slot: 6, module: '45MR-4420' },
   ],
+  // A virtual field device, so the /serial/field-devices routes have one to answer for.
+  serial: { port: 'virtual:bus', fieldDevices: [{ name: 'meter', definition: 'power-meter' }] },
 });
 
 type Harness = SimApp;
