@@ -5,10 +5,10 @@
  * -B high word first for 32-bit values, -t 0 coil / 1 discrete / 3 input / 4 holding.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTool, startCliDevice, unmapped, type CliDevice } from '../helpers/cli-device.js';
+import { startCliDevice, unmapped, type CliDevice } from '../helpers/cli-device.js';
+import { mbpoll as mbpollClient } from '../helpers/mbpoll.js';
 import { cleanupProcesses } from '../helpers/process.js';
 
-const MBPOLL = '/usr/bin/mbpoll';
 
 let device: CliDevice;
 
@@ -21,25 +21,11 @@ afterAll(async () => {
   await cleanupProcesses();
 });
 
-/** Runs mbpoll once on one reference: `-0` PDU addressing, `-B` high word first, 5 s timeout. */
-function mbpoll(type: string, address: number, options: string[] = [], values: number[] = []) {
-  const args = ['-m', 'tcp', '-p', String(device.modbusPort), '-0', '-1', '-B', '-o', '5', '-t', type, '-r', String(address), ...options, device.modbusHost];
-  // "--" lets negative values through as values, not options.
-  return runTool(MBPOLL, values.length > 0 ? [...args, '--', ...values.map(String)] : args);
-}
-
-/** Values of a poll: lines "[address]: <tab>value". */
-async function read(type: string, address: number, count = 1): Promise<number[]> {
-  const run = await mbpoll(type, address, ['-c', String(count)]);
-  expect(run.code, run.stderr).toBe(0);
-  return [...run.stdout.matchAll(/^\[(\d+)\]:\s+(\S+)$/gm)].map((m) => Number(m[2]));
-}
-
-async function write(type: string, address: number, values: number[]): Promise<void> {
-  const run = await mbpoll(type, address, [], values);
-  expect(run.code, run.stderr).toBe(0);
-  expect(run.stdout).toContain(`Written ${values.length} references`);
-}
+/** mbpoll on one reference: `-B` high word first, 5 s timeout (PDU addresses, one poll). */
+const { run: mbpoll, read, write } = mbpollClient(
+  () => ['-m', 'tcp', '-p', String(device.modbusPort), '-B', '-o', '5'],
+  () => device.modbusHost,
+);
 
 describe('mbpoll', () => {
   it('writes a DO coil, seen by the device API, read back, and looped back to DI 1/15', async () => {

@@ -21,13 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MapRow } from '../../src/modbus/address-map.js';
-import { runTool } from '../helpers/cli-device.js';
+import { mbpoll as mbpollClient } from '../helpers/mbpoll.js';
 import { RawModbusClient, closeClients, wordsFloat, writeRegisterPdu } from '../helpers/modbus-client.js';
 import { CLI, cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
 import { readyFile, startPeer, startPtyPair, stopPeers, waitUntil, type Peer, type PtyPair } from '../helpers/pty.js';
 
 const PYTHON = '/usr/bin/python3';
-const MBPOLL = '/usr/bin/mbpoll';
 const SLAVE_SCRIPT = fileURLToPath(new URL('./pymodbus_rtu_slave.py', import.meta.url));
 const BAUD = 19_200;
 const DEVICE_NAME = 'rtu_interop';
@@ -506,23 +505,11 @@ describe('mbpoll (libmodbus RTU master) against `iothinx-sim field-device --prof
 
   afterAll(teardown);
 
-  /** One mbpoll run: RTU 19200 8N1, PDU (0-based) addresses, one poll, 2 s timeout. */
-  function mbpoll(type: string, address: number, options: string[] = [], values: number[] = []) {
-    const args = ['-m', 'rtu', '-a', String(SLAVE), '-b', String(BAUD), '-P', 'none', '-d', '8', '-s', '1', '-0', '-1', '-o', '2', '-t', type, '-r', String(address), ...options, pty.a];
-    return runTool(MBPOLL, values.length > 0 ? [...args, '--', ...values.map(String)] : args);
-  }
-
-  async function read(type: string, address: number, count = 1): Promise<number[]> {
-    const run = await mbpoll(type, address, ['-c', String(count)]);
-    expect(run.code, run.stderr).toBe(0);
-    return [...run.stdout.matchAll(/^\[(\d+)\]:\s+(\S+)$/gm)].map((m) => Number(m[2]));
-  }
-
-  async function write(type: string, address: number, values: number[]): Promise<void> {
-    const run = await mbpoll(type, address, [], values);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`Written ${values.length} references`);
-  }
+  /** mbpoll as the RTU master: 19200 8N1, 2 s timeout (PDU addresses, one poll). */
+  const { run: mbpoll, read, write } = mbpollClient(
+    () => ['-m', 'rtu', '-a', String(SLAVE), '-b', String(BAUD), '-P', 'none', '-d', '8', '-s', '1', '-o', '2'],
+    () => pty.a,
+  );
 
   it('reads the holding registers, writes the frequency set point and reads it back', async () => {
     // frequencySetpoint 50.00 Hz, acceleration 10.0 s, deceleration 10.0 s, max 50.00 Hz, 7.5 A.
