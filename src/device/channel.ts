@@ -43,6 +43,8 @@ export interface ModuleRef {
 export interface ChannelHost {
   readonly clock: Clock;
   commit(channel: Channel, attribute: string, value: number, previous: number, source: ChangeSource): void;
+  /** Every northbound write attempt, applied or refused (`error`), for the journal. */
+  recordWrite(channel: Channel, attribute: string, value: number, source: ChangeSource, error: unknown): void;
 }
 
 /** A field-side stimulus: what the world outside the device does to a channel. */
@@ -118,7 +120,14 @@ export abstract class Channel {
 
   /** A northbound write (Modbus, REST, MQTT, SNMP): access, range and mode checked, then applied. */
   write(attribute: string, value: number, source: ChangeSource): void {
-    this.checkWrite(attribute, value);
+    try {
+      this.checkWrite(attribute, value);
+    } catch (error) {
+      this.host.recordWrite(this, attribute, value, source, error);
+      throw error;
+    }
+    // Recorded before it applies, so the journal reads write, then the changes it made.
+    this.host.recordWrite(this, attribute, value, source, null);
     this.track(source, () => this.applyWrite(attribute, value));
   }
 

@@ -3,7 +3,7 @@
  * and the internal registers. Adapters read and write through it and learn of changes from
  * `onChange`; no adapter keeps its own copy of a value.
  */
-import { SimError } from '../errors.js';
+import { isSimError, SimError } from '../errors.js';
 import { findModel, modeName } from './catalog.js';
 import { AiChannel } from './ai.js';
 import { AoChannel } from './ao.js';
@@ -12,7 +12,9 @@ import type { Clock } from './clock.js';
 import { DiChannel } from './di.js';
 import { DoChannel } from './do.js';
 import { IrChannel } from './internal-registers.js';
+import { currentPeer } from './actor.js';
 import { HeadChannel } from './head.js';
+import { Journal } from './journal.js';
 import { IoModule } from './module.js';
 import { RelayChannel } from './relay.js';
 import { IR_TYPES, type ChannelConfig, type DeviceIdentity, type DeviceSpec, type IrType } from './schema.js';
@@ -34,6 +36,8 @@ export interface DeviceChange {
   value: number;
   previous: number;
   source: ChangeSource;
+  /** The client's `host:port` when a protocol request caused it (src/device/actor.ts), else null. */
+  peer: string | null;
 }
 
 export type ChangeListener = (change: DeviceChange) => void;
@@ -82,6 +86,8 @@ export class Device implements ChannelHost {
   private readonly byIoName = new Map<string, Channel>();
   private seq = 0;
   private readonly startedAt: number;
+  /** Every request, write and change, bounded (src/device/journal.ts). */
+  readonly journal: Journal;
 
   constructor(
     spec: DeviceSpec,
@@ -93,6 +99,7 @@ export class Device implements ChannelHost {
       throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { context: { issues } });
     }
     this.identity = { ...spec.device };
+    this.journal = new Journal(() => clock.now());
     this.startedAt = clock.monotonic();
     this.head = new HeadChannel(this, HEAD);
     const names = defaultModuleNames(spec.slots);
@@ -136,6 +143,7 @@ export class Device implements ChannelHost {
   }
 
   commit(channel: Channel, attribute: string, value: number, previous: number, source: ChangeSource): void {
+    const peer = currentPeer();
     const change: DeviceChange = {
       seq: ++this.seq,
       at: this.clock.now(),
@@ -147,7 +155,9 @@ export class Device implements ChannelHost {
       value,
       previous,
       source,
+      peer,
     };
+    this.journal.record({ kind: 'change', source, peer, ioName: change.ioName, attribute, value, previous });
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -155,6 +165,13 @@ export class Device implements ChannelHost {
         this.logger?.error({ err: error, ioName: change.ioName, attribute }, 'change listener failed');
       }
     }
+  }
+
+  recordWrite(channel: Channel, attribute: string, value: number, source: ChangeSource, error: unknown): void {
+    // Writes by the emulator itself (config, the RTU master filling IRs) are changes, not requests.
+    if (source === 'config' || source === 'rtu') return;
+    const result = error === null ? 'ok' : isSimError(error) ? error.code : 'error';
+    this.journal.record({ kind: 'write', source, peer: currentPeer(), ioName: channel.ioName, attribute, value, result });
   }
 
   module(slot: number): IoModule {

@@ -36,6 +36,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /modbus/base-addresses': 'user',
   'GET /modbus/accessible-ips': 'user',
   'GET /serial': 'user',
+  'GET /journal': 'user',
   'GET /serial/field-devices': 'user',
   'GET /serial/field-devices/:name': 'user',
   // Operator: I/O and time.
@@ -43,6 +44,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /slots/:slot/channels/:index/attributes/:attribute': 'operator',
   'PUT /internal-registers/:ioName': 'operator',
   'POST /clock/advance': 'operator',
+  'DELETE /journal': 'operator',
   // The field side of the serial bus, as the field side of the rail.
   'PUT /serial/field-devices/:name/fault': 'operator',
   'DELETE /serial/field-devices/:name/fault': 'operator',

@@ -17,6 +17,8 @@ import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
+import { journalRequests } from './journal.js';
+import { journalRoutes } from './journal-routes.js';
 import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
@@ -67,15 +69,16 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...modbusRoutes(options),
     ...mqttRoutes(options, streams),
     ...serialRoutes(options),
+    ...journalRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );
 
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
-  app.use(API_PREFIX, jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
+  app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
-  app.use('/api', deviceApiRouter({ ...options, logger }));
+  app.use('/api', journalRequests(options.device, 'rest', true), deviceApiRouter({ ...options, logger }));
   mountWebUi(app);
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -16,6 +16,8 @@ import { DoChannel } from '../device/do.js';
 import { RelayChannel } from '../device/relay.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import type { AddressMap } from './address-map.js';
+import { actors } from '../device/actor.js';
+import { describePdu } from '../modbus-pdu/describe.js';
 import { dispatch } from '../modbus-pdu/dispatch.js';
 
 export interface ModbusServerSettings {
@@ -40,6 +42,8 @@ export interface ModbusServerStats {
 interface Connection {
   socket: Socket;
   peer: string;
+  /** host:port, as the journal names the client. */
+  peerAddress: string;
   buffer: Buffer | null;
   lastActivity: number;
   /** A malformed header was seen: the rest of the stream is ignored while the replies flush. */
@@ -106,7 +110,7 @@ export class ModbusTcpServer {
       return;
     }
     this.counters.accepted += 1;
-    const conn: Connection = { socket, peer, buffer: null, lastActivity: this.clock.monotonic(), closing: false };
+    const conn: Connection = { socket, peer, peerAddress: formatAddress({ address: peer, family: socket.remoteFamily ?? 'IPv4', port: socket.remotePort ?? 0 }), buffer: null, lastActivity: this.clock.monotonic(), closing: false };
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
@@ -155,7 +159,7 @@ export class ModbusTcpServer {
         return;
       }
       if (data.length - offset < 6 + length) break;
-      const reply = this.request(data, offset, length);
+      const reply = this.request(conn, data, offset, length);
       if (reply) replies.push(reply);
       offset += 6 + length;
     }
@@ -165,12 +169,19 @@ export class ModbusTcpServer {
   }
 
   /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */
-  private request(data: Buffer, offset: number, length: number): Buffer | undefined {
+  private request(conn: Connection, data: Buffer, offset: number, length: number): Buffer | undefined {
     const unitId = data[offset + 6] as number;
     if (this.settings.unitId !== 'any' && unitId !== this.settings.unitId) return undefined;
     this.counters.requests += 1;
     const pdu = data.subarray(offset + MBAP, offset + 6 + length);
-    const outcome = dispatch(this.map, pdu);
+    const outcome = actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu));
+    this.device.journal.record({
+      kind: 'request',
+      source: 'modbus',
+      peer: conn.peerAddress,
+      action: describePdu(pdu),
+      result: outcome.kind === 'response' ? 'ok' : `exception ${outcome.code}`,
+    });
     // After the dispatch, so that the master's first request after an alarm still reads
     // watchdogAlarmFlag = 1 (discrete input 0); the flag clears once that request is answered.
     this.noteMaster();

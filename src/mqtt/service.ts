@@ -130,7 +130,7 @@ export class MqttService {
     }
     this.topicTable = topics.filter((t) => t.enabled);
     this.transportClock = options.transportClock ?? (clock.kind === 'real' ? clock : new RealClock());
-    this.writes = new WriteHandler(device, this.transportClock, logger);
+    this.writes = new WriteHandler(device, this.transportClock, logger, () => this.url?.replace(/^[a-z]+:\/\//, '') ?? null);
     this.outbox = new Outbox(config.queue.max);
   }
 

@@ -8,6 +8,7 @@
  * MQTT client would (ASSUMPTION: the device's behaviour is unknown).
  */
 import type { Logger } from 'pino';
+import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
@@ -34,16 +35,22 @@ export class WriteHandler {
     private readonly device: Device,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** The broker's address as the client sees it, or null before a connection. */
+    private readonly brokerAddress: () => string | null = () => null,
   ) {}
 
   handle(topic: string, payload: Buffer): WriteResult {
     this.received += 1;
+    // The write arrives through the broker: the journal names the broker as the peer.
+    const peer = this.brokerAddress();
     try {
-      this.apply(topic, payload);
+      actors.run({ peer }, () => this.apply(topic, payload));
+      this.device.journal.record({ kind: 'request', source: 'mqtt', peer, action: `publish ${topic}`, result: 'ok' });
       return { topic, accepted: true };
     } catch (caught) {
       this.rejected += 1;
       const error = isSimError(caught) ? caught : new SimError('MQTT_BAD_WRITE', `${topic}: ${String(caught)}`, { cause: caught });
+      this.device.journal.record({ kind: 'request', source: 'mqtt', peer, action: `publish ${topic}`, result: error.code });
       this.logRejection(topic, error);
       return { topic, accepted: false, error };
     }

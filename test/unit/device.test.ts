@@ -41,9 +41,10 @@ describe('Device', () => {
           value: 1,
           previous: 0,
           source: 'modbus',
+          peer: null,
         },
-        { seq: 2, at: r.clock.now(), slot: 1, index: 0, type: 'di', ioName: '45MR-1600-0@Door', attribute: 'diStatus', value: 1, previous: 0, source: 'field' },
-        { seq: 3, at: r.clock.now(), slot: 1, index: 0, type: 'di', ioName: '45MR-1600-0@Door', attribute: 'diCounterValue', value: 1, previous: 0, source: 'field' },
+        { seq: 2, at: r.clock.now(), slot: 1, index: 0, type: 'di', ioName: '45MR-1600-0@Door', attribute: 'diStatus', value: 1, previous: 0, source: 'field', peer: null },
+        { seq: 3, at: r.clock.now(), slot: 1, index: 0, type: 'di', ioName: '45MR-1600-0@Door', attribute: 'diCounterValue', value: 1, previous: 0, source: 'field', peer: null },
       ]);
       expect(r.device.lastSeq).toBe(3);
       r.device.channel(3, 0).applyField({ physical: 20 }, 'sim');
