@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   DEVICE_READ_ONLY: 'The attribute is read-only.',
   DEVICE_VALUE_OUT_OF_RANGE: 'The value is outside the range the device accepts.',
   DEVICE_NOT_APPLICABLE: 'The action does not apply to this channel in its current mode or type.',
+  DEVICE_MODULE_REMOVED: 'The module is removed from the rail (an injected fault): its points do not answer.',
+  DEVICE_MODULE_FAILED: 'The module reports a failure (an injected fault): its points do not answer.',
+  FAULT_UNKNOWN: 'No active fault has that id.',
   // The clock.
   CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',
   // HTTP.

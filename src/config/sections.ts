@@ -4,6 +4,7 @@
  * real device is a named option here, with the suggested default from reference/.
  */
 import { z } from 'zod';
+import { serialFaultSchema } from '../device/faults.js';
 import { accountsSchema } from './accounts.js';
 
 export const accessibleIpEntrySchema = z.strictObject({
@@ -282,19 +283,7 @@ export function rtuIrCount(profile: Pick<RtuProfile, 'irType' | 'length'>): numb
   return profile.irType === 'dword' || profile.irType === 'float' ? Math.floor(profile.length / 2) : profile.length;
 }
 
-/**
- * How a virtual field device misbehaves (src/serial/rtu-slave.ts): no answer, a slow answer, a
- * bad CRC, an exception code, garbage bytes; `count` spoils that many requests, then clears.
- */
-const faultCount = { count: z.number().int().min(1).nullable().default(null) };
-export const fieldDeviceFaultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('none'), ...faultCount }),
-  z.strictObject({ kind: z.literal('no-answer'), ...faultCount }),
-  z.strictObject({ kind: z.literal('slow'), delayMs: z.number().int().min(1).max(60_000), ...faultCount }),
-  z.strictObject({ kind: z.literal('crc'), ...faultCount }),
-  z.strictObject({ kind: z.literal('exception'), exceptionCode: z.number().int().min(1).max(255), ...faultCount }),
-  z.strictObject({ kind: z.literal('garbage'), ...faultCount }),
-]);
+export const fieldDeviceFaultSchema = serialFaultSchema;
 export type FieldDeviceFault = z.infer<typeof fieldDeviceFaultSchema>;
 
 /** A simulated Modbus RTU slave (src/sim/field-device.ts) attached to the bus. */

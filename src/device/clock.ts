@@ -16,6 +16,11 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   setInterval(fn: () => void, ms: number): TimerHandle;
   clear(handle: TimerHandle | undefined): void;
+  /**
+   * Steps the wall clock (now()) by ms, as an NTP step or a battery-less restart does; monotonic
+   * time and timers are not affected. A fault (src/device/faults.ts clock-jump) and its undo.
+   */
+  jump(ms: number): void;
 }
 
 export class RealClock implements Clock {
@@ -24,8 +29,14 @@ export class RealClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
 
+  private offset = 0;
+
   now(): number {
-    return Date.now();
+    return Date.now() + this.offset;
+  }
+
+  jump(ms: number): void {
+    this.offset += ms;
   }
 
   monotonic(): number {
@@ -76,7 +87,7 @@ interface ManualTimer {
 export class ManualClock implements Clock {
   readonly kind = 'manual' as const;
   private elapsed = 0;
-  private readonly epoch: number;
+  private epoch: number;
   private readonly timers = new Map<number, ManualTimer>();
   private readonly heap: ManualTimer[] = [];
   private nextId = 1;
@@ -89,6 +100,10 @@ export class ManualClock implements Clock {
 
   now(): number {
     return this.epoch + this.elapsed;
+  }
+
+  jump(ms: number): void {
+    this.epoch += ms;
   }
 
   monotonic(): number {

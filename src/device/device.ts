@@ -7,13 +7,14 @@ import { isSimError, SimError } from '../errors.js';
 import { findModel, modeName } from './catalog.js';
 import { AiChannel } from './ai.js';
 import { AoChannel } from './ao.js';
-import type { Channel, ChangeSource, ChannelHost, IoType, ModuleRef } from './channel.js';
+import type { Channel, ChangeSource, ChannelHost, FieldInput, IoType, ModuleRef } from './channel.js';
 import type { Clock } from './clock.js';
 import { DiChannel } from './di.js';
 import { DoChannel } from './do.js';
 import { IrChannel } from './internal-registers.js';
 import { currentPeer } from './actor.js';
 import { HeadChannel } from './head.js';
+import { FaultBoard, type FaultEvent } from './faults.js';
 import { Journal } from './journal.js';
 import { IoModule } from './module.js';
 import { RelayChannel } from './relay.js';
@@ -88,6 +89,10 @@ export class Device implements ChannelHost {
   private readonly startedAt: number;
   /** Every request, write and change, bounded (src/device/journal.ts). */
   readonly journal: Journal;
+  /** Faults on demand (src/device/faults.ts); the device acts on module, channel and clock faults. */
+  readonly faults: FaultBoard;
+  /** Field state of channels under a channel fault, restored when it clears. */
+  private readonly savedField = new Map<string, FieldInput>();
 
   constructor(
     spec: DeviceSpec,
@@ -100,6 +105,8 @@ export class Device implements ChannelHost {
     }
     this.identity = { ...spec.device };
     this.journal = new Journal(() => clock.now());
+    this.faults = new FaultBoard(() => clock.now());
+    this.faults.onChange((event) => this.onFault(event));
     this.startedAt = clock.monotonic();
     this.head = new HeadChannel(this, HEAD);
     const names = defaultModuleNames(spec.slots);
@@ -165,6 +172,44 @@ export class Device implements ChannelHost {
         this.logger?.error({ err: error, ioName: change.ioName, attribute }, 'change listener failed');
       }
     }
+  }
+
+  /**
+   * The refusal for a channel of a removed or failed module, or null. Protocol adapters ask at
+   * their boundary (Modbus exception 2 / 4, /api 404 / 503, no MQTT publication).
+   */
+  unavailable(channel: Channel): SimError | null {
+    return this.modules.find((m) => m.slot === channel.module.slot)?.refusal(channel.ioName) ?? null;
+  }
+
+  private onFault(event: FaultEvent): void {
+    const { spec } = event.fault;
+    const on = event.type === 'injected';
+    this.journal.record({ kind: 'fault', source: 'sim', peer: currentPeer(), action: `${event.type} ${event.fault.id} ${JSON.stringify(spec)}`, result: 'ok' });
+    if (spec.kind === 'module-removed' || spec.kind === 'module-failed') {
+      const module = this.modules.find((m) => m.slot === spec.slot);
+      if (module) module.fault = on ? (spec.kind === 'module-removed' ? 'removed' : 'failed') : null;
+    } else if (spec.kind === 'channel') {
+      const channel = this.findChannelRef(spec.target);
+      if (!channel) return;
+      if (on) {
+        if (!this.savedField.has(spec.target)) this.savedField.set(spec.target, fieldInputOf(channel.field()));
+        channel.applyField(spec.input, 'sim');
+      } else {
+        const saved = this.savedField.get(spec.target);
+        this.savedField.delete(spec.target);
+        if (saved) channel.applyField(saved, 'sim');
+      }
+    } else if (spec.kind === 'clock-jump') {
+      this.clock.jump(on ? spec.ms : -spec.ms);
+    }
+  }
+
+  /** `slot/index` or an ioName. */
+  findChannelRef(ref: string): Channel | undefined {
+    const m = /^(\d+)\/(\d+)$/.exec(ref);
+    if (!m) return this.findIoName(ref);
+    return this.modules.find((mod) => mod.slot === Number(m[1]))?.channel(Number(m[2]));
   }
 
   recordWrite(channel: Channel, attribute: string, value: number, source: ChangeSource, error: unknown): void {
@@ -239,7 +284,7 @@ export class Device implements ChannelHost {
       firmwareVersion: this.identity.firmwareVersion,
       slots: [
         head,
-        ...this.modules.map((m) => ({ slot: m.slot, module: m.model, name: m.name, channels: m.channels.map((c) => this.snapshotChannel(c)) })),
+        ...this.modules.map((m) => ({ slot: m.slot, module: m.model, name: m.name, fault: m.fault, channels: m.channels.map((c) => this.snapshotChannel(c)) })),
       ],
     };
   }
@@ -299,4 +344,16 @@ export class Device implements ChannelHost {
         throw new SimError('PROFILE_INVALID', `no channel behaviour for type ${type}`);
     }
   }
+}
+
+/** The field state a channel reports, as the field input that puts it back. */
+function fieldInputOf(field: Record<string, number | boolean | string>): FieldInput {
+  const input: FieldInput = {};
+  if (typeof field.level === 'number') input.level = field.level === 1 ? 1 : 0;
+  if (typeof field.physical === 'number') input.physical = field.physical;
+  if (typeof field.burnout === 'boolean') input.burnout = field.burnout;
+  if (typeof field.temperature === 'number') input.temperature = field.temperature;
+  if (typeof field.voltage === 'number') input.voltage = field.voltage;
+  if (typeof field.fault === 'boolean') input.fault = field.fault;
+  return input;
 }

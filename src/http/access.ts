@@ -37,6 +37,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /modbus/accessible-ips': 'user',
   'GET /serial': 'user',
   'GET /journal': 'user',
+  'GET /faults': 'user',
   'GET /serial/field-devices': 'user',
   'GET /serial/field-devices/:name': 'user',
   // Operator: I/O and time.
@@ -45,6 +46,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /internal-registers/:ioName': 'operator',
   'POST /clock/advance': 'operator',
   'DELETE /journal': 'operator',
+  'POST /faults': 'operator',
+  'DELETE /faults': 'operator',
+  'DELETE /faults/:id': 'operator',
   // The field side of the serial bus, as the field side of the rail.
   'PUT /serial/field-devices/:name/fault': 'operator',
   'DELETE /serial/field-devices/:name/fault': 'operator',

@@ -17,8 +17,10 @@ import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
+import { deviceApiFaults } from './device-api/faults.js';
 import { journalRequests } from './journal.js';
 import { journalRoutes } from './journal-routes.js';
+import { faultRoutes } from './fault-routes.js';
 import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
@@ -70,6 +72,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...mqttRoutes(options, streams),
     ...serialRoutes(options),
     ...journalRoutes(options),
+    ...faultRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );
@@ -78,7 +81,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   auth.guard(app, API_PREFIX, routes);
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
-  app.use('/api', journalRequests(options.device, 'rest', true), deviceApiRouter({ ...options, logger }));
+  app.use('/api', journalRequests(options.device, 'rest', true), deviceApiFaults(options.device, options.clock), deviceApiRouter({ ...options, logger }));
   mountWebUi(app);
   app.use(notFound);
   app.use(errorHandler(logger));

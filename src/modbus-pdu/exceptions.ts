@@ -26,6 +26,9 @@ export class ModbusException extends Error {
 export function exceptionFor(error: unknown): ModbusException {
   if (error instanceof ModbusException) return error;
   if (isSimError(error, 'DEVICE_READ_ONLY')) return new ModbusException(ExceptionCode.IllegalDataAddress, error.message);
+  // ASSUMPTION (docs/modbus-map.md): a removed module's addresses are gone; a failed module is a device failure.
+  if (isSimError(error, 'DEVICE_MODULE_REMOVED')) return new ModbusException(ExceptionCode.IllegalDataAddress, error.message);
+  if (isSimError(error, 'DEVICE_MODULE_FAILED')) return new ModbusException(ExceptionCode.SlaveDeviceFailure, error.message);
   if (isSimError(error, 'DEVICE_VALUE_OUT_OF_RANGE') || isSimError(error, 'DEVICE_NOT_APPLICABLE')) {
     return new ModbusException(ExceptionCode.IllegalDataValue, error.message);
   }

@@ -58,15 +58,31 @@ function registersPer(type: PointType): number {
   return type === 'dword' || type === 'float' ? 2 : 1;
 }
 
+/** A module's point answers only while the module is on the rail and healthy (src/device/faults.ts). */
+function guarded(module: IoModule, point: Point): Point {
+  const check = () => {
+    const refusal = module.refusal();
+    if (refusal) throw refusal;
+  };
+  const { write, check: checkWrite } = point;
+  return {
+    type: point.type,
+    signed: point.signed,
+    read: () => (check(), point.read()),
+    ...(write ? { write: (value: number) => (check(), write(value)) } : {}),
+    ...(checkWrite ? { check: (value: number) => (check(), checkWrite(value)) } : {}),
+  };
+}
+
 function moduleBlock(module: IoModule): BlockEntry[] {
   return moduleTable(module.model).map((row) => {
     const channels = module.channelsOf(row.channelType).slice(0, row.count);
-    if (row.all) return { parameter: row.parameter, table: row.table, type: 'word', points: [bitmapPoint(channels, row.attribute)], ioNames: [module.name] };
+    if (row.all) return { parameter: row.parameter, table: row.table, type: 'word', points: [guarded(module, bitmapPoint(channels, row.attribute))], ioNames: [module.name] };
     return {
       parameter: row.parameter,
       table: row.table,
       type: row.type,
-      points: channels.map((ch) => attributePoint(ch, row.attribute, row.type)),
+      points: channels.map((ch) => guarded(module, attributePoint(ch, row.attribute, row.type))),
       ioNames: channels.map((ch) => ch.ioName),
     };
   });

@@ -18,7 +18,9 @@ import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import type { AddressMap } from './address-map.js';
 import { actors } from '../device/actor.js';
 import { describePdu } from '../modbus-pdu/describe.js';
-import { dispatch } from '../modbus-pdu/dispatch.js';
+import { isModbusFault } from '../device/faults.js';
+import { dispatch, type Outcome } from '../modbus-pdu/dispatch.js';
+import type { ExceptionCode } from '../modbus-pdu/exceptions.js';
 
 export interface ModbusServerSettings {
   unitId: 'any' | number;
@@ -62,6 +64,8 @@ export class ModbusTcpServer {
   private sweepTimer: TimerHandle | undefined;
   private lastRequestAt: number | undefined;
   private lastRefusalLog = -Infinity;
+  /** State of the garbage generator (a fixed seed: runs repeat). */
+  private noise = 1;
   private readonly counters = { accepted: 0, refusedByList: 0, refusedByLimit: 0, requests: 0, exceptions: 0, malformed: 0 };
 
   constructor(
@@ -146,6 +150,8 @@ export class ModbusTcpServer {
     conn.lastActivity = this.clock.monotonic();
     const replies: Buffer[] = [];
     let offset = 0;
+    /** A modbus-slow fault holds the replies back (in order: all of this chunk's together). */
+    let delayMs = 0;
     while (data.length - offset >= MBAP) {
       const protocolId = data.readUInt16BE(offset + 2);
       const length = data.readUInt16BE(offset + 4);
@@ -159,13 +165,31 @@ export class ModbusTcpServer {
         return;
       }
       if (data.length - offset < 6 + length) break;
+      const fault = this.device.faults.find(isModbusFault);
+      if (fault?.spec.kind === 'modbus-drop') {
+        // The connection dies under the request, as a crashed gateway or a cut cable does.
+        this.device.faults.hit(fault);
+        this.device.journal.record({ kind: 'request', source: 'modbus', peer: conn.peerAddress, action: describePdu(data.subarray(offset + MBAP, offset + 6 + length)), result: 'fault modbus-drop' });
+        conn.closing = true;
+        conn.socket.destroy();
+        return;
+      }
+      if (fault?.spec.kind === 'modbus-slow') {
+        delayMs = Math.max(delayMs, fault.spec.delayMs);
+        this.device.faults.hit(fault);
+      }
       const reply = this.request(conn, data, offset, length);
       if (reply) replies.push(reply);
       offset += 6 + length;
     }
     if (offset < data.length) conn.buffer = Buffer.from(data.subarray(offset));
-    if (replies.length === 1) conn.socket.write(replies[0]!);
-    else if (replies.length > 1) conn.socket.write(Buffer.concat(replies));
+    if (replies.length === 0) return;
+    const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
+    if (delayMs > 0) {
+      this.clock.setTimeout(() => {
+        if (!conn.socket.destroyed) conn.socket.write(out);
+      }, delayMs);
+    } else conn.socket.write(out);
   }
 
   /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */
@@ -174,7 +198,17 @@ export class ModbusTcpServer {
     if (this.settings.unitId !== 'any' && unitId !== this.settings.unitId) return undefined;
     this.counters.requests += 1;
     const pdu = data.subarray(offset + MBAP, offset + 6 + length);
-    const outcome = actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu));
+    const fault = this.device.faults.find(isModbusFault);
+    if (fault?.spec.kind === 'modbus-garbage') {
+      // Line noise from a bad gateway: bytes that are not a Modbus reply at all.
+      this.device.faults.hit(fault);
+      this.device.journal.record({ kind: 'request', source: 'modbus', peer: conn.peerAddress, action: describePdu(pdu), result: 'fault modbus-garbage' });
+      return this.garbage();
+    }
+    const outcome: Outcome =
+      fault?.spec.kind === 'modbus-exception'
+        ? (this.device.faults.hit(fault), { kind: 'exception', fc: pdu[0] ?? 0, code: fault.spec.exceptionCode as ExceptionCode, detail: 'fault modbus-exception' })
+        : actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu));
     this.device.journal.record({
       kind: 'request',
       source: 'modbus',
@@ -198,6 +232,12 @@ export class ModbusTcpServer {
     reply[6] = unitId;
     body.copy(reply, MBAP);
     return reply;
+  }
+
+  /** 1-20 bytes from a seeded generator, so a run with the same requests sees the same noise. */
+  private garbage(): Buffer {
+    const next = () => (this.noise = (Math.imul(this.noise, 1_103_515_245) + 12_345) >>> 0) >>> 24;
+    return Buffer.from(Array.from({ length: 1 + (next() % 20) }, next));
   }
 
   /** A master talked: the watchdog re-arms and its alarm clears. */

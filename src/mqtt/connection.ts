@@ -86,6 +86,8 @@ export class MqttConnection {
   private retryTimer: TimerHandle | undefined;
   private connectTimer: TimerHandle | undefined;
   private inFlight = 0;
+  /** An injected mqtt-disconnect fault keeps the client away from the broker. */
+  private held = false;
   private draining = false;
   private drainAgain = false;
   private lastLogged: string | null = null;
@@ -104,6 +106,25 @@ export class MqttConnection {
 
   start(): void {
     if (this.state === 'idle') this.attempt();
+  }
+
+  /**
+   * The mqtt-disconnect fault (src/device/faults.ts): drop the connection the way a network
+   * failure does (the socket dies, no DISCONNECT: the broker publishes the last will) and stay
+   * away until released; then connect at once. QoS 1/2 messages queue meanwhile, as in any outage.
+   */
+  hold(on: boolean): void {
+    this.held = on;
+    if (on) {
+      const s = this.session;
+      if (s?.client) {
+        s.cause = 'injected fault mqtt-disconnect';
+        s.client.stream?.destroy();
+      }
+    } else if (!this.session && !this.closing && this.state !== 'closed' && this.state !== 'idle') {
+      this.clock.clear(this.retryTimer);
+      this.attempt();
+    }
   }
 
   get connected(): boolean {
@@ -167,6 +188,10 @@ export class MqttConnection {
   private attempt(): void {
     this.retryTimer = undefined;
     if (this.closing) return;
+    if (this.held) {
+      this.state = 'waiting';
+      return;
+    }
     this.state = 'connecting';
     this.attempts += 1;
     const s: Session = { client: undefined, connacked: false, ready: false, error: null, cause: null };

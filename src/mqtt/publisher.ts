@@ -84,6 +84,8 @@ export class Publisher {
   }
 
   private emit(t: PublishTopic, value: number, at: number): void {
+    // A removed or failed module publishes nothing (src/device/faults.ts).
+    if (this.device.unavailable(t.channel)) return;
     this.send({ topic: t.topic, payload: encodePayload(value, at, this.options.extraKeys), qos: t.qos, retain: t.retain });
   }
 

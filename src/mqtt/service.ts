@@ -112,6 +112,7 @@ export class MqttService {
   private publisher: Publisher | undefined;
   private broker: EmbeddedBroker | undefined;
   private url: string | null = null;
+  private unfault: () => void = () => {};
   private readonly transportClock: Clock;
   private readonly messages: MqttLogEntry[] = [];
 
@@ -185,9 +186,14 @@ export class MqttService {
       this.record({ direction: 'out', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, at: this.clock.now() });
     });
     this.publisher.start();
+    const held = () => this.device.faults.active().some((f) => f.spec.kind === 'mqtt-disconnect');
+    this.unfault = this.device.faults.onChange((event) => {
+      if (event.fault.spec.kind === 'mqtt-disconnect') connection.hold(held());
+    });
+    connection.hold(held());
     connection.start();
     this.logger.info({ url: redact(url), topics: this.topicTable.length }, 'MQTT client started');
-    if (this.broker) await connection.whenConnected();
+    if (this.broker && !held()) await connection.whenConnected();
     return { mqtt: redact(url), broker: this.broker?.address ?? null };
   }
 
@@ -206,6 +212,7 @@ export class MqttService {
    * without DISCONNECT, so the broker publishes the last will (a power cut).
    */
   async close(options: { abrupt?: boolean } = {}): Promise<void> {
+    this.unfault();
     this.publisher?.stop();
     try {
       await this.connection?.close(options);

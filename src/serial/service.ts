@@ -93,6 +93,7 @@ export class SerialService {
   private readonly profiles: RtuProfileStatus[];
   private readonly slaves = new Map<string, SlaveEntry>();
   private unsubscribe: () => void = () => {};
+  private unfault: () => void = () => {};
 
   constructor(
     private readonly device: Device,
@@ -142,12 +143,18 @@ export class SerialService {
     }
     if (this.keeper) await this.keeper.start();
     this.unsubscribe = this.device.onChange((change) => this.writeThrough(change));
+    // Serial faults through the device's fault board (scenarios, /sim/v1/faults) reach the slaves.
+    this.unfault = this.device.faults.onChange(({ type, fault }) => {
+      if (fault.spec.kind !== 'serial' || !this.slaves.has(fault.spec.device)) return;
+      this.setFault(fault.spec.device, type === 'injected' ? { ...fault.spec.fault } : { kind: 'none', count: null });
+    });
     this.publishStatus();
     this.scheduler?.start();
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.unfault();
     this.scheduler?.stop();
     this.master?.failQueued('the serial service stopped');
     for (const entry of this.slaves.values()) {

@@ -28,6 +28,9 @@ function findChannel(device: Device, type: string, ioName: string): Channel {
   if (channel.type !== type) {
     throw new DacError(DacCode.NotFound, `${ioName} is a ${channel.type} channel, not ${type}; its path is /api/io/${channel.type}/${ioName}`);
   }
+  // A removed module's channels are not there; a failed one's do not answer (ASSUMPTION, docs/device-api.md).
+  const refusal = device.unavailable(channel);
+  if (refusal) throw new DacError(refusal.code === 'DEVICE_MODULE_REMOVED' ? DacCode.NotFound : DacCode.InternalError, refusal.message);
   return channel;
 }
 

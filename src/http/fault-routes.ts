@@ -1,0 +1,68 @@
+/**
+ * Faults on demand over /sim/v1 (src/device/faults.ts): inject, list, clear. A fault that names
+ * something that does not exist (a slot, a channel, a field device) is refused with the path.
+ */
+import { z } from 'zod';
+import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
+import type { Device } from '../device/device.js';
+import { SimError } from '../errors.js';
+import type { HttpAppOptions, SerialControl } from './options.js';
+import { route, type Route } from './route.js';
+
+const faultSchema = z.strictObject({ id: z.string(), since: z.number(), hits: z.number(), spec: z.looseObject({ kind: z.string() }) });
+const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The id GET /faults shows (f1, f2 ...)', examples: ['f1'] }) });
+
+function checkTarget(device: Device, serial: SerialControl | undefined, spec: FaultSpec): void {
+  const refuse = (path: string, message: string) => new SimError('HTTP_BAD_REQUEST', `${path}: ${message}`, { context: { path } });
+  if (spec.kind === 'module-removed' || spec.kind === 'module-failed') {
+    if (!device.modules.some((m) => m.slot === spec.slot)) throw refuse('slot', `no module in slot ${spec.slot}; slots 1..${device.modules.length} are fitted`);
+  } else if (spec.kind === 'channel') {
+    if (!device.findChannelRef(spec.target)) throw refuse('target', `no channel ${spec.target} (slot/index or an ioName)`);
+  } else if (spec.kind === 'serial') {
+    const names = serial?.fieldDeviceNames() ?? [];
+    if (!names.includes(spec.device)) throw refuse('device', `no field device ${spec.device}; the profile has ${names.join(', ') || 'none'}`);
+  }
+}
+
+export function faultRoutes({ device, serial }: HttpAppOptions): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/faults',
+      summary: 'The faults active now, with their id, since when and how many requests they spoiled.',
+      response: z.array(faultSchema),
+      handle: () => device.faults.active(),
+    }),
+    route({
+      method: 'post',
+      path: '/faults',
+      summary: 'Injects a fault: module-removed/-failed {slot}, channel {target, input}, modbus-slow {delayMs}, modbus-drop, modbus-garbage, modbus-exception {exceptionCode}, mqtt-disconnect, rest-error {status}, rest-slow {delayMs}, serial {device, fault}, clock-jump {ms}; `count` limits Modbus and REST faults to N requests.',
+      description: 'A fault of the same kind and target replaces the active one. Details: docs/faults.md.',
+      body: faultSpecSchema,
+      response: faultSchema,
+      handle: ({ body, res }) => {
+        checkTarget(device, serial, body);
+        res.status(201);
+        return device.faults.inject(body);
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/faults',
+      summary: 'Clears every active fault.',
+      response: z.strictObject({ cleared: z.number() }),
+      handle: () => ({ cleared: device.faults.clearAll() }),
+    }),
+    route({
+      method: 'delete',
+      path: '/faults/:id',
+      summary: 'Clears one fault; what it did is undone (a channel\'s field state restored, the clock stepped back).',
+      params: idParams,
+      response: z.strictObject({ cleared: z.string() }),
+      handle: ({ params }) => {
+        if (!device.faults.clear(params.id)) throw new SimError('FAULT_UNKNOWN', `no active fault ${params.id}; GET /sim/v1/faults lists them`, { context: { path: 'id' } });
+        return { cleared: params.id };
+      },
+    }),
+  ];
+}
