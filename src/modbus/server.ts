@@ -53,6 +53,7 @@ interface Connection {
 }
 
 const MBAP = 7;
+const isWrite = (fc: number) => fc === 5 || fc === 6 || fc === 15 || fc === 16 || fc === 23;
 /** MBAP length field: unit id + PDU, PDU at most 253 bytes (spec §4.1). */
 const MAX_LENGTH = 254;
 const SWEEP_MS = 100;
@@ -208,7 +209,10 @@ export class ModbusTcpServer {
     const outcome: Outcome =
       fault?.spec.kind === 'modbus-exception'
         ? (this.device.faults.hit(fault), { kind: 'exception', fc: pdu[0] ?? 0, code: fault.spec.exceptionCode as ExceptionCode, detail: 'fault modbus-exception' })
-        : actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu));
+        : // Only writes change anything, so only they need the actor context (it costs on the hot read path).
+          isWrite(pdu[0] ?? 0)
+          ? actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu))
+          : dispatch(this.map, pdu);
     this.device.journal.record({
       kind: 'request',
       source: 'modbus',
