@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   DEVICE_MODULE_REMOVED: 'The module is removed from the rail (an injected fault): its points do not answer.',
   DEVICE_MODULE_FAILED: 'The module reports a failure (an injected fault): its points do not answer.',
   FAULT_UNKNOWN: 'No active fault has that id.',
+  SCENARIO_UNKNOWN: 'No scenario run has that id (GET /sim/v1/scenarios lists the kept runs).',
   // The clock.
   CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',
   // HTTP.

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SimError } from '../errors.js';
+import { CTL_USAGE } from './ctl.js';
 
 export interface ListenAddress {
   host: string;
@@ -24,20 +25,27 @@ export interface StartOptions {
   readyFile: string | undefined;
   logLevel: string | undefined;
   quiet: boolean;
+  /** `--scenario FILE`: a scenario run once the emulator is ready (src/cli/scenario-command.ts). */
+  scenario: string | undefined;
 }
 
 export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --profile NAME|FILE [--slave-id N] [--baud N] [--parity none|even|odd]
                     [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--seed N] [--ready-file FILE] [--log-level LEVEL]
       NAME: power-meter, temperature-transmitter, vfd (profiles/field-devices); KIND: no-answer, slow:MS, crc, exception:CODE, garbage`;
 
+export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start options; defaults --clock manual, every service on port 0, --mqtt off]
+      runs the scenario on a fresh emulator, one line per step; exit 0 passed, 1 failed, 2 invalid file or options`;
+
 export const USAGE = `usage:
   iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
-                    [--modbus HOST:PORT|off]
+                    [--modbus HOST:PORT|off] [--scenario FILE]
                     [--mqtt URL|embedded|off] [--broker HOST:PORT] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
   iothinx-sim map [--profile FILE] [--format table|csv|json]
-${FIELD_DEVICE_USAGE}`;
+${RUN_SCENARIO_USAGE}
+${FIELD_DEVICE_USAGE}
+${CTL_USAGE}`;
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `${message}\n${USAGE}`);
@@ -71,6 +79,7 @@ export function parseStart(argv: string[]): StartOptions {
         'ready-file': { type: 'string' },
         'log-level': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        scenario: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -95,7 +104,21 @@ export function parseStart(argv: string[]): StartOptions {
     readyFile: values['ready-file'],
     logLevel: values['log-level'],
     quiet: values.quiet,
+    scenario: values.scenario,
   };
+}
+
+/**
+ * `run-scenario FILE [start options]`: the start options with defaults for a one-shot run (a
+ * manual clock, every service on a free port, MQTT off); flags given override them.
+ */
+export function parseRunScenario(argv: string[]): { file: string; options: StartOptions } {
+  const [file, ...flags] = argv;
+  if (file === undefined || file.startsWith('-')) throw usage('run-scenario: name the scenario file first');
+  const defaults = ['--clock', 'manual', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--broker', '127.0.0.1:0'];
+  const options = parseStart([...defaults, ...flags]);
+  if (options.scenario !== undefined) throw usage('run-scenario: the scenario is the first argument, not --scenario');
+  return { file, options };
 }
 
 export interface MapOptions {

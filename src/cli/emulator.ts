@@ -16,13 +16,14 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
-import type { ConfigControl, MqttControl, SerialControl } from '../http/options.js';
+import type { ConfigControl, MetricsSources, MqttControl, SerialControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
 import { SerialService } from '../serial/service.js';
 import type { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
+import { ScenarioController } from '../sim/scenario-control.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
 import type { ListenAddress } from './args.js';
 import { buildFieldDevices, serialControl } from './field-devices.js';
@@ -79,6 +80,8 @@ export class Emulator {
   private stopped = false;
   /** Settles when the serial ports have had their first open attempt. */
   private serialStarted: Promise<void> = Promise.resolve();
+  /** Scenario runs (src/sim/scenario-control.ts), served at /sim/v1/scenarios and used by `start --scenario`, `run-scenario`. */
+  readonly scenarios: ScenarioController;
 
   private constructor(
     readonly profile: Profile,
@@ -87,7 +90,14 @@ export class Emulator {
     readonly signals: SignalRunner,
     readonly modbus: ModbusService,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Scenarios hear MQTT messages through the forwarder: the MQTT service starts after them.
+    const onMqttMessage = (listener: (message: object) => void) => {
+      this.mqttMessages.on('message', listener);
+      return () => this.mqttMessages.off('message', listener);
+    };
+    this.scenarios = new ScenarioController({ device, clock, signals, onMqttMessage }, logger.child({ component: 'scenarios' }));
+  }
 
   static async start(options: EmulatorOptions): Promise<Emulator> {
     const clock = createClock(options.clock);
@@ -117,8 +127,16 @@ export class Emulator {
             return () => emulator.mqttMessages.off('message', listener);
           },
         };
-        const app = createHttpApp({ device, clock, signals, modbus, mqtt, serial, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
-        const accept = (peer: string | undefined) => isAllowedForServices(options.profile.modbus.accessibleIps, peer);
+        // -- metrics (GET /metrics, src/http/metrics.ts): what the HTTP listeners refuse at accept.
+        const httpRefusals = { byList: 0 };
+        const metrics: MetricsSources = { httpRefusedByList: () => httpRefusals.byList };
+        // -- end metrics
+        const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const accept = (peer: string | undefined) => {
+          if (isAllowedForServices(options.profile.modbus.accessibleIps, peer)) return true;
+          httpRefusals.byList += 1;
+          return false;
+        };
         if (options.http) {
           const http = await listenHttp(app, options.http.host, options.http.port, accept);
           emulator.addresses.http = http.address;
@@ -159,6 +177,8 @@ export class Emulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A run still going is aborted first, so its event streams end before HTTP closes.
+    await this.scenarios.stop();
     for (const service of this.services.reverse()) {
       try {
         await service.close();

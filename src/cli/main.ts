@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { runFieldDevice } from './field-device-command.js';
+import { readScenario, runScenarioCommand, submitScenario } from './scenario-command.js';
+import { runCtl } from './ctl.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
 import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
@@ -25,6 +27,8 @@ async function start(options: StartOptions): Promise<void> {
   if (options.readyFile) await rm(options.readyFile, { force: true });
   const file = options.profile ?? DEFAULT_PROFILE;
   const profile = await loadProfile(file);
+  // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
+  const scenario = options.scenario === undefined ? undefined : await readScenario(options.scenario);
   let store: ConfigStore | undefined;
   let running = profile;
   if (options.dataDir) {
@@ -64,6 +68,16 @@ async function start(options: StartOptions): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   if (options.readyFile) {
     await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
+  }
+  // -- scenario: checked against the running device, then run once the ready file is out; the emulator keeps running.
+  if (scenario) {
+    const print = (line: string) => (options.quiet ? undefined : process.stderr.write(`${line}\n`));
+    try {
+      void submitScenario(emulator.emulatorNow, scenario, print).catch((error: unknown) => logger.error({ err: error }, 'scenario run failed'));
+    } catch (error) {
+      await emulator.stop();
+      throw error;
+    }
   }
   if (!options.quiet) {
     const a = emulator.addresses;
@@ -105,9 +119,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return undefined;
       case 'validate':
         return await validate(rest);
+      case 'run-scenario':
+        return await runScenarioCommand(rest, DEFAULT_PROFILE);
       case 'field-device':
         await runFieldDevice(rest);
         return undefined;
+      case 'ctl':
+        return await runCtl(rest);
       case 'map': {
         const options = parseMap(rest);
         const file = options.profile ?? DEFAULT_PROFILE;

@@ -33,6 +33,7 @@ export type ChangeSource =
   | 'snmp'
   | 'rtu'
   | 'sim'
+  | 'scenario'
   | 'config';
 
 export interface ModuleRef {

@@ -122,6 +122,15 @@ export class ManualClock implements Clock {
     if (handle) this.timers.delete(handle.id);
   }
 
+  /**
+   * Milliseconds until the next timer falls due (0 when one is due now), or undefined when none
+   * waits; a scenario's waitFor advances to it rather than in fixed steps (src/sim/scenario-runner.ts).
+   */
+  nextDueIn(): number | undefined {
+    const next = this.peek();
+    return next === undefined ? undefined : Math.max(0, next.due - this.elapsed);
+  }
+
   /** Number of timers waiting; useful to see that a test cleaned up. */
   pending(): number {
     return this.timers.size;

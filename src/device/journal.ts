@@ -15,7 +15,7 @@ import type { ChangeSource } from './channel.js';
 export const JOURNAL_KINDS = ['request', 'write', 'change', 'fault', 'scenario'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
-export type JournalSource = ChangeSource | 'http' | 'scenario';
+export type JournalSource = ChangeSource | 'http';
 
 export interface JournalEntry {
   /** From 1, one per entry; numbers keep counting after the ring drops old entries. */

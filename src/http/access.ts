@@ -38,6 +38,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /serial': 'user',
   'GET /journal': 'user',
   'GET /faults': 'user',
+  'GET /scenarios': 'user',
+  'GET /scenarios/:id': 'user',
+  'GET /scenarios/:id/events': 'user',
   'GET /serial/field-devices': 'user',
   'GET /serial/field-devices/:name': 'user',
   // Operator: I/O and time.
@@ -49,6 +52,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /faults': 'operator',
   'DELETE /faults': 'operator',
   'DELETE /faults/:id': 'operator',
+  // A scenario drives the field side and injects faults, as an operator may.
+  'POST /scenarios': 'operator',
+  'DELETE /scenarios/:id': 'operator',
   // The field side of the serial bus, as the field side of the rail.
   'PUT /serial/field-devices/:name/fault': 'operator',
   'DELETE /serial/field-devices/:name/fault': 'operator',
@@ -63,6 +69,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /accounts': 'administrator',
   'PUT /accounts/:role': 'administrator',
 };
+
+/**
+ * GET /metrics (metrics.ts; at the root, outside the route table): as the GET /sim/v1 reads,
+ * not open like /health. It names peers' activity, faults and the serial bus, which a User may
+ * read and an anonymous client may not; Prometheus scrapes with `basic_auth` in its job config.
+ */
+export const METRICS_ACCESS: Role = 'user';
 
 /** What a route missing from ROUTE_ACCESS needs. */
 export const DEFAULT_ACCESS: Access = 'administrator';

@@ -21,6 +21,8 @@ import { deviceApiFaults } from './device-api/faults.js';
 import { journalRequests } from './journal.js';
 import { journalRoutes } from './journal-routes.js';
 import { faultRoutes } from './fault-routes.js';
+import { scenarioRoutes } from './scenario-routes.js';
+import { mountMetrics } from './metrics.js';
 import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
@@ -73,6 +75,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...serialRoutes(options),
     ...journalRoutes(options),
     ...faultRoutes(options),
+    ...scenarioRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),
   );
@@ -82,6 +85,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', journalRequests(options.device, 'rest', true), deviceApiFaults(options.device, options.clock), deviceApiRouter({ ...options, logger }));
+  mountMetrics(app, options, auth); // GET /metrics (Prometheus), outside /sim/v1
   mountWebUi(app);
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -101,6 +101,45 @@ export interface SerialControl {
   setPoint(name: string, point: string, value: number): void;
 }
 
+/** One step's result in a scenario run (src/sim/scenario-runner.ts StepResult). */
+export interface ScenarioStepView {
+  index: number;
+  step: unknown;
+  description: string;
+  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  startedAt: number | null;
+  endedAt: number | null;
+  detail: string | null;
+}
+
+export interface ScenarioRunView {
+  id: string;
+  name: string;
+  description: string | null;
+  status: 'queued' | 'running' | 'passed' | 'failed' | 'aborted';
+  startedAt: number | null;
+  endedAt: number | null;
+  steps: ScenarioStepView[];
+}
+
+export type ScenarioEvent = { type: 'step'; step: ScenarioStepView } | { type: 'end'; run: ScenarioRunView };
+
+/**
+ * Scenario runs as the emulator API sees them; cli hands in src/sim's ScenarioController, which
+ * fits structurally (http never imports src/sim). Runs queue and run one at a time.
+ */
+export interface ScenarioControl {
+  /** Validates the document (schema, then against the device) and queues it, or returns every problem with its path. */
+  start(document: unknown): { ok: true; run: ScenarioRunView } | { ok: false; problems: { path: string; message: string }[] };
+  /** Oldest first, bounded. */
+  list(): ScenarioRunView[];
+  get(id: string): ScenarioRunView | undefined;
+  /** Aborts a queued or running run; undefined for an unknown id. */
+  abort(id: string): ScenarioRunView | undefined;
+  /** Calls `listener` with each step result and the end; returns the unsubscribe, or undefined for an unknown id. */
+  subscribe(id: string, listener: (event: ScenarioEvent) => void): (() => void) | undefined;
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
@@ -113,4 +152,17 @@ export interface HttpAppOptions {
   mqtt?: MqttControl;
   /** Absent in tests that build the app without a serial side. */
   serial?: SerialControl;
+  /** Absent when nobody wired scenarios in: the routes answer 404. */
+  scenarios?: ScenarioControl;
+  /** What GET /metrics reads beyond the above; absent in tests that build the app alone. */
+  metrics?: MetricsSources;
+}
+
+/**
+ * What GET /metrics (metrics.ts) reads beyond the device and the controls above; cli implements
+ * it. Absent in tests that build the app alone: those samples are then left out.
+ */
+export interface MetricsSources {
+  /** Connections the HTTP and HTTPS listeners refused at accept (accessible-IP list, "additional restrictions"). */
+  httpRefusedByList(): number;
 }

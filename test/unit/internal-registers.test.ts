@@ -89,7 +89,7 @@ describe('internal registers', () => {
     const r = rig();
     r.device.findIoName('DIR-07')!.write('irValue', 123456, 'rtu');
     expect(r.changes).toEqual([
-      { seq: 1, at: r.clock.now(), slot: 0, index: 7, type: 'ir', ioName: 'DIR-07', attribute: 'irValue', value: 123456, previous: 0, source: 'rtu' },
+      { seq: 1, at: r.clock.now(), slot: 0, index: 7, type: 'ir', ioName: 'DIR-07', attribute: 'irValue', value: 123456, previous: 0, source: 'rtu', peer: null },
     ]);
   });
 

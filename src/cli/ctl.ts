@@ -1,0 +1,168 @@
+/**
+ * `iothinx-sim ctl [--url URL] COMMAND`: the emulator API from shell scripts, through the same
+ * SimClient the test fixture uses. Exit codes: 0 ok, 1 failed (timeout, device unreachable, a
+ * 5xx), 2 usage or a 4xx from the API, whose message names the field.
+ */
+import { parseArgs } from 'node:util';
+import { SimClient, type FieldInput, type FaultSpecInput, type JournalQuery } from '../testing/client.js';
+import { isSimClientError } from '../testing/errors.js';
+
+export const CTL_USAGE = `  iothinx-sim ctl [--url URL] COMMAND     (URL default: $IOTHINX_URL or http://127.0.0.1:8080)
+      get SLOT/INDEX [ATTRIBUTE]           the channel as JSON, or one attribute's value
+      set SLOT/INDEX --level 0|1 | --physical N | --burnout true|false | --temperature N | --voltage N | --fault true|false
+      write SLOT/INDEX ATTRIBUTE VALUE     a write as a protocol would do it (doStatus, diCounterReset ...)
+      wait SLOT/INDEX ATTRIBUTE VALUE [--timeout MS]   exit 0 once equal, 1 after MS (default 5000)
+      advance MS                           move a manual clock forward
+      fault JSON                           inject a fault, print its id
+      clear-faults                         clear every fault
+      journal [--kind K] [--source S] [--ioName N] [--attribute A] [--peer P] [--since SEQ] [--limit N]   JSON lines
+      health                               the health document`;
+
+class Usage extends Error {}
+
+const FIELD_FLAGS = ['level', 'physical', 'burnout', 'temperature', 'voltage', 'fault'] as const;
+const JOURNAL_FLAGS = ['kind', 'source', 'ioName', 'attribute', 'peer', 'since', 'from', 'to', 'limit'] as const;
+/** Which flags each command takes; any other is a usage error rather than ignored. */
+const FLAGS: Record<string, readonly string[]> = {
+  get: [],
+  set: FIELD_FLAGS,
+  write: [],
+  wait: ['timeout'],
+  advance: [],
+  fault: [],
+  'clear-faults': [],
+  journal: JOURNAL_FLAGS,
+  health: [],
+};
+const ARITY: Record<string, [number, number]> = {
+  get: [1, 2],
+  set: [1, 1],
+  write: [3, 3],
+  wait: [3, 3],
+  advance: [1, 1],
+  fault: [1, 1],
+  'clear-faults': [0, 0],
+  journal: [0, 0],
+  health: [0, 0],
+};
+
+function number(what: string, text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new Usage(`${what}: expected a number, got "${text}"`);
+  return n;
+}
+
+function boolean(what: string, text: string): boolean {
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new Usage(`${what}: expected true or false, got "${text}"`);
+}
+
+function fieldInput(values: Record<string, string | undefined>): FieldInput {
+  const input: FieldInput = {};
+  for (const key of FIELD_FLAGS) {
+    const v = values[key];
+    if (v === undefined) continue;
+    if (key === 'burnout' || key === 'fault') input[key] = boolean(`--${key}`, v);
+    else Object.assign(input, { [key]: number(`--${key}`, v) });
+  }
+  if (Object.keys(input).length === 0) throw new Usage(`set: give one of ${FIELD_FLAGS.map((f) => `--${f}`).join(', ')}`);
+  return input;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+async function run(client: SimClient, command: string, args: string[], values: Record<string, string | undefined>): Promise<number> {
+  const [a = '', b = '', c = ''] = args;
+  switch (command) {
+    case 'get': {
+      const channel = await client.request<Record<string, unknown>>('get', channelPathOf(a));
+      if (args.length === 1) {
+        out(JSON.stringify(channel));
+        return 0;
+      }
+      if (!(b in channel)) throw new Usage(`get: ${a} (${String(channel.ioName)}) has no attribute ${b}`);
+      out(JSON.stringify(channel[b]));
+      return 0;
+    }
+    case 'set':
+      await client.setField(a, fieldInput(values));
+      return 0;
+    case 'write':
+      await client.write(a, b, number('VALUE', c));
+      return 0;
+    case 'wait': {
+      const timeoutMs = values.timeout === undefined ? 5000 : number('--timeout', values.timeout);
+      try {
+        await client.waitFor(a, b, number('VALUE', c), { timeoutMs });
+        return 0;
+      } catch (error) {
+        if (!isSimClientError(error, 'CLIENT_TIMEOUT')) throw error;
+        process.stderr.write(`ctl: ${error.message}\n`);
+        return 1;
+      }
+    }
+    case 'advance':
+      await client.advance(number('MS', a));
+      return 0;
+    case 'fault': {
+      let spec: FaultSpecInput;
+      try {
+        spec = JSON.parse(a) as FaultSpecInput;
+      } catch (error) {
+        throw new Usage(`fault: not JSON: ${(error as Error).message}`);
+      }
+      out((await client.injectFault(spec)).id);
+      return 0;
+    }
+    case 'clear-faults':
+      await client.clearFaults();
+      return 0;
+    case 'journal': {
+      const filter = Object.fromEntries(JOURNAL_FLAGS.filter((k) => values[k] !== undefined).map((k) => [k, values[k]])) as JournalQuery;
+      for (const entry of await client.journal(filter)) out(JSON.stringify(entry));
+      return 0;
+    }
+    default: // health
+      out(JSON.stringify(await client.health()));
+      return 0;
+  }
+}
+
+function channelPathOf(ref: string): string {
+  const m = /^(\d+)\/(\d+)$/.exec(ref);
+  if (!m) throw new Usage(`expected a channel as SLOT/INDEX (e.g. 1/0), got "${ref}"`);
+  return `/slots/${m[1]}/channels/${m[2]}`;
+}
+
+/** Runs one ctl command; returns the exit code. */
+export async function runCtl(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: Object.fromEntries(['url', 'timeout', ...FIELD_FLAGS, ...JOURNAL_FLAGS].map((name) => [name, { type: 'string' as const }])),
+    });
+    const [command, ...args] = positionals;
+    if (command === undefined || !(command in FLAGS)) throw new Usage(command === undefined ? 'name a command' : `unknown command "${command}"`);
+    const given = Object.keys(values).filter((k) => k !== 'url');
+    const stray = given.find((k) => !FLAGS[command]!.includes(k));
+    if (stray) throw new Usage(`${command}: --${stray} does not apply`);
+    const [min, max] = ARITY[command]!;
+    if (args.length < min || args.length > max) throw new Usage(`${command}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+    if (['get', 'set', 'write', 'wait'].includes(command)) channelPathOf(args[0]!);
+    const url = (values.url as string | undefined) ?? process.env.IOTHINX_URL ?? 'http://127.0.0.1:8080';
+    return await run(new SimClient(url), command, args, values as Record<string, string | undefined>);
+  } catch (error) {
+    if (error instanceof Usage || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ctl: ${(error as Error).message}\nusage:\n${CTL_USAGE}\n`);
+      return 2;
+    }
+    if (isSimClientError(error)) {
+      process.stderr.write(`ctl: ${error.message}${error.path ? ` (field: ${error.path})` : ''}\n`);
+      return error.isClientError ? 2 : 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Prometheus metrics at GET /metrics (text exposition 0.0.4), read-only, on the same listener as
+ * the APIs (so the accessible-IP list applies at accept, as for every HTTP route).
+ *
+ *   device journal ──onEntry──► tallies (plain Maps, from app creation on)
+ *                                  │
+ *   GET /metrics ─► auth (METRICS_ACCESS) ─► first scrape: import('prom-client'), one Registry
+ *                                  │          per app (an in-process restart builds a new app)
+ *                                  ▼
+ *     collect() per metric at scrape: tallies, device (uptime, faults, journal), Modbus stats,
+ *     MQTT status, serial status, MetricsSources (HTTP refusals)  ─► + process registry ─► text
+ *
+ * Requests are counted from the journal (every protocol already journals its requests with a
+ * `result`), so no protocol code knows of metrics. prom-client is loaded on the first scrape
+ * only: start-up is a tracked figure and most runs are never scraped. Process metrics
+ * (collectDefaultMetrics) live in one registry per process, made on the first scrape: they
+ * describe the process, not an emulator, and prom-client never disconnects the GC observer and
+ * event-loop monitor it starts, so one set per restart would pile up. Emulator metrics are in a
+ * fresh Registry per app; prom-client's global registry is never used.
+ */
+import type { Express, RequestHandler } from 'express';
+import type * as PromClient from 'prom-client';
+import { z } from 'zod';
+import type { Device } from '../device/device.js';
+import { faultSpecSchema } from '../device/faults.js';
+import type { JournalEntry } from '../device/journal.js';
+import { METRICS_ACCESS } from './access.js';
+import type { Auth } from './auth.js';
+import type { HttpAppOptions } from './options.js';
+import { onClose } from './shutdown.js';
+
+type Client = typeof PromClient;
+type Labels = Record<string, string>;
+type Samples = Iterable<readonly [Labels, number]>;
+
+/** Counts by label set; keys are the label values joined, in a fixed label order. */
+class Tally {
+  private readonly counts = new Map<string, { labels: Labels; n: number }>();
+
+  add(labels: Labels): void {
+    const key = Object.values(labels).join('\u0000');
+    const found = this.counts.get(key);
+    if (found) found.n += 1;
+    else this.counts.set(key, { labels, n: 1 });
+  }
+
+  *samples(): Generator<readonly [Labels, number]> {
+    for (const { labels, n } of this.counts.values()) yield [labels, n];
+  }
+}
+
+/** A journal `result` as a small label set: ok, exception_2, fault_modbus_drop, 2xx, MQTT_BAD_WRITE. */
+export function resultLabel(source: string, result: string | undefined): string {
+  if (result === undefined) return 'unknown';
+  if (source === 'rest' || source === 'http') {
+    const status = /^([1-5])\d\d\b/.exec(result);
+    if (status) return `${status[1]}xx`;
+  }
+  return result.replace(/[^A-Za-z0-9_]+/g, '_');
+}
+
+/** Journal entries as counts, from the moment the app is made (before prom-client is loaded). */
+class JournalTallies {
+  readonly requests = new Tally();
+  readonly modbus = new Tally();
+  readonly writes = new Tally();
+  readonly changes = new Tally();
+  readonly dispose: () => void;
+
+  constructor(device: Device) {
+    // Kept trivial: the journal calls listeners inline and does not catch.
+    this.dispose = device.journal.onEntry((entry) => this.count(entry));
+  }
+
+  private count(entry: JournalEntry): void {
+    if (entry.kind === 'request') {
+      const result = resultLabel(entry.source, entry.result);
+      this.requests.add({ source: entry.source, result });
+      if (entry.source === 'modbus') this.modbus.add({ function: /^FC(\d+)/.exec(entry.action ?? '')?.[1] ?? 'unknown', result });
+    } else if (entry.kind === 'write') {
+      this.writes.add({ source: entry.source, result: resultLabel(entry.source, entry.result) });
+    } else if (entry.kind === 'change') {
+      this.changes.add({ source: entry.source });
+    }
+  }
+}
+
+// What is read from the other parts' status objects (typed `object` in options.ts). A part that
+// is off, or a status of another shape, exports no samples rather than failing the scrape.
+const modbusStatsSchema = z.object({
+  connections: z.number(),
+  accepted: z.number(),
+  refusedByList: z.number(),
+  refusedByLimit: z.number(),
+  malformed: z.number(),
+  watchdogAlarm: z.boolean(),
+});
+const mqttStatusSchema = z.object({
+  connected: z.boolean(),
+  queued: z.number(),
+  inFlight: z.number(),
+  published: z.number(),
+  dropped: z.number(),
+  received: z.number(),
+  rejectedWrites: z.number(),
+});
+const serialStatusSchema = z.object({
+  port: z.object({ port: z.string(), kind: z.string(), state: z.string(), failures: z.number() }).nullable(),
+  master: z.object({ framesSent: z.number(), framesReceived: z.number(), bytesDiscarded: z.number() }).nullable(),
+  profiles: z.array(
+    z.object({
+      name: z.string(),
+      errorCode: z.number(),
+      polls: z.number(),
+      okCount: z.number(),
+      errors: z.record(z.string(), z.number()),
+      writes: z.number(),
+      writeErrors: z.number(),
+    }),
+  ),
+});
+
+const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value);
+
+const one = (n: number): Samples => [[{}, n]];
+const flag = (b: boolean) => (b ? 1 : 0);
+
+/** The emulator's own metrics, read at scrape time. */
+function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: JournalTallies): PromClient.Registry {
+  const registry = new client.Registry();
+  const { device } = options;
+  // Every metric is filled afresh from `read` at each scrape. reset() leaves a 0 sample in a
+  // metric without labels; it is removed when `read` has nothing (a part that is off).
+  const add = (type: 'counter' | 'gauge', name: string, help: string, labelNames: string[], read: () => Samples) => {
+    const fill = (metric: PromClient.Counter | PromClient.Gauge, put: (labels: Labels, n: number) => void) => {
+      metric.reset();
+      let any = false;
+      for (const [labels, n] of read()) {
+        put(labels, n);
+        any = true;
+      }
+      if (!any && labelNames.length === 0) metric.remove({});
+    };
+    if (type === 'counter') {
+      new client.Counter({
+        name, help, labelNames, registers: [registry],
+        collect() {
+          fill(this, (labels, n) => this.inc(labels, n));
+        },
+      });
+    } else {
+      new client.Gauge({
+        name, help, labelNames, registers: [registry],
+        collect() {
+          fill(this, (labels, n) => this.set(labels, n));
+        },
+      });
+    }
+  };
+  const parsed = <T>(schema: z.ZodType<T>, read: () => unknown): (() => T | undefined) => () => {
+    const result = schema.safeParse(read());
+    return result.success ? result.data : undefined;
+  };
+  const modbus = parsed(modbusStatsSchema, () => options.modbus.stats());
+  const mqtt = parsed(mqttStatusSchema, () => options.mqtt?.status());
+  const serial = parsed(serialStatusSchema, () => options.serial?.status());
+
+  // Requests, writes and changes, from the journal.
+  add('counter', 'iothinx_requests_total', 'Protocol requests as journaled, by source (modbus, rest = /api, http = /sim/v1 writes, mqtt write messages) and result.', ['source', 'result'], () => tallies.requests.samples());
+  add('counter', 'iothinx_modbus_requests_total', 'Modbus/TCP requests by function code and result (ok, exception_N, fault_*).', ['function', 'result'], () => tallies.modbus.samples());
+  add('counter', 'iothinx_writes_total', 'Attribute writes through the device model, by source and result (ok or an error code).', ['source', 'result'], () => tallies.writes.samples());
+  add('counter', 'iothinx_changes_total', 'Values that changed, by source.', ['source'], () => tallies.changes.samples());
+
+  // The device.
+  add('gauge', 'iothinx_device_uptime_seconds', 'Device uptime (device clock).', [], () => one(device.uptimeSeconds()));
+  add('gauge', 'iothinx_journal_entries', 'Entries the journal holds now (a bounded ring).', [], () => one(device.journal.query().length));
+  add('counter', 'iothinx_journal_recorded_total', 'Entries ever recorded in the journal.', [], () => one(device.journal.lastSeq));
+  add('gauge', 'iothinx_faults_active', 'Active injected faults by kind.', ['kind'], () => {
+    const active = device.faults.active();
+    return FAULT_KINDS.map((kind) => [{ kind }, active.filter((f) => f.spec.kind === kind).length] as const);
+  });
+
+  // Connections refused at accept: the accessible-IP list (Modbus, and HTTP with additional
+  // restrictions) and the Modbus connection limit.
+  add('counter', 'iothinx_connections_refused_total', 'Connections refused at accept, by service and reason (accessible_ip_list, connection_limit).', ['service', 'reason'], () => {
+    const out: [Labels, number][] = [];
+    const m = modbus();
+    if (m) out.push([{ service: 'modbus', reason: 'accessible_ip_list' }, m.refusedByList], [{ service: 'modbus', reason: 'connection_limit' }, m.refusedByLimit]);
+    if (options.metrics) out.push([{ service: 'http', reason: 'accessible_ip_list' }, options.metrics.httpRefusedByList()]);
+    return out;
+  });
+  const fromModbus = (pick: (s: z.infer<typeof modbusStatsSchema>) => number) => () => {
+    const s = modbus();
+    return s ? one(pick(s)) : [];
+  };
+  add('gauge', 'iothinx_modbus_connections', 'Open Modbus/TCP connections.', [], fromModbus((s) => s.connections));
+  add('counter', 'iothinx_modbus_connections_accepted_total', 'Modbus/TCP connections accepted.', [], fromModbus((s) => s.accepted));
+  add('counter', 'iothinx_modbus_malformed_total', 'Modbus/TCP streams closed for a malformed MBAP header.', [], fromModbus((s) => s.malformed));
+  add('gauge', 'iothinx_modbus_watchdog_alarm', 'Modbus connection watchdog alarm flag (0/1).', [], fromModbus((s) => flag(s.watchdogAlarm)));
+
+  // MQTT client (no samples while MQTT is off).
+  const fromMqtt = (pick: (s: z.infer<typeof mqttStatusSchema>) => number) => () => {
+    const s = mqtt();
+    return s ? one(pick(s)) : [];
+  };
+  add('gauge', 'iothinx_mqtt_connected', 'MQTT client connected to its broker (0/1).', [], fromMqtt((s) => flag(s.connected)));
+  add('gauge', 'iothinx_mqtt_queue_length', 'MQTT messages queued for publishing.', [], fromMqtt((s) => s.queued));
+  add('gauge', 'iothinx_mqtt_in_flight', 'MQTT publications sent and not yet acknowledged.', [], fromMqtt((s) => s.inFlight));
+  add('counter', 'iothinx_mqtt_published_total', 'MQTT messages published.', [], fromMqtt((s) => s.published));
+  add('counter', 'iothinx_mqtt_dropped_total', 'MQTT messages dropped (queue full).', [], fromMqtt((s) => s.dropped));
+  add('counter', 'iothinx_mqtt_writes_received_total', 'Messages received on MQTT write topics.', [], fromMqtt((s) => s.received));
+  add('counter', 'iothinx_mqtt_writes_rejected_total', 'Messages on MQTT write topics that were refused.', [], fromMqtt((s) => s.rejectedWrites));
+
+  // Serial port and RTU master (no samples without a serial port).
+  const perProfile = (pick: (p: z.infer<typeof serialStatusSchema>['profiles'][number]) => number) => () => (serial()?.profiles ?? []).map((p) => [{ profile: p.name }, pick(p)] as const);
+  add('gauge', 'iothinx_serial_port_open', 'Serial port open (0/1), by port and kind (serial, tcp, virtual).', ['port', 'kind'], () => {
+    const port = serial()?.port;
+    return port ? [[{ port: port.port, kind: port.kind }, flag(port.state === 'open')]] : [];
+  });
+  add('counter', 'iothinx_serial_port_failures_total', 'Times the serial port was lost or failed to open.', [], () => {
+    const port = serial()?.port;
+    return port ? one(port.failures) : [];
+  });
+  add('counter', 'iothinx_serial_polls_total', 'RTU master polls by profile.', ['profile'], perProfile((p) => p.polls));
+  add('counter', 'iothinx_serial_polls_ok_total', 'RTU master polls answered correctly, by profile.', ['profile'], perProfile((p) => p.okCount));
+  add('counter', 'iothinx_serial_poll_errors_total', 'RTU master poll errors by profile and kind (timeout, crc, exception, unexpected, port-closed).', ['profile', 'kind'], () =>
+    (serial()?.profiles ?? []).flatMap((p) => Object.entries(p.errors).map(([kind, n]) => [{ profile: p.name, kind }, n] as const)),
+  );
+  add('counter', 'iothinx_serial_writes_total', 'RTU master write-throughs by profile.', ['profile'], perProfile((p) => p.writes));
+  add('counter', 'iothinx_serial_write_errors_total', 'RTU master write-throughs that failed, by profile.', ['profile'], perProfile((p) => p.writeErrors));
+  add('gauge', 'iothinx_serial_profile_error_code', 'Profile error code as in modbusRtuMasterprofileErrorCode (0 = ok; docs/serial.md).', ['profile'], perProfile((p) => p.errorCode));
+  const master = (pick: (m: NonNullable<z.infer<typeof serialStatusSchema>['master']>) => number) => () => {
+    const m = serial()?.master;
+    return m ? one(pick(m)) : [];
+  };
+  add('counter', 'iothinx_serial_frames_sent_total', 'Frames the RTU master sent.', [], master((m) => m.framesSent));
+  add('counter', 'iothinx_serial_frames_received_total', 'Frames the RTU master received.', [], master((m) => m.framesReceived));
+  add('counter', 'iothinx_serial_bytes_discarded_total', 'Bytes the RTU master discarded (noise, stray frames).', [], master((m) => m.bytesDiscarded));
+  return registry;
+}
+
+let processRegistry: PromClient.Registry | undefined;
+
+/** Node process metrics (process_*, nodejs_*): one registry per process, see the header. */
+function processMetrics(client: Client): PromClient.Registry {
+  if (!processRegistry) {
+    processRegistry = new client.Registry();
+    client.collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * Mounts GET /metrics on `app`. Counting starts now; prom-client loads on the first scrape.
+ * Access (when accounts are on) is METRICS_ACCESS (access.ts).
+ */
+export function mountMetrics(app: Express, options: HttpAppOptions, auth: Auth): void {
+  const tallies = new JournalTallies(options.device);
+  onClose(app, tallies.dispose);
+  let loading: Promise<{ client: Client; registry: PromClient.Registry }> | undefined;
+  const load = () =>
+    (loading ??= import('prom-client').then(
+      (client) => ({ client, registry: emulatorRegistry(client, options, tallies) }),
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    ));
+  const scrape: RequestHandler = async (_req, res) => {
+    const { client, registry } = await load();
+    const text = await client.Registry.merge([processMetrics(client), registry]).metrics();
+    res.setHeader('Cache-Control', 'no-store');
+    res.type(registry.contentType).send(text);
+  };
+  app.get('/metrics', auth.require(METRICS_ACCESS), scrape);
+}

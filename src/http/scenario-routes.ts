@@ -1,0 +1,149 @@
+/**
+ * Scenarios over /sim/v1 (docs/scenarios.md): submit a document, list runs, follow one, abort it.
+ * Runs queue and run one at a time; a bad document is a 400 naming the path of the first problem
+ * (the message lists every problem).
+ *
+ *   GET /scenarios/:id/events   ": greeting" ─► "event: step" per step already settled ─► live
+ *                               "event: step" ... ─► "event: end" (the final run) ─► stream ends
+ */
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { SimError } from '../errors.js';
+import { HEARTBEAT_MS } from './events.js';
+import type { HttpAppOptions, ScenarioControl, ScenarioEvent, ScenarioRunView } from './options.js';
+import { route, type Route } from './route.js';
+
+const stepSchema = z.looseObject({
+  index: z.number(),
+  step: z.unknown(),
+  description: z.string(),
+  status: z.enum(['pending', 'running', 'passed', 'failed', 'skipped']),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  detail: z.string().nullable(),
+});
+const runSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  status: z.enum(['queued', 'running', 'passed', 'failed', 'aborted']),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  steps: z.array(stepSchema),
+});
+const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The run id POST /scenarios returned (s1, s2 ...)', examples: ['s1'] }) });
+const documentSchema = z.looseObject({}).meta({
+  description: 'A scenario document: {name, description?, steps: [...]}; each step has one of set, write, signal, wait, waitFor, fault, clearFault, assert, log (docs/scenarios.md).',
+});
+
+function control(scenarios: ScenarioControl | undefined): ScenarioControl {
+  if (!scenarios) throw new SimError('SCENARIO_UNKNOWN', 'scenarios are not wired into this emulator');
+  return scenarios;
+}
+
+function runOf(scenarios: ScenarioControl | undefined, id: string): ScenarioRunView {
+  const run = control(scenarios).get(id);
+  if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
+  return run;
+}
+
+const settled = (status: string) => status === 'passed' || status === 'failed' || status === 'skipped';
+
+/** Streams one run's step results and its end; ends the response after `end`. */
+function streamRun(scenarios: ScenarioControl, run: ScenarioRunView, req: Request, res: Response): void {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  res.write(`: iothinx-sim scenario run ${run.id}\n\n`);
+  const send = (event: ScenarioEvent) => {
+    if (res.writableEnded || res.destroyed) return;
+    res.write(event.type === 'step' ? `event: step\ndata: ${JSON.stringify(event.step)}\n\n` : `event: end\ndata: ${JSON.stringify(event.run)}\n\n`);
+    if (event.type === 'end') res.end();
+  };
+  // Replay what already happened; the snapshot and the subscription are taken in the same turn, so nothing falls between.
+  for (const step of run.steps) if (settled(step.status)) send({ type: 'step', step });
+  if (run.status !== 'queued' && run.status !== 'running') {
+    send({ type: 'end', run });
+    return;
+  }
+  const unsubscribe = scenarios.subscribe(run.id, send);
+  // Transport keepalive: a real, unref'd timer, not the device clock (as src/http/events.ts).
+  const heartbeat = setInterval(() => {
+    if (!res.writableEnded && !res.destroyed) res.write(': heartbeat\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  res.on('close', () => {
+    unsubscribe?.();
+    clearInterval(heartbeat);
+  });
+}
+
+export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/scenarios',
+      summary: 'Submits a scenario document and starts it (202); runs queue and run one at a time, in order.',
+      description: 'The document is checked against the schema and the device (targets, attributes, fault names) first; any problem is a 400 naming its path. Format: docs/scenarios.md.',
+      body: documentSchema,
+      response: runSchema,
+      handle: ({ body, res }) => {
+        const submitted = control(scenarios).start(body);
+        if (!submitted.ok) {
+          const [first] = submitted.problems;
+          throw new SimError('HTTP_BAD_REQUEST', submitted.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { context: { path: first?.path ?? null, part: 'body' } });
+        }
+        res.status(202);
+        return submitted.run;
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/scenarios',
+      summary: 'The last 50 scenario runs, oldest first, with their status and step results.',
+      response: z.array(runSchema),
+      handle: () => control(scenarios).list(),
+    }),
+    route({
+      method: 'get',
+      path: '/scenarios/:id',
+      summary: 'One run: status (queued, running, passed, failed, aborted) and every step with status, device-clock times and detail.',
+      params: idParams,
+      response: runSchema,
+      handle: ({ params }) => runOf(scenarios, params.id),
+    }),
+    route({
+      method: 'delete',
+      path: '/scenarios/:id',
+      summary: 'Aborts a queued or running run (its remaining steps are skipped); a finished run is returned as it is.',
+      params: idParams,
+      response: runSchema,
+      handle: ({ params }) => {
+        const run = control(scenarios).abort(params.id);
+        if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${params.id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
+        return run;
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/scenarios/:id/events',
+      summary: 'Server-Sent Events of one run: `event: step` per step result (those already settled first), then `event: end` with the final run; the stream then ends.',
+      description: 'Heartbeat comments every 15 s while the run lasts.',
+      params: idParams,
+      response: stepSchema,
+      stream: true,
+      handle: ({ params, req, res }) => {
+        const run = runOf(scenarios, params.id);
+        streamRun(control(scenarios), run, req, res);
+        return undefined;
+      },
+    }),
+  ];
+}

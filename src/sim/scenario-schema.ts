@@ -1,0 +1,182 @@
+/**
+ * The scenario document (docs/scenarios.md): a name and timed steps that script the field side
+ * and check what a system under test did. Each step is an object with exactly one action key
+ * (set, write, signal, wait, waitFor, fault, clearFault, assert, log) plus the options every
+ * step takes, so a problem is reported at its path (`steps.3.waitFor.timeoutMs`) rather than as
+ * "no union member matched".
+ */
+import { z } from 'zod';
+import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
+import { JOURNAL_KINDS, type JournalSource } from '../device/journal.js';
+import { signalSchema } from '../device/schema.js';
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+/** A channel as `slot/index` or an ioName, as in profiles and /sim/v1/faults. */
+const target = z.string().min(1);
+const timeoutMs = z.number().int().min(0).max(86_400_000).default(5000);
+const count = z.number().int().min(0);
+
+const setSchema = z
+  .strictObject({
+    target,
+    level: z.union([z.literal(0), z.literal(1)]).optional(),
+    physical: finite.optional(),
+    burnout: z.boolean().optional(),
+    temperature: finite.optional(),
+    voltage: finite.optional(),
+    fault: z.boolean().optional(),
+  })
+  .refine((s) => Object.keys(s).length > 1, 'name at least one field input: level, physical, burnout, temperature, voltage or fault');
+
+const writeSchema = z.strictObject({ target, attribute: z.string().min(1), value: finite });
+
+const signalStepSchema = z.strictObject({ target, signal: signalSchema.nullable() });
+
+/** Who wrote, as GET /sim/v1/journal's `source`; `satisfies` keeps the list in step with the journal's type. */
+const JOURNAL_SOURCES = ['field', 'signal', 'wiring', 'clock', 'modbus', 'rest', 'mqtt', 'snmp', 'rtu', 'sim', 'config', 'http', 'scenario'] as const satisfies readonly JournalSource[];
+
+/** The journal filter of GET /sim/v1/journal, plus `value` and `result`, which the API does not filter on. */
+const journalFilterSchema = z.strictObject({
+  kind: z.enum(JOURNAL_KINDS).optional(),
+  source: z.enum(JOURNAL_SOURCES).optional(),
+  ioName: z.string().min(1).optional(),
+  attribute: z.string().min(1).optional(),
+  peer: z.string().min(1).optional(),
+  value: finite.optional(),
+  result: z.string().min(1).optional(),
+});
+
+const mqttFilterSchema = z.strictObject({
+  /** An MQTT topic filter: `+` matches one level, `#` the rest. */
+  topic: z.string().min(1),
+  direction: z.enum(['out', 'in']).optional(),
+  /** Matches a payload `{"value": n}` with this n. */
+  value: finite.optional(),
+});
+
+/**
+ * What a waitFor waits for and an assert checks: a channel attribute compared with a value, a
+ * number of journal entries, or a number of MQTT messages. Which one is decided by the key present.
+ */
+const conditionShape = {
+  target: target.optional(),
+  attribute: z.string().min(1).optional(),
+  equals: finite.optional(),
+  above: finite.optional(),
+  below: finite.optional(),
+  approx: finite.optional(),
+  tolerance: z.number().min(0).optional(),
+  journal: journalFilterSchema.optional(),
+  mqtt: mqttFilterSchema.optional(),
+  count: count.optional(),
+  min: count.optional(),
+  max: count.optional(),
+  /** Count journal entries or MQTT messages since the run started (default) or since this step started. */
+  window: z.enum(['run', 'step']).default('run'),
+};
+
+type ConditionInput = { [K in keyof typeof conditionShape]?: z.infer<(typeof conditionShape)[K]> };
+
+function checkCondition(c: ConditionInput, ctx: z.RefinementCtx): void {
+  const subjects = (['target', 'journal', 'mqtt'] as const).filter((k) => c[k] !== undefined);
+  if (subjects.length !== 1) {
+    ctx.addIssue({ code: 'custom', message: 'name exactly one of target (with attribute), journal or mqtt', path: subjects.length > 1 ? [subjects[1]!] : [] });
+    return;
+  }
+  if (c.target !== undefined) {
+    if (c.attribute === undefined) ctx.addIssue({ code: 'custom', message: 'a channel condition needs the attribute to compare', path: ['attribute'] });
+    if (c.equals === undefined && c.above === undefined && c.below === undefined && c.approx === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'name a comparison: equals, above, below or approx (with tolerance)', path: [] });
+    }
+    for (const k of ['count', 'min', 'max'] as const) if (c[k] !== undefined) ctx.addIssue({ code: 'custom', message: `${k} applies to journal and mqtt conditions`, path: [k] });
+  } else {
+    for (const k of ['attribute', 'equals', 'above', 'below', 'approx', 'tolerance'] as const) {
+      if (c[k] !== undefined) ctx.addIssue({ code: 'custom', message: `${k} applies to a channel condition (target)`, path: [k] });
+    }
+  }
+  if (c.tolerance !== undefined && c.approx === undefined) ctx.addIssue({ code: 'custom', message: 'tolerance goes with approx', path: ['tolerance'] });
+}
+
+const waitForSchema = z.strictObject({ ...conditionShape, timeoutMs }).superRefine(checkCondition);
+const assertSchema = z.strictObject(conditionShape).superRefine(checkCondition);
+
+/** A fault as POST /sim/v1/faults takes it, plus `as: name` so that a later clearFault can name it. */
+const faultStepSchema = z.looseObject({ as: z.string().min(1).max(64).optional() }).transform((input, ctx): { as: string | undefined; spec: FaultSpec } => {
+  const { as, ...rest } = input;
+  const parsed = faultSpecSchema.safeParse(rest);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) });
+    return z.NEVER;
+  }
+  return { as, spec: parsed.data };
+});
+
+export const ACTIONS = ['set', 'write', 'signal', 'wait', 'waitFor', 'fault', 'clearFault', 'assert', 'log'] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+export const stepSchema = z
+  .strictObject({
+    set: setSchema.optional(),
+    write: writeSchema.optional(),
+    signal: signalStepSchema.optional(),
+    /** Milliseconds on the device clock. */
+    wait: z.number().int().min(0).max(86_400_000).optional(),
+    waitFor: waitForSchema.optional(),
+    fault: faultStepSchema.optional(),
+    /** A name given with `fault: {as}`, or `all`. */
+    clearFault: z.string().min(1).optional(),
+    assert: assertSchema.optional(),
+    log: z.string().max(1000).optional(),
+    /** A failed step does not stop (or fail) the run. */
+    continueOnFailure: z.boolean().default(false),
+    /** Replaces the generated description in results and the journal. */
+    description: z.string().min(1).max(200).optional(),
+  })
+  .superRefine((step, ctx) => {
+    const present = ACTIONS.filter((a) => step[a] !== undefined);
+    if (present.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: present.length === 0 ? `a step needs one action: ${ACTIONS.join(', ')}` : `a step has one action; this one has ${present.join(' and ')}`, path: [] });
+    }
+  });
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  description: z.string().max(2000).optional(),
+  steps: z.array(stepSchema).min(1).max(10_000),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioStep = z.infer<typeof stepSchema>;
+export type SetSpec = z.infer<typeof setSchema>;
+export type WriteSpec = z.infer<typeof writeSchema>;
+export type SignalStepSpec = z.infer<typeof signalStepSchema>;
+export type WaitForSpec = z.infer<typeof waitForSchema>;
+export type AssertSpec = z.infer<typeof assertSchema>;
+export type Condition = AssertSpec;
+export type FaultStepSpec = z.infer<typeof faultStepSchema>;
+export type JournalFilterSpec = z.infer<typeof journalFilterSchema>;
+export type MqttFilterSpec = z.infer<typeof mqttFilterSchema>;
+
+/** A step's one action, as a discriminated union the runner switches on. */
+export type StepAction =
+  | { type: 'set'; spec: SetSpec }
+  | { type: 'write'; spec: WriteSpec }
+  | { type: 'signal'; spec: SignalStepSpec }
+  | { type: 'wait'; ms: number }
+  | { type: 'waitFor'; spec: WaitForSpec }
+  | { type: 'fault'; spec: FaultStepSpec }
+  | { type: 'clearFault'; name: string }
+  | { type: 'assert'; spec: AssertSpec }
+  | { type: 'log'; text: string };
+
+export function actionOf(step: ScenarioStep): StepAction {
+  if (step.set) return { type: 'set', spec: step.set };
+  if (step.write) return { type: 'write', spec: step.write };
+  if (step.signal) return { type: 'signal', spec: step.signal };
+  if (step.wait !== undefined) return { type: 'wait', ms: step.wait };
+  if (step.waitFor) return { type: 'waitFor', spec: step.waitFor };
+  if (step.fault) return { type: 'fault', spec: step.fault };
+  if (step.clearFault !== undefined) return { type: 'clearFault', name: step.clearFault };
+  if (step.assert) return { type: 'assert', spec: step.assert };
+  return { type: 'log', text: step.log ?? '' };
+}

@@ -1,0 +1,37 @@
+/**
+ * `iothinx-sim/testing`: start a virtual ioThinx 4510 from a test and drive it.
+ *
+ *   import { startDevice } from 'iothinx-sim/testing';
+ *   const device = await startDevice({ clock: 'manual' });
+ *   await device.client.setField('1/0', { level: 1 });
+ *   await device.stop();
+ */
+export { startDevice, type HostPort, type StartDeviceOptions, type StartedDevice } from './start.js';
+export {
+  CLIENT_ROUTES,
+  SCENARIO_ROUTES,
+  SimClient,
+  channelPath,
+  type ActiveFault,
+  type ChannelRef,
+  type ChannelSnapshot,
+  type ClockState,
+  type DeviceChange,
+  type DeviceSnapshot,
+  type FaultSpecInput,
+  type FieldInput,
+  type Health,
+  type InternalRegister,
+  type JournalEntry,
+  type JournalPage,
+  type JournalQuery,
+  type MapRow,
+  type Profile,
+  type ScenarioRun,
+  type ScenarioStatus,
+  type SerialFaultInput,
+  type SimClientOptions,
+  type StatusDocument,
+  type WaitOptions,
+} from './client.js';
+export { CLIENT_ERROR_CODES, SimClientError, isSimClientError, type ClientErrorCode, type SimClientErrorInit } from './errors.js';

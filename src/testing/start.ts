@@ -1,0 +1,245 @@
+/**
+ * startDevice(): one emulator on free ports for a test, in a child process (the built CLI, as
+ * CI runs it) or in this process (faster, same code), with a SimClient on its API. Works with
+ * any test framework: it only returns a handle to stop.
+ *
+ *   child:      spawn node dist/cli/iothinx-sim.cjs start --ready-file F ─► F appears ─► handle
+ *                        └─ exits first ─► reject with its stderr
+ *   in-process: Runner.start (dist/cli/runner.js) ─► handle
+ *
+ * Every port is 0 (the OS picks); the temp dir (ready file, inline profile) goes on stop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimClient } from './client.js';
+import { SimClientError } from './errors.js';
+
+export interface StartDeviceOptions {
+  /** A profile file, or a profile document (written to a temp file). Default: profiles/default.yaml. */
+  profile?: string | object;
+  /** 'child' (default): the built CLI in its own process; 'in-process': the same emulator in this one. */
+  mode?: 'child' | 'in-process';
+  /** Default 'real'; 'manual' lets the test move time with client.advance(ms). */
+  clock?: 'real' | 'manual';
+  seed?: number;
+  /** 'off' (default), 'embedded' (a broker on a free port), 'profile' (as the profile says) or a broker URL. */
+  mqtt?: 'off' | 'embedded' | 'profile' | (string & {});
+  /** Modbus/TCP on a free port (default true). */
+  modbus?: boolean;
+  /** HTTPS on a free port, when the profile enables it (default false). */
+  https?: boolean;
+  /** Keeps the running config here across restarts (--data-dir). */
+  dataDir?: string;
+  /** Extra environment of the child (child mode). */
+  env?: Record<string, string | undefined>;
+  /** The emulator's log level (stderr); default quiet (warn). */
+  logLevel?: string;
+  /** How long to wait for the device to listen; default 20 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface StartedDevice {
+  /** `http://127.0.0.1:PORT`: the web UI, /sim/v1 and /api. */
+  http: string;
+  /** `https://127.0.0.1:PORT`, or null unless `https` was asked for and the profile enables it. */
+  https: string | null;
+  modbus: HostPort | null;
+  /** The broker URL the device's MQTT client uses, or null when MQTT is off. */
+  mqtt: string | null;
+  /** The embedded broker, or null. */
+  broker: HostPort | null;
+  /** The child's pid, or this process's in in-process mode. */
+  pid: number;
+  client: SimClient;
+  /** Stops the device (SIGTERM to the child, or the in-process emulator); safe to call twice. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Ready {
+  pid: number;
+  http: string | null;
+  https: string | null;
+  modbus: string | null;
+  mqtt: string | null;
+  broker: string | null;
+}
+
+/** From dist/testing or src/testing alike: the package root's dist/ and profiles/. */
+const ROOT = new URL('../../', import.meta.url);
+const CLI = fileURLToPath(new URL('dist/cli/iothinx-sim.cjs', ROOT));
+const DEFAULT_PROFILE = fileURLToPath(new URL('profiles/default.yaml', ROOT));
+const STOP_DEADLINE_MS = 5000;
+
+/** Children still running when this process exits are killed, whatever the test runner does. */
+const children = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+}
+
+function hostPort(address: string | null): HostPort | null {
+  if (!address) return null;
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+function once(task: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= task());
+}
+
+export async function startDevice(options: StartDeviceOptions = {}): Promise<StartedDevice> {
+  const dir = await mkdtemp(join(tmpdir(), 'iothinx-device-'));
+  const removeDir = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  try {
+    let profile = DEFAULT_PROFILE;
+    if (typeof options.profile === 'string') profile = options.profile;
+    else if (options.profile !== undefined) {
+      // JSON is YAML: the loader reads it and reports problems against this file.
+      profile = join(dir, 'profile.yaml');
+      await writeFile(profile, `${JSON.stringify(options.profile, null, 2)}\n`);
+    }
+    const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await startChild(options, profile, dir);
+    const stop = once(async () => {
+      try {
+        await started.stop();
+      } finally {
+        await removeDir();
+      }
+    });
+    const r = started.ready;
+    if (!r.http) throw new SimClientError('the device started without HTTP', { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
+    return {
+      http: `http://${r.http}`,
+      https: r.https ? `https://${r.https}` : null,
+      modbus: hostPort(r.modbus),
+      mqtt: r.mqtt,
+      broker: hostPort(r.broker),
+      pid: r.pid,
+      client: new SimClient(`http://${r.http}`),
+      stop,
+      [asyncDispose]: stop,
+    };
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+}
+
+interface Running {
+  ready: Ready;
+  stop(): Promise<void>;
+}
+
+function startArgs(options: StartDeviceOptions, profile: string): string[] {
+  const mqtt = options.mqtt ?? 'off';
+  return [
+    '--profile', profile,
+    '--http', '127.0.0.1:0',
+    '--https', options.https ? '127.0.0.1:0' : 'off',
+    '--modbus', options.modbus === false ? 'off' : '127.0.0.1:0',
+    '--mqtt', mqtt,
+    '--broker', '127.0.0.1:0',
+    '--clock', options.clock ?? 'real',
+    '--seed', String(options.seed ?? 1),
+    ...(options.dataDir ? ['--data-dir', options.dataDir] : []),
+    ...(options.logLevel ? ['--log-level', options.logLevel] : []),
+  ];
+}
+
+async function startChild(options: StartDeviceOptions, profile: string, dir: string): Promise<Running> {
+  const readyFile = join(dir, 'ready.json');
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const child = spawn(process.execPath, [CLI, 'start', '--quiet', '--ready-file', readyFile, ...startArgs(options, profile)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  track(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-64_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    let settled = false;
+    const finish = (error: Error | null, value?: Ready) => {
+      if (settled) return;
+      settled = true;
+      watcher.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const check = () =>
+      void readFile(readyFile, 'utf8').then(
+        (text) => finish(null, JSON.parse(text) as Ready),
+        () => undefined, // not written yet (it appears atomically, whole)
+      );
+    // The ready file is renamed into place: the watch sees it; the poll covers file systems where watching fails.
+    const watcher = watch(dir, check);
+    watcher.on('error', () => undefined);
+    const poll = setInterval(check, 50);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new SimClientError(`iothinx-sim did not write its ready file in ${timeoutMs} ms; stderr: ${stderr.trim() || '(empty)'}`, { status: null, code: 'CLIENT_TIMEOUT', path: null, request: null }));
+    }, timeoutMs);
+    void exited.then(({ code, signal }) =>
+      finish(new SimClientError(`iothinx-sim exited (${signal ?? `code ${code}`}) before it was ready: ${stderr.trim() || '(no output)'}`, { status: null, code: 'CLIENT_START_FAILED', path: null, request: null })),
+    );
+    check();
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    // The CLI exits within 5 s of SIGTERM (README); past that it is killed.
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { ready, stop };
+}
+
+async function startInProcess(options: StartDeviceOptions, profileFile: string): Promise<Running> {
+  // Loaded only here: child mode needs none of the emulator in the test process.
+  const [{ Runner }, { loadProfile }, { ConfigStore }, { createLogger }, { parseStart }] = await Promise.all([
+    import('../cli/runner.js'),
+    import('../config/load.js'),
+    import('../config/store.js'),
+    import('../cli/logger.js'),
+    import('../cli/args.js'),
+  ]);
+  // The same flags as child mode, parsed as the CLI parses them.
+  const args = parseStart(startArgs(options, profileFile));
+  const logger = createLogger(options.logLevel);
+  const profile = await loadProfile(profileFile);
+  let store: InstanceType<typeof ConfigStore> | undefined;
+  let running = profile;
+  if (args.dataDir) {
+    await mkdir(args.dataDir, { recursive: true });
+    store = new ConfigStore(args.dataDir);
+    running = (await store.load()) ?? profile;
+  }
+  const runner = await Runner.start({ ...args, profileFile, profile: running, store, logger });
+  return { ready: { pid: process.pid, ...runner.addresses }, stop: () => runner.stop() };
+}
