@@ -47,17 +47,7 @@ export class EventStreams {
 
   /** The SSE plumbing: headers, the opening comment, heartbeat, slow-client cut-off, cleanup. */
   private open_(req: Request, res: Response, greeting: string, subscribe: (send: (chunk: string) => void) => () => void): void {
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    if (req.method === 'HEAD') {
-      res.end();
-      return;
-    }
-    res.flushHeaders();
-    res.write(`: ${greeting}\n\n`);
+    if (!beginEventStream(req, res, greeting)) return;
     this.open.add(res);
 
     const unsubscribe = subscribe((chunk) => {
@@ -112,4 +102,23 @@ export function eventRoutes(device: Device, streams: EventStreams): Route[] {
       },
     }),
   ];
+}
+
+/**
+ * Answers with the headers of a Server-Sent Events stream and an opening comment; false for
+ * HEAD, which gets the headers only (the response is then ended).
+ */
+export function beginEventStream(req: Request, res: Response, greeting: string): boolean {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  if (req.method === 'HEAD') {
+    res.end();
+    return false;
+  }
+  res.flushHeaders();
+  res.write(`: ${greeting}\n\n`);
+  return true;
 }

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { SimError } from '../errors.js';
 import { HEARTBEAT_MS } from './events.js';
 import type { HttpAppOptions, ScenarioControl, ScenarioEvent, ScenarioRunView } from './options.js';
+import { beginEventStream } from './events.js';
 import { route, type Route } from './route.js';
 
 const stepSchema = z.looseObject({
@@ -51,17 +52,7 @@ const settled = (status: string) => status === 'passed' || status === 'failed' |
 
 /** Streams one run's step results and its end; ends the response after `end`. */
 function streamRun(scenarios: ScenarioControl, run: ScenarioRunView, req: Request, res: Response): void {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Connection', 'keep-alive');
-  res.setHeader('X-Accel-Buffering', 'no');
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  res.flushHeaders();
-  res.write(`: iothinx-sim scenario run ${run.id}\n\n`);
+  if (!beginEventStream(req, res, `iothinx-sim scenario run ${run.id}`)) return;
   const send = (event: ScenarioEvent) => {
     if (res.writableEnded || res.destroyed) return;
     res.write(event.type === 'step' ? `event: step\ndata: ${JSON.stringify(event.step)}\n\n` : `event: end\ndata: ${JSON.stringify(event.run)}\n\n`);

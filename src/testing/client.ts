@@ -8,6 +8,7 @@
  *                                   └──► 4xx/5xx ─► SimClientError(status, code, path)
  *   waitFor ─► GET /events?ioName= (SSE) ─► first change matching ─► value
  */
+import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { z } from 'zod';
 import type { ChannelSnapshot, DeviceChange, DeviceSnapshot } from '../device/device.js';
 import type { ActiveFault, faultSpecSchema, serialFaultSchema } from '../device/faults.js';
@@ -29,17 +30,10 @@ export type SerialFaultInput = z.input<typeof serialFaultSchema>;
 export type ChannelRef = `${number}/${number}`;
 
 /** The field side of a channel (PUT /sim/v1/slots/{slot}/channels/{index}); see the README. */
-export interface FieldInput {
-  level?: 0 | 1;
-  physical?: number;
-  burnout?: boolean;
-  temperature?: number;
-  voltage?: number;
-  fieldPower?: 0 | 1;
-  fault?: boolean;
+export type FieldInput = DeviceFieldInput & {
   /** A signal generator (docs/profiles.md), or null to detach the running one. */
   signal?: Record<string, unknown> | null;
-}
+};
 
 export interface Health {
   status: 'ok';

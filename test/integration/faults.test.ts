@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RawModbusClient, closeClients, encodeFrame, exceptionCode, readPdu, writeCoilPdu } from '../helpers/modbus-client.js';
 import { stopMqtt, subscriber } from '../helpers/mqtt-harness.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
 
 afterEach(async () => {
   await closeClients();
@@ -18,15 +19,6 @@ afterEach(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are untyped by nature.
 type Json = any;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 10_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function device(extra: string[] = []) {
   const started = await startCli(['--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--clock', 'manual', '--quiet', ...extra]);

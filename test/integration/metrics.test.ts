@@ -7,6 +7,7 @@ import { profileSchema } from '../../src/config/profile.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
 import { RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
+import { until } from '../helpers/until.js';
 
 const RTU_GATEWAY = new URL('../../profiles/rtu-gateway.yaml', import.meta.url).pathname;
 const API_HEADERS = { accept: 'vdn.dac.v2', 'content-type': 'application/json' };
@@ -50,15 +51,6 @@ async function scrape(http: string, headers: Record<string, string> = {}): Promi
   return parseExposition(await res.text());
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** GET from a chosen local address; the status, or the socket error's code. */
 function getFrom(localAddress: string, address: string, path: string): Promise<number | string> {

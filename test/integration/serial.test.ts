@@ -16,21 +16,13 @@ import { mulberry32 } from '../../src/sim/random.js';
 import { FieldDevice, loadFieldDeviceFile } from '../../src/sim/field-device.js';
 import { RawModbusClient, wordsFloat } from '../helpers/modbus-client.js';
 import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
 
 afterEach(cleanupProcesses);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies are untyped by nature.
 type Json = any;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function startWith(profile: object) {
   const dir = await tempDir();
