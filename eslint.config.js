@@ -33,14 +33,15 @@ export default tseslint.config(
   // The layering (README, Layout): the model imports nothing of ours, protocol adapters never
   // import each other, and only src/cli wires everything together.
   ...layers({
-    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
-    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'cli'],
-    sim: ['modbus', 'serial', 'mqtt', 'http', 'cli'],
-    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
-    modbus: ['sim', 'serial', 'mqtt', 'http', 'cli'],
-    serial: ['sim', 'modbus', 'mqtt', 'http', 'cli'],
-    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'cli'],
-    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'cli'],
+    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
+    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
+    sim: ['modbus', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
+    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
+    modbus: ['sim', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
+    serial: ['sim', 'modbus', 'mqtt', 'http', 'snmp', 'cli'],
+    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'snmp', 'cli'],
+    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'cli'],
+    snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
   }),
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -73,7 +73,8 @@ export function stdoutLine(child, pattern) {
 export async function startEmulator(dir, args) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
   const readyFile = join(dir, 'ready.json');
-  const child = launch(process.execPath, [cli, 'start', ...args, '--quiet', '--ready-file', readyFile]);
+  const snmp = args.includes('--snmp') ? [] : ['--snmp', '127.0.0.1:0'];
+  const child = launch(process.execPath, [cli, 'start', ...snmp, ...args, '--quiet', '--ready-file', readyFile]);
   child.stdout.resume();
   const ready = (async () => {
     // Polls until the file appears or the child is gone (then whenReady has the story).

@@ -10,7 +10,7 @@ dir=$(mktemp -d)
 ready="$dir/ready.json"
 # The emulator's stderr comes through fd 3; its banner follows the ready file, so reading the
 # first lines waits for the start without polling. Logs keep draining to our stderr.
-exec 3< <(exec node dist/cli/iothinx-sim.cjs start --http 127.0.0.1:0 --modbus 127.0.0.1:0 --mqtt off \
+exec 3< <(exec node dist/cli/iothinx-sim.cjs start --http 127.0.0.1:0 --modbus 127.0.0.1:0 --mqtt off --snmp 127.0.0.1:0 \
   --clock manual --ready-file "$ready" 2>&1 >/dev/null)
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -20,6 +20,8 @@ export interface StartOptions {
   mqtt: 'off' | 'embedded' | 'profile' | string;
   /** Where the embedded broker listens (when the client uses `embedded`). */
   broker: ListenAddress | null;
+  /** Where the SNMP agent listens when the profile turns it on (the device's port is 161). */
+  snmp: ListenAddress | null;
   clock: 'real' | 'manual';
   seed: number;
   readyFile: string | undefined;
@@ -39,7 +41,7 @@ export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start op
 export const USAGE = `usage:
   iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
                     [--modbus HOST:PORT|off] [--scenario FILE]
-                    [--mqtt URL|embedded|off] [--broker HOST:PORT] [--clock real|manual] [--seed N] [--ready-file FILE]
+                    [--mqtt URL|embedded|off] [--broker HOST:PORT] [--snmp HOST:PORT|off] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
   iothinx-sim map [--profile FILE] [--format table|csv|json]
@@ -74,6 +76,7 @@ export function parseStart(argv: string[]): StartOptions {
         modbus: { type: 'string', default: '127.0.0.1:5020' },
         mqtt: { type: 'string', default: 'profile' },
         broker: { type: 'string', default: '127.0.0.1:1883' },
+        snmp: { type: 'string', default: '127.0.0.1:1161' },
         clock: { type: 'string', default: 'real' },
         seed: { type: 'string', default: '1' },
         'ready-file': { type: 'string' },
@@ -99,6 +102,7 @@ export function parseStart(argv: string[]): StartOptions {
     modbus: parseAddress('modbus', values.modbus),
     mqtt,
     broker: parseAddress('broker', values.broker),
+    snmp: parseAddress('snmp', values.snmp),
     clock: values.clock,
     seed: Number(values.seed),
     readyFile: values['ready-file'],
@@ -115,7 +119,7 @@ export function parseStart(argv: string[]): StartOptions {
 export function parseRunScenario(argv: string[]): { file: string; options: StartOptions } {
   const [file, ...flags] = argv;
   if (file === undefined || file.startsWith('-')) throw usage('run-scenario: name the scenario file first');
-  const defaults = ['--clock', 'manual', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--broker', '127.0.0.1:0'];
+  const defaults = ['--clock', 'manual', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--broker', '127.0.0.1:0', '--snmp', '127.0.0.1:0'];
   const options = parseStart([...defaults, ...flags]);
   if (options.scenario !== undefined) throw usage('run-scenario: the scenario is the first argument, not --scenario');
   return { file, options };

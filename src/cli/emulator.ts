@@ -16,11 +16,12 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
-import type { ConfigControl, MetricsSources, MqttControl, SerialControl } from '../http/options.js';
+import type { ConfigControl, MetricsSources, MqttControl, SerialControl, SnmpControl } from '../http/options.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
 import { SerialService } from '../serial/service.js';
+import type { SnmpService } from '../snmp/service.js';
 import type { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { ScenarioController } from '../sim/scenario-control.js';
@@ -40,6 +41,7 @@ export interface EmulatorOptions {
   config: ConfigControl;
   https: ListenAddress | null;
   broker: ListenAddress | null;
+  snmp: ListenAddress | null;
   /** Where a self-signed certificate is kept; relative cert/key paths resolve against profileFile's folder. */
   dataDir: string | undefined;
   profileFile: string;
@@ -60,6 +62,7 @@ export interface EmulatorAddresses {
   modbus: string | null;
   mqtt: string | null;
   broker: string | null;
+  snmp: string | null;
 }
 
 interface Service {
@@ -68,11 +71,13 @@ interface Service {
 }
 
 export class Emulator {
-  readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null };
+  readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null, snmp: null };
   private readonly services: Service[] = [];
   private disconnectWiring: () => void = () => {};
   /** The HTTPS certificate in use, handed to the next start so a restart keeps it. */
   certificate: Certificate | undefined;
+  /** Set once SNMP has started (null when it is off). */
+  snmpService: SnmpService | null = null;
   /** Set once MQTT has started (null when it is off). */
   mqttService: MqttService | null = null;
   /** Forwards the MQTT service's `message` events to the HTTP API's log streams. */
@@ -131,7 +136,8 @@ export class Emulator {
         const httpRefusals = { byList: 0 };
         const metrics: MetricsSources = { httpRefusedByList: () => httpRefusals.byList };
         // -- end metrics
-        const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        const snmp: SnmpControl = { status: () => emulator.snmpService?.status() ?? { enabled: false } };
+        const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
         const accept = (peer: string | undefined) => {
           if (isAllowedForServices(options.profile.modbus.accessibleIps, peer)) return true;
           httpRefusals.byList += 1;
@@ -166,6 +172,7 @@ export class Emulator {
         emulator.addresses.broker = started.broker;
       }
       await emulator.serialStarted;
+      if (options.snmp && options.profile.snmp.enabled) await emulator.startSnmp(options, options.snmp);
     } catch (error) {
       await emulator.stop();
       throw error;
@@ -189,6 +196,33 @@ export class Emulator {
     this.disconnectWiring();
     this.signals.dispose();
     this.device.dispose();
+  }
+
+  /** The SNMP agent and its traps (src/snmp); the engine id is kept in the data dir. */
+  private async startSnmp(options: EmulatorOptions, listen: ListenAddress): Promise<void> {
+    const { SnmpService } = await import('../snmp/service.js');
+    const { loadEngineId } = await import('../snmp/engine-id.js');
+    const engineId = await loadEngineId(this.device.identity.mac, options.dataDir);
+    const { TrapSender } = await import('../snmp/traps.js');
+    let lastTrigger = 0;
+    const service = new SnmpService(this.device, this.clock, this.profile.snmp, this.logger.child({ component: 'snmp' }), {
+      engineId,
+      accept: (address) => isAllowedForServices(this.profile.modbus.accessibleIps, address),
+      lastTrigger: () => lastTrigger,
+    });
+    const traps = new TrapSender(this.device, this.profile.snmp, this.logger.child({ component: 'snmp-traps' }), { engineId, lastTrigger: (type) => (lastTrigger = type) });
+    service.traps = traps;
+    this.services.push({
+      name: 'snmp',
+      close: async () => {
+        traps.close();
+        await service.close();
+      },
+    });
+    this.addresses.snmp = await service.listen(listen.host, listen.port);
+    this.snmpService = service;
+    // coldStart once the agent answers, as a manager expects.
+    traps.start();
   }
 
   /** The RTU master and the virtual field devices; a port that cannot open yet is retried, not fatal. */

@@ -24,6 +24,7 @@ export interface RunnerOptions {
   modbus: ListenAddress | null;
   mqtt: string;
   broker: ListenAddress | null;
+  snmp: ListenAddress | null;
   dataDir: string | undefined;
   clock: 'real' | 'manual';
   seed: number;
@@ -38,13 +39,13 @@ function bound(requested: ListenAddress | null, actual: string | null): ListenAd
 export class Runner implements ConfigControl {
   private emulator!: Emulator;
   private running: Profile;
-  private listen: { http: ListenAddress | null; https: ListenAddress | null; modbus: ListenAddress | null; broker: ListenAddress | null };
+  private listen: { http: ListenAddress | null; https: ListenAddress | null; modbus: ListenAddress | null; broker: ListenAddress | null; snmp: ListenAddress | null };
   /** Saves and restarts run one at a time, in the order they were asked for. */
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(private readonly options: RunnerOptions) {
     this.running = options.profile;
-    this.listen = { http: options.http, https: options.https, modbus: options.modbus, broker: options.broker };
+    this.listen = { http: options.http, https: options.https, modbus: options.modbus, broker: options.broker, snmp: options.snmp };
   }
 
   static async start(options: RunnerOptions): Promise<Runner> {
@@ -52,7 +53,13 @@ export class Runner implements ConfigControl {
     runner.emulator = await runner.startEmulator();
     // Restarts bind the ports the first start got, so port 0 does not move the device.
     const a = runner.emulator.addresses;
-    runner.listen = { http: bound(options.http, a.http), https: bound(options.https, a.https), modbus: bound(options.modbus, a.modbus), broker: bound(options.broker, a.broker) };
+    runner.listen = {
+      http: bound(options.http, a.http),
+      https: bound(options.https, a.https),
+      modbus: bound(options.modbus, a.modbus),
+      broker: bound(options.broker, a.broker),
+      snmp: bound(options.snmp, a.snmp),
+    };
     return runner;
   }
 
@@ -134,6 +141,7 @@ export class Runner implements ConfigControl {
       modbus: this.listen.modbus,
       mqtt: o.mqtt,
       broker: this.listen.broker,
+      snmp: this.listen.snmp,
       clock: o.clock,
       seed: o.seed,
       logger: o.logger,

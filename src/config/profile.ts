@@ -9,7 +9,7 @@ import type { Device } from '../device/device.js';
 import { deviceSpecSchema, type IrType } from '../device/schema.js';
 import { checkDeviceSpec, defaultModuleNames, channelLayout } from '../device/spec-check.js';
 import { CHANNEL_PREFIX, findModel } from '../device/catalog.js';
-import { httpSchema, modbusSchema, mqttSchema, rtuIrCount, serialSchema, wireSchema } from './sections.js';
+import { httpSchema, modbusSchema, mqttSchema, rtuIrCount, serialSchema, snmpSchema, wireSchema } from './sections.js';
 
 const profileShape = z.strictObject({
   ...deviceSpecSchema.shape,
@@ -17,6 +17,7 @@ const profileShape = z.strictObject({
   http: httpSchema.default(() => httpSchema.parse({})),
   mqtt: mqttSchema.default(() => mqttSchema.parse({})),
   serial: serialSchema.default(() => serialSchema.parse({})),
+  snmp: snmpSchema.default(() => snmpSchema.parse({})),
   wiring: z.array(wireSchema).default([]),
 });
 

@@ -324,6 +324,90 @@ export const serialSchema = z.strictObject({
 });
 export type SerialConfig = z.infer<typeof serialSchema>;
 
+const snmpKey = z.string().min(8, 'at least 8 characters (RFC 3414)').max(64);
+
+/** An SNMPv3 USM user (ASSUMPTION: the device's user list was not seen; docs/snmp.md). */
+export const snmpUserSchema = z
+  .strictObject({
+    name: z.string().min(1).max(32).regex(/^\S+$/, 'no spaces'),
+    level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']).default('authPriv'),
+    authProtocol: z.enum(['sha', 'md5']).default('sha'),
+    authKey: snmpKey.optional(),
+    privProtocol: z.enum(['aes', 'des']).default('aes'),
+    privKey: snmpKey.optional(),
+    access: z.enum(['read-only', 'read-write']).default('read-only'),
+  })
+  .superRefine((user, ctx) => {
+    if (user.level !== 'noAuthNoPriv' && !user.authKey) ctx.addIssue({ code: 'custom', path: ['authKey'], message: `level ${user.level} needs an authKey` });
+    if (user.level === 'authPriv' && !user.privKey) ctx.addIssue({ code: 'custom', path: ['privKey'], message: 'level authPriv needs a privKey' });
+  });
+export type SnmpUser = z.infer<typeof snmpUserSchema>;
+
+/**
+ * A trap/inform entry (up to 64, sent as trapInform01..64): a channel value or internal register,
+ * a trigger, and where to send it (ASSUMPTION: the device's trap page was not seen; docs/snmp.md).
+ */
+export const snmpTrapSchema = z
+  .strictObject({
+    /** An ioName or slot/index (a channel) or an IR (WIR-00 ...). */
+    source: z.string().min(1),
+    /** The attribute watched; default: the channel's main value (diStatus, doStatus, aiValueScaled, irValue ...). */
+    attribute: z.string().min(1).optional(),
+    trigger: z.enum(['onChange', 'onToOff', 'offToOn', 'greater', 'less']).default('onChange'),
+    threshold: z.number().optional(),
+    /** host:port of the manager (162 is the usual trap port). */
+    manager: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+    version: z.enum(['v1', 'v2c', 'v3']).default('v2c'),
+    /** v2c or v3 only: an inform, acknowledged by the manager and retried until it is. */
+    inform: z.boolean().default(false),
+    community: z.string().min(1).max(32).default('public'),
+    /** v3: a user from snmp.users. */
+    user: z.string().min(1).optional(),
+    retries: z.number().int().min(0).max(10).default(2),
+    timeoutMs: z.number().int().min(100).max(60_000).default(1000),
+  })
+  .superRefine((trap, ctx) => {
+    if ((trap.trigger === 'greater' || trap.trigger === 'less') && trap.threshold === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['threshold'], message: `trigger ${trap.trigger} needs a threshold` });
+    }
+    if (trap.inform && trap.version === 'v1') ctx.addIssue({ code: 'custom', path: ['inform'], message: 'SNMPv1 has no informs: use v2c or v3' });
+    if (trap.version === 'v3' && !trap.user) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a v3 trap needs a user from snmp.users' });
+  });
+export type SnmpTrap = z.infer<typeof snmpTrapSchema>;
+
+/**
+ * The SNMP agent (v1, v2c, v3). Off on the device by default; the emulator's default profile
+ * turns it on, on an unprivileged port (the CLI's --snmp, 127.0.0.1:1161 by default).
+ */
+export const snmpSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    versions: z.strictObject({ v1: z.boolean().default(true), v2c: z.boolean().default(true), v3: z.boolean().default(true) }).default({ v1: true, v2c: true, v3: true }),
+    readCommunity: z.string().min(1).max(32).default('public'),
+    /** null: no SETs over v1/v2c. */
+    writeCommunity: z.string().min(1).max(32).nullable().default('private'),
+    users: z.array(snmpUserSchema).max(16).default([]),
+    contact: z.string().max(255).default(''),
+    location: z.string().max(255).default(''),
+    /** Send coldStart to every trap manager when the agent starts. */
+    coldStartTrap: z.boolean().default(true),
+    traps: z.array(snmpTrapSchema).max(64).default([]),
+  })
+  .superRefine((snmp, ctx) => {
+    const names = new Set<string>();
+    snmp.users.forEach((u, i) => {
+      if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `user ${u.name} is listed twice` });
+      names.add(u.name);
+    });
+    snmp.traps.forEach((t, i) => {
+      if (t.version === 'v3' && t.user && !names.has(t.user)) ctx.addIssue({ code: 'custom', path: ['traps', i, 'user'], message: `no user ${t.user} in snmp.users` });
+    });
+    if (snmp.writeCommunity !== null && snmp.writeCommunity === snmp.readCommunity) {
+      ctx.addIssue({ code: 'custom', path: ['writeCommunity'], message: 'the write community must differ from the read community' });
+    }
+  });
+export type SnmpConfig = z.infer<typeof snmpSchema>;
+
 export const wireSchema = z.strictObject({
   /** An output (DO or relay): an ioName or "slot/index". */
   from: z.string().min(1),

@@ -248,6 +248,11 @@ export class Device implements ChannelHost {
     for (const type of IR_TYPES) yield* this.internalRegisters[type];
   }
 
+  /** Milliseconds since the device started, on the device clock (sysUpTime). */
+  uptimeMs(): number {
+    return this.clock.monotonic() - this.startedAt;
+  }
+
   uptimeSeconds(): number {
     return Math.floor((this.clock.monotonic() - this.startedAt) / 1000);
   }

@@ -38,6 +38,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /serial': 'user',
   'GET /journal': 'user',
   'GET /faults': 'user',
+  'GET /snmp': 'user',
   'GET /scenarios': 'user',
   'GET /scenarios/:id': 'user',
   'GET /scenarios/:id/events': 'user',

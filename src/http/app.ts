@@ -21,6 +21,7 @@ import { deviceApiFaults } from './device-api/faults.js';
 import { journalRequests } from './journal.js';
 import { journalRoutes } from './journal-routes.js';
 import { faultRoutes } from './fault-routes.js';
+import { snmpRoutes } from './snmp-routes.js';
 import { scenarioRoutes } from './scenario-routes.js';
 import { mountMetrics } from './metrics.js';
 import { mqttRoutes } from './mqtt-routes.js';
@@ -75,6 +76,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...serialRoutes(options),
     ...journalRoutes(options),
     ...faultRoutes(options),
+    ...snmpRoutes(options),
     ...scenarioRoutes(options),
     ...eventRoutes(options.device, streams),
     openApiRoute(() => routes),

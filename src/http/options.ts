@@ -140,6 +140,12 @@ export interface ScenarioControl {
   subscribe(id: string, listener: (event: ScenarioEvent) => void): (() => void) | undefined;
 }
 
+/** The SNMP agent as the emulator API sees it; cli implements it over src/snmp. */
+export interface SnmpControl {
+  /** Address, engine id, versions, communities (write one hidden), users, counters, traps. */
+  status(): object;
+}
+
 export interface HttpAppOptions {
   device: Device;
   clock: Clock;
@@ -152,6 +158,8 @@ export interface HttpAppOptions {
   mqtt?: MqttControl;
   /** Absent in tests that build the app without a serial side. */
   serial?: SerialControl;
+  /** Absent in tests that build the app without SNMP. */
+  snmp?: SnmpControl;
   /** Absent when nobody wired scenarios in: the routes answer 404. */
   scenarios?: ScenarioControl;
   /** What GET /metrics reads beyond the above; absent in tests that build the app alone. */

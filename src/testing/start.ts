@@ -158,6 +158,7 @@ function startArgs(options: StartDeviceOptions, profile: string): string[] {
     '--modbus', options.modbus === false ? 'off' : '127.0.0.1:0',
     '--mqtt', mqtt,
     '--broker', '127.0.0.1:0',
+    '--snmp', '127.0.0.1:0',
     '--clock', options.clock ?? 'real',
     '--seed', String(options.seed ?? 1),
     ...(options.dataDir ? ['--data-dir', options.dataDir] : []),

@@ -66,7 +66,9 @@ export interface Started {
 export async function startCli(args: string[], dir?: string): Promise<Started> {
   const where = dir ?? (await tempDir());
   const readyFile = join(where, 'ready.json');
-  const child = spawn(process.execPath, [CLI, 'start', '--ready-file', readyFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The default profile runs an SNMP agent; a fixed port would collide between parallel tests.
+  const snmp = args.includes('--snmp') ? [] : ['--snmp', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [CLI, 'start', '--ready-file', readyFile, ...snmp, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -28,7 +28,7 @@ async function start(additionalRestrictions: boolean): Promise<string> {
     slots: [{ slot: 1, module: '45MR-1600' }],
     modbus: { accessibleIps: { enabled: true, additionalRestrictions, entries: [{ ip: '127.0.0.2' }] } },
   });
-  emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+  emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
   return emulator.addresses.http!;
 }
 
@@ -48,7 +48,7 @@ describe('accessible-IP list on HTTP ("additional restrictions")', () => {
 describe('in-process restart', () => {
   it('keeps the self-signed HTTPS certificate when the config is replaced', async () => {
     const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }], http: { https: { enabled: true } } });
-    const runner = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: null, https: { host: '127.0.0.1', port: 0 }, modbus: null, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    const runner = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: null, https: { host: '127.0.0.1', port: 0 }, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
     emulator = runner;
     const before = runner.emulatorNow.certificate?.fingerprint256;
     const address = runner.addresses.https;

@@ -1,0 +1,325 @@
+/**
+ * The SNMP agent (v1, v2c, v3) serving the 4510's MIB from the Device at request time, on the
+ * net-snmp package's agent and MIB store.
+ *
+ *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled? ─► net-snmp agent
+ *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
+ *       channel.write(…, 'snmp') inside the actor context ─► response (v1 error statuses mapped by
+ *       net-snmp, RFC 2089) ─► journal
+ *   Device changes ─► TrapSender (traps.ts) ─► trapInform01..64 to the managers
+ */
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import type * as NetSnmp from 'net-snmp';
+import type { SnmpConfig } from '../config/sections.js';
+import { actors } from '../device/actor.js';
+import type { Clock } from '../device/clock.js';
+import type { Device } from '../device/device.js';
+import { isSimError } from '../errors.js';
+import { formatAddress } from '../net-address.js';
+import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
+
+export interface SnmpOptions {
+  /** The accessible-IP list with "additional restrictions": false drops the datagram unanswered. */
+  accept: (address: string) => boolean;
+  engineId: string;
+  /** eventTriggerType: the trigger of the last trap sent (0 before any). */
+  lastTrigger?: () => number;
+}
+
+export interface SnmpCounters {
+  packets: number;
+  /** Refused by the accessible-IP list: no answer. */
+  refused: number;
+  /** A disabled SNMP version: no answer. */
+  versionDropped: number;
+  /** Malformed BER, unknown community, wrong v3 auth ...: dropped by the agent, by error name. */
+  bad: Record<string, number>;
+  responses: number;
+  /** Responses carrying an error status, by its name. */
+  errors: Record<string, number>;
+}
+
+type Snmp = typeof NetSnmp;
+
+// @types/net-snmp types the agent and its MIB as `any`: what we use of them.
+interface ProviderDefinition {
+  name: string;
+  type: number;
+  oid: string;
+  maxAccess: number;
+  scalarType?: number;
+  tableColumns?: { number: number; name: string; type: number; maxAccess: number }[];
+  tableIndex?: { columnName: string }[];
+  handler(request: MibRequestLike): void;
+}
+interface ResponsePdu {
+  errorStatus?: number;
+  errorIndex?: number;
+  varbinds: { oid: string; type: number; value: unknown }[];
+}
+interface MibLike {
+  registerProvider(definition: ProviderDefinition): void;
+  setScalarValue(name: string, value: Value): void;
+  addTableRow(name: string, row: Value[]): void;
+}
+interface AgentLike {
+  getMib(): MibLike;
+  getAuthorizer(): {
+    addCommunity(community: string): void;
+    addUser(user: NetSnmp.User): void;
+    getAccessControlModel(): { setCommunityAccess(c: string, l: number): void; setUserAccess(u: string, l: number): void };
+  };
+  close(callback: () => void): void;
+  onMsg(socket: unknown, buffer: Buffer, rinfo: unknown): void;
+  sendResponse(socket: unknown, rinfo: unknown, request: { version: number }, pdu: ResponsePdu): void;
+  listener: { sockets: Record<string, import('node:dgram').Socket> };
+}
+interface MibRequestLike {
+  oid: string;
+  operation: number;
+  setValue?: unknown;
+  /** net-snmp runs a SET twice: a test pass over every varbind, then the commit pass. */
+  testSet?: boolean;
+  instanceNode: { value: unknown };
+  done(error?: { errorStatus: number }): void;
+}
+
+export class SnmpService {
+  readonly counters: SnmpCounters = { packets: 0, refused: 0, versionDropped: 0, bad: {}, responses: 0, errors: {} };
+  private agent: AgentLike | null = null;
+  private address: string | null = null;
+  private snmp: Snmp | null = null;
+  /** The trap sender, for its status (set by cli once made). */
+  traps: { status(): object } | null = null;
+
+  constructor(
+    private readonly device: Device,
+    private readonly clock: Clock,
+    private readonly config: SnmpConfig,
+    private readonly logger: Logger,
+    private readonly options: SnmpOptions,
+  ) {}
+
+  async listen(host: string, port: number): Promise<string> {
+    // Loaded on start: a device without SNMP does not pay for the package at start-up.
+    const snmp = createRequire(import.meta.url)('net-snmp') as Snmp;
+    this.snmp = snmp;
+    const agent: AgentLike = snmp.createAgent(
+      // net-snmp reads `port || 161`: a string "0" is how port 0 (a free port) gets through.
+      { port: (port === 0 ? '0' : port) as number, address: host, engineID: this.options.engineId, accessControlModelType: snmp.AccessControlModelType.Simple },
+      (error: (Error & { rinfo?: { address: string } }) | null, data: { pdu: { errorStatus: number; varbinds: { oid: string }[] }; rinfo: { address: string; port: number } } | undefined) =>
+        this.onAgentEvent(error, data),
+    );
+    this.agent = agent;
+    this.authorize(snmp, agent);
+    this.registerMib(snmp, agent.getMib());
+    // net-snmp answers a v1 GET of a missing object with a v2 exception varbind, which a v1
+    // manager cannot read: RFC 2576 §4.1.2.3 says noSuchName with the index of that varbind.
+    const sendResponse = agent.sendResponse.bind(agent);
+    agent.sendResponse = (socket, rinfo, request, pdu) => {
+      if (request.version === snmp.Version1) toV1Errors(snmp, pdu);
+      sendResponse(socket, rinfo, request, pdu);
+    };
+    const sockets = Object.values(agent.listener.sockets);
+    const socket = sockets[0]!;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('listening', resolve);
+      socket.once('error', reject);
+    });
+    // Our own front door: the accessible-IP list and the enabled versions are checked before the
+    // agent sees a byte, so a refused manager gets no answer at all (as the device drops it).
+    const onMsg = agent.onMsg.bind(agent);
+    socket.removeAllListeners('message');
+    socket.on('message', (buffer: Buffer, rinfo: import('node:dgram').RemoteInfo) => this.onDatagram(socket, buffer, rinfo, onMsg));
+    const bound = socket.address();
+    this.address = formatAddress(bound);
+    this.logger.info({ address: this.address, engineId: this.options.engineId }, 'SNMP agent listening');
+    return this.address;
+  }
+
+  async close(): Promise<void> {
+    const agent = this.agent;
+    this.agent = null;
+    if (agent) await new Promise<void>((resolve) => agent.close(() => resolve()));
+  }
+
+  status(): object {
+    return {
+      enabled: true,
+      address: this.address,
+      engineId: this.options.engineId,
+      versions: this.config.versions,
+      readCommunity: this.config.readCommunity,
+      writeCommunity: this.config.writeCommunity === null ? null : '(set)',
+      users: this.config.users.map((u) => ({ name: u.name, level: u.level, authProtocol: u.authProtocol, privProtocol: u.privProtocol, access: u.access })),
+      counters: this.counters,
+      traps: this.traps?.status() ?? null,
+    };
+  }
+
+  private onDatagram(socket: unknown, buffer: Buffer, rinfo: import('node:dgram').RemoteInfo, onMsg: (socket: unknown, buffer: Buffer, rinfo: unknown) => void): void {
+    this.counters.packets++;
+    if (!this.options.accept(rinfo.address)) {
+      this.counters.refused++;
+      return;
+    }
+    const version = berVersion(buffer);
+    if ((version === 0 && !this.config.versions.v1) || (version === 1 && !this.config.versions.v2c) || (version === 3 && !this.config.versions.v3)) {
+      this.counters.versionDropped++;
+      return;
+    }
+    const peer = formatAddress({ address: rinfo.address, family: rinfo.family, port: rinfo.port });
+    try {
+      actors.run({ peer }, () => onMsg(socket, buffer, rinfo));
+    } catch (error) {
+      // net-snmp reports bad packets through its callback; anything thrown here is ours to count.
+      this.countBad(error instanceof Error ? error.name : 'Error');
+      this.logger.debug({ err: error, peer }, 'SNMP packet dropped');
+    }
+  }
+
+  private onAgentEvent(error: (Error & { rinfo?: { address: string } }) | null, data: { pdu: { errorStatus: number; varbinds: { oid: string }[] }; rinfo: { address: string; port: number } } | undefined): void {
+    if (error) {
+      this.countBad(error.name || 'Error');
+      this.logger.debug({ err: error.message, peer: error.rinfo?.address }, 'SNMP packet dropped');
+      return;
+    }
+    if (!data) return;
+    this.counters.responses++;
+    const code = data.pdu.errorStatus ?? 0;
+    const status = this.snmp?.ErrorStatus[code] ?? String(code);
+    if (code !== 0) this.counters.errors[status] = (this.counters.errors[status] ?? 0) + 1;
+    const vbs = data.pdu.varbinds;
+    this.device.journal.record({
+      kind: 'request',
+      source: 'snmp',
+      peer: `${data.rinfo.address}:${data.rinfo.port}`,
+      action: `${vbs.length} varbind${vbs.length === 1 ? '' : 's'}${vbs[0] ? ` ${vbs[0].oid}` : ''}`,
+      result: code === 0 ? 'ok' : status,
+    });
+  }
+
+  private countBad(name: string): void {
+    this.counters.bad[name] = (this.counters.bad[name] ?? 0) + 1;
+  }
+
+  private authorize(snmp: Snmp, agent: AgentLike): void {
+    const authorizer = agent.getAuthorizer();
+    const acm = authorizer.getAccessControlModel();
+    authorizer.addCommunity(this.config.readCommunity);
+    acm.setCommunityAccess(this.config.readCommunity, snmp.AccessLevel.ReadOnly);
+    if (this.config.writeCommunity !== null) {
+      authorizer.addCommunity(this.config.writeCommunity);
+      acm.setCommunityAccess(this.config.writeCommunity, snmp.AccessLevel.ReadWrite);
+    }
+    for (const user of this.config.users) {
+      authorizer.addUser({
+        name: user.name,
+        level: snmp.SecurityLevel[user.level],
+        ...(user.level !== 'noAuthNoPriv' ? { authProtocol: snmp.AuthProtocols[user.authProtocol], authKey: user.authKey } : {}),
+        ...(user.level === 'authPriv' ? { privProtocol: snmp.PrivProtocols[user.privProtocol], privKey: user.privKey } : {}),
+      } as NetSnmp.User);
+      acm.setUserAccess(user.name, user.access === 'read-write' ? snmp.AccessLevel.ReadWrite : snmp.AccessLevel.ReadOnly);
+    }
+  }
+
+  private registerMib(snmp: Snmp, mib: MibLike): void {
+    const objectType = (syntax: Syntax | 'oid' | 'timeticks') =>
+      ({ integer: snmp.ObjectType.Integer32, gauge: snmp.ObjectType.Gauge32, text: snmp.ObjectType.OctetString, oid: snmp.ObjectType.OID, timeticks: snmp.ObjectType.TimeTicks })[syntax];
+    const access = (a: 'read-only' | 'read-write') => snmp.MaxAccess[a];
+    const scalars = mibScalars({ contact: () => this.config.contact, location: () => this.config.location, lastTrigger: this.options.lastTrigger ?? (() => 0) });
+    for (const scalar of scalars) {
+      mib.registerProvider({
+        name: scalar.name,
+        type: snmp.MibProviderType.Scalar,
+        oid: scalar.oid,
+        scalarType: objectType(scalar.syntax),
+        maxAccess: access(scalar.access),
+        handler: (request: MibRequestLike) => this.serveScalar(scalar, request),
+      });
+      mib.setScalarValue(scalar.name, scalar.read(this.device));
+    }
+    for (const table of MIB_TABLES) {
+      const rows = table.rows(this.device);
+      if (rows.length === 0) continue;
+      const entryLength = table.entryOid.split('.').length;
+      mib.registerProvider({
+        name: table.name,
+        type: snmp.MibProviderType.Table,
+        oid: table.entryOid,
+        maxAccess: snmp.MaxAccess['not-accessible'],
+        tableColumns: table.columns.map((c) => ({ number: c.number, name: c.name, type: objectType(c.syntax), maxAccess: access(c.access) })),
+        tableIndex: [{ columnName: table.columns[0]!.name }],
+        handler: (request: MibRequestLike) => this.serveCell(table, rows, entryLength, request),
+      });
+      for (const row of rows) mib.addTableRow(table.name, table.columns.map((c) => c.read(row)));
+    }
+  }
+
+  private serveScalar(scalar: MibScalar, request: MibRequestLike): void {
+    request.instanceNode.value = scalar.read(this.device);
+    request.done();
+  }
+
+  private serveCell(table: MibTable, rows: readonly Row[], entryLength: number, request: MibRequestLike): void {
+    const snmp = this.snmp!;
+    const address = request.oid.split('.');
+    const column = table.columns.find((c) => c.number === Number(address[entryLength]));
+    const row = rows[Number(address[entryLength + 1])];
+    if (!column || !row) {
+      request.done({ errorStatus: snmp.ErrorStatus.NoSuchName });
+      return;
+    }
+    if (this.device.unavailable(row.channel)) {
+      // A removed or failed module's rows do not answer (ASSUMPTION, docs/snmp.md).
+      request.done({ errorStatus: snmp.ErrorStatus.ResourceUnavailable });
+      return;
+    }
+    if (request.operation !== snmp.PduType.SetRequest) {
+      request.instanceNode.value = column.read(row);
+      request.done();
+      return;
+    }
+    request.done(this.set(column, row, request.setValue, request.testSet === true));
+  }
+
+  /** Applies a SET through the model; the error status when it refuses. */
+  private set(column: Column, row: Row, raw: unknown, testOnly: boolean): { errorStatus: number } | undefined {
+    const snmp = this.snmp!;
+    const value: Value = column.syntax === 'text' ? (Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)) : Number(raw);
+    if (typeof value === 'number' && column.range && (value < column.range[0] || value > column.range[1])) return { errorStatus: snmp.ErrorStatus.WrongValue };
+    try {
+      // The test pass refuses without changing anything; only the commit pass writes.
+      if (testOnly) column.check!(row, value);
+      else column.write!(row, value);
+      return undefined;
+    } catch (error) {
+      if (isSimError(error, 'DEVICE_READ_ONLY')) return { errorStatus: snmp.ErrorStatus.NotWritable };
+      if (isSimError(error, 'DEVICE_VALUE_OUT_OF_RANGE') || isSimError(error, 'DEVICE_NOT_APPLICABLE') || error instanceof RangeError) return { errorStatus: snmp.ErrorStatus.WrongValue };
+      this.logger.warn({ err: error, column: column.name }, 'SNMP SET failed');
+      return { errorStatus: snmp.ErrorStatus.GeneralError };
+    }
+  }
+}
+
+/** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
+function toV1Errors(snmp: Snmp, pdu: ResponsePdu): void {
+  // net-snmp leaves errorStatus unset (not 0) on a response without an error.
+  if (pdu.errorStatus) return;
+  const exceptions: number[] = [snmp.ObjectType.NoSuchObject, snmp.ObjectType.NoSuchInstance, snmp.ObjectType.EndOfMibView];
+  const at = pdu.varbinds.findIndex((vb) => exceptions.includes(vb.type));
+  if (at === -1) return;
+  pdu.errorStatus = snmp.ErrorStatus.NoSuchName;
+  pdu.errorIndex = at + 1;
+}
+
+/** The message version from the BER header (SEQUENCE, INTEGER version), or null if unreadable. */
+function berVersion(buffer: Buffer): number | null {
+  if (buffer.length < 5 || buffer[0] !== 0x30) return null;
+  let offset = 1;
+  const first = buffer[offset]!;
+  offset += first & 0x80 ? 1 + (first & 0x7f) : 1;
+  if (buffer[offset] !== 0x02 || buffer[offset + 1] !== 0x01) return null;
+  return buffer[offset + 2] ?? null;
+}
