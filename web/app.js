@@ -12,6 +12,7 @@ import './js/services.js';
 import './js/serial.js';
 import { loadAccounts } from './js/accounts.js';
 import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
+import { initSnmp, loadSnmp } from './js/snmp.js';
 import { signalForm } from './js/signal.js';
 import { initSerialMonitor, irChanged, loadSerial } from './js/serial-monitor.js';
 const LOG_MAX = 50;
@@ -352,12 +353,13 @@ async function loadMap() {
 }
 
 initMqtt();
+initSnmp();
 initConfig(reloadAll);
 initBaseAddresses(loadMap);
 initSerialMonitor();
 
 async function main() {
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadBaseAddresses), act(loadConfig), act(loadAccounts)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadSnmp), act(loadBaseAddresses), act(loadConfig), act(loadAccounts)]);
   document.body.dataset.ready = 'true';
 }
 

@@ -15,6 +15,7 @@ export interface Ready {
   modbus: string | null;
   mqtt: string | null;
   broker: string | null;
+  snmp?: string | null;
 }
 
 export interface Run {
