@@ -4,6 +4,7 @@ import { benchDeviceApi } from './device-api.mjs';
 import { benchModbus } from './modbus.mjs';
 import { benchMqtt } from './mqtt.mjs';
 import { benchSerial } from './serial.mjs';
+import { benchSnmp } from './snmp.mjs';
 import { benchStartup } from './startup.mjs';
 
 await benchStartup();
@@ -11,3 +12,4 @@ await benchModbus();
 await benchDeviceApi();
 await benchMqtt();
 await benchSerial();
+await benchSnmp();

@@ -28,7 +28,7 @@ function emulatorReady(dir, i) {
     const t0 = performance.now();
     const child = spawn(
       process.execPath,
-      [cli, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--quiet', '--ready-file', readyFile],
+      [cli, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--snmp', '127.0.0.1:0', '--quiet', '--ready-file', readyFile],
       { stdio: 'ignore' },
     );
     child.on('error', reject);

@@ -34,7 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'iothinx-build-'));
 const ready = join(dir, 'ready.json');
 const child = spawn(
   process.execPath,
-  [`${out}/iothinx-sim.cjs`, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--quiet', '--ready-file', ready],
+  [`${out}/iothinx-sim.cjs`, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--snmp', '127.0.0.1:0', '--quiet', '--ready-file', ready],
   { stdio: 'inherit', env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1' } },
 );
 const code = await new Promise((resolve) => {

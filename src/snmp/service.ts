@@ -40,7 +40,7 @@ export interface SnmpCounters {
   errors: Record<string, number>;
 }
 
-type Snmp = typeof NetSnmp;
+type Snmp = (typeof NetSnmp)['default'];
 
 // @types/net-snmp types the agent and its MIB as `any`: what we use of them.
 interface ProviderDefinition {
@@ -53,12 +53,24 @@ interface ProviderDefinition {
   tableIndex?: { columnName: string }[];
   handler(request: MibRequestLike): void;
 }
+interface ResponseVarbind {
+  oid: string;
+  type: number;
+  value: unknown;
+}
 interface ResponsePdu {
   errorStatus?: number;
   errorIndex?: number;
-  varbinds: { oid: string; type: number; value: unknown }[];
+  varbinds: ResponseVarbind[];
 }
+interface RequestMessage {
+  version: number;
+  pdu: { type: number; varbinds: ResponseVarbind[]; nonRepeaters?: number; maxRepetitions?: number; getResponsePduForRequest(): ResponsePdu };
+}
+type RequestHandler = (socket: unknown, message: RequestMessage, rinfo: unknown) => void;
 interface MibLike {
+  lookup(oid: string): unknown;
+  getAncestorProviderFromOid(oid: string): unknown;
   registerProvider(definition: ProviderDefinition): void;
   setScalarValue(name: string, value: Value): void;
   addTableRow(name: string, row: Value[]): void;
@@ -72,7 +84,11 @@ interface AgentLike {
   };
   close(callback: () => void): void;
   onMsg(socket: unknown, buffer: Buffer, rinfo: unknown): void;
-  sendResponse(socket: unknown, rinfo: unknown, request: { version: number }, pdu: ResponsePdu): void;
+  sendResponse(socket: unknown, rinfo: unknown, message: RequestMessage, pdu: ResponsePdu): void;
+  request: RequestHandler;
+  setRequest: RequestHandler;
+  getBulkRequest: RequestHandler;
+  addGetNextVarbind(target: ResponseVarbind[], startOid: string): unknown;
   listener: { sockets: Record<string, import('node:dgram').Socket> };
 }
 interface MibRequestLike {
@@ -102,7 +118,8 @@ export class SnmpService {
   ) {}
 
   async listen(host: string, port: number): Promise<string> {
-    // Loaded on start: a device without SNMP does not pay for the package at start-up.
+    // Loaded on start, so a device without SNMP does not pay for the package. A require, not an
+    // import(): esbuild's ESM wrapper around this CommonJS package breaks it (a frozen namespace).
     const snmp = createRequire(import.meta.url)('net-snmp') as Snmp;
     this.snmp = snmp;
     const agent: AgentLike = snmp.createAgent(
@@ -114,13 +131,7 @@ export class SnmpService {
     this.agent = agent;
     this.authorize(snmp, agent);
     this.registerMib(snmp, agent.getMib());
-    // net-snmp answers a v1 GET of a missing object with a v2 exception varbind, which a v1
-    // manager cannot read: RFC 2576 §4.1.2.3 says noSuchName with the index of that varbind.
-    const sendResponse = agent.sendResponse.bind(agent);
-    agent.sendResponse = (socket, rinfo, request, pdu) => {
-      if (request.version === snmp.Version1) toV1Errors(snmp, pdu);
-      sendResponse(socket, rinfo, request, pdu);
-    };
+    this.patchAgent(snmp, agent);
     const sockets = Object.values(agent.listener.sockets);
     const socket = sockets[0]!;
     await new Promise<void>((resolve, reject) => {
@@ -141,7 +152,22 @@ export class SnmpService {
   async close(): Promise<void> {
     const agent = this.agent;
     this.agent = null;
-    if (agent) await new Promise<void>((resolve) => agent.close(() => resolve()));
+    if (!agent) return;
+    // A start that failed half-way can leave net-snmp without a bound socket: its close() then
+    // throws or never calls back. Do not let that hang the shutdown.
+    await new Promise<void>((resolve) => {
+      const fallback = setTimeout(resolve, 1_000);
+      fallback.unref();
+      try {
+        agent.close(() => {
+          clearTimeout(fallback);
+          resolve();
+        });
+      } catch {
+        clearTimeout(fallback);
+        resolve();
+      }
+    });
   }
 
   status(): object {
@@ -155,6 +181,68 @@ export class SnmpService {
       users: this.config.users.map((u) => ({ name: u.name, level: u.level, authProtocol: u.authProtocol, privProtocol: u.privProtocol, access: u.access })),
       counters: this.counters,
       traps: this.traps?.status() ?? null,
+    };
+  }
+
+  /**
+   * Where net-snmp 3.29 parts from RFC 3416 / RFC 2576, put right around its agent (each case has
+   * a test in test/integration/snmp.test.ts):
+   * - a SET naming an object that does not exist is refused before anything is written
+   *   (noCreation for a missing row, notWritable outside every table and scalar);
+   * - GETBULK returns non-repeaters + max-repetitions x repeaters varbinds and stops after the
+   *   first row in which every repeater is at the end of the view;
+   * - GETNEXT/GETBULK past the last object answer endOfMibView (not noSuchObject/Instance);
+   * - a v1 answer carries noSuchName instead of a v2 exception varbind.
+   */
+  private patchAgent(snmp: Snmp, agent: AgentLike): void {
+    const mib = agent.getMib();
+    const request = agent.request.bind(agent);
+    const sendResponse = agent.sendResponse.bind(agent);
+    const exceptions: number[] = [snmp.ObjectType.NoSuchObject, snmp.ObjectType.NoSuchInstance];
+    agent.setRequest = (socket, message, rinfo) => {
+      const missing = message.pdu.varbinds.findIndex((vb) => !mib.lookup(vb.oid));
+      if (missing === -1) {
+        request(socket, message, rinfo);
+        return;
+      }
+      const response = message.pdu.getResponsePduForRequest();
+      response.varbinds = message.pdu.varbinds.map((vb) => ({ oid: vb.oid, type: vb.type, value: vb.value }));
+      response.errorStatus = mib.getAncestorProviderFromOid(message.pdu.varbinds[missing]!.oid) ? snmp.ErrorStatus.NoCreation : snmp.ErrorStatus.NotWritable;
+      response.errorIndex = missing + 1;
+      agent.sendResponse(socket, rinfo, message, response);
+    };
+    agent.getBulkRequest = (socket, message, rinfo) => {
+      const pdu = message.pdu;
+      const requested = pdu.varbinds;
+      const nonRepeaters = Math.max(0, Math.min(pdu.nonRepeaters ?? 0, requested.length));
+      const out: ResponseVarbind[] = [];
+      for (let i = 0; i < nonRepeaters; i++) agent.addGetNextVarbind(out, requested[i]!.oid);
+      const cursors = requested.slice(nonRepeaters).map((vb) => vb.oid);
+      // A bound on the answer's size, whatever max-repetitions asks (net-snmp has no tooBig).
+      const limit = 2_000;
+      for (let rep = 0; rep < (pdu.maxRepetitions ?? 0) && cursors.length > 0 && out.length < limit; rep++) {
+        let allAtEnd = true;
+        cursors.forEach((oid, j) => {
+          const at = out.length;
+          agent.addGetNextVarbind(out, oid);
+          const vb = out[at];
+          if (vb && vb.type !== snmp.ObjectType.EndOfMibView) {
+            allAtEnd = false;
+            cursors[j] = vb.oid;
+          }
+        });
+        if (allAtEnd) break;
+      }
+      pdu.varbinds = out;
+      request(socket, message, rinfo);
+    };
+    agent.sendResponse = (socket, rinfo, message, pdu) => {
+      const type = message.pdu?.type ?? -1;
+      if (type === snmp.PduType.GetNextRequest || type === snmp.PduType.GetBulkRequest) {
+        for (const vb of pdu.varbinds) if (exceptions.includes(vb.type)) vb.type = snmp.ObjectType.EndOfMibView;
+      }
+      if (message.version === snmp.Version1) toV1Errors(snmp, pdu);
+      sendResponse(socket, rinfo, message, pdu);
     };
   }
 
