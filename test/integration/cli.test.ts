@@ -12,7 +12,7 @@ describe('iothinx-sim start', () => {
   it('writes the ready file with real addresses, serves the API, and exits 0 on SIGTERM', async () => {
     const dir = await tempDir();
     const started = await startCli(BASE, dir);
-    expect(started.ready).toEqual({ pid: started.child.pid, http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), https: null, modbus: null, mqtt: null, broker: null });
+    expect(started.ready).toEqual({ pid: started.child.pid, http: expect.stringMatching(/^127\.0\.0\.1:\d+$/), https: null, modbus: null, mqtt: null, broker: null, snmp: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     const health = await fetch(`http://${started.ready.http}/sim/v1/health`);
     expect(health.status).toBe(200);
     const device = (await (await fetch(`http://${started.ready.http}/sim/v1/device`)).json()) as { name: string; slots: unknown[] };
