@@ -162,12 +162,11 @@ export interface TrapReceiver {
 }
 
 /**
- * A net-snmp receiver on 127.0.0.1. It turns port 0 into 162 (`port || 162`), so its dgram
- * module is wrapped to bind port 0 whatever port it asks for.
+ * A dgram module for net-snmp's receiver, which turns port 0 into 162 (`port || 162`): its
+ * sockets bind port 0 whatever port it asks for, and land in `sockets` to read the real port.
  */
-export async function trapReceiver(communities: string[] = ['public']): Promise<TrapReceiver> {
-  const sockets: dgram.Socket[] = [];
-  const dgramModule = {
+export function anyPortDgram(sockets: dgram.Socket[]): { createSocket(type: dgram.SocketType): dgram.Socket } {
+  return {
     createSocket(type: dgram.SocketType) {
       const socket = dgram.createSocket(type);
       const bind = socket.bind.bind(socket) as (port: number, address?: string) => dgram.Socket;
@@ -176,6 +175,12 @@ export async function trapReceiver(communities: string[] = ['public']): Promise<
       return socket;
     },
   };
+}
+
+/** A net-snmp receiver on 127.0.0.1, on a free port (see anyPortDgram). */
+export async function trapReceiver(communities: string[] = ['public']): Promise<TrapReceiver> {
+  const sockets: dgram.Socket[] = [];
+  const dgramModule = anyPortDgram(sockets);
   const queue: Notification[] = [];
   const waiters: ((n: Notification) => void)[] = [];
   const errors: unknown[] = [];

@@ -16,6 +16,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { EVENT_TRIGGER_TYPE, formatScaled, IOTHINX_4510, trapInformOid } from '../../src/snmp/mib-tables.js';
 import { COLD_START_OID, DEVICE_NAME_OID, netSnmpUser, TrapSender } from '../../src/snmp/traps.js';
+import { anyPortDgram } from '../helpers/snmp-client.js';
 
 const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
 const SNMP_TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
@@ -43,15 +44,7 @@ afterEach(async () => {
  */
 async function manager(setup: (authorizer: { addCommunity(c: string): void; addUser(u: snmp.User): void }) => void = () => {}): Promise<Manager> {
   const sockets: dgram.Socket[] = [];
-  const dgramModule = {
-    createSocket(type: dgram.SocketType) {
-      const socket = dgram.createSocket(type);
-      const bind = socket.bind.bind(socket) as (port: number, address?: string) => dgram.Socket;
-      (socket as unknown as { bind: (port: number, address?: string) => dgram.Socket }).bind = (_port, address) => bind(0, address);
-      sockets.push(socket);
-      return socket;
-    },
-  };
+  const dgramModule = anyPortDgram(sockets);
   const queue: Notification[] = [];
   const waiters: ((n: Notification) => void)[] = [];
   const errors: unknown[] = [];
