@@ -1,5 +1,7 @@
 import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
+import { ManualClock } from '../device/clock.js';
+import { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { checkMqttTopics } from '../mqtt/topics.js';
 import { definitionFile, loadDefinition } from './field-devices.js';
@@ -22,11 +24,30 @@ export function checkServices(file: string, profile: Profile): Profile {
   }
   issues.push(...checkMqttTopics(profile));
   issues.push(...checkFieldDevices(file, profile));
+  issues.push(...checkSnmpTraps(profile));
   if (issues.length > 0) throw problemsError(file, issues);
   return profile;
 }
 
 type Issue = { path: (string | number)[]; message: string };
+
+/** Every SNMP trap entry watches a channel or IR of this rail, and an attribute it has. */
+function checkSnmpTraps(profile: Profile): Issue[] {
+  if (profile.snmp.traps.length === 0) return [];
+  const device = new Device(profile, new ManualClock());
+  try {
+    return profile.snmp.traps.flatMap((trap, i): Issue[] => {
+      const channel = device.findChannelRef(trap.source);
+      if (!channel) return [{ path: ['snmp', 'traps', i, 'source'], message: `no channel or internal register ${trap.source} (slot/index, an ioName, or BIR-00 ...)` }];
+      if (trap.attribute !== undefined && !channel.hasAttribute(trap.attribute)) {
+        return [{ path: ['snmp', 'traps', i, 'attribute'], message: `${channel.ioName} has no attribute ${trap.attribute}; it has ${channel.attributes.map((a) => a.name).join(', ')}` }];
+      }
+      return [];
+    });
+  } finally {
+    device.dispose();
+  }
+}
 
 /** Each field device's definition loads, and no two on one bus answer to the same slave id. */
 function checkFieldDevices(file: string, profile: Profile): Issue[] {

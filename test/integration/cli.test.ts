@@ -123,6 +123,21 @@ describe('iothinx-sim validate', () => {
     for (const f of files) expect(run.stdout).toContain(`${f}: ok`);
   });
 
+  it('refuses SNMP trap entries that watch nothing on the rail, naming the entry', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'traps.yaml');
+    await writeFile(
+      file,
+      ['slots:', '  - { slot: 1, module: 45MR-2600 }', 'snmp:', '  enabled: true', '  traps:', '    - { source: 9/9, manager: "127.0.0.1:162" }', '    - { source: 1/0, attribute: nope, manager: "127.0.0.1:162" }', '    - { source: 1/0, manager: "127.0.0.1:162" }', ''].join('\n'),
+    );
+    const run = await runCli(['validate', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `${file}: snmp.traps.0.source: no channel or internal register 9/9 (slot/index, an ioName, or BIR-00 ...)`,
+      expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: snmp\\.traps\\.1\\.attribute: 45MR-2600-0@DO-00 has no attribute nope`)),
+    ]);
+  });
+
   it('exits 2 with one line per problem, naming file and path', async () => {
     const dir = await tempDir();
     const file = join(dir, 'p.yaml');
