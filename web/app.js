@@ -15,6 +15,9 @@ import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
 import { initSnmp, loadSnmp } from './js/snmp.js';
 import { signalForm } from './js/signal.js';
 import { initSerialMonitor, irChanged, loadSerial } from './js/serial-monitor.js';
+import { initFaults, loadFaults } from './js/faults.js';
+import { initJournal, loadJournal } from './js/journal.js';
+import { initScenarios, loadRuns } from './js/scenarios.js';
 const LOG_MAX = 50;
 const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 
@@ -269,7 +272,7 @@ function connect() {
 /** After a config change restarted the emulator: new streams, fresh snapshot and panels. */
 async function reloadAll() {
   connectMqttLog();
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadBaseAddresses), act(loadAccounts)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadBaseAddresses), act(loadAccounts), act(loadFaults), loadJournal(), act(loadRuns)]);
 }
 
 // ---- panels -------------------------------------------------------------------------------
@@ -357,9 +360,12 @@ initSnmp();
 initConfig(reloadAll);
 initBaseAddresses(loadMap);
 initSerialMonitor();
+initFaults();
+initJournal();
+initScenarios();
 
 async function main() {
-  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadSnmp), act(loadBaseAddresses), act(loadConfig), act(loadAccounts)]);
+  await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadSnmp), act(loadBaseAddresses), act(loadConfig), act(loadAccounts), act(loadFaults), loadJournal(), act(loadRuns)]);
   document.body.dataset.ready = 'true';
 }
 

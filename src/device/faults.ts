@@ -43,14 +43,16 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     kind: z.literal('channel'),
     target,
     /** The field input while the fault lasts, e.g. {"burnout": true} or {"physical": 25}. */
-    input: z.strictObject({
-      burnout: z.boolean().optional(),
-      physical: z.number().optional(),
-      temperature: z.number().optional(),
-      level: z.union([z.literal(0), z.literal(1)]).optional(),
-      voltage: z.number().optional(),
-      fault: z.boolean().optional(),
-    }),
+    input: z
+      .strictObject({
+        burnout: z.boolean().optional(),
+        physical: z.number().optional(),
+        temperature: z.number().optional(),
+        level: z.union([z.literal(0), z.literal(1)]).optional(),
+        voltage: z.number().optional(),
+        fault: z.boolean().optional(),
+      })
+      .refine((input) => Object.keys(input).length > 0, 'name at least one field input (burnout, physical, temperature, level, voltage, fault)'),
   }),
   z.strictObject({ kind: z.literal('modbus-slow'), delayMs: z.number().int().min(1).max(60_000), ...count }),
   z.strictObject({ kind: z.literal('modbus-drop'), ...count }),
@@ -106,7 +108,14 @@ export class FaultBoard {
     if (old) this.remove(k, old);
     const fault: ActiveFault = { id: `f${this.nextId++}`, since: this.now(), spec, hits: 0 };
     this.faults.set(k, fault);
-    this.emit({ type: 'injected', fault });
+    try {
+      this.emit({ type: 'injected', fault });
+    } catch (error) {
+      // A part refused it (a field input the channel cannot take): it is not active, and what
+      // was done before the refusal is undone.
+      this.remove(k, fault);
+      throw error;
+    }
     return fault;
   }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
+import { atPath } from './errors.js';
 import type { HttpAppOptions, SerialControl } from './options.js';
 import { route, type Route } from './route.js';
 
@@ -42,8 +43,10 @@ export function faultRoutes({ device, serial }: HttpAppOptions): Route[] {
       response: faultSchema,
       handle: ({ body, res }) => {
         checkTarget(device, serial, body);
+        // A field input the channel cannot take is refused by the channel as the fault goes in.
+        const fault = atPath('input', () => device.faults.inject(body), ['DEVICE_NOT_APPLICABLE', 'DEVICE_VALUE_OUT_OF_RANGE']);
         res.status(201);
-        return device.faults.inject(body);
+        return fault;
       },
     }),
     route({

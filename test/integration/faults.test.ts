@@ -101,6 +101,19 @@ describe('Modbus/TCP faults', () => {
   });
 });
 
+describe('fault refusals', () => {
+  it('refuses a field input the channel cannot take, naming the field, and lists nothing', async () => {
+    const d = await device();
+    const refused = await d.call('POST', '/sim/v1/faults', { kind: 'channel', target: '2/0', input: { burnout: true } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.path).toBe('input');
+    const empty = await d.call('POST', '/sim/v1/faults', { kind: 'channel', target: '2/0', input: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.path).toBe('input');
+    expect((await d.call('GET', '/sim/v1/faults')).body).toEqual([]);
+  });
+});
+
 describe('device API faults', () => {
   const headers = { accept: 'vdn.dac.v2', 'content-type': 'application/json' };
 

@@ -67,6 +67,14 @@ describe('faults in the device model', () => {
     expect(ai.read('aiStatus')).toBe(healthy);
   });
 
+  it('leaves no fault active when the channel refuses its field input, and undoes nothing twice', () => {
+    const r = rig({ slots: [{ slot: 1, module: '45MR-2600' }] });
+    // A DO takes no field input: the channel refuses, so the fault must not stay listed.
+    expect(() => r.device.faults.inject({ kind: 'channel', target: '1/0', input: { burnout: true } })).toThrow();
+    expect(r.device.faults.active()).toEqual([]);
+    expect(faultSpecSchema.safeParse({ kind: 'channel', target: '1/0', input: {} }).error?.issues[0]?.path).toEqual(['input']);
+  });
+
   it('steps the wall clock on a clock jump and back on clear; monotonic time does not move', () => {
     for (const clock of [new ManualClock(), new RealClock()]) {
       const r = rig({}, clock as ManualClock);
