@@ -128,6 +128,20 @@ const irTable = (type: IrType, branch: number, syntax: Syntax, range?: [number, 
   };
 };
 
+/** rtdTable and tcTable share their layout; only the prefix, the branch and the type column differ. */
+function temperatureTable(prefix: 'rtd' | 'tc', branch: string, typeColumn: string): MibTable {
+  return table(prefix, branch, prefix, [
+    ...common(prefix),
+    mode(5, typeColumn),
+    attr(6, `${prefix}Status`, 'integer', 'read-only'),
+    attr(7, `${prefix}ValueScaled`, 'text', 'read-only'),
+    attr(8, `${prefix}ValueScaledMin`, 'text', 'read-only'),
+    attr(9, `${prefix}ValueScaledMax`, 'text', 'read-only'),
+    attr(10, `${prefix}ResetMinValue`, 'integer', 'read-write', `${prefix}ResetMinValue`, [1, 1]),
+    attr(11, `${prefix}ResetMaxValue`, 'integer', 'read-write', `${prefix}ResetMaxValue`, [1, 1]),
+  ]);
+}
+
 export const MIB_TABLES: readonly MibTable[] = [
   table('sp', '2', 'sp', [...common('sp'), attr(5, 'spStatus', 'integer', 'read-only', 'spStatus', [0, 1]), attr(6, 'spLowerLimitValue', 'text', 'read-only')]),
   table('fp', '3', 'sp', [...common('fp'), attr(5, 'fpStatus', 'integer', 'read-only', 'fpStatus', [0, 2])]),
@@ -177,26 +191,8 @@ export const MIB_TABLES: readonly MibTable[] = [
     attr(7, 'aoValueRaw', 'gauge', 'read-write'),
     attr(8, 'aoValueScaled', 'text', 'read-write'),
   ]),
-  table('rtd', '23', 'rtd', [
-    ...common('rtd'),
-    mode(5, 'rtdType'),
-    attr(6, 'rtdStatus', 'integer', 'read-only'),
-    attr(7, 'rtdValueScaled', 'text', 'read-only'),
-    attr(8, 'rtdValueScaledMin', 'text', 'read-only'),
-    attr(9, 'rtdValueScaledMax', 'text', 'read-only'),
-    attr(10, 'rtdResetMinValue', 'integer', 'read-write', 'rtdResetMinValue', [1, 1]),
-    attr(11, 'rtdResetMaxValue', 'integer', 'read-write', 'rtdResetMaxValue', [1, 1]),
-  ]),
-  table('tc', '24', 'tc', [
-    ...common('tc'),
-    mode(5, 'tcType'),
-    attr(6, 'tcStatus', 'integer', 'read-only'),
-    attr(7, 'tcValueScaled', 'text', 'read-only'),
-    attr(8, 'tcValueScaledMin', 'text', 'read-only'),
-    attr(9, 'tcValueScaledMax', 'text', 'read-only'),
-    attr(10, 'tcResetMinValue', 'integer', 'read-write', 'tcResetMinValue', [1, 1]),
-    attr(11, 'tcResetMaxValue', 'integer', 'read-write', 'tcResetMaxValue', [1, 1]),
-  ]),
+  temperatureTable('rtd', '23', 'rtdType'),
+  temperatureTable('tc', '24', 'tcType'),
   irTable('bool', 1, 'integer', [0, 1]),
   irTable('word', 2, 'integer', [-32_768, 32_767]),
   irTable('dword', 3, 'integer', [-2_147_483_648, 2_147_483_647]),

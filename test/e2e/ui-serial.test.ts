@@ -6,13 +6,11 @@
  * locator, page.waitForFunction or expect.poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli, type Started } from '../helpers/process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PROFILE = new URL('./fixtures/rtu-demo.yaml', import.meta.url).pathname;
-const WAIT = { timeout: 10_000 };
 
 interface Point { name: string; value: number; unit?: string }
 interface FieldDevice { name: string; fault: { kind: string }; points: Point[] }
@@ -35,10 +33,7 @@ const profileRow = (name: string) => page.locator(`#serial-profiles tr[data-prof
 const irValue = (ioName: string) => page.locator(`#ir-rtu-rows [data-ir="${ioName}"]`);
 
 async function openBrowser(): Promise<void> {
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+  ({ browser, page } = await openUi(base));
 }
 
 describe('web UI, serial panels (RTU master on a virtual bus)', () => {

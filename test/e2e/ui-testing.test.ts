@@ -4,12 +4,10 @@
  * and a manual clock. Every wait is an auto-waiting locator, page.waitForFunction or expect.poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const WAIT = { timeout: 10_000 };
 
 interface Fault { id: string; spec: { kind: string; slot?: number }; hits: number }
 
@@ -29,10 +27,7 @@ const faultRow = (kind: string) => page.locator(`#fault-rows tr[data-kind="${kin
 beforeAll(async () => {
   const started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet']);
   base = `http://${started.ready.http}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+  ({ browser, page } = await openUi(base));
 });
 
 afterAll(async () => {

@@ -5,14 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli, type Started } from '../helpers/process.js';
 import { bitsOf, RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = new URL('../../docs/ui.png', import.meta.url).pathname;
-const WAIT = { timeout: 10_000 };
 const MODULES = ['45MR-1600', '45MR-2600', '45MR-2404', '45MR-3800', '45MR-3810', '45MR-4420', '45MR-6600', '45MR-6810'];
 
 let started: Started;
@@ -36,10 +34,7 @@ const row = (ioName: string) => page.locator(`[data-io="${ioName}"]`);
 beforeAll(async () => {
   started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', '127.0.0.1:0', '--mqtt', 'embedded', '--broker', '127.0.0.1:0', '--clock', 'manual', '--quiet']);
   base = `http://${started.ready.http}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+  ({ browser, page } = await openUi(base));
 });
 
 afterAll(async () => {

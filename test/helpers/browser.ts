@@ -1,0 +1,18 @@
+/**
+ * Debian's chromium driven by playwright-core for the e2e tests (never a downloaded browser):
+ * one launch, a 1280 px page on the web UI, and the wait for its first full load.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const WAIT = { timeout: 10_000 };
+
+/** Opens the UI at `base` (http://host:port) once it has drawn the device (body[data-ready]). */
+export async function openUi(base: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+  return { browser, page };
+}
