@@ -106,6 +106,7 @@ export class SnmpService {
   private agent: AgentLike | null = null;
   private address: string | null = null;
   private snmp: Snmp | null = null;
+  private buildMib: (() => void) | null = null;
   /** The trap sender, for its status (set by cli once made). */
   traps: { status(): object } | null = null;
 
@@ -130,7 +131,12 @@ export class SnmpService {
     );
     this.agent = agent;
     this.authorize(snmp, agent);
-    this.registerMib(snmp, agent.getMib());
+    // The MIB (some 1400 nodes for a full rail, ~20 ms) is built on the first request, not at
+    // start-up: the ready file does not wait for it, and a device nobody polls never pays.
+    this.buildMib = () => {
+      this.buildMib = null;
+      this.registerMib(snmp, agent.getMib());
+    };
     this.patchAgent(snmp, agent);
     const sockets = Object.values(agent.listener.sockets);
     const socket = sockets[0]!;
@@ -257,6 +263,7 @@ export class SnmpService {
       this.counters.versionDropped++;
       return;
     }
+    this.buildMib?.();
     const peer = formatAddress({ address: rinfo.address, family: rinfo.family, port: rinfo.port });
     try {
       actors.run({ peer }, () => onMsg(socket, buffer, rinfo));
