@@ -142,6 +142,8 @@ export class FaultBoard {
 
   /** The active fault for a protocol (modbus, rest) or one target, if any. */
   find<K extends FaultKind>(predicate: (spec: FaultSpec) => spec is FaultOf<K>): (ActiveFault & { spec: FaultOf<K> }) | undefined {
+    // Asked on every Modbus request and device API call: no iterator when nothing is injected.
+    if (this.faults.size === 0) return undefined;
     for (const fault of this.faults.values()) if (predicate(fault.spec)) return fault as ActiveFault & { spec: FaultOf<K> };
     return undefined;
   }

@@ -37,11 +37,11 @@ type Samples = Iterable<readonly [Labels, number]>;
 class Tally {
   private readonly counts = new Map<string, { labels: Labels; n: number }>();
 
-  add(labels: Labels): void {
-    const key = Object.values(labels).join('\u0000');
+  /** `key` identifies the label set; `labels` is made only the first time it is seen (hot path). */
+  add(key: string, labels: () => Labels): void {
     const found = this.counts.get(key);
     if (found) found.n += 1;
-    else this.counts.set(key, { labels, n: 1 });
+    else this.counts.set(key, { labels: labels(), n: 1 });
   }
 
   *samples(): Generator<readonly [Labels, number]> {
@@ -72,15 +72,31 @@ class JournalTallies {
     this.dispose = device.journal.onEntry((entry) => this.count(entry));
   }
 
+  /** resultLabel, remembered per (source, result): the hot path does no regex work. */
+  private readonly labels = new Map<string, string>();
+
+  private label(source: string, result: string | undefined): string {
+    const key = `${source}\u0000${result}`;
+    let label = this.labels.get(key);
+    if (label === undefined) this.labels.set(key, (label = resultLabel(source, result)));
+    return label;
+  }
+
+  // Called for every journal entry, so for every Modbus request: no object unless a label set is new.
   private count(entry: JournalEntry): void {
+    const { source } = entry;
     if (entry.kind === 'request') {
-      const result = resultLabel(entry.source, entry.result);
-      this.requests.add({ source: entry.source, result });
-      if (entry.source === 'modbus') this.modbus.add({ function: /^FC(\d+)/.exec(entry.action ?? '')?.[1] ?? 'unknown', result });
+      const result = this.label(source, entry.result);
+      this.requests.add(`${source}\u0000${result}`, () => ({ source, result }));
+      if (source === 'modbus') {
+        const fc = entry.function === undefined ? 'unknown' : String(entry.function);
+        this.modbus.add(`${fc}\u0000${result}`, () => ({ function: fc, result }));
+      }
     } else if (entry.kind === 'write') {
-      this.writes.add({ source: entry.source, result: resultLabel(entry.source, entry.result) });
+      const result = this.label(source, entry.result);
+      this.writes.add(`${source}\u0000${result}`, () => ({ source, result }));
     } else if (entry.kind === 'change') {
-      this.changes.add({ source: entry.source });
+      this.changes.add(source, () => ({ source }));
     }
   }
 }

@@ -1,9 +1,10 @@
 /** One line per request for logs and the journal: "FC3 read holding 0 x10", "FC5 write coil 3 = 1". */
 const TABLES: Record<number, string> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input', 5: 'coil', 6: 'holding', 15: 'coil', 16: 'holding' };
 
-export function describePdu(pdu: Buffer): string {
+/** `length`: the whole PDU's length when `pdu` holds only its first bytes. */
+export function describePdu(pdu: Buffer, length = pdu.length): string {
   const fc = pdu[0] ?? 0;
-  if (pdu.length < 5) return `FC${fc} (${pdu.length} bytes)`;
+  if (length < 5 || pdu.length < 5) return `FC${fc} (${length} bytes)`;
   const address = pdu.readUInt16BE(1);
   const second = pdu.readUInt16BE(3);
   switch (fc) {
@@ -20,7 +21,7 @@ export function describePdu(pdu: Buffer): string {
     case 16:
       return `FC${fc} write ${TABLES[fc]} ${address} x${second}`;
     case 23:
-      return pdu.length >= 9 ? `FC23 read holding ${address} x${second}, write ${pdu.readUInt16BE(5)} x${pdu.readUInt16BE(7)}` : `FC23 (${pdu.length} bytes)`;
+      return pdu.length >= 9 ? `FC23 read holding ${address} x${second}, write ${pdu.readUInt16BE(5)} x${pdu.readUInt16BE(7)}` : `FC23 (${length} bytes)`;
     default:
       return `FC${fc}`;
   }

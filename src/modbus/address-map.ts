@@ -58,19 +58,22 @@ function registersPer(type: PointType): number {
   return type === 'dword' || type === 'float' ? 2 : 1;
 }
 
-/** A module's point answers only while the module is on the rail and healthy (src/device/faults.ts). */
+/**
+ * A module's point answers only while the module is on the rail and healthy (src/device/faults.ts).
+ * On every Modbus read of a module: the check is one property test, the refusal built only when
+ * a fault is there.
+ */
 function guarded(module: IoModule, point: Point): Point {
-  const check = () => {
-    const refusal = module.refusal();
-    if (refusal) throw refusal;
+  const refuse = () => {
+    throw module.refusal()!;
   };
-  const { write, check: checkWrite } = point;
+  const { read, write, check } = point;
   return {
     type: point.type,
     signed: point.signed,
-    read: () => (check(), point.read()),
-    ...(write ? { write: (value: number) => (check(), write(value)) } : {}),
-    ...(checkWrite ? { check: (value: number) => (check(), checkWrite(value)) } : {}),
+    read: () => (module.fault === null ? read() : refuse()),
+    ...(write ? { write: (value: number) => (module.fault === null ? write(value) : refuse()) } : {}),
+    ...(check ? { check: (value: number) => (module.fault === null ? check(value) : refuse()) } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import { RelayChannel } from '../device/relay.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import type { AddressMap } from './address-map.js';
 import { actors } from '../device/actor.js';
+import type { JournalEntry } from '../device/journal.js';
 import { describePdu } from '../modbus-pdu/describe.js';
 import { isModbusFault } from '../device/faults.js';
 import { dispatch, type Outcome } from '../modbus-pdu/dispatch.js';
@@ -170,7 +171,7 @@ export class ModbusTcpServer {
       if (fault?.spec.kind === 'modbus-drop') {
         // The connection dies under the request, as a crashed gateway or a cut cable does.
         this.device.faults.hit(fault);
-        this.device.journal.record({ kind: 'request', source: 'modbus', peer: conn.peerAddress, action: describePdu(data.subarray(offset + MBAP, offset + 6 + length)), result: 'fault modbus-drop' });
+        this.journalRequest(conn, data.subarray(offset + MBAP, offset + 6 + length), 'fault modbus-drop');
         conn.closing = true;
         conn.socket.destroy();
         return;
@@ -203,7 +204,7 @@ export class ModbusTcpServer {
     if (fault?.spec.kind === 'modbus-garbage') {
       // Line noise from a bad gateway: bytes that are not a Modbus reply at all.
       this.device.faults.hit(fault);
-      this.device.journal.record({ kind: 'request', source: 'modbus', peer: conn.peerAddress, action: describePdu(pdu), result: 'fault modbus-garbage' });
+      this.journalRequest(conn, pdu, 'fault modbus-garbage');
       return this.garbage();
     }
     const outcome: Outcome =
@@ -213,13 +214,7 @@ export class ModbusTcpServer {
           isWrite(pdu[0] ?? 0)
           ? actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu))
           : dispatch(this.map, pdu);
-    this.device.journal.record({
-      kind: 'request',
-      source: 'modbus',
-      peer: conn.peerAddress,
-      action: describePdu(pdu),
-      result: outcome.kind === 'response' ? 'ok' : `exception ${outcome.code}`,
-    });
+    this.journalRequest(conn, pdu, outcome.kind === 'response' ? 'ok' : `exception ${outcome.code}`);
     // After the dispatch, so that the master's first request after an alarm still reads
     // watchdogAlarmFlag = 1 (discrete input 0); the flag clears once that request is answered.
     this.noteMaster();
@@ -236,6 +231,11 @@ export class ModbusTcpServer {
     reply[6] = unitId;
     body.copy(reply, MBAP);
     return reply;
+  }
+
+  /** One journal entry per request (every request is journaled, so this is on the hot path). */
+  private journalRequest(conn: Connection, pdu: Buffer, result: string): void {
+    this.device.journal.record(new ModbusRequestEntry(conn.peerAddress, pdu, result));
   }
 
   /** 1-20 bytes from a seeded generator, so a run with the same requests sees the same noise. */
@@ -286,5 +286,50 @@ export class ModbusTcpServer {
     if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
     this.lastRefusalLog = now;
     this.logger.warn({ peer, why, refusedByList: this.counters.refusedByList, refusedByLimit: this.counters.refusedByLimit }, 'Modbus/TCP connection refused');
+  }
+}
+
+/**
+ * A Modbus request in the journal. A class with the request's few numbers, its text worked out
+ * only when the entry is read (an API query): allocation per request stays one small object of
+ * one shape, and the socket's chunk is not kept.
+ */
+class ModbusRequestEntry implements JournalEntry {
+  seq = 0;
+  at = 0;
+  readonly kind = 'request' as const;
+  readonly source = 'modbus' as const;
+  readonly function: number;
+  private readonly first: number;
+  private readonly second: number;
+  private readonly third: number;
+  private readonly fourth: number;
+  private readonly length: number;
+
+  constructor(
+    readonly peer: string,
+    pdu: Buffer,
+    readonly result: string,
+  ) {
+    this.function = pdu[0] ?? 0;
+    this.length = pdu.length;
+    this.first = pdu.length >= 3 ? pdu.readUInt16BE(1) : 0;
+    this.second = pdu.length >= 5 ? pdu.readUInt16BE(3) : 0;
+    this.third = pdu.length >= 7 ? pdu.readUInt16BE(5) : 0;
+    this.fourth = pdu.length >= 9 ? pdu.readUInt16BE(7) : 0;
+  }
+
+  get action(): string {
+    const pdu = Buffer.alloc(9);
+    pdu[0] = this.function;
+    pdu.writeUInt16BE(this.first, 1);
+    pdu.writeUInt16BE(this.second, 3);
+    pdu.writeUInt16BE(this.third, 5);
+    pdu.writeUInt16BE(this.fourth, 7);
+    return describePdu(pdu.subarray(0, Math.min(9, this.length)), this.length);
+  }
+
+  toJSON(): JournalEntry {
+    return { seq: this.seq, at: this.at, kind: this.kind, source: this.source, peer: this.peer, function: this.function, action: this.action, result: this.result };
   }
 }
