@@ -2,7 +2,7 @@
  * Command-line parsing for `iothinx-sim start|validate|map`. Addresses are HOST:PORT (port 0 =
  * pick a free one); a bad flag is a CLI_USAGE error, which main turns into exit code 2.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SimError } from '../errors.js';
 import { CTL_USAGE } from './ctl.js';
 
@@ -61,33 +61,37 @@ export function parseAddress(flag: string, value: string): ListenAddress | null 
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
-export function parseStart(argv: string[]): StartOptions {
-  let values;
+/**
+ * Flags only (no positionals), strict: an unknown or malformed flag becomes a usage error made by
+ * `fail`, so each command words it with its own usage text.
+ */
+type Flags<O extends NonNullable<ParseArgsConfig['options']>> = ReturnType<typeof parseArgs<{ args: string[]; strict: true; allowPositionals: false; options: O }>>['values'];
+
+export function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, fail: (message: string) => SimError = usage): Flags<O> {
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        profile: { type: 'string' },
-        'data-dir': { type: 'string' },
-        http: { type: 'string', default: '127.0.0.1:8080' },
-        https: { type: 'string', default: '127.0.0.1:8443' },
-        modbus: { type: 'string', default: '127.0.0.1:5020' },
-        mqtt: { type: 'string', default: 'profile' },
-        broker: { type: 'string', default: '127.0.0.1:1883' },
-        snmp: { type: 'string', default: '127.0.0.1:1161' },
-        clock: { type: 'string', default: 'real' },
-        seed: { type: 'string', default: '1' },
-        'ready-file': { type: 'string' },
-        'log-level': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        scenario: { type: 'string' },
-      },
-    }));
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options }).values;
   } catch (error) {
-    throw usage((error as Error).message);
+    throw fail((error as Error).message);
   }
+}
+
+export function parseStart(argv: string[]): StartOptions {
+  const values = parseFlags(argv, {
+    profile: { type: 'string' },
+    'data-dir': { type: 'string' },
+    http: { type: 'string', default: '127.0.0.1:8080' },
+    https: { type: 'string', default: '127.0.0.1:8443' },
+    modbus: { type: 'string', default: '127.0.0.1:5020' },
+    mqtt: { type: 'string', default: 'profile' },
+    broker: { type: 'string', default: '127.0.0.1:1883' },
+    snmp: { type: 'string', default: '127.0.0.1:1161' },
+    clock: { type: 'string', default: 'real' },
+    seed: { type: 'string', default: '1' },
+    'ready-file': { type: 'string' },
+    'log-level': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
+  });
   if (values.clock !== 'real' && values.clock !== 'manual') throw usage(`--clock: expected real or manual, got "${values.clock}"`);
   if (!/^-?\d+$/.test(values.seed)) throw usage(`--seed: expected an integer, got "${values.seed}"`);
   const mqtt = values.mqtt;
@@ -131,12 +135,7 @@ export interface MapOptions {
 }
 
 export function parseMap(argv: string[]): MapOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { profile: { type: 'string' }, format: { type: 'string', default: 'table' } } }));
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
+  const values = parseFlags(argv, { profile: { type: 'string' }, format: { type: 'string', default: 'table' } });
   if (values.format !== 'table' && values.format !== 'csv' && values.format !== 'json') throw usage(`--format: expected table, csv or json, got "${values.format}"`);
   return { profile: values.profile, format: values.format };
 }

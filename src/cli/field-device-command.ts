@@ -4,7 +4,6 @@
  * without hardware, or point any other RTU master (mbpoll, a PLC, a gateway) at it.
  */
 import { rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { fieldDeviceFaultSchema, serialSchema } from '../config/sections.js';
 import { RealClock } from '../device/clock.js';
@@ -15,7 +14,7 @@ import { createTransport } from '../serial/transport.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 import { definitionFile } from './field-devices.js';
-import { FIELD_DEVICE_USAGE } from './args.js';
+import { FIELD_DEVICE_USAGE, parseFlags } from './args.js';
 import { createLogger } from './logger.js';
 
 function usage(message: string): SimError {
@@ -39,29 +38,19 @@ function parseFault(text: string | undefined) {
 }
 
 export async function runFieldDevice(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        profile: { type: 'string' },
-        'slave-id': { type: 'string' },
-        baud: { type: 'string' },
-        parity: { type: 'string', default: 'none' },
-        'data-bits': { type: 'string', default: '8' },
-        'stop-bits': { type: 'string', default: '1' },
-        fault: { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        'ready-file': { type: 'string' },
-        'log-level': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
+  const values = parseFlags(argv, {
+    port: { type: 'string' },
+    profile: { type: 'string' },
+    'slave-id': { type: 'string' },
+    baud: { type: 'string' },
+    parity: { type: 'string', default: 'none' },
+    'data-bits': { type: 'string', default: '8' },
+    'stop-bits': { type: 'string', default: '1' },
+    fault: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    'ready-file': { type: 'string' },
+    'log-level': { type: 'string' },
+  }, usage);
   if (!values.port) throw usage('--port is required (a serial device or one end of a pty pair)');
   if (!values.profile) throw usage('--profile is required (power-meter, temperature-transmitter, vfd or a YAML file)');
   const line = serialSchema.safeParse({ baudRate: integer('baud', values.baud, 9600), parity: values.parity, dataBits: Number(values['data-bits']), stopBits: Number(values['stop-bits']) });

@@ -6,24 +6,11 @@
 import { createRequire } from 'node:module';
 import type { SerialPort } from 'serialport';
 import { SimError } from '../errors.js';
-import type { LineSettings } from './rtu-frame.js';
-import { TransportEvents } from './transport-events.js';
+import { DeviceTransport } from './device-transport.js';
 import type { Transport } from './transport.js';
 
-export class SerialPortTransport extends TransportEvents implements Transport {
+export class SerialPortTransport extends DeviceTransport implements Transport {
   private port: SerialPort | null = null;
-  private closing = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly line: LineSettings,
-  ) {
-    super();
-  }
-
-  get description(): string {
-    return this.path;
-  }
 
   get isOpen(): boolean {
     return this.port?.isOpen ?? false;

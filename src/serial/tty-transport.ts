@@ -24,7 +24,7 @@ import { ReadStream } from 'node:tty';
 import { promisify } from 'node:util';
 import { SimError } from '../errors.js';
 import type { LineSettings } from './rtu-frame.js';
-import { TransportEvents } from './transport-events.js';
+import { DeviceTransport } from './device-transport.js';
 import type { Transport } from './transport.js';
 
 const openFd = promisify(openCallback);
@@ -80,20 +80,8 @@ function runStty(args: string[]): Promise<void> {
   });
 }
 
-export class TtyTransport extends TransportEvents implements Transport {
+export class TtyTransport extends DeviceTransport implements Transport {
   private stream: ReadStream | null = null;
-  private closing = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly line: LineSettings,
-  ) {
-    super();
-  }
-
-  get description(): string {
-    return this.path;
-  }
 
   get isOpen(): boolean {
     return this.stream !== null && !this.stream.destroyed;
