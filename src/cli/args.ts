@@ -32,7 +32,7 @@ export interface StartOptions {
 }
 
 export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --profile NAME|FILE [--slave-id N] [--baud N] [--parity none|even|odd]
-                    [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--seed N] [--ready-file FILE] [--log-level LEVEL]
+                    [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--control HOST:PORT] [--seed N] [--ready-file FILE] [--log-level LEVEL]
       NAME: power-meter, temperature-transmitter, vfd (profiles/field-devices); KIND: no-answer, slow:MS, crc, exception:CODE, garbage`;
 
 export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start options; defaults --clock manual, every service on port 0, --mqtt off]

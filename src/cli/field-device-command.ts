@@ -14,11 +14,18 @@ import { createTransport } from '../serial/transport.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 import { definitionFile } from './field-devices.js';
-import { FIELD_DEVICE_USAGE, parseFlags } from './args.js';
+import { FIELD_DEVICE_USAGE, parseAddress, parseFlags } from './args.js';
+import { listenControl } from './field-device-control.js';
 import { createLogger } from './logger.js';
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `field-device: ${message}\nusage:\n${FIELD_DEVICE_USAGE}`);
+}
+
+function hostPort(value: string): [string, number] {
+  const address = parseAddress('control', value);
+  if (!address) throw usage('--control: expected HOST:PORT');
+  return [address.host, address.port];
 }
 
 function integer(flag: string, value: string | undefined, fallback: number): number {
@@ -50,6 +57,7 @@ export async function runFieldDevice(argv: string[]): Promise<void> {
     seed: { type: 'string', default: '1' },
     'ready-file': { type: 'string' },
     'log-level': { type: 'string' },
+    control: { type: 'string' },
   }, usage);
   if (!values.port) throw usage('--port is required (a serial device or one end of a pty pair)');
   if (!values.profile) throw usage('--profile is required (power-meter, temperature-transmitter, vfd or a YAML file)');
@@ -72,16 +80,18 @@ export async function runFieldDevice(argv: string[]): Promise<void> {
   slave.setFault(fault);
   device.start();
   await keeper.start();
+  const control = values.control ? await listenControl(...hostPort(values.control), device, slave) : null;
   // Keeps the process alive: every other timer is unref'd so a stopped device exits promptly.
   const alive = setInterval(() => {}, 1 << 30);
   const stop = () => {
     clearInterval(alive);
     slave.stop();
     device.stop();
+    control?.server.close();
     void keeper.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, port: transport.description, slaveId, definition: definition.name, state: keeper.status().state })}\n`);
+  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, port: transport.description, slaveId, definition: definition.name, state: keeper.status().state, control: control?.address ?? null })}\n`);
   process.stderr.write(`iothinx-sim field-device: ${definition.name} as slave ${slaveId} on ${transport.description} (${keeper.status().state})\n`);
 }
