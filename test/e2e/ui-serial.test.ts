@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli, type Started } from '../helpers/process.js';
+import { fetchJson } from '../helpers/http.js';
 
 const PROFILE = new URL('./fixtures/rtu-demo.yaml', import.meta.url).pathname;
 
@@ -21,11 +22,7 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
-async function json<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(base + path, init);
-  expect(res.ok, `${path}: HTTP ${res.status}`).toBe(true);
-  return (await res.json()) as T;
-}
+const json = <T>(path: string, init?: RequestInit) => fetchJson<T>(base + path, init);
 
 const point = async (device: string, name: string) => (await json<FieldDevice>(`/sim/v1/serial/field-devices/${device}`)).points.find((p) => p.name === name)?.value;
 const profile = async (name: string) => (await json<{ profiles: ProfileStatus[] }>('/sim/v1/serial')).profiles.find((p) => p.name === name);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
+import { fetchJson } from '../helpers/http.js';
 
 
 interface Fault { id: string; spec: { kind: string; slot?: number }; hits: number }
@@ -15,11 +16,7 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
-async function json<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(base + path, init);
-  expect(res.ok, `${path}: HTTP ${res.status}`).toBe(true);
-  return (await res.json()) as T;
-}
+const json = <T>(path: string, init?: RequestInit) => fetchJson<T>(base + path, init);
 
 const faults = () => json<Fault[]>('/sim/v1/faults');
 const faultRow = (kind: string) => page.locator(`#fault-rows tr[data-kind="${kind}"]`);

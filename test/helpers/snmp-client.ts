@@ -156,6 +156,8 @@ export interface Notification {
 
 export interface TrapReceiver {
   port: number;
+  /** What the receiver refused (a bad digest, an unknown community ...). */
+  errors: unknown[];
   /** The next notification not yet taken, or a rejection naming what was awaited. */
   next(what: string, ms?: number): Promise<Notification>;
   close(): Promise<void>;
@@ -177,24 +179,34 @@ export function anyPortDgram(sockets: dgram.Socket[]): { createSocket(type: dgra
   };
 }
 
+export interface TrapReceiverOptions {
+  communities?: string[];
+  /** Adds users (v3) or other communities to the receiver's authorizer. */
+  setup?: (authorizer: { addCommunity(c: string): void; addUser(u: snmp.User): void }) => void;
+  /** The receiver's own engine id (the authoritative one for informs it acknowledges). */
+  engineID?: string;
+}
+
 /** A net-snmp receiver on 127.0.0.1, on a free port (see anyPortDgram). */
-export async function trapReceiver(communities: string[] = ['public']): Promise<TrapReceiver> {
+export async function trapReceiver({ communities = ['public'], setup = () => {}, engineID }: TrapReceiverOptions = {}): Promise<TrapReceiver> {
   const sockets: dgram.Socket[] = [];
   const dgramModule = anyPortDgram(sockets);
   const queue: Notification[] = [];
   const waiters: ((n: Notification) => void)[] = [];
   const errors: unknown[] = [];
-  const receiver = snmp.createReceiver({ address: '127.0.0.1', dgramModule, includeAuthentication: true }, (error: unknown, n: Notification | null) => {
+  const receiver = snmp.createReceiver({ address: '127.0.0.1', dgramModule, includeAuthentication: true, ...(engineID ? { engineID } : {}) }, (error: unknown, n: Notification | null) => {
     if (error || !n) return errors.push(error);
     const waiter = waiters.shift();
     if (waiter) waiter(n);
     else queue.push(n);
   });
   for (const c of communities) receiver.getAuthorizer().addCommunity(c);
+  setup(receiver.getAuthorizer());
   const socket = sockets[0]!;
   await once(socket, 'listening');
   return {
     port: socket.address().port,
+    errors,
     next(what, ms = 5000) {
       const ready = queue.shift();
       if (ready) return Promise.resolve(ready);

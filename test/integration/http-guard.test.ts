@@ -1,8 +1,8 @@
-import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../src/cli/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
+import { getFrom } from '../helpers/http.js';
 
 let emulator: Runner | undefined;
 afterEach(async () => {
@@ -10,18 +10,6 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-/** GET over HTTP from a chosen local address; resolves the status or the socket error's code. */
-function getFrom(localAddress: string, address: string, path: string): Promise<number | string> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const req = request({ host, port: Number(port), path, localAddress }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    req.end();
-  });
-}
 
 async function start(additionalRestrictions: boolean): Promise<string> {
   const profile = profileSchema.parse({

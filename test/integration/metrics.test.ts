@@ -1,6 +1,5 @@
 // Issue #9, part 5: Prometheus metrics at GET /metrics, scraped over real HTTP and parsed from
 // the text exposition, against the bundled CLI (prom-client loaded lazily inside the bundle).
-import { request } from 'node:http';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
@@ -8,6 +7,7 @@ import { cleanupProcesses, startCli } from '../helpers/process.js';
 import { RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 import { until } from '../helpers/until.js';
+import { getFrom } from '../helpers/http.js';
 
 const RTU_GATEWAY = new URL('../../profiles/rtu-gateway.yaml', import.meta.url).pathname;
 const API_HEADERS = { accept: 'vdn.dac.v2', 'content-type': 'application/json' };
@@ -52,18 +52,6 @@ async function scrape(http: string, headers: Record<string, string> = {}): Promi
 }
 
 
-/** GET from a chosen local address; the status, or the socket error's code. */
-function getFrom(localAddress: string, address: string, path: string): Promise<number | string> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const req = request({ host, port: Number(port), path, localAddress }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    req.end();
-  });
-}
 
 describe('GET /metrics (CLI, rtu-gateway profile)', () => {
   it('counts requests per protocol and result, and reads MQTT, serial, faults and refusals at scrape time', async () => {

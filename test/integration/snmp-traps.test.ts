@@ -16,7 +16,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { EVENT_TRIGGER_TYPE, formatScaled, IOTHINX_4510, trapInformOid } from '../../src/snmp/mib-tables.js';
 import { COLD_START_OID, DEVICE_NAME_OID, netSnmpUser, TrapSender } from '../../src/snmp/traps.js';
-import { anyPortDgram } from '../helpers/snmp-client.js';
+import { trapReceiver, type TrapReceiver, type TrapReceiverOptions } from '../helpers/snmp-client.js';
 
 const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
 const SNMP_TRAP_OID = '1.3.6.1.6.3.1.1.4.1.0';
@@ -26,53 +26,16 @@ interface Notification {
   pdu: { type: number; varbinds: { oid: string; type: number; value: unknown }[]; enterprise?: string; generic?: number; specific?: number; agentAddr?: string; upTime?: number; user?: string; community?: string };
 }
 
-interface Manager {
-  port: number;
-  /** The next notification not yet taken, or a rejection naming what was awaited. */
-  next(what: string, ms?: number): Promise<Notification>;
-  errors: unknown[];
-}
-
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-/**
- * A net-snmp receiver on 127.0.0.1, port 0. The receiver turns port 0 into 162 (`port || 162`),
- * so its dgram module is wrapped to bind port 0 whatever port it asks for.
- */
-async function manager(setup: (authorizer: { addCommunity(c: string): void; addUser(u: snmp.User): void }) => void = () => {}): Promise<Manager> {
-  const sockets: dgram.Socket[] = [];
-  const dgramModule = anyPortDgram(sockets);
-  const queue: Notification[] = [];
-  const waiters: ((n: Notification) => void)[] = [];
-  const errors: unknown[] = [];
-  const receiver = snmp.createReceiver({ address: '127.0.0.1', dgramModule, includeAuthentication: true, engineID: '8000b98380aabbccddeeff0011' }, (error: unknown, n: Notification | null) => {
-    if (error || !n) return errors.push(error);
-    const waiter = waiters.shift();
-    if (waiter) waiter(n);
-    else queue.push(n);
-  });
-  cleanup.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
-  setup(receiver.getAuthorizer());
-  const socket = sockets[0] as dgram.Socket;
-  await once(socket, 'listening');
-  return {
-    port: socket.address().port,
-    errors,
-    next(what, ms = 3000) {
-      const ready = queue.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${what} in ${ms} ms (receiver errors: ${errors.map(String).join('; ') || 'none'})`)), ms);
-        waiters.push((n) => {
-          clearTimeout(timer);
-          resolve(n);
-        });
-      });
-    },
-  };
+/** A manager listening for notifications (test/helpers/snmp-client.ts trapReceiver), closed after each test. */
+async function manager(setup: TrapReceiverOptions['setup'] = () => {}): Promise<TrapReceiver> {
+  const receiver = await trapReceiver({ communities: [], setup, engineID: '8000b98380aabbccddeeff0011' });
+  cleanup.push(() => receiver.close());
+  return receiver;
 }
 
 const PROFILE: ProfileInput = {
