@@ -179,7 +179,8 @@ export class Device implements ChannelHost {
    * their boundary (Modbus exception 2 / 4, /api 404 / 503, no MQTT publication).
    */
   unavailable(channel: Channel): SimError | null {
-    return this.modules.find((m) => m.slot === channel.module.slot)?.refusal(channel.ioName) ?? null;
+    // A rail channel's module is its IoModule; the head unit and IRs have no module to fail.
+    return channel.module instanceof IoModule ? channel.module.refusal(channel.ioName) : null;
   }
 
   private onFault(event: FaultEvent): void {
