@@ -16,6 +16,7 @@ import { currentPeer } from './actor.js';
 import { HeadChannel } from './head.js';
 import { FaultBoard, type FaultEvent } from './faults.js';
 import { Journal } from './journal.js';
+import { Refusals } from './refusals.js';
 import { IoModule } from './module.js';
 import { RelayChannel } from './relay.js';
 import { IR_TYPES, type ChannelConfig, type DeviceIdentity, type DeviceSpec, type IrType } from './schema.js';
@@ -89,6 +90,8 @@ export class Device implements ChannelHost {
   private readonly startedAt: number;
   /** Every request, write and change, bounded (src/device/journal.ts). */
   readonly journal: Journal;
+  /** What the client limits refused, per limit (src/device/refusals.ts). */
+  readonly refusals = new Refusals();
   /** Faults on demand (src/device/faults.ts); the device acts on module, channel and clock faults. */
   readonly faults: FaultBoard;
   /** Field state of channels under a channel fault, restored when it clears. */

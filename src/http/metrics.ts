@@ -205,6 +205,9 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
     if (options.metrics) out.push([{ service: 'http', reason: 'accessible_ip_list' }, options.metrics.httpRefusedByList()]);
     return out;
   });
+  add('counter', 'iothinx_limit_refusals_total', 'Requests, connections and messages refused (or cut off) by a client limit, by limit (docs/security.md).', ['limit'], () =>
+    Object.entries(device.refusals.all()).map(([limit, n]) => [{ limit }, n] as const),
+  );
   const fromModbus = (pick: (s: z.infer<typeof modbusStatsSchema>) => number) => () => {
     const s = modbus();
     return s ? one(pick(s)) : [];
