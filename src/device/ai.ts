@@ -8,7 +8,9 @@
  *   scaled  two-point linear scaling of the physical value clamped to the range (M-38 page-46);
  *           in burnout it shows aiBurnoutValueScaled (ASSUMPTION, default 0).
  * Min/max are tracked for raw and scaled (burnout readings excluded) and reset by
- * aiResetMinValue / aiResetMaxValue.
+ * aiResetMinValue / aiResetMaxValue. They start from the first value the channel takes: the
+ * profile's `physical` at power-up, or, for a channel a signal drives, the signal's first value
+ * (#14 point 19; docs/device-model.md).
  */
 import { SimError } from '../errors.js';
 import { attr, Channel, MinMax, type ChannelHost, type FieldInput, type ModuleRef } from './channel.js';
@@ -47,6 +49,8 @@ export interface AiOptions {
   burnoutThreshold?: number;
   burnoutValueScaled?: number;
   scaling?: { measured: [number, number]; scaled: [number, number]; unit: string };
+  /** A signal drives the channel from power-up: its first value, not `physical`, starts min/max. */
+  driven?: boolean;
 }
 
 export class AiChannel extends Channel {
@@ -82,8 +86,10 @@ export class AiChannel extends Channel {
       this.scale = () => 0;
     }
     this.recompute();
-    this.rawRange = new MinMax(this.raw);
-    this.scaledRange = new MinMax(this.scaled);
+    // A burnout reading is no measurement, and a driven channel never holds `physical`: both start empty.
+    const taken = options.driven !== true && this.status !== AI_STATUS.burnout;
+    this.rawRange = new MinMax(taken ? this.raw : undefined);
+    this.scaledRange = new MinMax(taken ? this.scaled : undefined);
   }
 
   get mode(): number {
@@ -101,15 +107,15 @@ export class AiChannel extends Channel {
       case 'aiValueRaw':
         return this.raw;
       case 'aiValueRawMin':
-        return this.rawRange.min;
+        return this.rawRange.min(this.raw);
       case 'aiValueRawMax':
-        return this.rawRange.max;
+        return this.rawRange.max(this.raw);
       case 'aiValueScaled':
         return this.scaled;
       case 'aiValueScaledMin':
-        return this.scaledRange.min;
+        return this.scaledRange.min(this.scaled);
       case 'aiValueScaledMax':
-        return this.scaledRange.max;
+        return this.scaledRange.max(this.scaled);
       case 'aiStatus':
         return this.status;
       case 'aiBurnoutValueScaled':

@@ -220,26 +220,40 @@ export abstract class Channel {
   }
 }
 
-/** Tracks the minimum and maximum of a value, with resets (aiResetMinValue and friends). */
+/**
+ * Tracks the minimum and maximum of a value, with resets (aiResetMinValue and friends). They start
+ * from the first value the channel takes (#14 point 19): a channel a signal drives from power-up
+ * starts empty, and the signal's first value seeds both; until then they read as the present value.
+ * A reset restarts one of them from the reading at that moment (docs/device-model.md).
+ */
 export class MinMax {
-  min: number;
-  max: number;
+  private lo: number | undefined;
+  private hi: number | undefined;
 
-  constructor(initial: number) {
-    this.min = initial;
-    this.max = initial;
+  /** `initial` undefined: nothing taken yet. */
+  constructor(initial?: number) {
+    this.lo = initial;
+    this.hi = initial;
+  }
+
+  min(current: number): number {
+    return this.lo ?? current;
+  }
+
+  max(current: number): number {
+    return this.hi ?? current;
   }
 
   update(value: number): void {
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
+    if (this.lo === undefined || value < this.lo) this.lo = value;
+    if (this.hi === undefined || value > this.hi) this.hi = value;
   }
 
   resetMin(current: number): void {
-    this.min = current;
+    this.lo = current;
   }
 
   resetMax(current: number): void {
-    this.max = current;
+    this.hi = current;
   }
 }

@@ -340,13 +340,14 @@ export class Device implements ChannelHost {
           burnoutThreshold: c.burnoutThreshold,
           burnoutValueScaled: c.burnoutValueScaled,
           scaling: c.scaling,
+          driven: c.signal !== undefined,
         });
       case 'ao':
         return new AoChannel(this, module, index, name, { mode, output: c.output });
       case 'rtd':
-        return new RtdChannel(this, module, index, name, { mode, temperature: c.temperature });
+        return new RtdChannel(this, module, index, name, { mode, temperature: c.temperature, driven: c.signal !== undefined });
       case 'tc':
-        return new TcChannel(this, module, index, name, { mode, temperature: c.temperature });
+        return new TcChannel(this, module, index, name, { mode, temperature: c.temperature, driven: c.signal !== undefined });
       case 'sp':
         return new SpChannel(this, module, index, name, { voltage: c.voltage, lowerLimit: c.lowerLimit, upperLimit: c.upperLimit });
       default:

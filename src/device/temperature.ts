@@ -1,7 +1,8 @@
 /**
  * RTD (45MR-6600) and thermocouple (45MR-6810) inputs share one behaviour: the field side is a
  * temperature in °C (or ohms / millivolts in the resistance and voltage modes), the scaled value
- * follows it, min/max are tracked with resets, and a broken sensor sets status 1 (burnout) while
+ * follows it, min/max are tracked with resets (from the first value the channel takes: the
+ * profile's temperature, or the first value of a signal that drives it from power-up, #14 point 19), and a broken sensor sets status 1 (burnout) while
  * the value holds its last reading (ASSUMPTION). Attribute names: rtdMode / tcType and the
  * rtd... and tc... attribute families (M-EZ p=119, M-38 page-82).
  */
@@ -53,6 +54,8 @@ export const TC_RANGES: Record<number, Range> = {
 export interface TemperatureOptions {
   mode: number;
   temperature?: number;
+  /** A signal drives the channel from power-up: its first value, not `temperature`, starts min/max. */
+  driven?: boolean;
 }
 
 abstract class TemperatureChannel extends Channel {
@@ -96,7 +99,7 @@ abstract class TemperatureChannel extends Channel {
     this.range = ranges[options.mode];
     const initial = options.temperature ?? (this.range?.unit === '°C' ? 25 : 0);
     this.value = this.range ? this.checked(initial) : 0;
-    this.minMax = new MinMax(this.value);
+    this.minMax = new MinMax(options.driven === true ? undefined : this.value);
   }
 
   get mode(): number {
@@ -115,9 +118,9 @@ abstract class TemperatureChannel extends Channel {
       case n.value:
         return this.value;
       case n.min:
-        return this.minMax.min;
+        return this.minMax.min(this.value);
       case n.max:
-        return this.minMax.max;
+        return this.minMax.max(this.value);
       case n.status:
         return this.broken ? 1 : 0;
       default:
