@@ -19,21 +19,28 @@ export interface DescribeSettings {
   tls: { minVersion: string; maxVersion: string; caFile: string | null };
 }
 
-/** node:tls codes of a certificate the client does not trust. */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'INVALID_CA',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/**
+ * node:tls codes of a certificate the client does not trust, each with what is wrong in words
+ * (#14 point 17: a certificate for another host name was reported as "not signed by the CA").
+ * `ca` is the sentence about the CA setting, for the codes where the chain is the problem.
+ */
+const UNTRUSTED: Record<string, (ca: string, error: Error & { host?: unknown }) => string> = {
+  // RFC 6125 §6: the name the client connected to must be one the certificate lists.
+  ERR_TLS_CERT_ALTNAME_INVALID: (_ca, e) =>
+    `the broker's certificate is for another host name${typeof e.host === 'string' ? ` than "${e.host}"` : ''} (connect by a name it lists, or give the broker a certificate for this name)`,
+  CERT_HAS_EXPIRED: () => "the broker's certificate has expired",
+  CERT_NOT_YET_VALID: () => "the broker's certificate is not valid yet (check the clocks)",
+  DEPTH_ZERO_SELF_SIGNED_CERT: (ca) => `the broker's certificate is self-signed and not trusted (${ca})`,
+  SELF_SIGNED_CERT_IN_CHAIN: (ca) => `the broker's certificate chains to a CA that is not trusted (${ca})`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: (ca) => `the broker's certificate is not trusted (${ca})`,
+  UNABLE_TO_GET_ISSUER_CERT: (ca) => `the broker's certificate is not trusted (${ca})`,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: (ca) => `the broker's certificate is not trusted (${ca})`,
+  CERT_UNTRUSTED: (ca) => `the broker's certificate is not trusted (${ca})`,
+  CERT_REJECTED: () => "the broker's certificate is rejected for this purpose (not a TLS server certificate)",
+  CERT_SIGNATURE_FAILURE: () => "the broker's certificate has a signature that does not verify",
+  INVALID_CA: () => "the broker's certificate chain holds a certificate that may not act as a CA",
+  CERT_REVOKED: () => "the broker's certificate is revoked",
+};
 
 /** CONNACK return codes, MQTT 3.1.1 §3.2.2.3. */
 const CONNACK: Record<number, string> = {
@@ -45,7 +52,7 @@ const CONNACK: Record<number, string> = {
 };
 
 /** A readable, classified error for lastError and the log. Library errors are wrapped here. */
-export function describeError(error: Error & { code?: unknown }, s: DescribeSettings): Omit<MqttError, 'at'> {
+export function describeError(error: Error & { code?: unknown; host?: unknown }, s: DescribeSettings): Omit<MqttError, 'at'> {
   const url = s.url;
   const code = error.code;
   if (typeof code === 'number') {
@@ -57,9 +64,10 @@ export function describeError(error: Error & { code?: unknown }, s: DescribeSett
     return { code: 'MQTT_CONNECT_FAILED', message: `${url}: the broker refused the connection: ${what} (CONNACK ${code})` };
   }
   const text = typeof code === 'string' ? `${error.message} (${code})` : error.message;
-  if ((typeof code === 'string' && UNTRUSTED.has(code)) || error.message === 'TLS not authorized') {
+  const untrusted = typeof code === 'string' ? (Object.hasOwn(UNTRUSTED, code) ? UNTRUSTED[code] : undefined) : error.message === 'TLS not authorized' ? UNTRUSTED.CERT_UNTRUSTED : undefined;
+  if (untrusted) {
     const ca = s.tls.caFile ? `not signed by the CA in mqtt.tls.ca (${s.tls.caFile})` : 'not signed by a CA this system trusts; set mqtt.tls.ca';
-    return { code: 'MQTT_TLS_FAILED', message: `${url}: the broker's certificate is not trusted (${ca}): ${text}` };
+    return { code: 'MQTT_TLS_FAILED', message: `${url}: ${untrusted(ca, error)}: ${text}` };
   }
   if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code === 'EPROTO')) {
     const versions = s.tls.minVersion === s.tls.maxVersion ? s.tls.minVersion : `${s.tls.minVersion} to ${s.tls.maxVersion}`;

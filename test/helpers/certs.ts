@@ -1,7 +1,8 @@
 /**
  * Test certificates made with the openssl CLI in a fresh temp dir: a CA, a server certificate
  * it signs (for localhost and 127.0.0.1), and a second, unrelated CA with its own server
- * certificate (one the first CA does not trust), and a client certificate the first CA signs. P-256 keys, valid for two days.
+ * certificate (one the first CA does not trust), a client certificate the first CA signs, and a
+ * server certificate the first CA signs for another host name (other.example only). P-256 keys, valid for two days.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,9 @@ export interface CertSet {
   /** A client certificate the first CA signs. */
   clientCert: string;
   clientKey: string;
+  /** A server certificate the first CA signs for DNS:other.example only (not localhost or 127.0.0.1). */
+  otherHostCert: string;
+  otherHostKey: string;
   read(path: string): Promise<Buffer>;
   remove(): Promise<void>;
 }
@@ -47,6 +51,8 @@ export async function makeCerts(): Promise<CertSet> {
   await writeFile(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n');
   await makeLeaf(dir, 'ca', 'server', 'san.ext');
   await makeLeaf(dir, 'ca', 'client', 'client.ext');
+  await writeFile(join(dir, 'other.ext'), 'subjectAltName=DNS:other.example\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n');
+  await makeLeaf(dir, 'ca', 'other-host', 'other.ext');
   await makeCa(dir, 'rogue-ca');
   await makeLeaf(dir, 'rogue-ca', 'rogue-server', 'san.ext');
   return {
@@ -59,6 +65,8 @@ export async function makeCerts(): Promise<CertSet> {
     rogueServerKey: join(dir, 'rogue-server.key'),
     clientCert: join(dir, 'client.crt'),
     clientKey: join(dir, 'client.key'),
+    otherHostCert: join(dir, 'other-host.crt'),
+    otherHostKey: join(dir, 'other-host.key'),
     read: (path) => readFile(path),
     remove: () => (process.env.IOTHINX_KEEP_TMP ? Promise.resolve() : rm(dir, { recursive: true, force: true })),
   };

@@ -91,6 +91,33 @@ describe('TLS', () => {
     expect(lines.filter((l) => l.code === 'MQTT_TLS_FAILED')).toHaveLength(1);
   });
 
+  it('#14.17: a broker certificate for another host name is reported as such, not as "not signed by the CA"', async () => {
+    // Signed by the configured CA, but for DNS:other.example only; the client connects to localhost.
+    const broker = await startBroker({ tls: { cert: await certs.read(certs.otherHostCert), key: await certs.read(certs.otherHostKey) } });
+    const f = await startMqtt(
+      { slots: RAIL, internalRegisters: NO_IRS, mqtt: { enabled: true, tls: { ca: certs.caCert }, topics: TOPICS } },
+      { broker, service: { url: `mqtts://localhost:${broker.port}` }, connect: false },
+    );
+    const [error] = (await once(f.service.events, 'connectionError')) as [MqttError];
+    expect(error.code).toBe('MQTT_TLS_FAILED');
+    expect(error.message).toContain(`mqtts://localhost:${broker.port}: the broker's certificate is for another host name than "localhost"`);
+    expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(error.message).not.toContain('not signed');
+  });
+
+  it('#14.17: a self-signed broker certificate is reported as self-signed', async () => {
+    // A CA certificate is self-signed: served as the broker's own certificate it is a chain of one.
+    const broker = await startBroker({ tls: { cert: await certs.read(certs.rogueCaCert), key: await certs.read(certs.rogueCaCert.replace(/\.crt$/, '.key')) } });
+    const f = await startMqtt(
+      { slots: RAIL, internalRegisters: NO_IRS, mqtt: { enabled: true, tls: { ca: certs.caCert }, topics: TOPICS } },
+      { broker, service: { url: `mqtts://localhost:${broker.port}` }, connect: false },
+    );
+    const [error] = (await once(f.service.events, 'connectionError')) as [MqttError];
+    expect(error.code).toBe('MQTT_TLS_FAILED');
+    expect(error.message).toContain(`the broker's certificate is self-signed and not trusted (not signed by the CA in mqtt.tls.ca (${certs.caCert}))`);
+    expect(error.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+  });
+
   it('fails clearly when the broker cannot speak the minimum TLS version', async () => {
     const broker = await tlsBroker({ maxVersion: 'TLSv1.2' });
     const f = await startMqtt(
