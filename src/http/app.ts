@@ -2,7 +2,7 @@
  * The express app of the emulator API (/sim/v1). Later the device API (/api) and the web UI
  * mount here too.
  *
- *   request ─► no-store ─► auth (401/403, auth.ts) ─► JSON only (415) ─► body ≤ 1 MB (413) ─► route table ─► 405 / 404
+ *   request ─► no-store ─► auth (401/403, auth.ts) ─► JSON only (415) ─► body ≤ maxBodyBytes (413) ─► route table ─► 405 / 404
  *                                                                     └─► errors.ts ─► JSON error
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -11,7 +11,7 @@ import { accountRoutes } from './account-routes.js';
 import { Auth } from './auth.js';
 import { channelRoutes } from './channel-routes.js';
 import { deviceApiRouter } from './device-api/index.js';
-import { errorHandler, notFound } from './errors.js';
+import { bodyDecodeError, errorHandler, notFound } from './errors.js';
 import { eventRoutes, EventStreams } from './events.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
@@ -34,7 +34,6 @@ import { mountWebUi } from './static.js';
 export type { HttpAppOptions, SignalControl } from './options.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
-export const BODY_LIMIT = '1mb';
 
 const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
@@ -54,6 +53,22 @@ const jsonOnly: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * express.json with the profile's body limit (limits.http.maxBodyBytes): a larger body is 413 and
+ * counted `http_body_size`; a body that does not decode as its Content-Encoding says is 400
+ * (#14 point 15), not the 500 of an unknown error.
+ */
+function jsonBody(options: HttpAppOptions): RequestHandler {
+  const parse = express.json({ limit: options.profile.limits.http.maxBodyBytes, type: JSON_TYPES });
+  return (req, res, next) => {
+    parse(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) return next();
+      if ((error as { type?: unknown }).type === 'entity.too.large') options.device.refusals.count('http_body_size');
+      next(bodyDecodeError(error, req.headers['content-encoding']) ?? error);
+    });
+  };
+}
+
 export function createHttpApp(options: HttpAppOptions): Express {
   // cli passes a logger already bound to {component: 'http'}; bind it only if nobody has.
   const logger = options.logger.bindings().component === undefined ? options.logger.child({ component: 'http' }) : options.logger;
@@ -64,7 +79,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const streams = new EventStreams(options.device, logger);
   onClose(app, () => streams.closeAll());
 
-  const auth = new Auth({ accounts: () => options.profile.http.accounts, logger });
+  const auth = new Auth({ accounts: () => options.profile.http.accounts, limits: () => options.profile.limits.login, refusals: options.device.refusals, logger });
   const routes: Route[] = [];
   routes.push(
     ...accountRoutes({ profile: () => options.profile, auth, logger, onConfigChange: () => options.config.changed() }),
@@ -84,12 +99,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
-  app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, express.json({ limit: BODY_LIMIT, type: JSON_TYPES }));
+  app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', journalRequests(options.device, 'rest', true), deviceApiFaults(options.device, options.clock), deviceApiRouter({ ...options, logger }));
   mountMetrics(app, options, auth); // GET /metrics (Prometheus), outside /sim/v1
   mountWebUi(app);
   app.use(notFound);
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, options.profile.limits.http.maxBodyBytes));
   return app;
 }

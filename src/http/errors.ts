@@ -55,6 +55,7 @@ const STATUS: Record<ErrorCode, number> = {
   MQTT_TLS_CONFIG: 400,
   MQTT_BAD_WRITE: 400,
   MQTT_BROKER_LISTEN_FAILED: 500,
+  SNMP_LISTEN_FAILED: 500,
   SERIAL_PORT_INVALID: 400,
   DEVICE_MODULE_REMOVED: 409,
   DEVICE_MODULE_FAILED: 409,
@@ -111,13 +112,13 @@ function isParserError(error: unknown): error is ParserError {
   );
 }
 
-function fromParserError(error: ParserError): SimError {
+function fromParserError(error: ParserError, limit: string): SimError {
   switch (error.type) {
     case 'entity.parse.failed':
       // V8 quotes the body (`Unexpected token 'S', ..."password":S..." is not valid JSON`); it may hold a password.
       return new SimError('HTTP_BAD_REQUEST', `malformed JSON: ${error.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' (not valid JSON)')}`, { cause: error });
     case 'entity.too.large':
-      return new SimError('HTTP_PAYLOAD_TOO_LARGE', 'the request body is larger than 1 MB', { cause: error });
+      return new SimError('HTTP_PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} (limits.http.maxBodyBytes)`, { cause: error });
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new SimError('HTTP_UNSUPPORTED_MEDIA_TYPE', error.message, { cause: error });
@@ -126,25 +127,52 @@ function fromParserError(error: ParserError): SimError {
   }
 }
 
-export function toErrorBody(error: unknown): ErrorBody {
+/** `1 MiB`, `64 KiB`, `1500 bytes`: a byte limit as a message names it. */
+export function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/**
+ * The router's decodeURIComponent of a path parameter failed (`/slots/%zz/...`): a URIError that
+ * http-errors marked 400. #14 point 15: a client's bad encoding, not our failure.
+ */
+function isPathDecodeError(error: unknown): error is URIError {
+  return error instanceof URIError && (error as URIError & { status?: number }).status === 400;
+}
+
+/**
+ * The request stream failed while decoding its Content-Encoding (gzip, deflate, br, zstd): zlib's
+ * error, which body-parser passes on without a `type`. #14 point 15.
+ */
+export function bodyDecodeError(error: unknown, contentEncoding: string | undefined): SimError | undefined {
+  if (contentEncoding === undefined || !(error instanceof Error) || isParserError(error)) return undefined;
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^(Z_|ERR_)/.test(code)) return undefined;
+  return new SimError('HTTP_BAD_REQUEST', `the body is not valid ${contentEncoding} as its Content-Encoding says: ${error.message}`, { cause: error, context: { part: 'body' } });
+}
+
+export function toErrorBody(error: unknown, bodyLimit = 1024 * 1024): ErrorBody {
   let sim: SimError;
   if (isSimError(error)) sim = error;
   else if (error instanceof z.ZodError) sim = badRequest(error, 'body');
-  else if (isParserError(error)) sim = fromParserError(error);
+  else if (isParserError(error)) sim = fromParserError(error, formatBytes(bodyLimit));
+  else if (isPathDecodeError(error)) sim = new SimError('HTTP_BAD_REQUEST', `the path has a malformed percent-encoding: ${error.message}`, { cause: error, context: { part: 'params' } });
   else sim = new SimError('HTTP_INTERNAL', 'internal error; see the emulator log', { cause: error });
   const statusCode = statusOf(sim.code);
   const path = typeof sim.context.path === 'string' ? sim.context.path : typeof sim.context.field === 'string' ? sim.context.field : null;
   return { statusCode, code: sim.code, error: STATUS_CODES[statusCode] ?? 'Error', message: sim.message, path };
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, bodyLimit?: number): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       // Too late for a JSON body (an SSE stream, say): let express end the connection.
       next(error);
       return;
     }
-    const body = toErrorBody(error);
+    const body = toErrorBody(error, bodyLimit);
     const where = { method: req.method, url: req.originalUrl, statusCode: body.statusCode, code: body.code, path: body.path };
     if (body.statusCode >= 500) logger.error({ ...where, err: error }, 'request failed');
     else logger.info(where, body.message);

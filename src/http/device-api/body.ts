@@ -1,28 +1,61 @@
 /**
- * The body of a PUT: at most 1 MB (else 413), UTF-8 JSON (else 201 InvalidJsonFormat), and
+ * The body of a PUT: at most limits.http.maxBodyBytes (else 413), UTF-8 JSON (else 201 InvalidJsonFormat), and
  * exactly `{"value": <number>}` (else 202 InvalidNodeValue). ASSUMPTION (docs/device-api.md):
  * a field beside `value` is refused rather than ignored, so a typo cannot pass for a write.
  *
- *   bytes ─► ≤ 1 MB (413) ─► UTF-8 (201) ─► JSON.parse (201) ─► {"value": number} (202) ─► value
+ *   bytes ─► decoded as its Content-Encoding (201) ─► ≤ maxBodyBytes (413) ─► UTF-8 (201) ─► JSON.parse (201) ─► {"value": number} (202) ─► value
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DacCode, DacError, dacErrorFor } from './errors.js';
 
-/** The same limit as /sim/v1 (BODY_LIMIT in ../app.ts, not imported: app.ts imports us). */
-const BODY_LIMIT = '1mb';
+/** What reading a body may hold and whom it tells of a refusal. */
+export interface BodyLimit {
+  /** limits.http.maxBodyBytes, the same limit as /sim/v1. */
+  maxBytes: number;
+  /** Called when a body is refused as too large (counted `http_body_size`). */
+  onTooLarge(): void;
+}
 
-// The Content-Type was checked before, so every body is read here, whatever it claims to be.
-const readRaw = express.raw({ type: () => true, limit: BODY_LIMIT });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const valueBody = z.strictObject({ value: z.number() });
 
-function readBody(req: Request, res: Response): Promise<Buffer | undefined> {
+// The Content-Type was checked before, so every body is read here, whatever it claims to be.
+const readers = new Map<number, ReturnType<typeof express.raw>>();
+function rawReader(maxBytes: number): ReturnType<typeof express.raw> {
+  let reader = readers.get(maxBytes);
+  if (!reader) {
+    reader = express.raw({ type: () => true, limit: maxBytes });
+    readers.set(maxBytes, reader);
+  }
+  return reader;
+}
+
+/** The zlib error of a body that is not what its Content-Encoding says (#14 point 15). */
+function isDecodeError(error: unknown): boolean {
+  const code = (error as { code?: unknown; type?: unknown }).code;
+  return (error as { type?: unknown }).type === undefined && typeof code === 'string' && /^(Z_|ERR_)/.test(code);
+}
+
+function readBody(req: Request, res: Response, limit: BodyLimit): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    readRaw(req, res, (error?: unknown) => {
-      if (error) reject(dacErrorFor(error));
-      else resolve(Buffer.isBuffer(req.body) ? req.body : undefined);
+    rawReader(limit.maxBytes)(req, res, (error?: unknown) => {
+      if (!error) {
+        resolve(Buffer.isBuffer(req.body) ? req.body : undefined);
+        return;
+      }
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined && isDecodeError(error)) {
+        reject(new DacError(DacCode.InvalidJsonFormat, `the body is not valid ${encoding} as its Content-Encoding says: ${(error as Error).message}`, { cause: error }));
+        return;
+      }
+      if ((error as { type?: unknown }).type === 'entity.too.large') {
+        limit.onTooLarge();
+        reject(new DacError(DacCode.PayloadTooLarge, `the request body is larger than ${limit.maxBytes} bytes (limits.http.maxBodyBytes)`, { cause: error }));
+        return;
+      }
+      reject(dacErrorFor(error));
     });
   });
 }
@@ -35,8 +68,8 @@ function issueDetail(issue: z.core.$ZodIssue): string {
 }
 
 /** Reads and checks a PUT body; returns its value or throws a DacError. */
-export async function readValue(req: Request, res: Response): Promise<number> {
-  const bytes = await readBody(req, res);
+export async function readValue(req: Request, res: Response, limit: BodyLimit): Promise<number> {
+  const bytes = await readBody(req, res, limit);
   if (bytes === undefined || bytes.length === 0) {
     throw new DacError(DacCode.InvalidJsonFormat, 'the body is empty; send {"value": <number>}');
   }

@@ -79,7 +79,7 @@ export function deviceApiRouter(options: DeviceApiOptions): Router {
       return;
     }
     if (req.method === 'PUT' && resource.put) {
-      const value = await readValue(req, res);
+      const value = await readValue(req, res, { maxBytes: options.profile.limits.http.maxBodyBytes, onTooLarge: () => device.refusals.count('http_body_size') });
       res.json(resource.put(value));
       return;
     }
