@@ -24,9 +24,11 @@ export const ERROR_CODES = {
   HTTP_BAD_REQUEST: 'The request body or parameters are invalid.',
   HTTP_NOT_FOUND: 'No such resource.',
   HTTP_METHOD_NOT_ALLOWED: 'The resource exists but does not accept this method.',
-  HTTP_PAYLOAD_TOO_LARGE: 'The request body is larger than the limit (1 MB).',
+  HTTP_PAYLOAD_TOO_LARGE: 'The request body is larger than limits.http.maxBodyBytes (default 1 MiB).',
   HTTP_UNSUPPORTED_MEDIA_TYPE: 'The request body is not JSON (Content-Type: application/json).',
   HTTP_INTERNAL: 'An unexpected error; the emulator log has the details.',
+  HTTP_HOST_NOT_ALLOWED: 'The Host header names a host the emulator does not serve (DNS rebinding guard; see limits.http.allowedHosts).',
+  HTTP_CROSS_SITE: 'A state-changing request without Content-Type: application/json and not from the same origin (cross-site request forgery guard).',
   // Accounts and TLS.
   AUTH_REQUIRED: 'Accounts are enabled and the request carries no valid credentials (Basic or a session cookie).',
   AUTH_FORBIDDEN: 'The account is valid but its role is too low for this request.',
@@ -40,6 +42,8 @@ export const ERROR_CODES = {
   MQTT_TLS_CONFIG: 'An MQTT TLS file (mqtt.tls.ca, cert or key) is missing or unreadable.',
   MQTT_BAD_WRITE: 'A message on a write topic was refused: unknown topic, not JSON {"value": n}, read-only or out of range.',
   MQTT_BROKER_LISTEN_FAILED: 'The embedded MQTT broker could not listen on its address (in use, or not allowed).',
+  // SNMP.
+  SNMP_LISTEN_FAILED: 'The SNMP agent could not listen on its address (in use, not on this host, or not allowed).',
   // Serial port and Modbus RTU master.
   SERIAL_PORT_INVALID: 'serial.port is not a device path, tcp://host:port or virtual:NAME.',
   SERIAL_PORT_FAILED: 'The serial port could not be opened or went away; the master reports it and retries with backoff.',

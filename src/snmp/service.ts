@@ -9,13 +9,14 @@
  *   Device changes ─► TrapSender (traps.ts) ─► trapInform01..64 to the managers
  */
 import { createRequire } from 'node:module';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
 import type { SnmpConfig } from '../config/sections.js';
 import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
-import { isSimError } from '../errors.js';
+import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
@@ -123,9 +124,12 @@ export class SnmpService {
     // import(): esbuild's ESM wrapper around this CommonJS package breaks it (a frozen namespace).
     const snmp = createRequire(import.meta.url)('net-snmp') as Snmp;
     this.snmp = snmp;
+    // #14 point 16: net-snmp binds a udp4 socket unless told otherwise, and a udp4 socket cannot
+    // bind an IPv6 address (`bind EINVAL ::1`). The address's family picks the socket.
+    const transport = isIPv6(host) ? 'udp6' : 'udp4';
     const agent: AgentLike = snmp.createAgent(
       // net-snmp reads `port || 161`: a string "0" is how port 0 (a free port) gets through.
-      { port: (port === 0 ? '0' : port) as number, address: host, engineID: this.options.engineId, accessControlModelType: snmp.AccessControlModelType.Simple },
+      { port: (port === 0 ? '0' : port) as number, address: host, transport, engineID: this.options.engineId, accessControlModelType: snmp.AccessControlModelType.Simple },
       (error: (Error & { rinfo?: { address: string } }) | null, data: { pdu: { errorStatus: number; varbinds: { oid: string }[] }; rinfo: { address: string; port: number } } | undefined) =>
         this.onAgentEvent(error, data),
     );
@@ -143,6 +147,9 @@ export class SnmpService {
     await new Promise<void>((resolve, reject) => {
       socket.once('listening', resolve);
       socket.once('error', reject);
+    }).catch((error: unknown) => {
+      const where = formatAddress({ address: host, family: transport === 'udp6' ? 'IPv6' : 'IPv4', port });
+      throw new SimError('SNMP_LISTEN_FAILED', `SNMP agent: cannot listen on udp ${where}: ${(error as Error).message}`, { cause: error, context: { host, port } });
     });
     // Our own front door: the accessible-IP list and the enabled versions are checked before the
     // agent sees a byte, so a refused manager gets no answer at all (as the device drops it).

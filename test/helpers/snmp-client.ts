@@ -20,13 +20,16 @@ export interface Target {
 export function snmpTarget(address: string | null | undefined): Target {
   if (!address) throw new Error('the emulator did not report an SNMP address');
   const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+  // "[::1]:1161": the host without its brackets, as a socket wants it.
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
 }
 
 export interface SessionOptions {
   timeout?: number;
   retries?: number;
   sourceAddress?: string;
+  /** udp6 for an IPv6 agent; the default udp4. */
+  transport?: 'udp4' | 'udp6';
 }
 
 const sessions = new Set<snmp.Session>();
@@ -39,7 +42,12 @@ function track(session: snmp.Session): snmp.Session {
   return session;
 }
 
-const defaults = (options: SessionOptions) => ({ timeout: options.timeout ?? 2000, retries: options.retries ?? 1, ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}) });
+const defaults = (options: SessionOptions) => ({
+  timeout: options.timeout ?? 2000,
+  retries: options.retries ?? 1,
+  ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
+  ...(options.transport ? { transport: options.transport } : {}),
+});
 
 export function v1Session(target: Target, community: string, options: SessionOptions = {}): snmp.Session {
   return track(snmp.createSession(target.host, community, { port: target.port, version: snmp.Version1, ...defaults(options) }));

@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatScaled } from '../../src/snmp/mib-tables.js';
 import { mulberry32 } from '../../src/sim/random.js';
 import { RawModbusClient, closeClients, writeCoilPdu } from '../helpers/modbus-client.js';
-import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
 import {
   ADMIN,
   captureRequest,
@@ -494,6 +494,31 @@ describe('SNMP engine id and status', () => {
     for (const secret of ['iothinx-auth', 'iothinx-priv', 'private']) expect(body).not.toContain(secret);
     expect(status.writeCommunity).toBe('(set)');
     expect(status.users).toEqual([{ name: 'admin', level: 'authPriv', authProtocol: 'sha', privProtocol: 'aes', access: 'read-write' }]);
+  });
+});
+
+describe('SNMP listen address', () => {
+  it('#14.16: --snmp [::1]:0 binds an IPv6 (udp6) socket and answers there', async () => {
+    const d = await device(['--snmp', '[::1]:0']);
+    expect((d.ready as unknown as { snmp: string }).snmp).toMatch(/^\[::1\]:\d+$/);
+    expect(d.target.host).toBe('::1');
+    const vbs = await get(v2cSession(d.target, 'public', { transport: 'udp6' }), [SYS_NAME]);
+    expect(text(vbs[0])).toBe('ioThinx_4510');
+  });
+
+  it('#14.16: an SNMP agent that cannot listen names SNMP and the address, and the start exits 1', async () => {
+    // The port is taken by a UDP socket of the test itself.
+    const taken = dgram.createSocket('udp4');
+    taken.bind(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const port = taken.address().port;
+      const run = await runCli(['start', '--http', 'off', '--modbus', 'off', '--mqtt', 'off', '--snmp', `127.0.0.1:${port}`, '--quiet']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`iothinx-sim: SNMP agent: cannot listen on udp 127.0.0.1:${port}: bind EADDRINUSE`);
+    } finally {
+      taken.close();
+    }
   });
 });
 
