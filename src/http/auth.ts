@@ -4,12 +4,12 @@
  *
  *   request ─► guard (one per route, before the body is parsed)
  *                ├─ accounts off, or route open ─────────────────────────────► next
- *                ├─ Authorization: Basic name:password ─► throttle ─► scrypt ─┐
+ *                ├─ Authorization: Basic name:password ─► throttle ─► scrypt ─┐  (login-throttle.ts)
  *                ├─ session cookie ─► store ─► account unchanged? ────────────┼─► role ≥ needed? ─► next
  *                └─ none / wrong ─► 401 AUTH_REQUIRED + WWW-Authenticate      └─ no ─► 403 AUTH_FORBIDDEN
  *
  * Passwords and Authorization headers are never logged; names are logged only when they name
- * an account. Comparisons run in constant time (name digests, scrypt keys), and an unknown name
+ * an account. Failed logins are logged at most `limits.login.failureLogsPerMinute` a minute. Comparisons run in constant time (name digests, scrypt keys), and an unknown name
  * costs the same scrypt as a known one.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -17,10 +17,12 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Account, AccountsConfig, Role } from '../config/accounts.js';
 import { verifyPassword } from '../config/password.js';
+import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { accessOf, allows } from './access.js';
+import { LogBudget, LoginThrottle, type LoginLimits } from './login-throttle.js';
 import type { Route } from './route.js';
-import { LoginThrottle, SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js';
+import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js';
 
 export const REALM = 'iothinx-sim';
 export const SESSION_COOKIE = 'iothinx_sim_session';
@@ -35,6 +37,10 @@ export interface AuthOptions {
   /** The accounts of the running config; called on every request, as that config may change. */
   accounts(): AccountsConfig;
   logger: Logger;
+  /** The running profile's `limits.login`; called on every attempt, as that config may change. */
+  limits(): LoginLimits;
+  /** Where throttled attempts (`login_throttle`) and unlogged failures (`login_log`) are counted. */
+  refusals: Refusals;
   /** Wall clock for sessions and the throttle (tests inject one). */
   now?: () => number;
 }
@@ -58,12 +64,14 @@ function peerOf(req: Request): string {
 export class Auth {
   private readonly sessions: SessionStore;
   private readonly throttle: LoginThrottle;
+  private readonly failureLogs: LogBudget;
   private readonly verified: VerifiedCredentials;
   private readonly identities = new WeakMap<Request, Identity>();
 
   constructor(private readonly options: AuthOptions) {
     this.sessions = new SessionStore(options.now);
-    this.throttle = new LoginThrottle(options.now);
+    this.throttle = new LoginThrottle(() => options.limits(), options.now);
+    this.failureLogs = new LogBudget(() => options.limits().failureLogsPerMinute, options.now);
     this.verified = new VerifiedCredentials(options.now);
   }
 
@@ -153,27 +161,48 @@ export class Auth {
     return { name: account.name, role: account.role };
   }
 
-  /** The account with this name and password, enabled; throws AUTH_LOCKED_OUT or AUTH_REQUIRED. */
+  /**
+   * The account with this name and password, enabled; throws AUTH_LOCKED_OUT or AUTH_REQUIRED.
+   * The attempt takes its throttle slot before anything else (#14 point 13): a throttled address
+   * or name is refused without scrypt, and even with the right password.
+   */
   private async check(req: Request, res: Response, name: string, password: string): Promise<Account> {
     const peer = peerOf(req);
-    const waitMs = this.throttle.waitMs(peer);
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      res.setHeader('Retry-After', String(seconds));
-      throw new SimError('AUTH_LOCKED_OUT', `too many failed logins from ${peer}; try again in ${seconds} s`);
+    const admission = this.throttle.admit(peer, name);
+    if (!admission.ok) {
+      this.options.refusals.count('login_throttle');
+      res.setHeader('Retry-After', String(admission.retryAfterS));
+      const who = admission.by === 'address' ? `from ${peer}` : 'for this account name';
+      throw new SimError('AUTH_LOCKED_OUT', `too many failed logins ${who}; try again in ${admission.retryAfterS} s`);
     }
-    const account = this.find(name);
-    const key = this.verified.key(name, password);
-    if (account?.enabled && this.verified.has(key, account.password.scrypt)) return account;
-    const ok = await verifyPassword(password, account?.password.scrypt);
-    if (!ok || !account?.enabled) {
-      const failures = this.throttle.failed(peer);
-      this.options.logger.warn({ peer, account: account?.name ?? null, failures }, 'login failed');
-      throw new SimError('AUTH_REQUIRED', 'wrong name or password, or the account is disabled');
+    const { slot } = admission;
+    let failures: number | undefined;
+    let account: Account | undefined;
+    try {
+      account = this.find(name);
+      const key = this.verified.key(name, password);
+      if (account?.enabled && this.verified.has(key, account.password.scrypt)) return account;
+      const ok = await verifyPassword(password, account?.password.scrypt);
+      if (ok && account?.enabled) {
+        this.verified.add(key, account.password.scrypt);
+        return account;
+      }
+      failures = slot.failed();
+    } finally {
+      slot.released(); // no-op after failed()
     }
-    this.throttle.succeeded(peer);
-    this.verified.add(key, account.password.scrypt);
-    return account;
+    this.logFailure(peer, account?.name ?? null, failures);
+    throw new SimError('AUTH_REQUIRED', 'wrong name or password, or the account is disabled');
+  }
+
+  /** One `login failed` line, within the per-minute budget; the rest are counted as `login_log`. */
+  private logFailure(peer: string, account: string | null, failures: number): void {
+    if (!this.failureLogs.take()) {
+      this.options.refusals.count('login_log');
+      return;
+    }
+    const suppressed = this.failureLogs.suppressed();
+    this.options.logger.warn({ peer, account, failures, ...(suppressed > 0 ? { suppressed } : {}) }, 'login failed');
   }
 
   /** The account named, compared in constant time against every account. */

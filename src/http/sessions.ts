@@ -1,6 +1,6 @@
 /**
- * In-memory state of the login machinery: sessions, the failed-login throttle, and a cache of
- * verified Basic credentials. All of it is transport security, not device behaviour, so it runs
+ * In-memory state of the login machinery: sessions and a cache of verified Basic credentials
+ * (the failed-login throttle is login-throttle.ts). All of it is transport security, not device behaviour, so it runs
  * on the real wall clock (an injectable `now`, for tests) and is lost on restart.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
@@ -56,45 +56,6 @@ export class SessionStore {
     for (const [key, session] of this.sessions) if (session.expires <= now) this.sessions.delete(key);
     // Still full: drop the oldest (Map keeps insertion order).
     while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
-  }
-}
-
-/** Failures from one address allowed before it has to wait. */
-export const FREE_FAILURES = 5;
-const FIRST_LOCK_MS = 1000;
-const MAX_LOCK_MS = 60_000;
-const MAX_PEERS = 4096;
-
-/**
- * Failed logins per peer address: after FREE_FAILURES in a row, each further failure locks the
- * address out for 1 s, 2 s, 4 s ... up to 60 s; a success clears it. A locked-out attempt is
- * refused before any password is checked, so it costs no scrypt.
- */
-export class LoginThrottle {
-  private readonly peers = new Map<string, { failures: number; lockedUntil: number }>();
-
-  constructor(private readonly now: Now = Date.now) {}
-
-  /** Milliseconds the peer must still wait; 0 if it may try now. */
-  waitMs(peer: string): number {
-    const state = this.peers.get(peer);
-    return state ? Math.max(0, state.lockedUntil - this.now()) : 0;
-  }
-
-  /** Records a failure; returns the failures in a row. */
-  failed(peer: string): number {
-    const state = this.peers.get(peer) ?? { failures: 0, lockedUntil: 0 };
-    this.peers.delete(peer);
-    if (this.peers.size >= MAX_PEERS) this.peers.delete(this.peers.keys().next().value!);
-    state.failures += 1;
-    const over = state.failures - FREE_FAILURES;
-    if (over >= 0) state.lockedUntil = this.now() + Math.min(FIRST_LOCK_MS * 2 ** over, MAX_LOCK_MS);
-    this.peers.set(peer, state);
-    return state.failures;
-  }
-
-  succeeded(peer: string): void {
-    this.peers.delete(peer);
   }
 }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PASSWORD, ROLES } from '../../src/config/accounts.js';
 import { hashPassword, hashPasswordSync, isPasswordHash, verifyPassword } from '../../src/config/password.js';
 import { profileSchema } from '../../src/config/profile.js';
-import { LoginThrottle, SESSION_TTL_MS, SessionStore, VerifiedCredentials } from '../../src/http/sessions.js';
+import { LogBudget, LoginThrottle } from '../../src/http/login-throttle.js';
+import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from '../../src/http/sessions.js';
 import { problems } from './helpers.js';
 
 const paths = (input: unknown) => problems(input).map((p) => `${p.path}: ${p.message}`);
@@ -107,21 +108,45 @@ describe('login state', () => {
     expect(store.get(other)).toBeUndefined();
   });
 
-  it('the throttle lets 5 failures pass, then locks out for 1 s, 2 s, 4 s ... up to 60 s; a success clears it', () => {
+  it('#14.13: the throttle counts attempts in flight, per address and per name, and a window ends them', () => {
     let now = 0;
-    const throttle = new LoginThrottle(() => now);
-    for (let i = 0; i < 4; i++) throttle.failed('a');
-    expect(throttle.waitMs('a')).toBe(0);
-    throttle.failed('a');
-    expect(throttle.waitMs('a')).toBe(1000);
-    expect(throttle.waitMs('b')).toBe(0);
-    now = 1000;
-    throttle.failed('a');
-    expect(throttle.waitMs('a')).toBe(2000);
-    for (let i = 0; i < 10; i++) throttle.failed('a');
-    expect(throttle.waitMs('a')).toBe(60_000);
-    throttle.succeeded('a');
-    expect(throttle.waitMs('a')).toBe(0);
+    const limits = { maxFailuresPerAddress: 3, maxFailuresPerAccount: 5, windowS: 60, failureLogsPerMinute: 2 };
+    const throttle = new LoginThrottle(() => limits, () => now);
+    // Three attempts in flight from one address fill it before any has failed.
+    const slots = [0, 1, 2].map(() => throttle.admit('a', 'op'));
+    expect(slots.every((s) => s.ok)).toBe(true);
+    expect(throttle.admit('a', 'root')).toEqual({ ok: false, by: 'address', retryAfterS: 1 });
+    for (const s of slots) if (s.ok) s.slot.failed();
+    expect(throttle.admit('a', 'op')).toEqual({ ok: false, by: 'address', retryAfterS: 60 });
+    expect(throttle.waitS('a')).toBe(60);
+    // The name too: two more failures from elsewhere fill 'op' (5), not 'root'.
+    for (const peer of ['b', 'c']) {
+      const s = throttle.admit(peer, 'op');
+      if (s.ok) s.slot.failed();
+    }
+    expect(throttle.admit('d', 'op')).toMatchObject({ ok: false, by: 'account' });
+    const other = throttle.admit('d', 'root');
+    expect(other.ok).toBe(true);
+    // A success frees its slot and counts nothing; settling twice counts once.
+    if (other.ok) {
+      other.slot.released();
+      other.slot.failed();
+    }
+    expect(throttle.waitS('d')).toBe(0);
+    now = 30_000;
+    expect(throttle.admit('a', 'x')).toEqual({ ok: false, by: 'address', retryAfterS: 30 });
+    now = 60_000;
+    expect(throttle.admit('a', 'x').ok).toBe(true);
+  });
+
+  it('#14.13: the failed-login log budget writes N lines a minute and tells how many it skipped', () => {
+    let now = 0;
+    const budget = new LogBudget(() => 2, () => now);
+    expect([budget.take(), budget.take(), budget.take(), budget.take()]).toEqual([true, true, false, false]);
+    now = 60_000;
+    expect(budget.take()).toBe(true);
+    expect(budget.suppressed()).toBe(2);
+    expect(budget.suppressed()).toBe(0);
   });
 
   it('verified Basic credentials hold only while the account hash is unchanged', () => {
