@@ -2,7 +2,7 @@
  * The express app of the emulator API (/sim/v1). Later the device API (/api) and the web UI
  * mount here too.
  *
- *   request ─► no-store ─► auth (401/403, auth.ts) ─► JSON only (415) ─► body ≤ maxBodyBytes (413) ─► route table ─► 405 / 404
+ *   request ─► Host, cross-site (guard.ts) ─► no-store ─► auth (401/403, auth.ts) ─► JSON only (415) ─► body ≤ maxBodyBytes (413) ─► route table ─► 405 / 404
  *                                                                     └─► errors.ts ─► JSON error
  */
 import express, { type Express, type RequestHandler } from 'express';
@@ -13,6 +13,7 @@ import { channelRoutes } from './channel-routes.js';
 import { deviceApiRouter } from './device-api/index.js';
 import { bodyDecodeError, errorHandler, notFound } from './errors.js';
 import { eventRoutes, EventStreams } from './events.js';
+import { requestGuard } from './guard.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
@@ -97,6 +98,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     openApiRoute(() => routes),
   );
 
+  // First of all: a Host we do not serve, or a cross-site change, goes no further (#14 point 12).
+  app.use(requestGuard(app, { allowedHosts: options.profile.limits.http.allowedHosts, refusals: options.device.refusals }));
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options));

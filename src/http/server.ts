@@ -11,6 +11,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import { formatAddress } from '../net-address.js';
+import { addServedHost } from './guard.js';
 import { runCloseHooks } from './shutdown.js';
 
 export interface HttpListener<S extends Server | HttpsServer = Server> {
@@ -67,6 +68,7 @@ function serve<S extends Server | HttpsServer>(
   port: number,
   accept: AcceptPeer | undefined,
 ): Promise<HttpListener<S>> {
+  addServedHost(app, host);
   const tracked: Tracked = { all: new Set(), fresh: new Set() };
   server.on('connection', (socket: Socket) => {
     if (accept && !accept(socket.remoteAddress)) {

@@ -151,7 +151,8 @@ export class SimClient {
     try {
       res = await fetch(`${this.url}/sim/v1${path}`, {
         method: method.toUpperCase(),
-        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
+        // JSON even without a body: a state-changing request without it is refused as cross-site (#14 point 12).
+        headers: body === undefined && method.toUpperCase() === 'GET' ? this.headers : { ...this.headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {

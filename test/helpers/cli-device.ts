@@ -38,7 +38,7 @@ export async function startCliDevice(extraArgs: string[] = []): Promise<CliDevic
   const call: CliDevice['call'] = async (method, path, body) => {
     const res = await fetch(api + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

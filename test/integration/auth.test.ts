@@ -64,7 +64,7 @@ async function start(change: (profile: Profile) => void = () => {}) {
   const call = async (method: string, path: string, { body, headers = {}, raw }: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> => {
     const res = await fetch(`http://${listener.address}/sim/v1${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(method === 'GET' ? {} : { 'content-type': 'application/json' }), ...headers },
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const text = await res.text();

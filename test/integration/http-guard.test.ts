@@ -1,8 +1,11 @@
+import { request, type OutgoingHttpHeaders } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../src/cli/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
+import { SimClient } from '../../src/testing/client.js';
 import { getFrom } from '../helpers/http.js';
+import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 
 let emulator: Runner | undefined;
 afterEach(async () => {
@@ -46,5 +49,109 @@ describe('in-process restart', () => {
     expect(runner.emulatorNow.device.identity.name).toBe('Renamed');
     expect(runner.addresses.https).toBe(address);
     expect(runner.emulatorNow.certificate?.fingerprint256).toBe(before);
+  });
+});
+
+const apps: SimApp[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+async function startApp(http: object = {}): Promise<SimApp> {
+  const sim = await startSimApp(profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }, { slot: 2, module: '45MR-2600' }], limits: { http } }));
+  apps.push(sim);
+  return sim;
+}
+
+/** One request with exactly these headers (Host and Origin included, which fetch will not send as given). */
+function raw(address: string, method: string, path: string, headers: OutgoingHttpHeaders, body = ''): Promise<{ status: number; body: Record<string, unknown> }> {
+  const [host, port] = address.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port: Number(port), method, path, headers: { 'content-length': Buffer.byteLength(body), ...headers }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const OVERRIDE = { overrides: [{ slot: 2, coil: 500 }] };
+
+describe('#14.12: cross-site request forgery and DNS rebinding', () => {
+  it('#14.12: an empty-body form POST from another origin cannot reset the device or reload default addresses', async () => {
+    const sim = await startApp();
+    const address = sim.listener.address;
+    const put = await fetch(`${sim.base}/modbus/base-addresses`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OVERRIDE) });
+    expect(put.status).toBe(200);
+    const forms: OutgoingHttpHeaders[] = [
+      // What chromium sends for <form method=post action=http://127.0.0.1:PORT/...> on evil.example.
+      { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.example', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+      { 'content-type': 'text/plain', origin: 'http://evil.example' },
+      // fetch(url, {method: 'POST', mode: 'no-cors'}) with no body: no Content-Type at all.
+      { origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of forms) {
+      for (const path of ['/sim/v1/reset', '/sim/v1/modbus/base-addresses/reload-defaults']) {
+        const reply = await raw(address, 'POST', path, headers);
+        expect(reply.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        expect(reply.body).toMatchObject({ statusCode: 403, code: 'HTTP_CROSS_SITE' });
+      }
+    }
+    // Also a DELETE, and a form post that carries a body.
+    expect((await raw(address, 'DELETE', '/sim/v1/faults', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await raw(address, 'POST', '/sim/v1/reset', { 'content-type': 'application/x-www-form-urlencoded', origin: 'null' }, 'a=1')).status).toBe(403);
+    expect(sim.config.applied).toBe(0);
+    expect(sim.modbus.baseAddresses().overrides).toEqual(OVERRIDE.overrides);
+    expect(sim.device.refusals.get('http_cross_site')).toBe(8);
+  });
+
+  it('#14.12: a Host the emulator does not serve (DNS rebinding) is refused, reads included', async () => {
+    const sim = await startApp();
+    const address = sim.listener.address;
+    for (const host of ['evil.example', `evil.example:${address.split(':')[1]}`, 'rebind.127.0.0.1.nip.io']) {
+      const read = await raw(address, 'GET', '/sim/v1/device', { host });
+      expect(read.status, host).toBe(421);
+      expect(read.body).toMatchObject({ code: 'HTTP_HOST_NOT_ALLOWED' });
+      expect(String(read.body.message)).toContain('Host');
+    }
+    const change = await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', { host: 'evil.example', 'content-type': 'application/json' });
+    expect(change.status).toBe(421);
+    const api = await raw(address, 'GET', '/api/sysInfo/device', { host: 'evil.example', accept: 'vdn.dac.v2', 'content-type': 'application/json' });
+    expect(api.status).toBe(421);
+    expect(sim.device.refusals.get('http_host')).toBe(5);
+  });
+
+  it('#14.12: IP literals, localhost, allowedHosts and same-origin browsers are served; plain clients send JSON', async () => {
+    const sim = await startApp({ allowedHosts: ['iothinx.plant.example'] });
+    const address = sim.listener.address;
+    const port = address.split(':')[1]!;
+    for (const host of [address, `localhost:${port}`, 'LOCALHOST', `[::1]:${port}`, 'iothinx.plant.example', `iothinx.plant.example.:${port}`]) {
+      expect((await raw(address, 'GET', '/sim/v1/health', { host })).status, host).toBe(200);
+    }
+    // The web UI: its own origin (Sec-Fetch-Site, or Origin alone in older browsers), with or without JSON.
+    expect((await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', { 'sec-fetch-site': 'same-origin', origin: `http://${address}` })).status).toBe(200);
+    expect((await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', { origin: `http://${address}` })).status).toBe(200);
+    expect((await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', { 'sec-fetch-site': 'none' })).status).toBe(200);
+    // curl -X POST -H 'Content-Type: application/json', an empty body.
+    expect((await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', { 'content-type': 'application/json' })).status).toBe(200);
+    // Without it the refusal says what to send.
+    const bare = await raw(address, 'POST', '/sim/v1/modbus/base-addresses/reload-defaults', {});
+    expect(bare.status).toBe(403);
+    expect(String(bare.body.message)).toContain('Content-Type: application/json');
+    // A non-JSON body from a plain client still learns that the body must be JSON.
+    expect((await raw(address, 'POST', '/sim/v1/clock/advance', { 'content-type': 'text/plain' }, '{"ms":1}')).status).toBe(415);
+    // The typed client sends JSON on every change, bodiless ones included.
+    const client = new SimClient(`http://${address}`);
+    await client.request('post', '/modbus/base-addresses/reload-defaults');
+    await client.request('delete', '/faults');
+    // The device API's PUT (JSON, as the real device demands).
+    const root = `http://${address}`;
+    const put = await fetch(`${root}/api/io/do/45MR-2600-0@DO-00/doStatus`, { method: 'PUT', headers: { accept: 'vdn.dac.v2', 'content-type': 'application/json' }, body: '{"value":1}' });
+    expect(put.status).toBe(200);
+    expect(sim.device.refusals.get('http_host')).toBe(0);
+    expect(sim.device.refusals.get('http_cross_site')).toBe(1);
   });
 });

@@ -84,7 +84,7 @@ describe('/sim/v1/scenarios', () => {
     const res = await post(base, { name: 'long', steps: [{ waitFor: { target: '1/1', attribute: 'diStatus', equals: 1, timeoutMs: 86_400_000 } }, { log: 'never' }] });
     expect(res.status).toBe(202);
     const events = readEvents(`${base}/scenarios/s1/events`);
-    const aborted = await fetch(`${base}/scenarios/s1`, { method: 'DELETE' });
+    const aborted = await fetch(`${base}/scenarios/s1`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
     expect(aborted.status).toBe(200);
     const all = await events;
     expect(all.at(-1)).toMatchObject({ event: 'end', data: { status: 'aborted' } });

@@ -52,7 +52,7 @@ interface Reply {
 async function call(h: Harness, method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<Reply> {
   const res = await fetch(h.base + path, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: method === 'GET' ? undefined : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     ...init,
   });

@@ -102,7 +102,7 @@ async function startEmulator(dir: string, profile: object, mqtt = false): Promis
   const { ready } = await startCli(['--profile', file, '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', ...mqttArgs, '--quiet'], dir);
   if (!ready.http || !ready.modbus) throw new Error(`ready file without http/modbus: ${JSON.stringify(ready)}`);
   const http = `http://${ready.http}`;
-  const sim: Emulator['sim'] = (method, path, body) => request(`${http}/sim/v1`, method, path, body, body === undefined ? {} : { 'content-type': 'application/json' });
+  const sim: Emulator['sim'] = (method, path, body) => request(`${http}/sim/v1`, method, path, body, method === 'GET' ? {} : { 'content-type': 'application/json' });
   const rest: Emulator['rest'] = (method, path, body) => request(`${http}/api`, method, path, body, { Accept: 'vdn.dac.v2', 'Content-Type': 'application/json' });
   const map = (await sim('GET', '/modbus/map')).body as MapRow[];
   const modbus = await RawModbusClient.connect(Number(ready.modbus.slice(ready.modbus.lastIndexOf(':') + 1)));

@@ -20,7 +20,8 @@ export function el(tag, props = {}, ...children) {
 export async function api(method, path, body) {
   const res = await fetch(API + path, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    // JSON even without a body: the emulator refuses other state-changing requests as cross-site (#14 point 12).
+    headers: method === 'GET' ? {} : { 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const type = res.headers.get('content-type') ?? '';
