@@ -209,6 +209,7 @@ export class Emulator {
       engineId,
       accept: (address) => isAllowedForServices(this.profile.modbus.accessibleIps, address),
       lastTrigger: () => lastTrigger,
+      maxResponseBytes: this.profile.limits.snmp.maxResponseBytes,
     });
     const traps = new TrapSender(this.device, this.profile.snmp, this.logger.child({ component: 'snmp-traps' }), { engineId, lastTrigger: (type) => (lastTrigger = type) });
     service.traps = traps;

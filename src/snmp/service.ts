@@ -5,7 +5,8 @@
  *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled? ─► net-snmp agent
  *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
  *       channel.write(…, 'snmp') inside the actor context ─► response (v1 error statuses mapped by
- *       net-snmp, RFC 2089) ─► journal
+ *       net-snmp, RFC 2089) ─► size bound (RFC 3416 §4.2: GETBULK cut to fit, GET/GETNEXT tooBig)
+ *       ─► journal
  *   Device changes ─► TrapSender (traps.ts) ─► trapInform01..64 to the managers
  */
 import { createRequire } from 'node:module';
@@ -26,6 +27,8 @@ export interface SnmpOptions {
   engineId: string;
   /** eventTriggerType: the trigger of the last trap sent (0 before any). */
   lastTrigger?: () => number;
+  /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
+  maxResponseBytes?: number;
 }
 
 export interface SnmpCounters {
@@ -67,6 +70,10 @@ interface ResponsePdu {
 interface RequestMessage {
   version: number;
   pdu: { type: number; varbinds: ResponseVarbind[]; nonRepeaters?: number; maxRepetitions?: number; getResponsePduForRequest(): ResponsePdu };
+  /** v3 only: the largest message the manager accepts (RFC 3412 §6.2, at least 484). */
+  msgGlobalData?: { msgMaxSize: number };
+  /** The response message net-snmp would send for `pdu`; toBuffer() is its encoding (v3: authenticated and encrypted). */
+  createResponseForRequest(pdu: ResponsePdu): { toBuffer(): Buffer };
 }
 type RequestHandler = (socket: unknown, message: RequestMessage, rinfo: unknown) => void;
 interface MibLike {
@@ -231,8 +238,10 @@ export class SnmpService {
       const out: ResponseVarbind[] = [];
       for (let i = 0; i < nonRepeaters; i++) agent.addGetNextVarbind(out, requested[i]!.oid);
       const cursors = requested.slice(nonRepeaters).map((vb) => vb.oid);
-      // A bound on the answer's size, whatever max-repetitions asks (net-snmp has no tooBig).
-      const limit = 2_000;
+      // A bound on the work, whatever max-repetitions asks: no varbind encodes to fewer than
+      // MIN_VARBIND_BYTES, so more than this many could never fit in the response (sendResponse
+      // then cuts the answer to the exact size).
+      const limit = Math.min(2_000, Math.ceil(this.responseLimit(message) / MIN_VARBIND_BYTES));
       for (let rep = 0; rep < (pdu.maxRepetitions ?? 0) && cursors.length > 0 && out.length < limit; rep++) {
         let allAtEnd = true;
         cursors.forEach((oid, j) => {
@@ -255,8 +264,58 @@ export class SnmpService {
         for (const vb of pdu.varbinds) if (exceptions.includes(vb.type)) vb.type = snmp.ObjectType.EndOfMibView;
       }
       if (message.version === snmp.Version1) toV1Errors(snmp, pdu);
+      this.fit(snmp, message, pdu);
       sendResponse(socket, rinfo, message, pdu);
     };
+  }
+
+  /** The largest response for this request: limits.snmp.maxResponseBytes, or a v3 manager's smaller msgMaxSize. */
+  private responseLimit(message: RequestMessage): number {
+    const local = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const manager = message.version === 3 ? message.msgGlobalData?.msgMaxSize : undefined;
+    return typeof manager === 'number' && manager > 0 ? Math.min(local, manager) : local;
+  }
+
+  /**
+   * #14 point 11: a response never exceeds responseLimit (a 54-byte GETBULK once drew 45.6 KB).
+   * RFC 3416 §4.2.3: a GETBULK response that would be too big carries fewer variable bindings,
+   * those at the end removed until it fits. §4.2.1/§4.2.2: a GET or GETNEXT response that would be
+   * too big is tooBig with error-index 0 and no variable bindings. A SET response is left alone:
+   * the SET is done by now, and its answer echoes no more than the manager sent. Each cut or
+   * tooBig is counted as `snmp_response_size`.
+   */
+  private fit(snmp: Snmp, message: RequestMessage, pdu: ResponsePdu): void {
+    const type = message.pdu?.type;
+    const bulk = type === snmp.PduType.GetBulkRequest;
+    if (!bulk && type !== snmp.PduType.GetRequest && type !== snmp.PduType.GetNextRequest) return;
+    const limit = this.responseLimit(message);
+    const all = pdu.varbinds;
+    // A response message's encoding is cached on it, so each trial encodes a fresh one.
+    const sizeWith = (n: number): number => {
+      pdu.varbinds = all.slice(0, n);
+      return message.createResponseForRequest(pdu).toBuffer().length;
+    };
+    let size = sizeWith(all.length);
+    if (size <= limit) return;
+    this.device.refusals.count('snmp_response_size');
+    if (!bulk) {
+      pdu.varbinds = [];
+      pdu.errorStatus = snmp.ErrorStatus.TooBig;
+      pdu.errorIndex = 0;
+      return;
+    }
+    // The largest prefix that fits: a guess in proportion to the sizes, then bisection between
+    // a count that fits (lo) and one that does not (hi).
+    let lo = 0;
+    let hi = all.length;
+    let guess = Math.min(hi - 1, Math.floor((all.length * limit) / size));
+    while (hi - lo > 1) {
+      size = sizeWith(guess);
+      if (size <= limit) lo = guess;
+      else hi = guess;
+      guess = Math.floor((lo + hi) / 2);
+    }
+    pdu.varbinds = all.slice(0, lo);
   }
 
   private onDatagram(socket: unknown, buffer: Buffer, rinfo: import('node:dgram').RemoteInfo, onMsg: (socket: unknown, buffer: Buffer, rinfo: unknown) => void): void {
@@ -404,6 +463,11 @@ export class SnmpService {
     }
   }
 }
+
+/** limits.snmp.maxResponseBytes's default (src/config/limits.ts): one Ethernet frame without IP fragmentation. */
+const DEFAULT_MAX_RESPONSE_BYTES = 1472;
+/** No varbind encodes to fewer bytes: SEQUENCE header (2), OID header (2) and one byte of sub-ids, a NULL (2). */
+const MIN_VARBIND_BYTES = 7;
 
 /** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
 function toV1Errors(snmp: Snmp, pdu: ResponsePdu): void {

@@ -497,6 +497,64 @@ describe('SNMP engine id and status', () => {
   });
 });
 
+describe('SNMP response size (limits.snmp.maxResponseBytes, RFC 3416 §4.2)', () => {
+  const refusals = async (d: Device) => {
+    const res = await fetch(`http://${d.ready.http}/metrics`);
+    const m = /^iothinx_limit_refusals_total\{limit="snmp_response_size"\} (\d+)$/m.exec(await res.text());
+    return Number(m?.[1]);
+  };
+
+  it('#14.11: a GETBULK with max-repetitions 1000 is answered in at most 1472 bytes, a prefix of the walk', async () => {
+    const d = await device();
+    // The attack: a 54-byte-class GETBULK for 1000 repetitions from the top, sent as raw bytes
+    // so that the answer's size on the wire can be measured.
+    const request = await captureRequest(
+      (t) => snmp.createSession(t.host, 'public', { port: t.port, version: snmp.Version2c, timeout: 200, retries: 0 }),
+      (session) => session.getBulk(['1.3.6.1'], 0, 1000, () => {}),
+    );
+    expect(request.length).toBeLessThan(64);
+    const raw = dgram.createSocket('udp4');
+    try {
+      raw.bind(0, '127.0.0.1');
+      await once(raw, 'listening');
+      const reply = once(raw, 'message', { signal: AbortSignal.timeout(5000) });
+      raw.send(request, d.target.port, d.target.host);
+      const [answer] = (await reply) as [Buffer];
+      expect(answer.length).toBeGreaterThan(1000);
+      expect(answer.length).toBeLessThanOrEqual(1472);
+    } finally {
+      raw.close();
+    }
+    // Through a manager: fewer repetitions than asked, and exactly the walk's first objects.
+    const v2 = v2cSession(d.target, 'public');
+    const bulk = (await getBulk(v2, ['1.3.6.1.4.1.8691'], 0, 1000))[0] as snmp.Varbind[];
+    const walk = await subtree(v2, '1.3.6.1.4.1.8691', 10);
+    expect(bulk.length).toBeGreaterThan(10);
+    expect(bulk.length).toBeLessThan(walk.length);
+    expect(bulk.map((v) => [v.oid, v.value])).toEqual(walk.slice(0, bulk.length).map((v) => [v.oid, v.value]));
+    expect(await refusals(d)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('#14.11: a walk asking 1000 repetitions per request still completes, with every object once', async () => {
+    const d = await device();
+    const v2 = v2cSession(d.target, 'public');
+    const big = await subtree(v2, '1.3.6.1.4.1.8691', 1000);
+    const small = await subtree(v2, '1.3.6.1.4.1.8691', 10);
+    expect(big.map((v) => v.oid)).toEqual(small.map((v) => v.oid));
+    expect(big.at(-1)!.oid).toBe(LAST_OBJECT);
+  });
+
+  it('#14.11: a GET whose answer would not fit is tooBig (error-index 0), and a GET that fits still answers', async () => {
+    const d = await device();
+    const v2 = v2cSession(d.target, 'public');
+    // 80 x deviceName.0: a 1.4 KB request whose answer (the name 80 times) is over 1472 bytes.
+    const refused = await failure(get(v2, Array.from({ length: 80 }, () => DEVICE_NAME)));
+    expect(refused).toMatchObject({ name: 'RequestFailedError', status: snmp.ErrorStatus.TooBig });
+    expect(await refusals(d)).toBe(1);
+    expect(text((await get(v2, [DEVICE_NAME]))[0])).toBe('ioThinx_4510');
+  });
+});
+
 describe('SNMP listen address', () => {
   it('#14.16: --snmp [::1]:0 binds an IPv6 (udp6) socket and answers there', async () => {
     const d = await device(['--snmp', '[::1]:0']);
