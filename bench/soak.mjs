@@ -82,6 +82,8 @@ const now = () => performance.now();
 
 function runProber({ port }) {
   const samples = []; // ms of each answered probe; Infinity for a failed one
+  const sentAt = []; // s since the prober started, per sample
+  const t00 = now();
   const failures = {};
   let inFlight = 0;
   const probe = () => {
@@ -93,6 +95,7 @@ function runProber({ port }) {
       done = true;
       inFlight -= 1;
       samples.push(ok ? now() - t0 : Infinity);
+      sentAt.push((t0 - t00) / 1000);
       if (!ok) failures[why] = (failures[why] ?? 0) + 1;
     };
     const req = http.get({ host: '127.0.0.1', port, path: '/sim/v1/health', agent: false, timeout: HEALTH_TIMEOUT_MS }, (res) => {
@@ -112,7 +115,7 @@ function runProber({ port }) {
     clearInterval(timer);
     const deadline = now() + HEALTH_TIMEOUT_MS + 500;
     while (inFlight > 0 && now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    parentPort.postMessage({ samples, failures });
+    parentPort.postMessage({ samples, sentAt, failures });
     parentPort.close();
   });
 }
@@ -558,6 +561,11 @@ export async function benchSoak({ duration }) {
 
     console.log(`soak: ${duration} s against iothinx-sim pid ${pid} (HTTP ${info.http}, Modbus ${info.modbus}, broker ${info.broker ?? '-'}, SNMP ${info.snmp ?? '-'})`);
     console.log(`  ${MODBUS_CLIENTS} Modbus clients + 1 that never reads; ${SSE_READERS}+${SSE_NON_READERS} SSE subscribers; ${WRITERS} writers; IP list every ${IP_EDIT_MS} ms; scenario every ${SCENARIO_MS} ms; ${BURST_SIZE + 1} logins every ${BURST_EVERY_MS / 1000} s; health every ${HEALTH_MS} ms`);
+    // One authenticated request first: the emulator then remembers the verified credentials, so
+    // the 100+ clients opening at once do not each pay a scrypt (that start-up herd is not what
+    // this soak measures).
+    const warm = await request(false, { path: '/sim/v1/whoami', port });
+    if (warm.status !== 200) throw new Error(`GET /sim/v1/whoami as ${ADMIN.name}: ${outcome(warm)} ${warm.text ?? ''}`);
     const start = { memory: memoryOf(pid), cpu: cpuSecondsOf(pid), benchCpu: process.cpuUsage(), at: now() };
 
     prober = new Worker(new URL(import.meta.url), { workerData: { port } });
@@ -592,7 +600,7 @@ export async function benchSoak({ duration }) {
       const t = (now() - start.at) / 1000;
       const rss = memoryOf(pid)?.rss;
       console.log(
-        `  t=${t.toFixed(0).padStart(4)} s  RSS ${mib(rss).padStart(10)}  health ${p.count} probes p99 ${msText(p.p99)} failed ${p.failed}` +
+        `  t=${t.toFixed(0).padStart(4)} s  RSS ${mib(rss).padStart(10)}  health ${p.count} probes p99 ${msText(p.p99)}, ${p.failed} failed` +
           `  SSE events ${sse.stats.events}  writes ${sumOf(writes.stats.outcomes)}  IP edits ${sumOf(ipEdits.stats.outcomes)}  scenarios ${JSON.stringify(scenarios.stats.outcomes)}` +
           `  pipelined ${mib(pipeliner.stats.requestBytes)}`,
       );
@@ -661,6 +669,13 @@ export async function benchSoak({ duration }) {
       `  health probes: ${health.samples.length}, p50 ${msText(p(0.5))}, p99 ${msText(p99)} (must be < ${MUST_HEALTH_P99_MS} ms), max ${msText(p(1))}, failed ${failedProbes}` +
         (failedProbes ? ` ${JSON.stringify(health.failures)}` : ''),
     );
+    // The slowest probes with when they were sent, to line them up with the login bursts (at
+    // BURST_FIRST_MS and every BURST_EVERY_MS after) and the progress lines.
+    const slowest = health.samples
+      .map((ms, i) => ({ ms, t: health.sentAt?.[i] ?? 0 }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5);
+    console.log(`  slowest probes: ${slowest.map((x) => `${msText(x.ms)} at t=${x.t.toFixed(1)} s`).join(', ')} (login bursts at t=${BURST_FIRST_MS / 1000} s + k x ${BURST_EVERY_MS / 1000} s)`);
     if (loadgenResult.failed) console.log(`  Modbus, ${MODBUS_CLIENTS} well-behaved clients: ${loadgenResult.failed}`);
     else
       console.log(
