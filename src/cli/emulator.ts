@@ -17,6 +17,7 @@ import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
 import type { ConfigControl, MetricsSources, MqttControl, SerialControl, SnmpControl } from '../http/options.js';
+import { ConnectionGate } from '../http/connections.js';
 import { listenHttp, listenHttps } from '../http/server.js';
 import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
 import { ModbusService } from '../modbus/service.js';
@@ -138,20 +139,24 @@ export class Emulator {
         // -- end metrics
         const snmp: SnmpControl = { status: () => emulator.snmpService?.status() ?? { enabled: false } };
         const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        // The list as the Modbus service holds it now: runtime edits apply to HTTP at once (#14 point 14).
         const accept = (peer: string | undefined) => {
-          if (isAllowedForServices(options.profile.modbus.accessibleIps, peer)) return true;
+          if (isAllowedForServices(modbus.accessibleIps(), peer)) return true;
           httpRefusals.byList += 1;
           return false;
         };
+        // One connection gate for both listeners: the caps count HTTP and HTTPS together (#14 point 10).
+        const limits = options.profile.limits.http;
+        const listen = { accept, limits, gate: new ConnectionGate(limits, device.refusals), refusals: device.refusals };
         if (options.http) {
-          const http = await listenHttp(app, options.http.host, options.http.port, accept);
+          const http = await listenHttp(app, options.http.host, options.http.port, listen);
           emulator.addresses.http = http.address;
           emulator.services.push({ name: 'http', close: () => http.close() });
         }
         if (options.https && httpsOn) {
           const certificate = options.certificate ?? (await loadOrCreateCertificate(certificateOptions(options)));
           emulator.certificate = certificate;
-          const https = await listenHttps(app, options.https.host, options.https.port, certificate, accept);
+          const https = await listenHttps(app, options.https.host, options.https.port, certificate, listen);
           emulator.addresses.https = https.address;
           emulator.services.push({ name: 'https', close: () => https.close() });
         }

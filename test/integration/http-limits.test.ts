@@ -3,15 +3,66 @@
  * connection caps and timeouts (point 10), and slow event-stream subscribers (point 7). Real
  * sockets on 127.0.0.1 (and 127.0.0.2 for a second host), port 0.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runner } from '../../src/cli/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
+import { until } from '../helpers/until.js';
 
 const apps: SimApp[] = [];
+const runners: Runner[] = [];
+const sockets: Socket[] = [];
 afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
   for (const app of apps.splice(0)) await app.close();
+  for (const runner of runners.splice(0)) await runner.stop();
 });
+
+/** The whole emulator as `start` wires it (listeners, gate, refusals), HTTP only, with these limits.http. */
+async function startEmulator(http: object): Promise<{ runner: Runner; address: string; port: number }> {
+  const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }], limits: { http } });
+  const runner = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+  runners.push(runner);
+  const address = runner.addresses.http!;
+  return { runner, address, port: Number(address.split(':')[1]) };
+}
+
+interface RawConnection {
+  socket: Socket;
+  /** Everything received so far. */
+  received(): string;
+  /** Waits (bounded) for the connection to be closed. */
+  closed(what: string): Promise<true>;
+}
+
+/** A raw TCP connection from `localAddress`, sending `request` (if any) and reading whatever comes. */
+function open(port: number, localAddress: string, request?: string): RawConnection {
+  const socket = connect({ host: '127.0.0.1', port, localAddress });
+  sockets.push(socket);
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (text += chunk));
+  socket.on('error', () => {});
+  if (request !== undefined) socket.write(request);
+  let isClosed = false;
+  socket.once('close', () => (isClosed = true));
+  return { socket, received: () => text, closed: (what) => until(what, () => (isClosed ? true : undefined)) };
+}
+
+const HEALTH = 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
+/** A keep-alive connection that got its answer (admitted), or 'refused' when closed without one. */
+async function admitted(port: number, localAddress: string): Promise<RawConnection | 'refused'> {
+  const c = open(port, localAddress, HEALTH);
+  return until(`an answer or a close from ${localAddress}`, () => {
+    if (c.received().includes('\r\n\r\n')) return c;
+    if (c.socket.destroyed) return 'refused' as const;
+    return undefined;
+  });
+}
 
 async function start(limits: object = {}): Promise<SimApp> {
   const sim = await startSimApp(profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }, { slot: 2, module: '45MR-2600' }], limits: { http: limits } }));
@@ -80,5 +131,51 @@ describe('body limit (limits.http.maxBodyBytes)', () => {
     expect(apiReply.status).toBe(413);
     expect(sim.device.refusals.get('http_body_size')).toBe(2);
     expect(sim.device.channel(2, 0).read('doStatus')).toBe(0);
+  });
+});
+
+describe('#14.10: HTTP connection caps and timeouts (limits.http)', () => {
+  it('#14.10: past maxConnectionsPerHost a host is refused at accept and counted; another host still gets in, up to maxConnections', async () => {
+    const { runner, port } = await startEmulator({ maxConnections: 4, maxConnectionsPerHost: 3, keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000, requestTimeoutMs: 600_000 });
+    const refusals = runner.emulatorNow.device.refusals;
+    const first: RawConnection[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await admitted(port, '127.0.0.1');
+      expect(c, `connection ${i + 1} from 127.0.0.1`).not.toBe('refused');
+      first.push(c as RawConnection);
+    }
+    expect(await admitted(port, '127.0.0.1')).toBe('refused');
+    expect(refusals.get('http_connections_per_host')).toBe(1);
+    // 127.0.0.2 is another host: under its own cap, but only one place is left in all.
+    expect(await admitted(port, '127.0.0.2')).not.toBe('refused');
+    expect(await admitted(port, '127.0.0.2')).toBe('refused');
+    expect(refusals.get('http_connections')).toBe(1);
+    // A place freed is a place again.
+    first[0]!.socket.destroy();
+    await first[0]!.closed('our own close');
+    await until('a freed place to be taken', async () => ((await admitted(port, '127.0.0.2')) === 'refused' ? undefined : true));
+  });
+
+  it('#14.10: a connection that never sends a request, or stops in its headers, is closed after headersTimeoutMs with 408 and counted', async () => {
+    const { runner, port } = await startEmulator({ headersTimeoutMs: 1000, requestTimeoutMs: 1000 });
+    const silent = open(port, '127.0.0.1');
+    const slow = open(port, '127.0.0.1', 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.');
+    await silent.closed('the silent connection to be closed');
+    await slow.closed('the connection stuck in its headers to be closed');
+    expect(silent.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(slow.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(runner.emulatorNow.device.refusals.get('http_headers_timeout')).toBe(2);
+  });
+
+  it('#14.10: an event stream outlives the header, request and keep-alive timeouts', async () => {
+    const { runner, port } = await startEmulator({ headersTimeoutMs: 1000, requestTimeoutMs: 1000, keepAliveTimeoutMs: 100 });
+    const stream = open(port, '127.0.0.1', 'GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+    await until('the stream to open', () => (stream.received().includes('iothinx-sim events') ? true : undefined));
+    // A silent connection opened after the stream: once it is cut, the stream has been idle longer than every timeout.
+    const silent = open(port, '127.0.0.1');
+    await silent.closed('the silent connection to be cut');
+    expect(stream.socket.destroyed).toBe(false);
+    runner.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
+    await until('the change on the stream', () => (stream.received().includes('event: change') ? true : undefined));
   });
 });
