@@ -5,7 +5,22 @@
  *   accept ─► accessible-IP list, max connections (refuse: close before any byte)
  *   bytes ─► MBAP framing (bad protocol id / length: close) ─► unit id ─► dispatch ─► responses
  *   every frame in one chunk is answered in order, with one socket write per chunk
- *   clock sweep ─► idle timeout, connection watchdog (alarm flag + DO/relay safe values)
+ *   replies queued > maxPendingReplyBytes ─► stop there, pause the socket ─► flushed: go on
+ *   clock sweep ─► idle timeout (complete requests only), frame timeout, connection watchdog
+ *
+ * What one client can make the server hold (issue #14 points 6 and 9, docs/security.md Limits):
+ * - Replies: frames are answered only while the replies queued for the client (not yet taken by
+ *   the kernel, or held back by a modbus-slow fault) are at most maxPendingReplyBytes. The batch
+ *   of replies that crosses it is written; if the kernel does not take it at once, the rest of
+ *   the chunk waits, the socket is paused (no more reads) and the refusal counted, and that
+ *   write resumes it once flushed. So the queue stays under the limit plus one reply (260
+ *   bytes), whatever a client that never reads sends; a client that reads never waits.
+ * - Requests: an incomplete frame is at most one ADU (a header is checked as soon as its 7 bytes
+ *   are in: length <= 254, so the frame <= 260 bytes); a paused socket keeps at most the rest of
+ *   the one chunk it was reading (a socket read is at most 64 KiB).
+ * - Time: only a complete request resets the idle timer, and a frame that has begun must be
+ *   complete within frameTimeoutMs, or the connection is closed (a slow-loris cannot hold the
+ *   maxConnections slots by dribbling bytes).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -15,6 +30,7 @@ import type { Device } from '../device/device.js';
 import { DoChannel } from '../device/do.js';
 import { RelayChannel } from '../device/relay.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
+import { modbusLimitsSchema, type Limits } from '../config/limits.js';
 import type { AddressMap } from './address-map.js';
 import { actors } from '../device/actor.js';
 import type { JournalEntry } from '../device/journal.js';
@@ -40,17 +56,33 @@ export interface ModbusServerStats {
   exceptions: number;
   malformed: number;
   watchdogAlarm: boolean;
+  /** Connections not read from now, because their replies are not drained (backpressure). */
+  paused: number;
+  /** Most reply bytes ever queued for one connection (written, not yet taken by the kernel, or held by a fault). */
+  pendingReplyBytesPeak: number;
 }
+
+export type ModbusLimits = Limits['modbus'];
 
 interface Connection {
   socket: Socket;
   peer: string;
   /** host:port, as the journal names the client. */
   peerAddress: string;
+  /** Bytes received and not yet answered: an incomplete frame, or, while paused, the rest of a chunk. */
   buffer: Buffer | null;
+  /** When the last complete request arrived (or the connection opened): the idle timer. */
   lastActivity: number;
+  /** When the incomplete frame in `buffer` began, -1 when there is none: the frame timer. */
+  frameStartedAt: number;
   /** A malformed header was seen: the rest of the stream is ignored while the replies flush. */
   closing: boolean;
+  /** Not read from until the queued replies are flushed (backpressure). */
+  paused: boolean;
+  /** Reply bytes held back by a modbus-slow fault, not yet written. */
+  held: number;
+  /** Resumes reading once a write made while over the limit is flushed (one closure per connection). */
+  flushed: (error?: Error | null) => void;
 }
 
 const MBAP = 7;
@@ -69,6 +101,7 @@ export class ModbusTcpServer {
   /** State of the garbage generator (a fixed seed: runs repeat). */
   private noise = 1;
   private readonly counters = { accepted: 0, refusedByList: 0, refusedByLimit: 0, requests: 0, exceptions: 0, malformed: 0 };
+  private pendingReplyBytesPeak = 0;
 
   constructor(
     private readonly device: Device,
@@ -76,6 +109,8 @@ export class ModbusTcpServer {
     private map: AddressMap,
     private settings: ModbusServerSettings,
     private readonly logger: Logger,
+    /** The profile's `limits.modbus` (src/config/limits.ts); the defaults when not given. */
+    private readonly limits: ModbusLimits = modbusLimitsSchema.parse({}),
   ) {
     this.sweepTimer = clock.setInterval(() => this.sweep(), SWEEP_MS);
   }
@@ -97,7 +132,15 @@ export class ModbusTcpServer {
   }
 
   get stats(): ModbusServerStats {
-    return { ...this.counters, connections: this.connections.size, watchdogAlarm: this.device.head.read('watchdogAlarmFlag') === 1 };
+    let paused = 0;
+    for (const conn of this.connections) if (conn.paused) paused += 1;
+    return {
+      ...this.counters,
+      connections: this.connections.size,
+      watchdogAlarm: this.device.head.read('watchdogAlarmFlag') === 1,
+      paused,
+      pendingReplyBytesPeak: this.pendingReplyBytesPeak,
+    };
   }
 
   /** Serves one accepted socket; the allowlist and connection limit apply here. */
@@ -116,11 +159,26 @@ export class ModbusTcpServer {
       return;
     }
     this.counters.accepted += 1;
-    const conn: Connection = { socket, peer, peerAddress: formatAddress({ address: peer, family: socket.remoteFamily ?? 'IPv4', port: socket.remotePort ?? 0 }), buffer: null, lastActivity: this.clock.monotonic(), closing: false };
+    const conn: Connection = {
+      socket,
+      peer,
+      peerAddress: formatAddress({ address: peer, family: socket.remoteFamily ?? 'IPv4', port: socket.remotePort ?? 0 }),
+      buffer: null,
+      lastActivity: this.clock.monotonic(),
+      frameStartedAt: -1,
+      closing: false,
+      paused: false,
+      held: 0,
+      flushed: (error) => {
+        if (!error) this.relieve(conn);
+      },
+    };
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (error) => this.logger.debug({ peer, err: error }, 'connection error'));
+    // Besides the flush callback of the write that crossed the limit (emitted only after a write returned false).
+    socket.on('drain', () => this.relieve(conn));
     socket.on('close', () => this.connections.delete(conn));
   }
 
@@ -149,49 +207,128 @@ export class ModbusTcpServer {
     if (conn.closing) return;
     const data = conn.buffer ? Buffer.concat([conn.buffer, chunk]) : chunk;
     conn.buffer = null;
-    conn.lastActivity = this.clock.monotonic();
-    const replies: Buffer[] = [];
+    // A chunk read before the pause took effect waits with the rest (never more than one read).
+    if (conn.paused) conn.buffer = data;
+    else this.serve(conn, data);
+  }
+
+  /**
+   * Answers the complete frames in `data`, in order, in batches of replies that keep the bytes
+   * queued for this client (not yet taken by the kernel, or held by a fault) within
+   * maxPendingReplyBytes plus one reply. A batch that crosses the limit is written at once: if the
+   * kernel takes it, the next batch follows; if not, the socket is paused and the rest waits in
+   * conn.buffer. An incomplete frame at the end waits there too. One write per chunk when its
+   * replies are under the limit, as before.
+   */
+  private serve(conn: Connection, data: Buffer): void {
+    const socket = conn.socket;
+    const limit = this.limits.maxPendingReplyBytes;
     let offset = 0;
-    /** A modbus-slow fault holds the replies back (in order: all of this chunk's together). */
-    let delayMs = 0;
-    while (data.length - offset >= MBAP) {
-      const protocolId = data.readUInt16BE(offset + 2);
-      const length = data.readUInt16BE(offset + 4);
-      if (protocolId !== 0 || length < 2 || length > MAX_LENGTH) {
-        // A stream that lies about its framing cannot be resynchronised: close it (spec §4.2).
-        this.counters.malformed += 1;
-        this.logger.info({ peer: conn.peer, protocolId, length }, 'malformed MBAP header; closing connection');
-        // end() flushes the replies to the good frames before it; the socket goes once they are out.
-        conn.closing = true;
-        conn.socket.end(Buffer.concat(replies), () => conn.socket.destroy());
-        return;
+    let over = false;
+    for (;;) {
+      /** Reply bytes queued for this client: the socket's, the fault-held ones and this batch's. */
+      let queued = socket.writableLength + conn.held;
+      over = queued > limit;
+      const replies: Buffer[] = [];
+      /** A modbus-slow fault holds the replies back (in order: all of this batch's together). */
+      let delayMs = 0;
+      while (!over && data.length - offset >= MBAP) {
+        const protocolId = data.readUInt16BE(offset + 2);
+        const length = data.readUInt16BE(offset + 4);
+        if (protocolId !== 0 || length < 2 || length > MAX_LENGTH) {
+          // A stream that lies about its framing cannot be resynchronised: close it (spec §4.2).
+          this.counters.malformed += 1;
+          this.logger.info({ peer: conn.peer, protocolId, length }, 'malformed MBAP header; closing connection');
+          // end() flushes the replies to the good frames before it; the socket goes once they are out.
+          conn.closing = true;
+          socket.end(Buffer.concat(replies), () => socket.destroy());
+          return;
+        }
+        if (data.length - offset < 6 + length) break;
+        const fault = this.device.faults.find(isModbusFault);
+        if (fault?.spec.kind === 'modbus-drop') {
+          // The connection dies under the request, as a crashed gateway or a cut cable does.
+          this.device.faults.hit(fault);
+          this.journalRequest(conn, data.subarray(offset + MBAP, offset + 6 + length), 'fault modbus-drop');
+          conn.closing = true;
+          socket.destroy();
+          return;
+        }
+        if (fault?.spec.kind === 'modbus-slow') {
+          delayMs = Math.max(delayMs, fault.spec.delayMs);
+          this.device.faults.hit(fault);
+        }
+        const reply = this.request(conn, data, offset, length);
+        if (reply) {
+          replies.push(reply);
+          queued += reply.length;
+          over = queued > limit;
+        }
+        offset += 6 + length;
       }
-      if (data.length - offset < 6 + length) break;
-      const fault = this.device.faults.find(isModbusFault);
-      if (fault?.spec.kind === 'modbus-drop') {
-        // The connection dies under the request, as a crashed gateway or a cut cable does.
-        this.device.faults.hit(fault);
-        this.journalRequest(conn, data.subarray(offset + MBAP, offset + 6 + length), 'fault modbus-drop');
-        conn.closing = true;
-        conn.socket.destroy();
-        return;
+      if (queued > this.pendingReplyBytesPeak) this.pendingReplyBytesPeak = queued;
+      if (replies.length > 0) this.send(conn, replies.length === 1 ? replies[0]! : Buffer.concat(replies), delayMs, over);
+      if (!over) break;
+      if (socket.writableLength + conn.held > limit) {
+        this.pause(conn, queued);
+        break;
       }
-      if (fault?.spec.kind === 'modbus-slow') {
-        delayMs = Math.max(delayMs, fault.spec.delayMs);
-        this.device.faults.hit(fault);
-      }
-      const reply = this.request(conn, data, offset, length);
-      if (reply) replies.push(reply);
-      offset += 6 + length;
+      // The kernel took the batch at once (a client that reads): go on with the next one.
     }
-    if (offset < data.length) conn.buffer = Buffer.from(data.subarray(offset));
-    if (replies.length === 0) return;
-    const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
+    // Only a complete request resets the idle timer (#14 point 9); a begun frame has frameTimeoutMs.
+    const now = this.clock.monotonic();
+    if (offset > 0) conn.lastActivity = now;
+    if (offset === data.length) conn.frameStartedAt = -1;
+    else if (conn.paused) {
+      // Unanswered frames wait, uncopied (the chunk is one socket read at most), for the flush.
+      conn.buffer = data.subarray(offset);
+      conn.frameStartedAt = -1;
+    } else {
+      // At most one incomplete ADU (< 260 bytes), copied so that the chunk is not kept.
+      conn.buffer = Buffer.from(data.subarray(offset));
+      if (offset > 0 || conn.frameStartedAt < 0) conn.frameStartedAt = now;
+    }
+  }
+
+  /**
+   * Writes one batch of replies, or holds it for a modbus-slow fault. A batch that crossed the
+   * limit, and every held one, carries the callback that resumes a paused socket once flushed.
+   */
+  private send(conn: Connection, out: Buffer, delayMs: number, over: boolean): void {
+    const socket = conn.socket;
     if (delayMs > 0) {
+      conn.held += out.length;
       this.clock.setTimeout(() => {
-        if (!conn.socket.destroyed) conn.socket.write(out);
+        conn.held -= out.length;
+        if (!socket.destroyed) socket.write(out, conn.flushed);
       }, delayMs);
-    } else conn.socket.write(out);
+    } else if (over) socket.write(out, conn.flushed);
+    else socket.write(out);
+  }
+
+  /** Stops reading a client whose replies are not drained; counted as a refusal (#14 point 6). */
+  private pause(conn: Connection, queued: number): void {
+    if (conn.paused) return;
+    conn.paused = true;
+    conn.socket.pause();
+    this.device.refusals.count('modbus_backpressure');
+    this.logger.debug({ peer: conn.peer, queued, limit: this.limits.maxPendingReplyBytes }, 'replies not drained; not reading this connection');
+  }
+
+  /**
+   * A write made while over the limit is flushed (or a held reply written): once the queue is
+   * back within the limit, the frames left waiting are answered and, unless that fills it
+   * again, reading resumes.
+   */
+  private relieve(conn: Connection): void {
+    const socket = conn.socket;
+    if (!conn.paused || socket.destroyed || conn.closing) return;
+    if (socket.writableLength + conn.held > this.limits.maxPendingReplyBytes) return;
+    conn.paused = false;
+    const rest = conn.buffer;
+    conn.buffer = null;
+    if (rest) this.serve(conn, rest);
+    if (!conn.paused && !conn.closing) socket.resume();
   }
 
   /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */
@@ -255,13 +392,17 @@ export class ModbusTcpServer {
   private sweep(): void {
     const now = this.clock.monotonic();
     const idleMs = this.settings.idleTimeoutS * 1000;
-    if (idleMs > 0) {
-      for (const conn of this.connections) {
-        if (now - conn.lastActivity >= idleMs) {
-          this.logger.info({ peer: conn.peer }, 'closing idle connection');
-          conn.socket.destroy();
-          this.connections.delete(conn);
-        }
+    const frameMs = this.limits.frameTimeoutMs;
+    for (const conn of this.connections) {
+      if (conn.frameStartedAt >= 0 && now - conn.frameStartedAt >= frameMs) {
+        this.device.refusals.count('modbus_frame_timeout');
+        this.logger.info({ peer: conn.peer, bytes: conn.buffer?.length ?? 0, frameTimeoutMs: frameMs }, 'request frame not complete in time; closing connection');
+        conn.socket.destroy();
+        this.connections.delete(conn);
+      } else if (idleMs > 0 && now - conn.lastActivity >= idleMs) {
+        this.logger.info({ peer: conn.peer }, 'closing idle connection');
+        conn.socket.destroy();
+        this.connections.delete(conn);
       }
     }
     const watchdog = this.settings.watchdog;

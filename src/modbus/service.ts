@@ -9,7 +9,7 @@ import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { AddressMap, type BaseOverride } from './address-map.js';
-import { ModbusTcpServer, type ModbusServerSettings } from './server.js';
+import { ModbusTcpServer, type ModbusLimits, type ModbusServerSettings } from './server.js';
 
 type ModbusConfig = Profile['modbus'];
 
@@ -26,12 +26,14 @@ export class ModbusService {
     private readonly logger: Logger,
     /** Called after a runtime change to the config section, so the owner can persist it. */
     private readonly onChange: () => void = () => {},
+    /** The profile's `limits.modbus` (backpressure, frame timeout); the defaults when not given. */
+    private readonly limits?: ModbusLimits,
   ) {
     this.current = new AddressMap(device, config);
   }
 
   async listen(host: string, port: number): Promise<string> {
-    this.server = new ModbusTcpServer(this.device, this.clock, this.current, this.settings(), this.logger);
+    this.server = new ModbusTcpServer(this.device, this.clock, this.current, this.settings(), this.logger, this.limits);
     this.listening = await this.server.listen(host, port);
     return this.listening;
   }

@@ -317,6 +317,9 @@ describe('fuzz', () => {
       exceptions: tally.exceptions,
       malformed: tally.badHeaders,
       watchdogAlarm: false,
+      // The fuzzer reads every reply: never held back (#14 point 6).
+      paused: 0,
+      pendingReplyBytesPeak: expect.any(Number),
       enabled: true,
     });
   });
