@@ -1,9 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
 import { ManualClock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
+import { loadOrCreateCertificate } from '../http/tls.js';
 import { checkMqttTopics } from '../mqtt/topics.js';
+import { parseTcpPort, portKind } from '../serial/transport.js';
 import { definitionFile, loadDefinition } from './field-devices.js';
 import { mapRows } from './map.js';
 
@@ -30,6 +34,69 @@ export function checkServices(file: string, profile: Profile): Profile {
 }
 
 type Issue = { path: (string | number)[]; message: string };
+
+/** How the emulator is started: what decides which files a start reads. */
+export interface StartContext {
+  /** The profile file given at start: relative HTTPS and MQTT TLS paths resolve against its folder. */
+  profileFile: string;
+  /** Whether HTTPS listens (start --https): only then are http.https.cert and key read. */
+  https: boolean;
+  /** --mqtt: off, profile, embedded or a URL. */
+  mqtt: string;
+}
+
+/**
+ * Everything Emulator.start refuses that the config alone decides, checked before a new config
+ * is persisted (issue #14 point 5: a config that validates but cannot start must never reach
+ * the data dir): checkServices, then the HTTPS certificate and key (read, parsed, and belonging
+ * together), the MQTT TLS files, and tcp:// serial ports. Throws PROFILE_INVALID naming each
+ * field at fault. What only the moment decides (a port taken) is left to the start itself.
+ */
+export async function checkStartable(file: string, profile: Profile, context: StartContext): Promise<Profile> {
+  checkServices(file, profile);
+  const base = dirname(context.profileFile);
+  const resolveFile = (f: string) => (isAbsolute(f) ? f : resolve(base, f));
+  const issues: Issue[] = [];
+  const https = profile.http.https;
+  if (context.https && https.enabled && (https.cert !== null || https.key !== null)) {
+    const certFile = https.cert === null ? null : resolveFile(https.cert);
+    const keyFile = https.key === null ? null : resolveFile(https.key);
+    try {
+      await loadOrCreateCertificate({ certFile, keyFile });
+    } catch (error) {
+      if (!isSimError(error, 'TLS_CERT_INVALID')) throw error;
+      // The file at fault, or (only one of the two given) the one missing.
+      const at = error.context.file;
+      const field = at === undefined ? (certFile === null ? 'cert' : 'key') : at === keyFile && at !== certFile ? 'key' : 'cert';
+      issues.push({ path: ['http', 'https', field], message: error.message });
+    }
+  }
+  const mqttOn = context.mqtt !== 'off' && (context.mqtt !== 'profile' || profile.mqtt.enabled);
+  const url = context.mqtt === 'profile' ? profile.mqtt.url : context.mqtt;
+  if (mqttOn && /^(mqtts|wss):/.test(url)) {
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const name = profile.mqtt.tls[key];
+      if (name === null) continue;
+      try {
+        await readFile(resolveFile(name));
+      } catch (error) {
+        issues.push({ path: ['mqtt', 'tls', key], message: `cannot read ${resolveFile(name)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      }
+    }
+  }
+  const ports: [(string | number)[], string | null][] = [[['serial', 'port'], profile.serial.port], ...profile.serial.fieldDevices.map((d, i): [(string | number)[], string | null] => [['serial', 'fieldDevices', i, 'port'], d.port])];
+  for (const [path, port] of ports) {
+    if (port === null || portKind(port) !== 'tcp') continue;
+    try {
+      parseTcpPort(port);
+    } catch (error) {
+      if (!isSimError(error)) throw error;
+      issues.push({ path, message: error.message });
+    }
+  }
+  if (issues.length > 0) throw problemsError(file, issues);
+  return profile;
+}
 
 /** Every SNMP trap entry watches a channel or IR of this rail, and an attribute it has. */
 function checkSnmpTraps(profile: Profile): Issue[] {

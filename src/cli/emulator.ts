@@ -110,7 +110,7 @@ export class Emulator {
     const logger = options.logger;
     const device = new Device(options.profile, clock, logger.child({ component: 'device' }));
     const signals = new SignalRunner(clock, options.seed, logger.child({ component: 'signals' }));
-    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }), () => options.config.changed(), options.profile.limits.modbus);
+    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }), async (change) => void (await options.config.edit((p) => ({ ...p, modbus: change(p.modbus) }))), options.profile.limits.modbus);
     const emulator = new Emulator(options.profile, clock, device, signals, modbus, logger);
     try {
       emulator.connectField();

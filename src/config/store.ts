@@ -4,9 +4,10 @@
  * old file or the new one. A file that does not parse or validate stops the start with the
  * file and path named: never a silent reset to the profile.
  */
-import { access, mkdir, readdir, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { SimError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { loadProfile } from './load.js';
 import type { Profile } from './profile.js';
@@ -31,14 +32,36 @@ export class ConfigStore {
     return loadProfile(this.file);
   }
 
+  /** Whether a running config is saved (the start then runs it instead of the profile). */
+  async exists(): Promise<boolean> {
+    try {
+      await access(this.file);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async save(profile: Profile): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const header = '# The running config of iothinx-sim, written by the emulator. Delete it (or POST /sim/v1/reset) to go back to the profile.\n';
     await writeFileAtomic(this.file, header + stringify(profile));
   }
 
+  /** Forgets the running config (back to the profile file), durably: the directory is fsynced too. */
   async clear(): Promise<void> {
-    await rm(this.file, { force: true });
+    try {
+      await mkdir(this.dataDir, { recursive: true });
+      await rm(this.file, { force: true });
+      const dir = await open(this.dataDir, 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } catch (error) {
+      throw new SimError('CONFIG_WRITE_FAILED', `could not remove ${this.file}: ${(error as Error).message}`, { cause: error, context: { path: this.file } });
+    }
   }
 
   /** A kill -9 in the middle of a write leaves its temp file behind (never the target half-written). */

@@ -66,6 +66,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'PUT /modbus/accessible-ips': 'administrator',
   'GET /config': 'administrator',
   'PUT /config': 'administrator',
+  'PATCH /config': 'administrator',
   'POST /reset': 'administrator',
   'GET /accounts': 'administrator',
   'PUT /accounts/:role': 'administrator',

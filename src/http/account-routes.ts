@@ -1,7 +1,8 @@
 /**
  * Logging in and out, and the device's three accounts (reference §6, M-38 page-34): list them
- * and change one (name, password, enabled). Changes go to the running config in place
- * (`profile.http.accounts`), then `onConfigChange` persists it. Hashes never leave the emulator.
+ * and change one (name, password, enabled). A change goes through the running config's writer
+ * (`commit`): checked against the latest accepted accounts, answered once on disk, and in force
+ * from then on (issue #14 point 3). Hashes never leave the emulator.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -13,12 +14,15 @@ import type { Auth } from './auth.js';
 import { route, type Route } from './route.js';
 
 export interface AccountOptions {
-  /** The running profile; read on every request, its `http.accounts` replaced on a change. */
+  /** The running profile; read on every request. */
   profile(): Profile;
   auth: Auth;
   logger: Logger;
-  /** Called after an account changed, so that whoever owns the running config persists it. */
-  onConfigChange?: () => void;
+  /**
+   * Persists a change (ConfigControl.edit): `change` makes the next config from the latest
+   * accepted one, or throws to refuse; resolves with it once on disk and in force.
+   */
+  commit(change: (current: Profile) => Profile): Promise<Profile>;
 }
 
 /**
@@ -51,29 +55,31 @@ const accountBody = z
 
 const view = (a: Account) => ({ role: a.role, name: a.name, enabled: a.enabled });
 
-export function accountRoutes({ profile, auth, logger, onConfigChange }: AccountOptions): Route[] {
+export function accountRoutes({ profile, auth, logger, commit }: AccountOptions): Route[] {
   const accounts = (): AccountsConfig => profile().http.accounts;
 
   async function update(role: Role, body: z.output<typeof accountBody>): Promise<Account> {
     if (role === 'administrator' && body.enabled === false) {
       throw new SimError('HTTP_BAD_REQUEST', 'the administrator account cannot be disabled', { context: { path: 'enabled' } });
     }
-    // Hash first: the change below is then applied in one synchronous step on the config as it is now.
+    // Hash first: the change below is then made in one synchronous step on the accounts as the writer has them.
     const hash = body.password === undefined ? undefined : await hashPassword(body.password);
-    const current = accounts();
-    const clash = body.name !== undefined && current.users.find((a) => a.role !== role && a.name === body.name);
-    if (clash) throw new SimError('HTTP_BAD_REQUEST', `name ${body.name} is already the ${clash.role}'s`, { context: { path: 'name' } });
-    let updated: Account | undefined;
-    const users = current.users.map((a) => {
-      if (a.role !== role) return a;
-      updated = { role, name: body.name ?? a.name, password: hash === undefined ? a.password : { scrypt: hash }, enabled: body.enabled ?? a.enabled };
-      return updated;
+    const made: { account?: Account } = {};
+    await commit((config) => {
+      const current = config.http.accounts;
+      const clash = body.name !== undefined && current.users.find((a) => a.role !== role && a.name === body.name);
+      if (clash) throw new SimError('HTTP_BAD_REQUEST', `name ${body.name} is already the ${clash.role}'s`, { context: { path: 'name' } });
+      const users = current.users.map((a) => {
+        if (a.role !== role) return a;
+        made.account = { role, name: body.name ?? a.name, password: hash === undefined ? a.password : { scrypt: hash }, enabled: body.enabled ?? a.enabled };
+        return made.account;
+      });
+      if (!made.account) throw new SimError('HTTP_NOT_FOUND', `no ${role} account in the running config`, { context: { path: 'role' } });
+      // New objects, not a mutation: the config before this change stays as it was on disk.
+      return { ...config, http: { ...config.http, accounts: { ...current, users } } };
     });
-    if (!updated) throw new SimError('HTTP_NOT_FOUND', `no ${role} account in the running config`, { context: { path: 'role' } });
-    // A new object, not a mutation: the old one may be shared (a schema default) or held by a reader.
-    profile().http.accounts = { ...current, users };
+    const updated = made.account!;
     logger.info({ role, name: updated.name, changed: Object.keys(body) }, 'account changed');
-    onConfigChange?.();
     return updated;
   }
 

@@ -83,7 +83,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const auth = new Auth({ accounts: () => options.profile.http.accounts, limits: () => options.profile.limits.login, refusals: options.device.refusals, logger });
   const routes: Route[] = [];
   routes.push(
-    ...accountRoutes({ profile: () => options.profile, auth, logger, onConfigChange: () => options.config.changed() }),
+    ...accountRoutes({ profile: () => options.profile, auth, logger, commit: (change) => options.config.edit(change) }),
     ...simRoutes(options),
     ...channelRoutes(options),
     ...configRoutes(options),

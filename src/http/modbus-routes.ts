@@ -1,7 +1,9 @@
 /**
  * The Modbus/TCP side for testers: status, the address table (JSON or CSV), per-slot base
  * addresses with "reload defaults", and the accessible-IP list, applied at once (existing
- * connections from hosts no longer allowed are dropped).
+ * connections from hosts no longer allowed are dropped). A change is answered once it is in the
+ * running config on disk (issue #14 point 3): 500 CONFIG_WRITE_FAILED, and nothing changed, if
+ * the data dir cannot take it.
  */
 import { z } from 'zod';
 import { baseAddressSchema } from '../config/sections.js';
@@ -63,11 +65,12 @@ export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
     route({
       method: 'put',
       path: '/modbus/base-addresses',
-      summary: 'Replaces the base-address overrides; slots without one follow the default rule. Overlaps are refused.',
+      summary: 'Replaces the base-address overrides; slots without one follow the default rule. Overlaps are refused. Answered once persisted.',
+      errors: [500],
       body: baseAddressesBody,
       response: baseAddressesSchema,
-      handle: ({ body }) => {
-        modbus.setBaseAddresses(body.overrides);
+      handle: async ({ body }) => {
+        await modbus.setBaseAddresses(body.overrides);
         return modbus.baseAddresses();
       },
     }),
@@ -75,9 +78,10 @@ export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
       method: 'post',
       path: '/modbus/base-addresses/reload-defaults',
       summary: 'Drops every override, as the web console\'s "reload default addresses" does.',
+      errors: [500],
       response: baseAddressesSchema,
-      handle: () => {
-        modbus.setBaseAddresses([]);
+      handle: async () => {
+        await modbus.setBaseAddresses([]);
         return modbus.baseAddresses();
       },
     }),
@@ -91,11 +95,12 @@ export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
     route({
       method: 'put',
       path: '/modbus/accessible-ips',
-      summary: 'Replaces the accessible-IP list; applies to new connections at once and drops connections from hosts no longer allowed.',
+      summary: 'Replaces the accessible-IP list; applies to new connections at once and drops connections from hosts no longer allowed. Answered once persisted.',
+      errors: [500],
       body: accessibleIpsSchema,
       response: accessibleIpsSchema,
-      handle: ({ body }) => {
-        modbus.setAccessibleIps(body);
+      handle: async ({ body }) => {
+        await modbus.setAccessibleIps(body);
         return modbus.accessibleIps();
       },
     }),

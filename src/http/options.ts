@@ -35,7 +35,8 @@ export type BaseAddressOverride = Profile['modbus']['baseAddresses'][number];
 
 /**
  * The Modbus side as the emulator API sees it; cli implements it over src/modbus (http never
- * imports another protocol adapter). Setters throw a SimError and change nothing on bad input.
+ * imports another protocol adapter). Setters resolve once the change is on disk and in force;
+ * they reject with a SimError and change nothing on bad input or a failed write.
  */
 export interface ModbusControl {
   /** The listening address, or null when the server is off. */
@@ -43,27 +44,42 @@ export interface ModbusControl {
   stats(): Record<string, number | boolean>;
   map(): ModbusMapRow[];
   baseAddresses(): { effective: { slot: number; coil: number; discrete: number; holding: number; input: number }[]; overrides: BaseAddressOverride[] };
-  setBaseAddresses(overrides: BaseAddressOverride[]): void;
+  setBaseAddresses(overrides: BaseAddressOverride[]): Promise<void>;
   accessibleIps(): AccessibleIpsConfig;
-  setAccessibleIps(list: AccessibleIpsConfig): void;
+  setAccessibleIps(list: AccessibleIpsConfig): Promise<void>;
+}
+
+/** A whole new config, on disk, and the restart that puts it in force (call it once the response is out). */
+export interface ConfigApplied {
+  config: Profile;
+  apply(): Promise<void>;
 }
 
 /**
- * The running config as the emulator API sees it; cli implements it (src/cli/runner.ts).
- * Applying a whole new config restarts the emulator in-process on the same addresses, as the
- * real device restarts to apply settings; the route calls the returned `apply` once its
- * response is out.
+ * The running config as the emulator API sees it; cli implements it (src/cli/runner.ts) over one
+ * serialized writer (src/config/writer.ts). Every change resolves only once it is on disk (with
+ * a data dir) and rejects, changing nothing, on bad input (400 naming the field) or a failed write
+ * (CONFIG_WRITE_FAILED). Changes apply in the order they are accepted, each on top of the one before.
+ * A whole new config is applied by an in-process restart on the same addresses, as the real
+ * device restarts to apply settings; the route calls `apply` once its response is out.
  */
 export interface ConfigControl {
   current(): Profile;
   /** Whether changes are written to a data dir and outlive the process. */
   readonly persistent: boolean;
-  /** Persists a validated config; resolves to the function that applies it. */
-  replace(profile: Profile): Promise<() => Promise<void>>;
-  /** Forgets the running config and goes back to the profile file; resolves to the apply function. */
-  reset(): Promise<() => Promise<void>>;
-  /** The running config was changed in place (allowlist, base addresses, accounts): persist it. */
-  changed(): void;
+  /**
+   * Replaces the whole config with `next(current)` (PUT: the body; PATCH: the current config
+   * merged with the patch), checked as a start would check it, then persisted.
+   */
+  replace(next: (current: Profile) => Profile): Promise<ConfigApplied>;
+  /** Forgets the running config and goes back to the profile file. */
+  reset(): Promise<ConfigApplied>;
+  /**
+   * A runtime change (accessible-IP list, base addresses, accounts), in force without a restart:
+   * `change` makes the next config from the latest accepted one, or throws a SimError to refuse.
+   * Resolves with the config that carries it.
+   */
+  edit(change: (current: Profile) => Profile): Promise<Profile>;
 }
 
 /** The MQTT client as the emulator API sees it; cli implements it over src/mqtt. */
@@ -122,6 +138,9 @@ export interface ScenarioRunView {
   steps: ScenarioStepView[];
 }
 
+/** A run in GET /sim/v1/scenarios: no steps, their count per status (src/sim/scenario-runner.ts RunSummary). */
+export type ScenarioRunSummary = Omit<ScenarioRunView, 'steps'> & { stepCounts: Record<ScenarioStepView['status'] | 'total', number> };
+
 export type ScenarioEvent = { type: 'step'; step: ScenarioStepView } | { type: 'end'; run: ScenarioRunView };
 
 /**
@@ -130,9 +149,13 @@ export type ScenarioEvent = { type: 'step'; step: ScenarioStepView } | { type: '
  */
 export interface ScenarioControl {
   /** Validates the document (schema, then against the device) and queues it, or returns every problem with its path. */
-  start(document: unknown): { ok: true; run: ScenarioRunView } | { ok: false; problems: { path: string; message: string }[] };
-  /** Oldest first, bounded. */
-  list(): ScenarioRunView[];
+  start(document: unknown):
+    | { ok: true; run: ScenarioRunView }
+    | { ok: false; problems: { path: string; message: string }[] }
+    /** limits.scenarios.maxQueued runs already wait; nothing was queued (counted as scenario_queue). */
+    | { ok: false; full: { queued: number; maxQueued: number } };
+  /** Oldest first, bounded (limits.scenarios), summaries without steps. */
+  list(): ScenarioRunSummary[];
   get(id: string): ScenarioRunView | undefined;
   /** Aborts a queued or running run; undefined for an unknown id. */
   abort(id: string): ScenarioRunView | undefined;

@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { SimError } from '../errors.js';
 import { badRequest } from './errors.js';
 
-export type Method = 'get' | 'put' | 'post' | 'delete';
+export type Method = 'get' | 'put' | 'patch' | 'post' | 'delete';
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 

@@ -2,8 +2,9 @@ import type { Profile } from '../../src/config/profile.js';
 import type { ConfigControl } from '../../src/http/options.js';
 
 /**
- * A ConfigControl for tests that build the HTTP app alone: no data dir and no restart, it just
- * swaps the config it hands out and counts what it was asked to do.
+ * A ConfigControl for tests that build the HTTP app alone: no data dir and no restart. A runtime
+ * edit is put in force at once on the profile object the app was built with (its top-level
+ * sections replaced, as the runner puts a change in force); it counts what it was asked to do.
  */
 export function memoryConfig(profile: Profile): ConfigControl & { changes: number; applied: number } {
   let current = profile;
@@ -12,16 +13,28 @@ export function memoryConfig(profile: Profile): ConfigControl & { changes: numbe
     applied: 0,
     persistent: false,
     current: () => current,
-    replace: async (next: Profile) => async () => {
-      current = next;
-      control.applied += 1;
+    replace: async (next: (current: Profile) => Profile) => {
+      const config = next(current);
+      return {
+        config,
+        apply: async () => {
+          current = config;
+          control.applied += 1;
+        },
+      };
     },
-    reset: async () => async () => {
-      current = profile;
-      control.applied += 1;
-    },
-    changed: () => {
+    reset: async () => ({
+      config: profile,
+      apply: async () => {
+        current = profile;
+        control.applied += 1;
+      },
+    }),
+    edit: async (change: (current: Profile) => Profile) => {
+      const next = change(current);
+      Object.assign(current, next);
       control.changes += 1;
+      return current;
     },
   };
   return control;

@@ -44,7 +44,7 @@ describe('in-process restart', () => {
     const before = runner.emulatorNow.certificate?.fingerprint256;
     const address = runner.addresses.https;
     expect(before).toMatch(/^[0-9A-F:]+$/);
-    const apply = await runner.replace(profileSchema.parse({ ...profile, device: { name: 'Renamed' } }));
+    const { apply } = await runner.replace(() => profileSchema.parse({ ...profile, device: { name: 'Renamed' } }));
     await apply();
     expect(runner.emulatorNow.device.identity.name).toBe('Renamed');
     expect(runner.addresses.https).toBe(address);
