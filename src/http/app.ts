@@ -12,6 +12,7 @@ import { Auth } from './auth.js';
 import { channelRoutes } from './channel-routes.js';
 import { deviceApiRouter } from './device-api/index.js';
 import { bodyDecodeError, errorHandler, notFound } from './errors.js';
+import { onStateChanged, recheckAfterChanges } from './changes.js';
 import { eventRoutes, EventStreams } from './events.js';
 import { requestGuard } from './guard.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
@@ -77,8 +78,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.disable('etag');
 
-  const streams = new EventStreams(options.device, logger);
+  const streams = new EventStreams(options.device, logger, {
+    maxBufferBytes: options.profile.limits.http.maxSseBufferBytes,
+    refusals: options.device.refusals,
+    accounts: () => options.profile.http.accounts,
+    identity: (req) => auth.identity(req),
+  });
   onClose(app, () => streams.closeAll());
+  // After a change: end the streams of accounts disabled, renamed or re-passworded (#14 point 14).
+  onStateChanged(app, () => streams.recheckAccounts());
 
   const auth = new Auth({ accounts: () => options.profile.http.accounts, limits: () => options.profile.limits.login, refusals: options.device.refusals, logger });
   const routes: Route[] = [];
@@ -100,6 +108,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   // First of all: a Host we do not serve, or a cross-site change, goes no further (#14 point 12).
   app.use(requestGuard(app, { allowedHosts: options.profile.limits.http.allowedHosts, refusals: options.device.refusals }));
+  app.use(recheckAfterChanges(app));
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options));

@@ -1,29 +1,77 @@
 /**
  * GET /sim/v1/events: Server-Sent Events, one `change` event per Device change, `id:` = seq so
  * a client sees a gap. A comment opens the stream and a comment every 15 s keeps proxies and
- * idle timeouts away (transport keepalive: real, unref'd timers, not the device clock).
+ * idle timeouts away (transport keepalive: one real, unref'd timer for all streams, not the
+ * device clock).
  *
- *   Device.onChange ─► filter (ioName) ─► "id: 7\nevent: change\ndata: {...}\n\n" ─► res
+ *   Device.onChange ─► one listener ─► the event as bytes, made once ─┬─► stream (ioName filter) ─► bounded write ─► res
+ *                                                                     └─► stream ...
  *
- * A client that stops reading is cut off once 1 MiB is buffered for it, so it cannot hold the
- * emulator's memory; it reconnects and sees the seq gap. Missed events are not replayed.
+ * Each stream holds at most limits.http.maxSseBufferBytes for a client that does not read
+ * (#14 point 7). A write that would go past it cuts the client off instead: its socket is
+ * destroyed at once (ending it would queue more behind what it does not read), counted
+ * `sse_buffer`; it reconnects and sees the seq gap. Missed events are not replayed. So a slow
+ * client costs one length check per event, and the others, and the rest of the API, do not wait.
+ *
+ * A stream opened with an account ends when that account is disabled, renamed or given a new
+ * password (#14 point 14): the app re-checks after every change (changes.ts).
  */
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { AccountsConfig, Role } from '../config/accounts.js';
 import type { Device, DeviceChange } from '../device/device.js';
+import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { route, type Route } from './route.js';
 import { changeSchema, eventsQuery } from './schemas.js';
 
 export const HEARTBEAT_MS = 15_000;
-const MAX_BUFFERED = 1 << 20;
+/** How long an ended stream (its account changed) may take to flush before its socket is cut. */
+const END_GRACE_MS = 1000;
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
+
+export interface EventStreamOptions {
+  /** limits.http.maxSseBufferBytes. */
+  maxBufferBytes: number;
+  refusals: Refusals;
+  /** The accounts of the running config, as auth.ts reads them. */
+  accounts?: () => AccountsConfig;
+  /** Who opened the request (auth.ts's guard), when accounts are on. */
+  identity?: (req: Request) => { name: string; role: Role } | undefined;
+}
+
+/** The account a stream was opened with, as it was then. */
+interface Opener {
+  role: Role;
+  name: string;
+  hash: string;
+}
+
+class Stream {
+  /** Cut off or ended: nothing more is written. */
+  done = false;
+
+  constructor(
+    readonly req: Request,
+    readonly res: Response,
+    readonly opener: Opener | undefined,
+    readonly ioNames: ReadonlySet<string> | undefined,
+  ) {}
+}
 
 export class EventStreams {
-  private readonly open = new Set<Response>();
+  private readonly open = new Set<Stream>();
+  /** Streams of `change` events; the Device listener exists while there is one. */
+  private readonly changeStreams = new Set<Stream>();
+  private stopChanges: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** A message rendered once for every MQTT log stream it goes to. */
+  private readonly rendered = new WeakMap<object, Buffer>();
 
   constructor(
     private readonly device: Device,
     private readonly logger: Logger,
+    private readonly options: EventStreamOptions,
   ) {}
 
   get size(): number {
@@ -32,41 +80,48 @@ export class EventStreams {
 
   /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
   start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
-    this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, (send) =>
-      this.device.onChange((change: DeviceChange) => {
-        if (ioNames && !ioNames.has(change.ioName)) return;
-        send(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
-      }),
-    );
+    const stream = this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, ioNames);
+    if (!stream) return;
+    this.changeStreams.add(stream);
+    this.stopChanges ??= this.device.onChange((change) => this.broadcast(change));
+    res.once('close', () => {
+      this.changeStreams.delete(stream);
+      if (this.changeStreams.size === 0) {
+        this.stopChanges?.();
+        this.stopChanges = undefined;
+      }
+    });
   }
 
   /** Starts a stream of `event: mqtt` messages on `res` (GET /sim/v1/mqtt/log/stream). */
   startMqtt(req: Request, res: Response, onMessage: (listener: (message: object) => void) => () => void): void {
-    this.open_(req, res, 'iothinx-sim MQTT messages', (send) => onMessage((message) => send(`event: mqtt\ndata: ${JSON.stringify(message)}\n\n`)));
+    const stream = this.open_(req, res, 'iothinx-sim MQTT messages', undefined);
+    if (!stream) return;
+    const unsubscribe = onMessage((message) => {
+      let chunk = this.rendered.get(message);
+      if (!chunk) {
+        chunk = Buffer.from(`event: mqtt\ndata: ${JSON.stringify(message)}\n\n`);
+        this.rendered.set(message, chunk);
+      }
+      this.send(stream, chunk);
+    });
+    res.once('close', unsubscribe);
   }
 
-  /** The SSE plumbing: headers, the opening comment, heartbeat, slow-client cut-off, cleanup. */
-  private open_(req: Request, res: Response, greeting: string, subscribe: (send: (chunk: string) => void) => () => void): void {
-    if (!beginEventStream(req, res, greeting)) return;
-    this.open.add(res);
-
-    const unsubscribe = subscribe((chunk) => {
-      if (res.writableEnded || res.destroyed) return;
-      res.write(chunk);
-      if (res.writableLength > MAX_BUFFERED) {
-        this.logger.warn({ peer: req.socket.remoteAddress, buffered: res.writableLength }, 'event stream client too slow; closing it');
-        res.destroy();
-      }
-    });
-    const heartbeat = setInterval(() => {
-      if (!res.writableEnded && !res.destroyed) res.write(': heartbeat\n\n');
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
-    res.on('close', () => {
-      unsubscribe();
-      clearInterval(heartbeat);
-      this.open.delete(res);
-    });
+  /**
+   * Ends the streams whose account was disabled, renamed or re-passworded since they opened, and
+   * those opened without one while accounts are now on (#14 point 14).
+   */
+  recheckAccounts(): void {
+    const accounts = this.options.accounts?.();
+    if (!accounts?.enabled) return;
+    for (const stream of this.open) {
+      const opener = stream.opener;
+      const account = opener && accounts.users.find((a) => a.role === opener.role);
+      if (opener && account?.enabled && account.name === opener.name && account.password.scrypt === opener.hash) continue;
+      this.logger.info({ peer: stream.req.socket.remoteAddress, account: opener?.name ?? null }, 'event stream ended: its account changed');
+      this.end(stream);
+    }
   }
 
   /**
@@ -74,11 +129,75 @@ export class EventStreams {
    * reading would otherwise keep it busy, and the server's close would wait for it.
    */
   closeAll(): void {
-    for (const res of this.open) {
+    for (const { res } of this.open) {
       const socket = res.socket;
       res.end(() => socket?.destroy());
     }
     this.open.clear();
+  }
+
+  /** One change, made into bytes once, to every stream that wants it. */
+  private broadcast(change: DeviceChange): void {
+    let chunk: Buffer | undefined;
+    for (const stream of this.changeStreams) {
+      if (stream.ioNames && !stream.ioNames.has(change.ioName)) continue;
+      chunk ??= Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+      this.send(stream, chunk);
+    }
+  }
+
+  /** Writes, unless that would hold more than maxBufferBytes for this client: then it is cut off. */
+  private send(stream: Stream, chunk: Buffer): void {
+    const { res } = stream;
+    if (stream.done || res.writableEnded || res.destroyed || !res.socket || res.socket.destroyed) return;
+    if (res.writableLength + chunk.length > this.options.maxBufferBytes) {
+      this.options.refusals.count('sse_buffer');
+      this.logger.warn({ peer: stream.req.socket.remoteAddress, buffered: res.writableLength }, 'event stream client too slow; cutting it off');
+      stream.done = true;
+      this.open.delete(stream);
+      res.socket.destroy();
+      return;
+    }
+    res.write(chunk);
+  }
+
+  /** The SSE plumbing: headers, the opening comment, heartbeat, cleanup. */
+  private open_(req: Request, res: Response, greeting: string, ioNames: ReadonlySet<string> | undefined): Stream | undefined {
+    if (!beginEventStream(req, res, greeting)) return undefined;
+    const stream = new Stream(req, res, this.opener(req), ioNames);
+    this.open.add(stream);
+    this.heartbeat ??= setInterval(() => {
+      for (const s of this.open) this.send(s, HEARTBEAT);
+    }, HEARTBEAT_MS).unref();
+    res.once('close', () => {
+      this.open.delete(stream);
+      if (this.open.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
+    });
+    return stream;
+  }
+
+  private opener(req: Request): Opener | undefined {
+    const identity = this.options.identity?.(req);
+    const account = identity && this.options.accounts?.().users.find((a) => a.role === identity.role && a.name === identity.name);
+    return account ? { role: account.role, name: account.name, hash: account.password.scrypt } : undefined;
+  }
+
+  /** Ends a stream; a client that does not take the end within END_GRACE_MS is cut. */
+  private end(stream: Stream): void {
+    stream.done = true;
+    this.open.delete(stream);
+    const { res } = stream;
+    const socket = res.socket;
+    const cut = setTimeout(() => socket?.destroy(), END_GRACE_MS);
+    cut.unref();
+    res.end(() => {
+      clearTimeout(cut);
+      // The connection goes too: a kept-alive one would carry the old credentials on.
+      socket?.destroy();
+    });
   }
 }
 
@@ -88,7 +207,7 @@ export function eventRoutes(device: Device, streams: EventStreams): Route[] {
       method: 'get',
       path: '/events',
       summary: 'Server-Sent Events: `event: change`, `id:` = seq, `data:` = the change as JSON.',
-      description: 'Heartbeat comments every 15 s. Filter with ?ioName= (repeatable); an unknown ioName is 404.',
+      description: 'Heartbeat comments every 15 s. Filter with ?ioName= (repeatable); an unknown ioName is 404. A client that does not read is cut off once limits.http.maxSseBufferBytes are buffered for it.',
       query: eventsQuery,
       response: changeSchema,
       stream: true,

@@ -1,4 +1,5 @@
 import { request, type OutgoingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../src/cli/runner.js';
@@ -6,6 +7,7 @@ import { profileSchema } from '../../src/config/profile.js';
 import { SimClient } from '../../src/testing/client.js';
 import { getFrom } from '../helpers/http.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
+import { until } from '../helpers/until.js';
 
 let emulator: Runner | undefined;
 afterEach(async () => {
@@ -153,5 +155,85 @@ describe('#14.12: cross-site request forgery and DNS rebinding', () => {
     expect(put.status).toBe(200);
     expect(sim.device.refusals.get('http_host')).toBe(0);
     expect(sim.device.refusals.get('http_cross_site')).toBe(1);
+  });
+});
+
+const sockets: Socket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+});
+
+/** A raw connection from `localAddress` that sends `text` and keeps what it gets; `closed()` once the server closed it. */
+function rawFrom(address: string, localAddress: string, text: string): { received(): string; closed(): boolean } {
+  const [host, port] = address.split(':');
+  const socket = connect({ host, port: Number(port), localAddress });
+  sockets.push(socket);
+  let got = '';
+  let closed = false;
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (got += chunk));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  socket.write(text);
+  return { received: () => got, closed: () => closed };
+}
+
+const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
+const streamRequest = (authorization?: string) => `GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`;
+
+describe('#14.14: narrowing who is allowed closes what they hold open', () => {
+  it('#14.14: a host removed from the accessible-IP list loses its event stream and its keep-alive connection at once', async () => {
+    const profile = profileSchema.parse({
+      slots: [{ slot: 1, module: '45MR-1600' }],
+      modbus: { accessibleIps: { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2' }] } },
+      // Long enough that only the list change can close the idle keep-alive connection.
+      limits: { http: { keepAliveTimeoutMs: 600_000 } },
+    });
+    emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    const http = emulator.addresses.http!;
+    const stream = rawFrom(http, '127.0.0.2', streamRequest());
+    const keepAlive = rawFrom(http, '127.0.0.2', 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const staying = rawFrom(http, '127.0.0.1', streamRequest());
+    await until('the streams and the keep-alive answer', () => (stream.received().includes('iothinx-sim events') && staying.received().includes('iothinx-sim events') && keepAlive.received().includes('"ok"') ? true : undefined));
+
+    const put = await fetch(`http://${http}/sim/v1/modbus/accessible-ips`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }] }),
+    });
+    expect(put.status).toBe(200);
+    await until('the removed host\'s connections to be closed', () => (stream.closed() && keepAlive.closed() ? true : undefined));
+    expect(await getFrom('127.0.0.2', http, '/sim/v1/health')).toBe('ECONNRESET');
+    // The host still on the list keeps its stream, and its events.
+    emulator.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
+    await until('the change on the remaining stream', () => (staying.received().includes('event: change') ? true : undefined));
+    expect(staying.closed()).toBe(false);
+  });
+
+  it('#14.14: an account disabled, renamed or given a new password loses its open event streams; the others keep theirs', async () => {
+    const passwords = { administrator: 'Adm1n!pass', operator: 'Op3r@tor', user: 'Us3r#pw' };
+    const profile = profileSchema.parse({
+      slots: [{ slot: 1, module: '45MR-1600' }],
+      http: { accounts: { enabled: true, users: [{ role: 'administrator', name: 'root', password: passwords.administrator }, { role: 'operator', name: 'op', password: passwords.operator }, { role: 'user', name: 'viewer', password: passwords.user }] } },
+    });
+    const sim = await startSimApp(profile);
+    apps.push(sim);
+    const address = sim.listener.address;
+    const admin = { authorization: basic('root', passwords.administrator), 'content-type': 'application/json' };
+    const changes: [string, object, object][] = [
+      ['disabled', { enabled: false }, { enabled: true }],
+      ['renamed', { name: 'op2' }, { name: 'op' }],
+      ['given a new password', { password: 'N3w!pass' }, { password: passwords.operator }],
+    ];
+    for (const [what, change, undo] of changes) {
+      const operator = rawFrom(address, '127.0.0.1', streamRequest(basic('op', passwords.operator)));
+      const viewer = rawFrom(address, '127.0.0.1', streamRequest(basic('viewer', passwords.user)));
+      await until('both streams to open', () => (operator.received().includes('iothinx-sim events') && viewer.received().includes('iothinx-sim events') ? true : undefined));
+      const res = await fetch(`${sim.base}/accounts/operator`, { method: 'PUT', headers: admin, body: JSON.stringify(change) });
+      expect(res.status, what).toBe(200);
+      await until(`the operator's stream to end once the account is ${what}`, () => (operator.closed() ? true : undefined));
+      expect(viewer.closed(), what).toBe(false);
+      expect((await fetch(`${sim.base}/accounts/operator`, { method: 'PUT', headers: admin, body: JSON.stringify(undo) })).status).toBe(200);
+    }
   });
 });

@@ -3,6 +3,7 @@
  * connection caps and timeouts (point 10), and slow event-stream subscribers (point 7). Real
  * sockets on 127.0.0.1 (and 127.0.0.2 for a second host), port 0.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
@@ -15,7 +16,9 @@ import { until } from '../helpers/until.js';
 const apps: SimApp[] = [];
 const runners: Runner[] = [];
 const sockets: Socket[] = [];
+const children: ChildProcess[] = [];
 afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const socket of sockets.splice(0)) socket.destroy();
   for (const app of apps.splice(0)) await app.close();
   for (const runner of runners.splice(0)) await runner.stop();
@@ -177,5 +180,97 @@ describe('#14.10: HTTP connection caps and timeouts (limits.http)', () => {
     expect(stream.socket.destroyed).toBe(false);
     runner.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
     await until('the change on the stream', () => (stream.received().includes('event: change') ? true : undefined));
+  });
+});
+
+/**
+ * Subscribers that read the opening of their stream and then never again, each with a tiny
+ * receive window (SO_RCVBUF 4 KiB, MSS 536), so that the kernel holds ~50 KB for them rather than
+ * megabytes and the emulator's own buffer is what fills. Python, because Node cannot set either
+ * option on a TCP socket. Prints `ready` once every stream is open; runs until killed.
+ */
+const NON_READER = `
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for i in range(n):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+    s.connect(('127.0.0.1', port))
+    s.sendall(b'GET /sim/v1/events HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAccept: text/event-stream\\r\\n\\r\\n')
+    seen = b''
+    while b'iothinx-sim events' not in seen:
+        seen += s.recv(4096)
+    held.append(s)
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
+async function nonReaders(port: number, n: number): Promise<ChildProcess> {
+  const child = spawn('python3', ['-c', NON_READER, String(port), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  await until('the non-reading subscribers to open their streams', () => {
+    if (out.includes('ready')) return true;
+    if (child.exitCode !== null) throw new Error(`python3 exited with ${child.exitCode}`);
+    return undefined;
+  });
+  return child;
+}
+
+/** A subscriber that reads everything, checking that the ids it gets have no gap. */
+function reader(port: number): { last(): number; gaps(): number; conn: RawConnection } {
+  const conn = open(port, '127.0.0.1', 'GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
+  let last = -1;
+  let gaps = 0;
+  let tail = '';
+  conn.socket.on('data', (chunk: string) => {
+    const lines = (tail + chunk).split('\n');
+    tail = lines.pop()!;
+    for (const line of lines) {
+      if (!line.startsWith('id: ')) continue;
+      const id = Number(line.slice(4));
+      if (last >= 0 && id !== last + 1) gaps += 1;
+      last = id;
+    }
+  });
+  return { last: () => last, gaps: () => gaps, conn };
+}
+
+describe('#14.7: slow event-stream subscribers', () => {
+  it('#14.7: 50 non-reading subscribers are cut off at maxSseBufferBytes and counted, while 50 readers get every event and health probes all answer', { timeout: 60_000 }, async () => {
+    const sim = await start({ maxSseBufferBytes: 16 * 1024 });
+    const port = Number(sim.listener.address.split(':')[1]);
+    const readers = Array.from({ length: 50 }, () => reader(port));
+    await until('the readers to be subscribed', () => (readers.every((r) => r.conn.received().includes('iothinx-sim events')) ? true : undefined));
+    await nonReaders(port, 50);
+
+    // The write flood: 16 field writes at a time over the API, a health probe after each batch.
+    const probes: number[] = [];
+    const levels = new Array<number>(16).fill(0);
+    const deadline = Date.now() + 30_000;
+    while (sim.device.refusals.get('sse_buffer') < 50 && Date.now() < deadline) {
+      await Promise.all(
+        levels.map(async (_, index) => {
+          levels[index] = 1 - levels[index]!;
+          const res = await fetch(`${sim.base}/slots/1/channels/${index}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ level: levels[index] }) });
+          expect(res.status).toBe(200);
+          await res.arrayBuffer();
+        }),
+      );
+      const health = await fetch(`${sim.base}/health`);
+      await health.arrayBuffer();
+      probes.push(health.status);
+    }
+    expect(sim.device.refusals.get('sse_buffer')).toBe(50);
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.every((status) => status === 200)).toBe(true);
+    // Every reader is still connected and gets every event up to the last, without a gap.
+    const lastSeq = sim.device.lastSeq;
+    await until('every reader to reach the last event', () => (readers.every((r) => r.last() === lastSeq) ? true : undefined));
+    expect(readers.map((r) => r.gaps()).every((g) => g === 0)).toBe(true);
+    expect(readers.every((r) => !r.conn.socket.destroyed)).toBe(true);
   });
 });
