@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   DEVICE_MODULE_FAILED: 'The module reports a failure (an injected fault): its points do not answer.',
   FAULT_UNKNOWN: 'No active fault has that id.',
   SCENARIO_UNKNOWN: 'No scenario run has that id (GET /sim/v1/scenarios lists the kept runs).',
+  SCENARIO_QUEUE_FULL: 'limits.scenarios.maxQueued runs (default 16) already wait; submit again once one has started.',
   // The clock.
   CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',
   // HTTP.
@@ -32,7 +33,7 @@ export const ERROR_CODES = {
   // Accounts and TLS.
   AUTH_REQUIRED: 'Accounts are enabled and the request carries no valid credentials (Basic or a session cookie).',
   AUTH_FORBIDDEN: 'The account is valid but its role is too low for this request.',
-  AUTH_LOCKED_OUT: 'Too many failed logins from this address; wait for the time in Retry-After.',
+  AUTH_LOCKED_OUT: 'Too many failed logins from this address or for this account name (limits.login, counted before the password is checked); wait for the time in Retry-After. Refused even with the right password.',
   TLS_CERT_INVALID: 'The HTTPS certificate or key file is missing, unreadable, not PEM, or the two do not match.',
   // MQTT (the client's lastError, the embedded broker, write topics).
   MQTT_CONNECT_FAILED: 'The MQTT broker could not be reached or refused the connection; the client retries with backoff.',

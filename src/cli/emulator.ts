@@ -102,7 +102,7 @@ export class Emulator {
       this.mqttMessages.on('message', listener);
       return () => this.mqttMessages.off('message', listener);
     };
-    this.scenarios = new ScenarioController({ device, clock, signals, onMqttMessage }, logger.child({ component: 'scenarios' }));
+    this.scenarios = new ScenarioController({ device, clock, signals, onMqttMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);
   }
 
   static async start(options: EmulatorOptions): Promise<Emulator> {

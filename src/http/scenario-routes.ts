@@ -1,7 +1,8 @@
 /**
  * Scenarios over /sim/v1 (docs/scenarios.md): submit a document, list runs, follow one, abort it.
  * Runs queue and run one at a time; a bad document is a 400 naming the path of the first problem
- * (the message lists every problem).
+ * (the message lists every problem); past limits.scenarios.maxQueued waiting runs a submission is
+ * 429 SCENARIO_QUEUE_FULL. The list carries step counts, not steps (#14 point 8).
  *
  *   GET /scenarios/:id/events   ": greeting" ─► "event: step" per step already settled ─► live
  *                               "event: step" ... ─► "event: end" (the final run) ─► stream ends
@@ -31,6 +32,16 @@ const runSchema = z.looseObject({
   startedAt: z.number().nullable(),
   endedAt: z.number().nullable(),
   steps: z.array(stepSchema),
+});
+const summarySchema = runSchema.omit({ steps: true }).extend({
+  stepCounts: z.strictObject({
+    total: z.number(),
+    pending: z.number(),
+    running: z.number(),
+    passed: z.number(),
+    failed: z.number(),
+    skipped: z.number(),
+  }),
 });
 const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The run id POST /scenarios returned (s1, s2 ...)', examples: ['s1'] }) });
 const documentSchema = z.looseObject({}).meta({
@@ -82,11 +93,17 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       method: 'post',
       path: '/scenarios',
       summary: 'Submits a scenario document and starts it (202); runs queue and run one at a time, in order.',
-      description: 'The document is checked against the schema and the device (targets, attributes, fault names) first; any problem is a 400 naming its path. Format: docs/scenarios.md.',
+      description:
+        'The document is checked against the schema and the device (targets, attributes, fault names) first; any problem is a 400 naming its path. Past limits.scenarios.maxQueued waiting runs (default 16) the answer is 429 SCENARIO_QUEUE_FULL. Format: docs/scenarios.md.',
       body: documentSchema,
       response: runSchema,
       handle: ({ body, res }) => {
         const submitted = control(scenarios).start(body);
+        if (!submitted.ok && 'full' in submitted) {
+          const { queued, maxQueued } = submitted.full;
+          res.setHeader('Retry-After', '1');
+          throw new SimError('SCENARIO_QUEUE_FULL', `${queued} scenario runs already wait (limits.scenarios.maxQueued ${maxQueued}); submit again once one has started, or abort one`);
+        }
         if (!submitted.ok) {
           const [first] = submitted.problems;
           throw new SimError('HTTP_BAD_REQUEST', submitted.problems.map((p) => `${p.path}: ${p.message}`).join('; '), { context: { path: first?.path ?? null, part: 'body' } });
@@ -98,8 +115,8 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
     route({
       method: 'get',
       path: '/scenarios',
-      summary: 'The last 50 scenario runs, oldest first, with their status and step results.',
-      response: z.array(runSchema),
+      summary: 'The kept scenario runs, oldest first: the waiting and running ones and the last limits.scenarios.maxKept finished ones (default 32), each with its status and step counts (GET /scenarios/{id} has the steps).',
+      response: z.array(summarySchema),
       handle: () => control(scenarios).list(),
     }),
     route({

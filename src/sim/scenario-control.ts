@@ -1,22 +1,32 @@
 /**
  * The scenario runs of one emulator: submitted runs queue and run one at a time in the order
- * they came (two runs driving one device clock at once would interleave their steps), the
- * last HISTORY runs are kept, and listeners hear each step result and the end. Implements the
- * emulator API's ScenarioControl (src/http/options.ts) structurally, as SignalRunner does
- * SignalControl.
+ * they came (two runs driving one device clock at once would interleave their steps), and
+ * listeners hear each step result and the end. Implements the emulator API's ScenarioControl
+ * (src/http/options.ts) structurally, as SignalRunner does SignalControl.
+ *
+ * Bounded (#14 point 8, profile `limits.scenarios`): at most `maxQueued` runs wait behind the
+ * running one (a document submitted past it is refused before it is even validated, and counted
+ * as `scenario_queue`), and at most `maxKept` finished runs are kept (the oldest forgotten first).
+ *
+ *   start(doc) ─► queue full? ─► refused (429)
+ *              └► validate ─► check against the device ─► queued ─► running ─► finished (kept)
  */
+import { scenarioLimitsSchema, type Limits } from '../config/limits.js';
 import { checkScenario, validateScenario, type ScenarioProblem } from './scenario-load.js';
-import { ScenarioRun, type RunEvent, type RunResult, type ScenarioRig } from './scenario-runner.js';
+import { ScenarioRun, type RunEvent, type RunResult, type RunSummary, type ScenarioRig } from './scenario-runner.js';
 import type { Scenario } from './scenario-schema.js';
 
-/** Runs kept for GET /sim/v1/scenarios; the oldest finished ones go first. */
-export const HISTORY = 50;
+export type ScenarioLimits = Limits['scenarios'];
 
 export interface ScenarioLogger {
   error(obj: object, msg: string): void;
 }
 
-export type ScenarioSubmit = { ok: true; run: RunResult } | { ok: false; problems: ScenarioProblem[] };
+export type ScenarioSubmit =
+  | { ok: true; run: RunResult }
+  | { ok: false; problems: ScenarioProblem[] }
+  /** The queue is full (limits.scenarios.maxQueued): nothing was queued. */
+  | { ok: false; full: { queued: number; maxQueued: number } };
 
 export class ScenarioController {
   private readonly runs: ScenarioRun[] = [];
@@ -28,10 +38,19 @@ export class ScenarioController {
   constructor(
     private readonly rig: ScenarioRig,
     private readonly logger?: ScenarioLogger,
+    private readonly limits: ScenarioLimits = scenarioLimitsSchema.parse({}),
   ) {}
 
-  /** Validates a document (schema, then against this device) and queues it; `file` names it in problems. */
+  /**
+   * Validates a document (schema, then against this device) and queues it; `file` names it in
+   * problems. Refused, and counted, when `maxQueued` runs already wait.
+   */
   start(document: unknown, file = 'scenario'): ScenarioSubmit {
+    const queued = this.runs.filter((r) => r.status === 'queued').length;
+    if (queued >= this.limits.maxQueued) {
+      this.rig.device.refusals.count('scenario_queue');
+      return { ok: false, full: { queued, maxQueued: this.limits.maxQueued } };
+    }
     const parsed = validateScenario(file, document);
     if (!parsed.ok) return parsed;
     const problems = checkScenario(file, parsed.scenario, this.rig.device);
@@ -39,7 +58,11 @@ export class ScenarioController {
     return { ok: true, run: this.submit(parsed.scenario, parsed.inputs) };
   }
 
-  /** Queues a scenario already validated and checked; `inputs` are its steps as written, for results. */
+  /**
+   * Queues a scenario already validated and checked; `inputs` are its steps as written, for
+   * results. Not bounded by maxQueued: the command line (`start --scenario`, `run-scenario`)
+   * queues what its operator named, not what a client sent.
+   */
   submit(scenario: Scenario, inputs: readonly unknown[]): RunResult {
     const id = `s${this.nextId++}`;
     const run = new ScenarioRun(id, scenario, inputs, this.rig, (event) => this.emit(id, event));
@@ -51,8 +74,9 @@ export class ScenarioController {
     return run.view();
   }
 
-  list(): RunResult[] {
-    return this.runs.map((r) => r.view());
+  /** Every kept run, oldest first, as a summary: step counts, not steps (GET /scenarios/{id} has those). */
+  list(): RunSummary[] {
+    return this.runs.map((r) => r.summary());
   }
 
   get(id: string): RunResult | undefined {
@@ -99,15 +123,20 @@ export class ScenarioController {
         this.logger?.error({ err: error, run: id }, 'scenario listener failed');
       }
     }
-    if (event.type === 'end') this.listeners.delete(id);
+    if (event.type === 'end') {
+      this.listeners.delete(id);
+      this.trim();
+    }
   }
 
+  /** Forgets the oldest finished runs past maxKept; called when a run is queued and when one ends. */
   private trim(): void {
-    while (this.runs.length > HISTORY) {
+    let finished = this.runs.filter((r) => r.finished).length;
+    while (finished > this.limits.maxKept) {
       const index = this.runs.findIndex((r) => r.finished);
-      if (index < 0) return;
       const [gone] = this.runs.splice(index, 1);
       if (gone) this.done.delete(gone.id);
+      finished -= 1;
     }
   }
 }

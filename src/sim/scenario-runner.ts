@@ -65,6 +65,12 @@ export interface RunResult {
   steps: StepResult[];
 }
 
+/** How many steps of a run are in each status, and in all. */
+export type StepCounts = Record<StepStatus | 'total', number>;
+
+/** A run as GET /sim/v1/scenarios lists it: everything but the steps, which it counts (#14 point 8). */
+export type RunSummary = Omit<RunResult, 'steps'> & { stepCounts: StepCounts };
+
 export type RunEvent = { type: 'step'; step: StepResult } | { type: 'end'; run: RunResult };
 
 /** Real-clock waits re-check conditions this often, for values that change without a journal entry. */
@@ -143,6 +149,20 @@ export class ScenarioRun {
       startedAt: this.startedAt,
       endedAt: this.endedAt,
       steps: this.steps.map((s) => ({ ...s })),
+    };
+  }
+
+  summary(): RunSummary {
+    const stepCounts: StepCounts = { total: this.steps.length, pending: 0, running: 0, passed: 0, failed: 0, skipped: 0 };
+    for (const s of this.steps) stepCounts[s.status] += 1;
+    return {
+      id: this.id,
+      name: this.scenario.name,
+      description: this.scenario.description ?? null,
+      status: this.state,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      stepCounts,
     };
   }
 

@@ -11,8 +11,13 @@ import { JOURNAL_KINDS, type JournalSource } from '../device/journal.js';
 import { signalSchema } from '../device/schema.js';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+/**
+ * Every string has a bound, as has the step count, so that one document (and so one kept run)
+ * has a bounded size whatever the body limit (#14 point 8).
+ */
+const name = z.string().min(1).max(128);
 /** A channel as `slot/index` or an ioName, as in profiles and /sim/v1/faults. */
-const target = z.string().min(1);
+const target = name;
 const timeoutMs = z.number().int().min(0).max(86_400_000).default(5000);
 const count = z.number().int().min(0);
 
@@ -28,7 +33,7 @@ const setSchema = z
   })
   .refine((s) => Object.keys(s).length > 1, 'name at least one field input: level, physical, burnout, temperature, voltage or fault');
 
-const writeSchema = z.strictObject({ target, attribute: z.string().min(1), value: finite });
+const writeSchema = z.strictObject({ target, attribute: name, value: finite });
 
 const signalStepSchema = z.strictObject({ target, signal: signalSchema.nullable() });
 
@@ -39,16 +44,16 @@ const JOURNAL_SOURCES = ['field', 'signal', 'wiring', 'clock', 'modbus', 'rest',
 const journalFilterSchema = z.strictObject({
   kind: z.enum(JOURNAL_KINDS).optional(),
   source: z.enum(JOURNAL_SOURCES).optional(),
-  ioName: z.string().min(1).optional(),
-  attribute: z.string().min(1).optional(),
-  peer: z.string().min(1).optional(),
+  ioName: name.optional(),
+  attribute: name.optional(),
+  peer: name.optional(),
   value: finite.optional(),
-  result: z.string().min(1).optional(),
+  result: z.string().min(1).max(1000).optional(),
 });
 
 const mqttFilterSchema = z.strictObject({
   /** An MQTT topic filter: `+` matches one level, `#` the rest. */
-  topic: z.string().min(1),
+  topic: z.string().min(1).max(1024),
   direction: z.enum(['out', 'in']).optional(),
   /** Matches a payload `{"value": n}` with this n. */
   value: finite.optional(),
@@ -60,7 +65,7 @@ const mqttFilterSchema = z.strictObject({
  */
 const conditionShape = {
   target: target.optional(),
-  attribute: z.string().min(1).optional(),
+  attribute: name.optional(),
   equals: finite.optional(),
   above: finite.optional(),
   below: finite.optional(),
@@ -124,7 +129,7 @@ export const stepSchema = z
     waitFor: waitForSchema.optional(),
     fault: faultStepSchema.optional(),
     /** A name given with `fault: {as}`, or `all`. */
-    clearFault: z.string().min(1).optional(),
+    clearFault: z.string().min(1).max(64).optional(),
     assert: assertSchema.optional(),
     log: z.string().max(1000).optional(),
     /** A failed step does not stop (or fail) the run. */

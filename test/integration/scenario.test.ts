@@ -92,6 +92,48 @@ describe('/sim/v1/scenarios', () => {
     expect(run.steps.map((s) => s.status)).toEqual(['skipped', 'skipped']);
   });
 
+  it('#14.8: past maxQueued waiting runs a submission is 429 and counted; the list is small and keeps maxKept finished runs', async () => {
+    const started = await startCli(BASE);
+    const base = `http://${started.ready.http}/sim/v1`;
+    // The manual clock never moves: this run waits, and every later one queues behind it.
+    expect((await post(base, { name: 'blocker', steps: [{ wait: 3_600_000 }] })).status).toBe(202);
+    // Documents of 1000 steps (~200 KB each), as the attack's 400 were.
+    const big = { name: 'big', steps: Array.from({ length: 1000 }, (_, i) => ({ log: `step ${i} ${'x'.repeat(150)}` })) };
+    const replies = await Promise.all(Array.from({ length: 40 }, () => post(base, big)));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(16); // limits.scenarios.maxQueued
+    expect(statuses.filter((s) => s === 429)).toHaveLength(24);
+    const bodies = await Promise.all(replies.map(async (r) => (await r.json()) as { code?: string; message?: string }));
+    const refused = bodies.filter((b) => b.code === 'SCENARIO_QUEUE_FULL');
+    expect(refused).toHaveLength(24);
+    expect(refused[0]!.message).toMatch(/16 scenario runs already wait/);
+    expect(replies.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('1');
+    const metrics = await (await fetch(`http://${started.ready.http}/metrics`)).text();
+    expect(metrics).toMatch(/^iothinx_limit_refusals_total\{limit="scenario_queue"\} 24$/m);
+
+    // The list: one summary per run (step counts, no steps), whatever the documents' size.
+    const listRes = await fetch(`${base}/scenarios`);
+    const listText = await listRes.text();
+    expect(listRes.status).toBe(200);
+    expect(listText.length).toBeLessThan(17 * 400);
+    const list = JSON.parse(listText) as { id: string; status: string; steps?: unknown; stepCounts: Record<string, number> }[];
+    expect(list).toHaveLength(17);
+    expect(list[0]).toMatchObject({ id: 's1', status: 'running', stepCounts: { total: 1, running: 1 } });
+    expect(list[1]).toMatchObject({ status: 'queued', stepCounts: { total: 1000, pending: 1000, passed: 0 } });
+    expect(list.every((r) => r.steps === undefined)).toBe(true);
+    expect(((await (await fetch(`${base}/scenarios/s2`)).json()) as RunView).steps).toHaveLength(1000);
+
+    // Let them run: abort the blocker, follow the last queued run to its end.
+    await fetch(`${base}/scenarios/s1`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect((await readEvents(`${base}/scenarios/s17/events`)).at(-1)).toMatchObject({ event: 'end', data: { status: 'passed' } });
+    // 17 finished + 20 more: only the last maxKept (32) finished runs are kept.
+    for (let i = 0; i < 20; i++) expect((await post(base, { name: `quick-${i}`, steps: [{ log: 'x' }] })).status).toBe(202);
+    expect((await readEvents(`${base}/scenarios/s37/events`)).at(-1)).toMatchObject({ event: 'end', data: { status: 'passed' } });
+    const kept = (await (await fetch(`${base}/scenarios`)).json()) as { id: string }[];
+    expect(kept.map((r) => r.id)).toEqual(Array.from({ length: 32 }, (_, i) => `s${i + 6}`));
+    expect((await fetch(`${base}/scenarios/s5`)).status).toBe(404);
+  });
+
   it('start --scenario runs it once the emulator is ready', async () => {
     const started = await startCli([...BASE, '--profile', 'profiles/tank-station.yaml', '--scenario', 'profiles/scenarios/tank-station-selftest.yaml']);
     const base = `http://${started.ready.http}/sim/v1`;

@@ -56,7 +56,7 @@ async function scenarioRig(file = 'profiles/default.yaml', seed = 1): Promise<Sc
 
 async function run(r: ScenarioRigOf, document: unknown): Promise<RunResult> {
   const submitted = r.scenarios.start(document, 'test.yaml');
-  if (!submitted.ok) throw new Error(submitted.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  if (!submitted.ok) throw new Error('problems' in submitted ? submitted.problems.map((p) => `${p.path}: ${p.message}`).join('\n') : 'queue full');
   return (await r.scenarios.finished(submitted.run.id))!;
 }
 
