@@ -64,7 +64,7 @@ export interface JournalPage {
 /** GET /sim/v1/journal's filters: `ioName` also takes `slot/index`. */
 export type JournalQuery = JournalFilter;
 
-export type ScenarioStatus = 'running' | 'passed' | 'failed' | 'aborted';
+export type ScenarioStatus = 'queued' | 'running' | 'passed' | 'failed' | 'aborted';
 
 export interface ScenarioRun {
   id: string;
@@ -276,7 +276,10 @@ export class SimClient {
     return this.request('get', '/mqtt');
   }
 
-  /** Starts a scenario (POST /sim/v1/scenarios, 202); wait for its end with waitForScenario. */
+  /**
+   * Starts a scenario (POST /sim/v1/scenarios, 202); wait for its end with waitForScenario.
+   * Rejects with status 429, code SCENARIO_QUEUE_FULL, while limits.scenarios.maxQueued runs wait.
+   */
   runScenario(doc: unknown): Promise<ScenarioRun> {
     return this.request('post', '/scenarios', doc);
   }
@@ -285,13 +288,13 @@ export class SimClient {
     return this.request('get', `/scenarios/${encodeURIComponent(id)}`);
   }
 
-  /** Polls the scenario until it is no longer running; resolves with its final state. */
+  /** Polls the scenario until it is no longer queued or running; resolves with its final state. */
   async waitForScenario(id: string, options: WaitOptions = {}): Promise<ScenarioRun> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const run = await this.scenario(id);
-      if (run.status !== 'running') return run;
+      if (run.status !== 'running' && run.status !== 'queued') return run;
       if (Date.now() >= deadline) {
         throw new SimClientError(`scenario ${id}: still running after ${timeoutMs} ms`, { status: null, code: 'CLIENT_TIMEOUT', path: null, request: `GET /sim/v1/scenarios/${id}` });
       }
