@@ -375,7 +375,7 @@ describe('device API: bad bodies', () => {
   it('answers 413 to a body over 1 MB and keeps working', async () => {
     const h = await start();
     const huge = JSON.stringify({ value: 1, pad: 'x'.repeat(1024 * 1024) });
-    expectError(await put(h, doStatus, huge), 413, 413, /1 MB/);
+    expectError(await put(h, doStatus, huge), 413, 413, /1 MiB/);
     expect((await put(h, doStatus, { value: 1 })).status).toBe(200);
   });
 });

@@ -465,7 +465,8 @@ describe('/sim/v1 errors', () => {
     expectError(form, 415, 'HTTP_UNSUPPORTED_MEDIA_TYPE');
     const plain = await call(h, 'POST', '/clock/advance', undefined, { body: '{"ms":1}', headers: { 'content-type': 'text/plain' } });
     expectError(plain, 415, 'HTTP_UNSUPPORTED_MEDIA_TYPE');
-    expectError(await call(h, 'POST', '/clock/advance'), 400, 'HTTP_BAD_REQUEST');
+    // Bodiless, yet JSON (#14 point 12): the empty body is {} and lacks ms.
+    expectError(await call(h, 'POST', '/clock/advance'), 400, 'HTTP_BAD_REQUEST', 'ms');
     expect(h.clock.monotonic()).toBe(0);
   });
 

@@ -7,6 +7,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
+import { formatBytes } from '../errors.js';
 import { DacCode, DacError, dacErrorFor } from './errors.js';
 
 /** What reading a body may hold and whom it tells of a refusal. */
@@ -52,7 +53,7 @@ function readBody(req: Request, res: Response, limit: BodyLimit): Promise<Buffer
       }
       if ((error as { type?: unknown }).type === 'entity.too.large') {
         limit.onTooLarge();
-        reject(new DacError(DacCode.PayloadTooLarge, `the request body is larger than ${limit.maxBytes} bytes (limits.http.maxBodyBytes)`, { cause: error }));
+        reject(new DacError(DacCode.PayloadTooLarge, `the request body is larger than ${formatBytes(limit.maxBytes)} (limits.http.maxBodyBytes)`, { cause: error }));
         return;
       }
       reject(dacErrorFor(error));
