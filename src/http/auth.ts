@@ -66,6 +66,8 @@ export class Auth {
   private readonly throttle: LoginThrottle;
   private readonly failureLogs: LogBudget;
   private readonly verified: VerifiedCredentials;
+  /** Password checks in flight, by credential key (as `verified`): at most one scrypt per name and password at a time. */
+  private readonly checking = new Map<string, Promise<boolean>>();
   private readonly identities = new WeakMap<Request, Identity>();
 
   constructor(private readonly options: AuthOptions) {
@@ -182,7 +184,22 @@ export class Auth {
       account = this.find(name);
       const key = this.verified.key(name, password);
       if (account?.enabled && this.verified.has(key, account.password.scrypt)) return account;
-      const ok = await verifyPassword(password, account?.password.scrypt);
+      const running = this.checking.get(key);
+      if (running) {
+        // The same name and password are being checked already (a script's parallel Basic
+        // requests): this attempt shares that scrypt, so it frees its slot and counts no failure.
+        slot.released();
+        if ((await running) && account?.enabled) return account;
+        throw new SimError('AUTH_REQUIRED', 'wrong name or password, or the account is disabled');
+      }
+      const checking = verifyPassword(password, account?.password.scrypt);
+      this.checking.set(key, checking);
+      let ok: boolean;
+      try {
+        ok = await checking;
+      } finally {
+        this.checking.delete(key);
+      }
       if (ok && account?.enabled) {
         this.verified.add(key, account.password.scrypt);
         return account;

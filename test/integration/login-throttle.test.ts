@@ -57,11 +57,10 @@ async function start(change: (profile: Profile) => void = () => {}) {
   const sim = await startSimApp(profile, { logger });
   open.push(sim);
   const [host, port] = [sim.listener.address.slice(0, sim.listener.address.lastIndexOf(':')), Number(sim.listener.address.slice(sim.listener.address.lastIndexOf(':') + 1))];
-  /** POST /sim/v1/login from `from` (a loopback address), on a connection of its own. */
-  const login = (name: string, password: string, from = '127.0.0.1') =>
+  /** One request from `from` (a loopback address), on a connection of its own. */
+  const send = (method: string, path: string, headers: Record<string, string | number>, body: string | undefined, from: string) =>
     new Promise<Reply>((resolve, reject) => {
-      const body = JSON.stringify({ name, password });
-      const req = request({ host, port, localAddress: from, agent: false, method: 'POST', path: '/sim/v1/login', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request({ host, port, localAddress: from, agent: false, method, path: `/sim/v1${path}`, headers }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
         res.on('error', reject);
@@ -69,8 +68,13 @@ async function start(change: (profile: Profile) => void = () => {}) {
       req.on('error', reject);
       req.end(body);
     });
+  const login = (name: string, password: string, from = '127.0.0.1') => {
+    const body = JSON.stringify({ name, password });
+    return send('POST', '/login', { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, body, from);
+  };
+  const basic = (name: string, password: string, from = '127.0.0.1') => send('GET', '/device', { authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` }, undefined, from);
   const failedLines = () => lines.filter((l) => l.msg === 'login failed');
-  return { sim, login, failedLines, refusals: sim.device.refusals };
+  return { sim, login, basic, failedLines, refusals: sim.device.refusals };
 }
 
 const count = (replies: Reply[], status: number) => replies.filter((r) => r.status === status).length;
@@ -106,9 +110,20 @@ describe('login throttle (#14 point 13)', () => {
     expect(h.refusals.get('login_log')).toBe(7);
   });
 
+  it('#14.13: parallel Basic requests with one right password share one check, and are not throttled', async () => {
+    const h = await start();
+    const replies = await Promise.all(Array.from({ length: 30 }, () => h.basic('op', PASSWORD)));
+    expect(count(replies, 200)).toBe(30);
+    // The same wrong password 30 times at once is one guess: one check, one failure.
+    const wrong = await Promise.all(Array.from({ length: 30 }, () => h.basic('op', 'Wrong#1', '127.0.0.7')));
+    expect(count(wrong, 401)).toBe(30);
+    expect(h.failedLines()).toHaveLength(1);
+    expect(h.refusals.get('login_throttle')).toBe(0);
+  });
+
   it('#14.13: an account name is throttled across addresses; another name still logs in', async () => {
     const h = await start((p) => (p.limits.login.maxFailuresPerAccount = 4));
-    const replies = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5'].flatMap((from) => [h.login('root', 'Wrong#1', from), h.login('root', 'Wrong#2', from)]));
+    const replies = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5'].flatMap((from) => [h.login('root', `Wrong#1${from}`, from), h.login('root', `Wrong#2${from}`, from)]));
     expect(count(replies, 401)).toBe(4);
     expect(count(replies, 429)).toBe(2);
     const right = await h.login('root', 'Adm1n!pass', '127.0.0.6');
