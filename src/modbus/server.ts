@@ -267,7 +267,12 @@ export class ModbusTcpServer {
         offset += 6 + length;
       }
       if (queued > this.pendingReplyBytesPeak) this.pendingReplyBytesPeak = queued;
-      if (replies.length > 0) this.send(conn, replies.length === 1 ? replies[0]! : Buffer.concat(replies), delayMs, over);
+      if (replies.length > 0) {
+        const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
+        // The hot path (under the limit, no fault) writes here; the rest in send().
+        if (delayMs === 0 && !over) socket.write(out);
+        else this.send(conn, out, delayMs, over);
+      }
       if (!over) break;
       if (socket.writableLength + conn.held > limit) {
         this.pause(conn, queued);
