@@ -167,6 +167,8 @@ export class Emulator {
         const mqtt = new MqttService(device, clock, options.profile.mqtt, logger.child({ component: 'mqtt' }), {
           url: options.mqtt === 'profile' ? undefined : options.mqtt,
           brokerListen: options.broker ?? undefined,
+          // #14 point 11: the embedded broker's bounds, its refusals counted with the device's.
+          brokerGuard: { limits: options.profile.limits.broker, accept: (peer) => isAllowedForServices(options.profile.modbus.accessibleIps, peer), refusals: device.refusals },
           baseDir: dirname(options.profileFile),
         });
         emulator.services.push({ name: 'mqtt', close: () => mqtt.close() });

@@ -1,16 +1,31 @@
 /**
  * The embedded broker (aedes) for `mqtt.url: embedded` and `--mqtt embedded`, so `npm start` plus
- * any MQTT client shows traffic at once. Also the broker of the integration tests (optionally
- * behind TLS, optionally with one username/password). `handle(stream)` is the core, `start` a
- * thin TCP/TLS wrapper around it (STYLE 3).
+ * any MQTT client shows traffic at once. A convenience, on loopback by default (`--broker`), not
+ * a production broker. Also the broker of the integration tests (optionally behind TLS,
+ * optionally with one username/password). `handle(stream)` is the core, `start` a thin TCP/TLS
+ * wrapper around it (STYLE 3).
+ *
+ * Every connection is bounded (#14 point 11; limits.broker, docs/security.md):
+ *
+ *   TCP accept ─► peer allowed (`accept`, the accessible-IP list)? at most maxClients sockets?
+ *       (no: closed before a byte is read; broker_auth / broker_clients)
+ *     ─► [TLS handshake] ─► PacketSizeGate: a packet over maxPacketBytes closes the connection
+ *       (broker_packet_size) ─► aedes ─► CONNECT: preConnect re-checks the peer (the device's own
+ *       client is known by now) ─► authenticate: credentials (CONNACK 4; broker_auth)
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import { brokerLimitsSchema } from '../config/limits.js';
+import { Refusals, type LimitName } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
+import { PacketSizeGate, type GuardedStream } from './packet-limit.js';
+
+/** Whether a peer is the emulator's own MQTT client: 'unknown' while that client is still connecting. */
+export type OwnClient = (address: string, port: number) => 'yes' | 'no' | 'unknown';
 
 export interface BrokerOptions {
   host: string;
@@ -27,57 +42,94 @@ export interface BrokerOptions {
   };
   /** Require this username and password (CONNACK 4 otherwise); anonymous when absent. */
   credentials?: { username: string; password: string };
+  /** limits.broker; the schema's defaults (1 MiB packets, 256 clients) when absent. */
+  limits?: { maxPacketBytes: number; maxClients: number };
+  /** The accessible-IP list: false closes the connection unanswered. Everyone when absent. */
+  accept?: (address: string | undefined) => boolean;
+  /** Exempts the emulator's own client from `accept` and maxClients (it must reach its broker). */
+  ownClient?: OwnClient;
+  /** Where refusals are counted (the device's, for /metrics); the broker's own when absent. */
+  refusals?: { count(limit: LimitName): void };
 }
 
 export class EmbeddedBroker {
   private readonly sockets = new Set<Socket>();
   private readonly clientsById = new Map<string, Client>();
   private closed = false;
+  /** What the limits refused, by limit (the device's counters when given in the options). */
+  readonly refusals: { count(limit: LimitName): void };
+  private readonly limits: { maxPacketBytes: number; maxClients: number };
+  private aedes!: Aedes;
+  private server!: Server;
+  /** "host:port" as bound. */
+  address = '';
+  port = 0;
 
   private constructor(
-    private readonly aedes: Aedes,
-    private readonly server: Server,
-    /** "host:port" as bound. */
-    readonly address: string,
-    readonly port: number,
+    private readonly options: BrokerOptions,
+    private readonly logger: Logger | undefined,
   ) {
-    aedes.on('client', (client) => this.clientsById.set(client.id, client));
-    aedes.on('clientDisconnect', (client) => {
-      if (this.clientsById.get(client.id) === client) this.clientsById.delete(client.id);
-    });
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    this.refusals = options.refusals ?? new Refusals();
+    this.limits = options.limits ?? brokerLimitsSchema.parse({});
   }
 
   static async start(options: BrokerOptions, logger?: Logger): Promise<EmbeddedBroker> {
+    const broker = new EmbeddedBroker(options, logger);
+    await broker.listen();
+    return broker;
+  }
+
+  private async listen(): Promise<void> {
+    const { options, logger } = this;
     const credentials = options.credentials;
     const aedes = await Aedes.createBroker({
+      // [MQTT-3.1.4-1] the server may check the connection before it answers: the peer again,
+      // now that the emulator's own client (exempt) can be told apart (see admit).
+      preConnect: (client, _packet, done) => {
+        const refused = this.admit(client.conn as unknown as GuardedStream, 'connect');
+        if (refused) done(new Error(refused), false);
+        else done(null, true);
+      },
       authenticate: (_client, username, password, done) => {
-        if (!credentials || (username === credentials.username && password?.toString('utf8') === credentials.password)) {
+        if (!credentials || (username === credentials.username && (password?.toString('utf8') ?? '') === credentials.password)) {
           done(null, true);
           return;
         }
+        this.refusals.count('broker_auth');
         // [MQTT-3.2.2.3] return code 4: bad user name or password.
         done(Object.assign(new Error('bad username or password'), { returnCode: 4 }) as AuthenticateError, null);
       },
     });
+    this.aedes = aedes;
+    aedes.on('client', (client) => this.clientsById.set(client.id, client));
+    aedes.on('clientDisconnect', (client) => {
+      if (this.clientsById.get(client.id) === client) this.clientsById.delete(client.id);
+    });
     aedes.on('clientError', (client, error) => logger?.debug({ clientId: client.id, err: error }, 'embedded broker: client error'));
-    const handle = (stream: Duplex) => aedes.handle(stream);
+    aedes.on('connectionError', (_client, error) => logger?.debug({ err: error }, 'embedded broker: connection refused or failed before CONNECT'));
     const t = options.tls;
     const server = t
-      ? createTlsServer(
-          {
-            cert: t.cert,
-            key: t.key,
-            minVersion: t.minVersion ?? 'TLSv1.2',
-            maxVersion: t.maxVersion ?? 'TLSv1.3',
-            ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-          },
-          handle,
-        )
-      : createServer(handle);
+      ? createTlsServer({
+          cert: t.cert,
+          key: t.key,
+          minVersion: t.minVersion ?? 'TLSv1.2',
+          maxVersion: t.maxVersion ?? 'TLSv1.3',
+          ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        })
+      : createServer();
+    this.server = server;
+    // The raw TCP socket, before TLS: a refused peer costs no handshake.
+    server.on('connection', (socket: Socket) => {
+      const refused = this.admit(socket, 'accept');
+      if (refused) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      if (!t) this.handle(socket);
+    });
+    if (t) server.on('secureConnection', (socket: Socket) => this.handle(socket));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -94,12 +146,39 @@ export class EmbeddedBroker {
       });
     }
     const bound = server.address() as AddressInfo;
-    return new EmbeddedBroker(aedes, server, formatAddress(bound), bound.port);
+    this.address = formatAddress(bound);
+    this.port = bound.port;
   }
 
-  /** Serves one MQTT connection over any duplex stream. */
+  /**
+   * Why a connection is refused, or null to let it in; counts the refusal. At 'accept' the
+   * emulator's own client may still be connecting (its socket has no local port yet): a peer
+   * that could be it is let through to the check at 'connect', when it is known.
+   */
+  private admit(stream: GuardedStream, at: 'accept' | 'connect'): string | null {
+    const address = stream.remoteAddress;
+    const own = address !== undefined && stream.remotePort !== undefined && this.options.ownClient ? this.options.ownClient(address, stream.remotePort) : 'no';
+    const mayBeOwn = at === 'accept' ? own !== 'no' : own === 'yes';
+    if (mayBeOwn) return null;
+    if (this.options.accept && !this.options.accept(address)) {
+      this.refusals.count('broker_auth');
+      return 'refused by the accessible-IP list';
+    }
+    // At 'accept' the socket is not in the set yet; at 'connect' it is.
+    if (this.sockets.size - (at === 'connect' ? 1 : 0) >= this.limits.maxClients) {
+      this.refusals.count('broker_clients');
+      return `more than limits.broker.maxClients (${this.limits.maxClients}) connections`;
+    }
+    return null;
+  }
+
+  /** Serves one MQTT connection over any duplex stream, its packets bounded by limits.broker.maxPacketBytes. */
   handle(stream: Duplex): void {
-    this.aedes.handle(stream);
+    const gate = new PacketSizeGate(stream, this.limits.maxPacketBytes, (size) => {
+      this.refusals.count('broker_packet_size');
+      this.logger?.debug({ peer: gate.remoteAddress, size, max: this.limits.maxPacketBytes }, 'embedded broker: packet over limits.broker.maxPacketBytes, connection closed');
+    });
+    this.aedes.handle(gate);
   }
 
   /** Clients connected now. */

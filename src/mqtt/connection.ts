@@ -131,6 +131,19 @@ export class MqttConnection {
     return this.state === 'connected';
   }
 
+  /**
+   * Whether a broker-side peer is this client's current socket: 'unknown' while that socket is
+   * still connecting (no local port yet). The embedded broker exempts its own emulator's client
+   * from the accessible-IP list and its client limit this way (src/mqtt/broker.ts).
+   */
+  isOwnSocket(address: string, port: number): 'yes' | 'no' | 'unknown' {
+    const stream = this.session?.client?.stream as { connecting?: boolean; localAddress?: string; localPort?: number } | undefined;
+    if (!stream) return 'no';
+    if (stream.connecting) return 'unknown';
+    const plain = (a: string | undefined) => a?.replace(/^::ffff:/, '');
+    return stream.localPort === port && plain(stream.localAddress) === plain(address) ? 'yes' : 'no';
+  }
+
   /** Resolves when connected (at once if it is); rejects if the connection is closed first. */
   whenConnected(): Promise<void> {
     if (this.state === 'connected') return Promise.resolve();

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { RealClock, type Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
-import { EmbeddedBroker } from './broker.js';
+import { EmbeddedBroker, type BrokerOptions } from './broker.js';
 import { MqttConnection, type ConnectionState, type MqttError } from './connection.js';
 import { Publisher } from './publisher.js';
 import { Outbox } from './queue.js';
@@ -23,6 +23,8 @@ import { WriteHandler, type WriteResult } from './writes.js';
 export interface MqttServiceOptions {
   /** Where the embedded broker listens when the URL is "embedded"; default 127.0.0.1:1883. */
   brokerListen?: { host: string; port: number };
+  /** The embedded broker's bounds (#14 point 11): limits.broker, the accessible-IP list, the device's refusal counters. */
+  brokerGuard?: Pick<BrokerOptions, 'limits' | 'accept' | 'refusals'>;
   /** Overrides mqtt.url (the CLI's --mqtt URL|embedded). */
   url?: string;
   /** Relative mqtt.tls paths are resolved against it (the profile's directory); default the cwd. */
@@ -144,7 +146,16 @@ export class MqttService {
     const tls = secure ? await this.readTls() : {};
     if (url === 'embedded') {
       const listen = this.options.brokerListen ?? { host: '127.0.0.1', port: 1883 };
-      this.broker = await EmbeddedBroker.start(listen, this.logger.child({ component: 'mqtt-broker' }));
+      this.broker = await EmbeddedBroker.start(
+        {
+          ...listen,
+          ...this.options.brokerGuard,
+          // mqtt.username set: the broker asks every client for the device's own credentials.
+          ...(c.username !== null ? { credentials: { username: c.username, password: c.password ?? '' } } : {}),
+          ownClient: (address, port) => this.connection?.isOwnSocket(address, port) ?? 'unknown',
+        },
+        this.logger.child({ component: 'mqtt-broker' }),
+      );
       url = `mqtt://${connectHost(listen.host)}:${this.broker.port}`;
     }
     this.url = url;
