@@ -95,8 +95,9 @@ describe('/sim/v1/scenarios', () => {
   it('#14.8: past maxQueued waiting runs a submission is 429 and counted; the list is small and keeps maxKept finished runs', async () => {
     const started = await startCli(BASE);
     const base = `http://${started.ready.http}/sim/v1`;
-    // The manual clock never moves: this run waits, and every later one queues behind it.
-    expect((await post(base, { name: 'blocker', steps: [{ wait: 3_600_000 }] })).status).toBe(202);
+    // Polling in 1 ms steps for a day of device time: runs until aborted, and every later run queues behind it.
+    const blocker = { name: 'blocker', steps: [{ waitFor: { target: '1/1', attribute: 'diStatus', equals: 1, timeoutMs: 86_400_000 } }] };
+    expect((await post(base, blocker)).status).toBe(202);
     // Documents of 1000 steps (~200 KB each), as the attack's 400 were.
     const big = { name: 'big', steps: Array.from({ length: 1000 }, (_, i) => ({ log: `step ${i} ${'x'.repeat(150)}` })) };
     const replies = await Promise.all(Array.from({ length: 40 }, () => post(base, big)));
