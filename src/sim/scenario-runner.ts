@@ -177,12 +177,14 @@ export class ScenarioRun {
     if (this.aborted) return this.finish('aborted');
     this.state = 'running';
     this.startedAt = clock.now();
-    const unsubscribe = this.rig.onMqttMessage?.((message) => {
+    // MQTT messages are kept only for a run that counts them, and only while it runs (#14 point 8).
+    const countsMqtt = this.scenario.steps.some((s) => s.waitFor?.mqtt !== undefined || s.assert?.mqtt !== undefined);
+    const unsubscribe = countsMqtt ? this.rig.onMqttMessage?.((message) => {
       const parsed = mqttMessageSchema.safeParse(message);
       if (!parsed.success) return;
       this.mqtt.push(parsed.data);
       for (const listener of this.mqttListeners) listener();
-    });
+    }) : undefined;
     this.record(`scenario ${this.scenario.name} (${this.id}) started`, 'running', undefined);
     this.runWindow = { journalSeq: device.journal.lastSeq, mqttIndex: 0 };
     let failed = false;
@@ -217,6 +219,7 @@ export class ScenarioRun {
   }
 
   private finish(status: RunStatus): RunResult {
+    this.mqtt.length = 0; // a kept run holds its results, not the messages it saw
     for (const result of this.steps) if (result.status === 'pending') this.settle(result, 'skipped', 'aborted', undefined);
     this.state = status;
     this.endedAt = this.rig.clock.now();
