@@ -9,7 +9,8 @@
 //      ├── loadgen (C, bench/c/loadgen.c): 16 Modbus/TCP clients, FC3 x 10 at 0, one in flight each
 //      ├── 1 Modbus/TCP client pipelining FC3 requests that never reads a reply
 //      ├── 100 SSE subscribers on GET /sim/v1/events: 50 read and count events, 50 never read
-//      ├── write flood: PUT /sim/v1/slots/1/channels/{3..14} {level}, WRITERS requests in flight
+//      ├── write flood: PUT /sim/v1/slots/1/channels/{5..14} {level}, WRITERS requests in flight,
+//      │   and square waves (20 ms period) on DI-03 and DI-04 attached once through the same route
 //      ├── PUT /sim/v1/modbus/accessible-ips every 20 ms (127.0.0.0/8 always allowed)
 //      ├── POST /sim/v1/scenarios every 100 ms (a 1 s scenario, so the queue fills: 429 is counted)
 //      ├── a login burst every 15 s from 127.0.0.2: 50 wrong operator passwords + 1 right one
@@ -22,8 +23,12 @@
 // the administrator the other workers use, and 127.0.0.2 so a per-address one does not either.
 //
 // A non-reading SSE subscriber never calls read (the socket is paused before it connects), so
-// the kernel buffers fill and then the emulator's; each is replaced by a fresh one after 15-45 s
+// the kernel buffers fill and then the emulator's; each is replaced by a fresh one after 60-120 s
 // (staggered), as an attacker reconnecting would, so there are always 50 of them filling up.
+// On loopback the kernel takes about 3-4 MB of a stream nobody reads before the emulator has to
+// buffer anything (measured: the sending side's buffer autotunes up to tcp_wmem's max whatever
+// the receiver's SO_RCVBUF), so the event rate must be high enough to get past that within a
+// lifetime: the signals give ~200 events/s on top of the HTTP writes (~200 B an event).
 // The pipelining Modbus client writes whenever its socket drains and reconnects if closed.
 //
 // The musts (issue #14): RSS growth < 100 MiB from start to end; health-probe p99 < 100 ms (a
@@ -50,6 +55,9 @@ const MODBUS_CLIENTS = 16;
 const SSE_READERS = 50;
 const SSE_NON_READERS = 50;
 const WRITERS = 2;
+const WRITE_CHANNELS = [5, 14]; // DI channels of slot 1 the HTTP writers toggle (first..last)
+const SIGNAL_CHANNELS = [3, 4]; // DI channels of slot 1 that get a square wave
+const SIGNAL_PERIOD_MS = 20;
 const IP_EDIT_MS = 20;
 const SCENARIO_MS = 100;
 const HEALTH_MS = 100;
@@ -60,7 +68,7 @@ const BURST_SIZE = 50;
 /** Requests of one periodic worker in flight at once; a tick past it is skipped and counted. */
 const MAX_IN_FLIGHT = 4;
 const REQUEST_TIMEOUT_MS = 10_000;
-const NON_READER_LIFE_MS = [15_000, 45_000];
+const NON_READER_LIFE_MS = [60_000, 120_000];
 const PROGRESS_EVERY_MS = 30_000;
 
 const MUST_RSS_GROWTH_MIB = 100;
@@ -384,10 +392,11 @@ function startWriteFlood(port, state) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: WRITERS });
   const stats = { outcomes: {}, ms: [] };
   const levels = new Array(16).fill(0);
+  const [first, last] = WRITE_CHANNELS;
   let next = 0;
   const loop = async () => {
     while (!state.stopping) {
-      const index = 3 + (next++ % 12);
+      const index = first + (next++ % (last - first + 1));
       levels[index] ^= 1;
       const r = await request(agent, { method: 'PUT', path: `/sim/v1/slots/1/channels/${index}`, body: { level: levels[index] }, port });
       record(stats, r);
@@ -506,13 +515,16 @@ function startLoginBursts(port, state) {
 function refusalsFrom(text) {
   const limits = {};
   const connections = {};
+  const gauges = {};
   for (const line of text.split('\n')) {
+    const g = /^(nodejs_heap_size_used_bytes|nodejs_external_memory_bytes) (\S+)$/.exec(line);
+    if (g) gauges[g[1]] = Number(g[2]);
     let m = /^iothinx_limit_refusals_total\{limit="([^"]+)"\} (\S+)$/.exec(line);
     if (m) limits[m[1]] = Number(m[2]);
     m = /^iothinx_connections_refused_total\{([^}]*)\} (\S+)$/.exec(line);
     if (m) connections[m[1].replace(/"/g, '')] = Number(m[2]);
   }
-  return { limits, connections };
+  return { limits, connections, gauges };
 }
 
 // ─── the run ─────────────────────────────────────────────────────────────────────────────────
@@ -566,6 +578,11 @@ export async function benchSoak({ duration }) {
     // this soak measures).
     const warm = await request(false, { path: '/sim/v1/whoami', port });
     if (warm.status !== 200) throw new Error(`GET /sim/v1/whoami as ${ADMIN.name}: ${outcome(warm)} ${warm.text ?? ''}`);
+    for (const index of SIGNAL_CHANNELS) {
+      const body = { signal: { kind: 'square', periodMs: SIGNAL_PERIOD_MS } };
+      const r = await request(false, { method: 'PUT', path: `/sim/v1/slots/1/channels/${index}`, port, body });
+      if (r.status !== 200) throw new Error(`PUT a square wave on DI 1/${index}: ${outcome(r)} ${r.text ?? ''}`);
+    }
     const start = { memory: memoryOf(pid), cpu: cpuSecondsOf(pid), benchCpu: process.cpuUsage(), at: now() };
 
     prober = new Worker(new URL(import.meta.url), { workerData: { port } });
@@ -596,14 +613,18 @@ export async function benchSoak({ duration }) {
       if (m) rssSamples.push({ t: (now() - start.at) / 1000, rss: m.rss });
       if (!hasExited(modbusLoad.child)) loadgenCpu = cpuSecondsOf(modbusLoad.child.pid) ?? loadgenCpu;
     }, 1000);
-    state.onProgress = (p) => {
+    state.onProgress = async (p) => {
       const t = (now() - start.at) / 1000;
       const rss = memoryOf(pid)?.rss;
+      const r = await request(false, { path: '/metrics', port });
+      const m = r.status === 200 ? refusalsFrom(r.text) : null;
+      const refused = m ? Object.entries(m.limits).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none' : outcome(r);
       console.log(
         `  t=${t.toFixed(0).padStart(4)} s  RSS ${mib(rss).padStart(10)}  health ${p.count} probes p99 ${msText(p.p99)}, ${p.failed} failed` +
           `  SSE events ${sse.stats.events}  writes ${sumOf(writes.stats.outcomes)}  IP edits ${sumOf(ipEdits.stats.outcomes)}  scenarios ${JSON.stringify(scenarios.stats.outcomes)}` +
           `  pipelined ${mib(pipeliner.stats.requestBytes)}`,
       );
+      console.log(`          heap used ${mib(m?.gauges.nodejs_heap_size_used_bytes)}, external ${mib(m?.gauges.nodejs_external_memory_bytes)}; refusals: ${refused}`);
     };
     const progress = setInterval(() => prober.postMessage('progress'), Math.min(PROGRESS_EVERY_MS, (duration * 1000) / 3));
 
@@ -706,6 +727,7 @@ export async function benchSoak({ duration }) {
       const counted = Object.entries(metrics.limits).filter(([, n]) => n > 0);
       console.log(`  refusals per limit (/metrics): ${counted.length ? counted.map(([k, n]) => `${k} ${n}`).join(', ') : 'none counted'}${Object.keys(metrics.limits).length ? '' : ' (no iothinx_limit_refusals_total in /metrics)'}`);
       console.log(`  connections refused (/metrics): ${Object.entries(metrics.connections).map(([k, n]) => `{${k}} ${n}`).join(', ') || '-'}`);
+      console.log(`  emulator heap at the end: used ${mib(metrics.gauges.nodejs_heap_size_used_bytes)}, external ${mib(metrics.gauges.nodejs_external_memory_bytes)}`);
     }
     const pct = (s) => (s == null ? '-' : `${((100 * s) / elapsed).toFixed(0)}%`);
     console.log(`  CPU over the window: emulator ${pct(emulatorCpu)}, loadgen ${pct(loadgenCpu)}, this bench ${pct(benchCpu)} (of one core); bench event-loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms`);
