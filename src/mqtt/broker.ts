@@ -140,7 +140,8 @@ export class EmbeddedBroker {
       });
     } catch (error) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      throw new SimError('MQTT_BROKER_LISTEN_FAILED', `embedded MQTT broker: cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`, {
+      const where = formatAddress({ address: options.host, family: options.host.includes(':') ? 'IPv6' : 'IPv4', port: options.port });
+      throw new SimError('MQTT_BROKER_LISTEN_FAILED', `embedded MQTT broker: cannot listen on ${where}: ${(error as Error).message}`, {
         cause: error,
         context: { host: options.host, port: options.port },
       });

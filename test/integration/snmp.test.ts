@@ -544,6 +544,29 @@ describe('SNMP response size (limits.snmp.maxResponseBytes, RFC 3416 §4.2)', ()
     expect(big.at(-1)!.oid).toBe(LAST_OBJECT);
   });
 
+  it("#14.11: a v3 manager's smaller msgMaxSize bounds the GETBULK answer (RFC 3412 §6.2)", async () => {
+    // A noAuthNoPriv user: its messages carry no digest, so the test may rewrite msgMaxSize.
+    const file = await profileFile((p) => p.snmp.users.push({ name: 'plain', level: 'noAuthNoPriv', access: 'read-only' }));
+    const d = await device(['--profile', file]);
+    const session = v3Session(d.target, { name: 'plain', level: snmp.SecurityLevel.noAuthNoPriv } as snmp.User);
+    const dgramOf = (session as unknown as { dgram: dgram.Socket }).dgram;
+    // net-snmp always says 65507 (INTEGER 02 03 00 ff e3); say 600 in the same three bytes. (Node's
+    // dgram calls send again with a list once the socket is bound: that one is rewritten already.)
+    const send = dgramOf.send.bind(dgramOf) as (buffer: unknown, ...rest: unknown[]) => void;
+    const rewrite = (buffer: Buffer) => {
+      const at = buffer.indexOf(Buffer.from([0x02, 0x03, 0x00, 0xff, 0xe3]));
+      return at === -1 ? buffer : Buffer.concat([buffer.subarray(0, at), Buffer.from([0x02, 0x03, 0x00, 0x02, 0x58]), buffer.subarray(at + 5)]);
+    };
+    (dgramOf as unknown as { send: typeof send }).send = (buffer: unknown, ...rest: unknown[]) => send(Buffer.isBuffer(buffer) ? rewrite(buffer) : buffer, ...rest);
+    const sizes: number[] = [];
+    dgramOf.on('message', (message: Buffer) => sizes.push(message.length));
+    const bulk = (await getBulk(session, ['1.3.6.1.4.1.8691'], 0, 1000))[0] as snmp.Varbind[];
+    expect(bulk.length).toBeGreaterThan(3);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(600);
+    const walk = await subtree(v2cSession(d.target, 'public'), '1.3.6.1.4.1.8691', 10);
+    expect(bulk.map((v) => v.oid)).toEqual(walk.slice(0, bulk.length).map((v) => v.oid));
+  });
+
   it('#14.11: a GET whose answer would not fit is tooBig (error-index 0), and a GET that fits still answers', async () => {
     const d = await device();
     const v2 = v2cSession(d.target, 'public');
