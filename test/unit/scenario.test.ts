@@ -284,6 +284,32 @@ describe('scenario runner on a manual clock', () => {
     expect(r.scenarios.list().map((v) => v.id)).toEqual(['s1', 's2']);
   });
 
+  it('#14.8: past maxQueued waiting runs start() refuses and counts; only maxKept finished runs are kept', async () => {
+    const r = await scenarioRig();
+    const scenarios = new ScenarioController({ device: r.device, clock: r.clock, signals: r.signals }, undefined, { maxQueued: 2, maxKept: 3 });
+    onTestFinished(() => scenarios.stop());
+    const blocker = scenarios.start({ name: 'blocker', steps: [{ waitFor: { target: '1/1', attribute: 'diStatus', equals: 1, timeoutMs: 86_400_000 } }] });
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = [scenarios.start({ name: 'q1', steps: [{ log: 'a' }] }), scenarios.start({ name: 'q2', steps: [{ log: 'b' }] })];
+    expect([blocker.ok, ...queued.map((q) => q.ok)]).toEqual([true, true, true]);
+    expect(scenarios.start({ name: 'q3', steps: [{ log: 'c' }] })).toEqual({ ok: false, full: { queued: 2, maxQueued: 2 } });
+    expect(scenarios.start('not even a document')).toMatchObject({ ok: false, full: { queued: 2 } }); // refused before it is validated
+    expect(r.device.refusals.get('scenario_queue')).toBe(2);
+    expect(scenarios.list().map((v) => [v.id, v.status, v.stepCounts.total])).toEqual([
+      ['s1', 'running', 1],
+      ['s2', 'queued', 1],
+      ['s3', 'queued', 1],
+    ]);
+    scenarios.abort('s1');
+    await scenarios.finished('s3');
+    for (const name of ['q4', 'q5']) {
+      const run = scenarios.start({ name, steps: [{ log: name }] });
+      if (run.ok) await scenarios.finished(run.run.id);
+    }
+    expect(scenarios.list().map((v) => v.id)).toEqual(['s3', 's4', 's5']);
+    expect(scenarios.get('s1')).toBeUndefined();
+  });
+
   it('gives the same journal on two fresh devices with the same seed', async () => {
     const journals = [];
     for (let i = 0; i < 2; i++) {
