@@ -61,9 +61,7 @@ export class EmbeddedBroker {
   private readonly limits: { maxPacketBytes: number; maxClients: number };
   private aedes!: Aedes;
   private server!: Server;
-  /** "host:port" as bound. */
-  address = '';
-  port = 0;
+  private bound: AddressInfo | null = null;
 
   private constructor(
     private readonly options: BrokerOptions,
@@ -71,6 +69,15 @@ export class EmbeddedBroker {
   ) {
     this.refusals = options.refusals ?? new Refusals();
     this.limits = options.limits ?? brokerLimitsSchema.parse({});
+  }
+
+  /** "host:port" as bound. */
+  get address(): string {
+    return this.bound ? formatAddress(this.bound) : '';
+  }
+
+  get port(): number {
+    return this.bound?.port ?? 0;
   }
 
   static async start(options: BrokerOptions, logger?: Logger): Promise<EmbeddedBroker> {
@@ -146,9 +153,7 @@ export class EmbeddedBroker {
         context: { host: options.host, port: options.port },
       });
     }
-    const bound = server.address() as AddressInfo;
-    this.address = formatAddress(bound);
-    this.port = bound.port;
+    this.bound = server.address() as AddressInfo;
   }
 
   /**
