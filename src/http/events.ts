@@ -12,9 +12,12 @@
  * destroyed at once (ending it would queue more behind what it does not read), counted
  * `sse_buffer`; it reconnects and sees the seq gap. Missed events are not replayed. So a slow
  * client costs one length check per event, and the others, and the rest of the API, do not wait.
- * The events of one event-loop turn leave for each client in one write (cork until
+ * The events of one event-loop turn leave for each client in one write (queued until
  * setImmediate): on loopback a write costs tens of µs per client, and a flood of changes would
- * otherwise spend its time in one syscall per event per subscriber.
+ * otherwise spend its time in one syscall per event per subscriber. While a client's socket is
+ * full its events wait in our queue, so that cutting it off frees plain buffers: Node makes an
+ * Error object for each write still in a destroyed socket's buffer, which for 50 clients with
+ * 1 MiB each of single-event writes took seconds, the stall of #14 point 7.
  *
  * A stream opened with an account ends when that account is disabled, renamed or given a new
  * password (#14 point 14): the app re-checks after every change (changes.ts).
@@ -53,6 +56,11 @@ interface Opener {
 class Stream {
   /** Cut off or ended: nothing more is written. */
   done = false;
+  /** Events of this turn, or waiting for the socket to drain: written as one chunk. */
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** The last write filled the socket's buffer: wait for 'drain'. */
+  blocked = false;
 
   constructor(
     readonly req: Request,
@@ -70,8 +78,8 @@ export class EventStreams {
   private heartbeat: NodeJS.Timeout | undefined;
   /** A message rendered once for every MQTT log stream it goes to. */
   private readonly rendered = new WeakMap<object, Buffer>();
-  /** Responses corked this turn: what they get before setImmediate leaves in one write. */
-  private readonly corked = new Set<Response>();
+  /** Streams with events to write at the end of this turn. */
+  private readonly due = new Set<Stream>();
   private flushing = false;
 
   constructor(
@@ -152,34 +160,58 @@ export class EventStreams {
     }
   }
 
-  /** Writes, unless that would hold more than maxBufferBytes for this client: then it is cut off. */
+  /**
+   * Queues a chunk for the stream, unless the client would then have more than maxBufferBytes
+   * waiting (in the emulator: ours and the socket's): then it is cut off.
+   */
   private send(stream: Stream, chunk: Buffer): void {
     const { res } = stream;
     if (stream.done || res.writableEnded || res.destroyed || !res.socket || res.socket.destroyed) return;
-    if (res.writableLength + chunk.length > this.options.maxBufferBytes) {
+    const waiting = res.writableLength + stream.pendingBytes;
+    if (waiting + chunk.length > this.options.maxBufferBytes) {
       this.options.refusals.count('sse_buffer');
-      this.logger.warn({ peer: stream.req.socket.remoteAddress, buffered: res.writableLength }, 'event stream client too slow; cutting it off');
+      this.logger.warn({ peer: stream.req.socket.remoteAddress, buffered: waiting }, 'event stream client too slow; cutting it off');
       stream.done = true;
+      stream.pending = [];
       this.open.delete(stream);
       res.socket.destroy();
       return;
     }
-    if (!this.corked.has(res)) {
-      res.cork();
-      this.corked.add(res);
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => this.uncorkAll());
-      }
+    stream.pending.push(chunk);
+    stream.pendingBytes += chunk.length;
+    if (stream.blocked) return;
+    this.due.add(stream);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flushDue());
     }
-    res.write(chunk);
   }
 
-  /** One write (a writev) per client for the events of a turn, not one syscall per event per client. */
-  private uncorkAll(): void {
+  private flushDue(): void {
     this.flushing = false;
-    for (const res of this.corked) res.uncork();
-    this.corked.clear();
+    const due = [...this.due];
+    this.due.clear();
+    for (const stream of due) this.flush(stream);
+  }
+
+  /**
+   * Writes what the stream has queued as one chunk. Until the socket drains, further events wait
+   * in our queue: the socket's own buffer then holds a few large writes, not one per event, and
+   * destroying it stays cheap (Node makes an Error for every write still buffered).
+   */
+  private flush(stream: Stream): void {
+    const { res } = stream;
+    if (stream.done || stream.pendingBytes === 0 || res.writableEnded || res.destroyed) return;
+    const data = stream.pending.length === 1 ? stream.pending[0]! : Buffer.concat(stream.pending, stream.pendingBytes);
+    stream.pending = [];
+    stream.pendingBytes = 0;
+    if (!res.write(data)) {
+      stream.blocked = true;
+      res.once('drain', () => {
+        stream.blocked = false;
+        this.flush(stream);
+      });
+    }
   }
 
   /** The SSE plumbing: headers, the opening comment, heartbeat, cleanup. */
