@@ -205,7 +205,7 @@ describe('/sim/v1 status and device', () => {
     expectError(refused, 400, 'HTTP_BAD_REQUEST', 'slots');
     const wrong = await post(h, '/config', reply.body);
     expectError(wrong, 405, 'HTTP_METHOD_NOT_ALLOWED');
-    expect(wrong.headers.get('allow')).toBe('GET, HEAD, PUT, OPTIONS');
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD, PUT, PATCH, OPTIONS');
   });
 });
 
