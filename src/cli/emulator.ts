@@ -16,6 +16,7 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { createHttpApp } from '../http/app.js';
+import { onStateChanged } from '../http/changes.js';
 import type { ConfigControl, MetricsSources, MqttControl, SerialControl, SnmpControl } from '../http/options.js';
 import { ConnectionGate } from '../http/connections.js';
 import { listenHttp, listenHttps } from '../http/server.js';
@@ -139,6 +140,8 @@ export class Emulator {
         // -- end metrics
         const snmp: SnmpControl = { status: () => emulator.snmpService?.status() ?? { enabled: false } };
         const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
+        // A narrowed accessible-IP list also closes the embedded broker's connections (#14 points 11, 14).
+        onStateChanged(app, () => emulator.mqttService?.recheckBrokerPeers());
         // The list as the Modbus service holds it now: runtime edits apply to HTTP at once (#14 point 14).
         const accept = (peer: string | undefined) => {
           if (isAllowedForServices(modbus.accessibleIps(), peer)) return true;
@@ -168,7 +171,7 @@ export class Emulator {
           url: options.mqtt === 'profile' ? undefined : options.mqtt,
           brokerListen: options.broker ?? undefined,
           // #14 point 11: the embedded broker's bounds, its refusals counted with the device's.
-          brokerGuard: { limits: options.profile.limits.broker, accept: (peer) => isAllowedForServices(options.profile.modbus.accessibleIps, peer), refusals: device.refusals },
+          brokerGuard: { limits: options.profile.limits.broker, accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer), refusals: device.refusals },
           baseDir: dirname(options.profileFile),
         });
         emulator.services.push({ name: 'mqtt', close: () => mqtt.close() });
@@ -214,7 +217,7 @@ export class Emulator {
     let lastTrigger = 0;
     const service = new SnmpService(this.device, this.clock, this.profile.snmp, this.logger.child({ component: 'snmp' }), {
       engineId,
-      accept: (address) => isAllowedForServices(this.profile.modbus.accessibleIps, address),
+      accept: (address) => isAllowedForServices(this.modbus.accessibleIps(), address),
       lastTrigger: () => lastTrigger,
       maxResponseBytes: this.profile.limits.snmp.maxResponseBytes,
     });

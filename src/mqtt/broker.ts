@@ -178,6 +178,19 @@ export class EmbeddedBroker {
     return null;
   }
 
+  /**
+   * Closes the connections of peers `accept` no longer allows (the accessible-IP list narrowed
+   * while they were connected, #14 point 14 as for HTTP); the emulator's own client stays.
+   */
+  recheckPeers(): void {
+    const accept = this.options.accept;
+    if (!accept) return;
+    for (const socket of this.sockets) {
+      const own = this.options.ownClient && socket.remoteAddress !== undefined && socket.remotePort !== undefined ? this.options.ownClient(socket.remoteAddress, socket.remotePort) : 'no';
+      if (own === 'no' && !accept(socket.remoteAddress)) socket.destroy();
+    }
+  }
+
   /** Serves one MQTT connection over any duplex stream, its packets bounded by limits.broker.maxPacketBytes. */
   handle(stream: Duplex): void {
     const gate = new PacketSizeGate(stream, this.limits.maxPacketBytes, (size) => {

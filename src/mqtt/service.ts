@@ -208,6 +208,11 @@ export class MqttService {
     return { mqtt: redact(url), broker: this.broker?.address ?? null };
   }
 
+  /** Closes the embedded broker's connections from hosts the accessible-IP list no longer allows. */
+  recheckBrokerPeers(): void {
+    this.broker?.recheckPeers();
+  }
+
   /** Resolves when the client is connected (and subscribed to the write topics). */
   whenConnected(): Promise<void> {
     return this.connection?.whenConnected() ?? Promise.reject(new Error('the MQTT service is not started'));

@@ -225,4 +225,24 @@ describe('#14.11: who may connect (the accessible-IP list and the profile creden
     const metrics = (await getFrom('127.0.0.2', started.ready.http!, '/metrics')).body;
     expect(metrics).toMatch(/^iothinx_limit_refusals_total\{limit="broker_auth"\} 2$/m);
   });
+  it('#14.11: narrowing the accessible-IP list closes the broker connections of hosts it no longer allows; its own client stays', async () => {
+    const profile = parse(await readFile(new URL('../../profiles/default.yaml', import.meta.url), 'utf8')) as Record<string, Record<string, unknown>>;
+    const wide = { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.0', netmask: '255.0.0.0', active: true }] };
+    profile.modbus!.accessibleIps = wide;
+    const file = join(await tempDir(), 'profile.yaml');
+    await writeFile(file, stringify(profile));
+    const started = await startCli(['--profile', file, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'embedded', '--broker', '127.0.0.1:0', '--clock', 'manual', '--quiet']);
+    const broker = started.ready.broker!;
+    const port = Number(broker.slice(broker.lastIndexOf(':') + 1));
+    const user = await clientFrom('127.0.0.2', port);
+    expect(await user.connack).toEqual({ returnCode: 0 });
+    const closed = new Promise<void>((resolve) => user.client.once('close', () => resolve()));
+    // Only 127.0.0.1 from now on (the HTTP client and the device's own MQTT client).
+    const narrow = { ...wide, entries: [{ ip: '127.0.0.1', netmask: '255.255.255.255', active: true }] };
+    const put = await fetch(`http://${started.ready.http}/sim/v1/modbus/accessible-ips`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(narrow) });
+    expect(put.status).toBe(200);
+    await closed;
+    const status = (await (await fetch(`http://${started.ready.http}/sim/v1/mqtt`)).json()) as { connected: boolean; attempts: number };
+    expect(status).toMatchObject({ connected: true, attempts: 1 });
+  });
 });
