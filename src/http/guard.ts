@@ -1,7 +1,8 @@
 /**
  * What other web sites may not do through a browser (#14 point 12), checked first on every request:
  *
- *   request ─► Host one we serve? ── no ─► 421 HTTP_HOST_NOT_ALLOWED (counted http_host)
+ *   request ─► peer still allowed (accessible-IP list)? ── no ─► connection destroyed
+ *           ─► Host one we serve? ── no ─► 421 HTTP_HOST_NOT_ALLOWED (counted http_host)
  *              │ yes
  *              ▼
  *           GET / HEAD / OPTIONS ─────────────────────────────────────────────► next
@@ -32,6 +33,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Host names each app's listeners are bound to (server.ts registers them). */
 const served = new WeakMap<object, Set<string>>();
+
+/** Whether a peer may talk at all (the accessible-IP list with additional restrictions). */
+export type PeerRule = (remoteAddress: string | undefined) => boolean;
+const peerRules = new WeakMap<object, PeerRule>();
+
+/**
+ * Called by listenHttp/listenHttps with their accept rule: every request is checked against it
+ * again, so a peer taken off the list gets nothing more on a connection it still holds, in the
+ * moment before the listener closes it (#14 point 14).
+ */
+export function setPeerRule(app: object, rule: PeerRule): void {
+  peerRules.set(app, rule);
+}
 
 function normalize(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/, '');
@@ -102,6 +116,11 @@ export function requestGuard(app: object, options: GuardOptions): RequestHandler
     any || isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost') || name === machine || allowed.has(name) || (served.get(app)?.has(name) ?? false);
 
   return (req, _res, next) => {
+    const rule = peerRules.get(app);
+    if (rule && !rule(req.socket.remoteAddress)) {
+      req.socket.destroy();
+      return;
+    }
     const host = req.headers.host;
     // HTTP/1.0 may omit Host; a browser never does.
     if (host !== undefined && !hostAllowed(hostOf(host))) {

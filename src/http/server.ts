@@ -27,7 +27,7 @@ import type { Refusals } from '../device/refusals.js';
 import { formatAddress } from '../net-address.js';
 import { onStateChanged } from './changes.js';
 import { ConnectionGate } from './connections.js';
-import { addServedHost } from './guard.js';
+import { addServedHost, setPeerRule } from './guard.js';
 import { runCloseHooks } from './shutdown.js';
 
 export interface HttpListener<S extends Server | HttpsServer = Server> {
@@ -124,6 +124,7 @@ function serverOptions(limits: Limits['http']) {
 function serve<S extends Server | HttpsServer>(app: Express, server: S, freshOn: 'connection' | 'secureConnection', host: string, port: number, options: ListenOptions, limits: Limits['http']): Promise<HttpListener<S>> {
   addServedHost(app, host);
   const { accept, refusals } = options;
+  if (accept) setPeerRule(app, accept);
   const gate = options.gate ?? new ConnectionGate(limits, refusals);
   const tracked: Tracked = { all: new Set(), fresh: new Set(), busy: new Map() };
   server.on('connection', (socket: Socket) => {

@@ -164,7 +164,7 @@ afterEach(() => {
 });
 
 /** A raw connection from `localAddress` that sends `text` and keeps what it gets; `closed()` once the server closed it. */
-function rawFrom(address: string, localAddress: string, text: string): { received(): string; closed(): boolean } {
+function rawFrom(address: string, localAddress: string, text: string): { received(): string; closed(): boolean; send(more: string): void } {
   const [host, port] = address.split(':');
   const socket = connect({ host, port: Number(port), localAddress });
   sockets.push(socket);
@@ -175,7 +175,7 @@ function rawFrom(address: string, localAddress: string, text: string): { receive
   socket.on('error', () => {});
   socket.on('close', () => (closed = true));
   socket.write(text);
-  return { received: () => got, closed: () => closed };
+  return { received: () => got, closed: () => closed, send: (more) => socket.write(more) };
 }
 
 const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
@@ -208,6 +208,26 @@ describe('#14.14: narrowing who is allowed closes what they hold open', () => {
     emulator.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
     await until('the change on the remaining stream', () => (staying.received().includes('event: change') ? true : undefined));
     expect(staying.closed()).toBe(false);
+  });
+
+  it('#14.14: a request on a connection that a removed host still holds is not served', async () => {
+    const profile = profileSchema.parse({
+      slots: [{ slot: 1, module: '45MR-1600' }],
+      modbus: { accessibleIps: { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2' }] } },
+      limits: { http: { keepAliveTimeoutMs: 600_000 } },
+    });
+    emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    const http = emulator.addresses.http!;
+    const held = rawFrom(http, '127.0.0.2', 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await until('the first answer', () => (held.received().includes('"ok"') ? true : undefined));
+    // The list narrows without an HTTP request, so no re-check has closed the connection yet.
+    const modbus = emulator.emulatorNow.modbus;
+    modbus.apply({ baseAddresses: modbus.baseAddresses().overrides, accessibleIps: { ...modbus.accessibleIps(), entries: [{ ip: '127.0.0.1', netmask: '255.255.255.255', active: true }] } });
+    const body = '{"level":1}';
+    held.send(`PUT /sim/v1/slots/1/channels/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await until('the held connection to be closed', () => (held.closed() ? true : undefined));
+    expect(held.received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(emulator.emulatorNow.device.channel(1, 0).read('diStatus')).toBe(0);
   });
 
   it('#14.14: an account disabled, renamed or given a new password loses its open event streams; the others keep theirs', async () => {
