@@ -18,6 +18,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { AddressMap } from '../../src/modbus/address-map.js';
 import { ModbusTcpServer } from '../../src/modbus/server.js';
+import { ModbusService } from '../../src/modbus/service.js';
 import { closeClients, encodeFrame, RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 import { silent } from '../helpers/modbus-harness.js';
 import { until } from '../helpers/until.js';
@@ -265,5 +266,29 @@ describe('frame timeout (limits.modbus.frameTimeoutMs) and idle timeout', () => 
     expect(c.isClosed).toBe(false);
     await expectServed(c);
     expect(s.device.refusals.get('modbus_frame_timeout')).toBe(0);
+  });
+
+  it('#14.9: ModbusService applies the profile\'s limits.modbus (as the emulator passes them)', async () => {
+    const profile = profileSchema.parse({ slots: SLOTS, limits: { modbus: { frameTimeoutMs: 1000 } } });
+    const clock = new ManualClock();
+    const device = new Device(profile, clock);
+    const service = new ModbusService(device, clock, profile.modbus, silent, undefined, profile.limits.modbus);
+    const address = await service.listen('127.0.0.1', 0);
+    cleanups.push(async () => {
+      await service.close();
+      device.dispose();
+    });
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    const c = await RawModbusClient.connect(port);
+    // A complete request and, in the same write, the start of the next one: once the reply is
+    // here, the server has the partial frame too (one 16-byte segment on loopback).
+    c.writeRaw(Buffer.concat([encodeFrame(1, 1, readPdu(3, 0, 1)), encodeFrame(2, 1, BIG_READ).subarray(0, 4)]));
+    await c.response(1);
+    clock.advance(900);
+    expect(service.stats()).toMatchObject({ connections: 1 });
+    clock.advance(100);
+    expect(service.stats()).toMatchObject({ connections: 0 });
+    await until('the connection with the unfinished frame to be closed', () => (c.isClosed ? true : undefined), 5000);
+    expect(device.refusals.get('modbus_frame_timeout')).toBe(1);
   });
 });
