@@ -205,7 +205,7 @@ describe('#14.14: narrowing who is allowed closes what they hold open', () => {
     await until('the removed host\'s connections to be closed', () => (stream.closed() && keepAlive.closed() ? true : undefined));
     expect(await getFrom('127.0.0.2', http, '/sim/v1/health')).toBe('ECONNRESET');
     // The host still on the list keeps its stream, and its events.
-    emulator.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
+    emulator.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'field');
     await until('the change on the remaining stream', () => (staying.received().includes('event: change') ? true : undefined));
     expect(staying.closed()).toBe(false);
   });

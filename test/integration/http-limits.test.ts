@@ -178,7 +178,7 @@ describe('#14.10: HTTP connection caps and timeouts (limits.http)', () => {
     const silent = open(port, '127.0.0.1');
     await silent.closed('the silent connection to be cut');
     expect(stream.socket.destroyed).toBe(false);
-    runner.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'http');
+    runner.emulatorNow.device.channel(1, 0).applyField({ level: 1 }, 'field');
     await until('the change on the stream', () => (stream.received().includes('event: change') ? true : undefined));
   });
 });
