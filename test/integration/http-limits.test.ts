@@ -170,6 +170,24 @@ describe('#14.10: HTTP connection caps and timeouts (limits.http)', () => {
     expect(runner.emulatorNow.device.refusals.get('http_headers_timeout')).toBe(2);
   });
 
+  it('#14.10: a request whose body never completes is cut after requestTimeoutMs with 408 and counted', async () => {
+    const { runner, port } = await startEmulator({ headersTimeoutMs: 1000, requestTimeoutMs: 1500 });
+    const stuck = open(port, '127.0.0.1', 'PUT /sim/v1/slots/1/channels/0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"level":');
+    await stuck.closed('the request with a stuck body to be cut');
+    expect(stuck.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(runner.emulatorNow.device.refusals.get('http_request_timeout')).toBe(1);
+    expect(runner.emulatorNow.device.channel(1, 0).read('diStatus')).toBe(0);
+  });
+
+  it('#14.10: an HTTPS connection that never completes its handshake is cut after headersTimeoutMs and counted', async () => {
+    const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }], http: { https: { enabled: true } }, limits: { http: { headersTimeoutMs: 1000 } } });
+    const runner = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: null, https: { host: '127.0.0.1', port: 0 }, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    runners.push(runner);
+    const silent = open(Number(runner.addresses.https!.split(':')[1]), '127.0.0.1');
+    await silent.closed('the silent TLS connection to be cut');
+    expect(runner.emulatorNow.device.refusals.get('http_headers_timeout')).toBe(1);
+  });
+
   it('#14.10: an event stream outlives the header, request and keep-alive timeouts', async () => {
     const { runner, port } = await startEmulator({ headersTimeoutMs: 1000, requestTimeoutMs: 1000, keepAliveTimeoutMs: 100 });
     const stream = open(port, '127.0.0.1', 'GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
