@@ -690,6 +690,11 @@ export async function benchSoak({ duration }) {
     console.log(`soak: results after ${elapsed.toFixed(1)} s`);
     console.log(`  emulator RSS: start ${mib(rssStart)}, end ${mib(rssEnd)}, growth ${mib(growth)} (must be < ${MUST_RSS_GROWTH_MIB} MiB); peak ${mib(end.memory?.hwm)}`);
     const timeline = rssSamples.filter((_, i) => i % Math.max(1, Math.round(rssSamples.length / 10)) === 0);
+    // For the reader only (the must is from the idle start): growth once the load has settled,
+    // which tells a leak from the working set the load needs.
+    const settleS = Math.min(30, duration / 3);
+    const settledRss = rssSamples.find((x) => x.t >= settleS)?.rss;
+    if (settledRss != null && rssEnd != null) console.log(`  RSS at t=${settleS.toFixed(0)} s ${mib(settledRss)}; growth from there to the end ${mib(rssEnd - settledRss)}`);
     console.log(`  RSS over time: ${timeline.map((s) => `${s.t.toFixed(0)}s ${(s.rss / MIB).toFixed(0)}`).join(', ')} (MiB)`);
     console.log(
       `  health probes: ${health.samples.length}, p50 ${msText(p(0.5))}, p99 ${msText(p99)} (must be < ${MUST_HEALTH_P99_MS} ms), max ${msText(p(1))}, failed ${failedProbes}` +
