@@ -34,7 +34,7 @@
 // The musts (issue #14): RSS growth < 100 MiB from start to end; health-probe p99 < 100 ms (a
 // failed probe counts as infinitely slow); 0 errors on the 16 well-behaved Modbus clients (an
 // exception, a wrong or missing reply within 2 s, a dropped connection); plus the emulator
-// stays up through the run and exits 0 within 5 s of SIGTERM (docs: SIGTERM contract).
+// stays up through the run and exits 0 within 5 s of SIGTERM (the README's promise).
 //
 //   node bench/soak.mjs [--duration SECONDS]        (npm run bench:soak -- --duration 30)
 import { once } from 'node:events';
