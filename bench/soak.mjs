@@ -522,7 +522,7 @@ function refusalsFrom(text) {
   const connections = {};
   const gauges = {};
   for (const line of text.split('\n')) {
-    const g = /^(nodejs_heap_size_used_bytes|nodejs_external_memory_bytes) (\S+)$/.exec(line);
+    const g = /^(nodejs_heap_size_used_bytes|nodejs_external_memory_bytes|nodejs_eventloop_lag_p99_seconds|nodejs_eventloop_lag_max_seconds) (\S+)$/.exec(line);
     if (g) gauges[g[1]] = Number(g[2]);
     let m = /^iothinx_limit_refusals_total\{limit="([^"]+)"\} (\S+)$/.exec(line);
     if (m) limits[m[1]] = Number(m[2]);
@@ -583,6 +583,8 @@ export async function benchSoak({ duration }) {
     // this soak measures).
     const warm = await request(false, { path: '/sim/v1/whoami', port });
     if (warm.status !== 200) throw new Error(`GET /sim/v1/whoami as ${ADMIN.name}: ${outcome(warm)} ${warm.text ?? ''}`);
+    // The emulator makes its process metrics (the event-loop delay monitor) on the first scrape.
+    await request(false, { path: '/metrics', port });
     for (const index of SIGNAL_CHANNELS) {
       const body = { signal: { kind: 'square', periodMs: SIGNAL_PERIOD_MS } };
       const r = await request(false, { method: 'PUT', path: `/sim/v1/slots/1/channels/${index}`, port, body });
@@ -629,7 +631,12 @@ export async function benchSoak({ duration }) {
           `  SSE events ${sse.stats.events}  writes ${sumOf(writes.stats.outcomes)}  IP edits ${sumOf(ipEdits.stats.outcomes)}  scenarios ${JSON.stringify(scenarios.stats.outcomes)}` +
           `  pipelined ${mib(pipeliner.stats.requestBytes)}`,
       );
-      console.log(`          heap used ${mib(m?.gauges.nodejs_heap_size_used_bytes)}, external ${mib(m?.gauges.nodejs_external_memory_bytes)}; refusals: ${refused}`);
+      // prom-client measures the event-loop delay since the previous scrape: this progress interval.
+      const lagMs = (key) => (m?.gauges[key] == null ? '-' : `${(m.gauges[key] * 1000).toFixed(0)} ms`);
+      console.log(
+        `          emulator: event-loop delay p99 ${lagMs('nodejs_eventloop_lag_p99_seconds')}, max ${lagMs('nodejs_eventloop_lag_max_seconds')}; ` +
+          `heap used ${mib(m?.gauges.nodejs_heap_size_used_bytes)}, external ${mib(m?.gauges.nodejs_external_memory_bytes)}; refusals: ${refused}`,
+      );
     };
     const progress = setInterval(() => prober.postMessage('progress'), Math.min(PROGRESS_EVERY_MS, (duration * 1000) / 3));
 
