@@ -752,7 +752,9 @@ export async function benchSoak({ duration }) {
     if (metrics?.error) console.log(`  refusals: ${metrics.error}`);
     else if (metrics) {
       const counted = Object.entries(metrics.limits).filter(([, n]) => n > 0);
+      const zero = Object.entries(metrics.limits).filter(([, n]) => n === 0).map(([k]) => k);
       console.log(`  refusals per limit (/metrics): ${counted.length ? counted.map(([k, n]) => `${k} ${n}`).join(', ') : 'none counted'}${Object.keys(metrics.limits).length ? '' : ' (no iothinx_limit_refusals_total in /metrics)'}`);
+      if (zero.length) console.log(`    0 for: ${zero.join(', ')}`);
       console.log(`  connections refused (/metrics): ${Object.entries(metrics.connections).map(([k, n]) => `{${k}} ${n}`).join(', ') || '-'}`);
       console.log(`  emulator heap at the end: used ${mib(metrics.gauges.nodejs_heap_size_used_bytes)}, external ${mib(metrics.gauges.nodejs_external_memory_bytes)}`);
     }
