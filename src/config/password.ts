@@ -7,7 +7,8 @@
  * The plaintext is never stored, logged or returned; profiles and the running config hold only
  * this string. Verification re-derives with the stored parameters and compares in constant time.
  */
-import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 
 export const SCRYPT_PARAMS = { N: 16_384, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
@@ -56,13 +57,82 @@ export function hashPasswordSync(plain: string): string {
   return format(SCRYPT_PARAMS, salt, scryptSync(plain, salt, KEY_BYTES, options(SCRYPT_PARAMS)));
 }
 
+/**
+ * The one thread that derives keys for checks and API-set passwords, one at a time.
+ *
+ * Not node's async scrypt: that runs on the libuv thread pool, where a burst of logins takes all
+ * four threads (two cores here: the event loop starves, health probes waited 0.5-1.4 s in the
+ * #14 soak) and every pool thread keeps its own 16 MiB scratch in a glibc malloc arena after the
+ * hash (glibc raises its mmap threshold once such a block is freed): ~70 MiB of RSS that never
+ * came back. One worker thread bounds both: at most one core, one arena. The login throttle
+ * (src/http/login-throttle.ts) bounds how many derivations can be waiting.
+ *
+ *   derive() ─► queue by id ─► Worker (scryptSync) ─► { id, key | error } ─► resolve/reject
+ *
+ * The worker is made on the first derivation, unref'd while idle (it never holds the process
+ * open for nothing) and kept for the process: a new isolate per login would cost more than it saves.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { scryptSync } = require('node:crypto');
+// Linux nice is per thread: setPriority(0, ...) from here lowers this thread only, so under a
+// full CPU the event loop goes first and a login burst waits instead (#14 soak: probe latency).
+try { require('node:os').setPriority(0, 10); } catch {}
+parentPort.on('message', ({ id, plain, salt, length, options }) => {
+  try {
+    const key = scryptSync(plain, Buffer.from(salt), length, options);
+    parentPort.postMessage({ id, key });
+  } catch (error) {
+    parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
+`;
+
+interface Pending {
+  resolve(key: Buffer): void;
+  reject(error: Error): void;
+}
+
+let worker: Worker | undefined;
+const pending = new Map<number, Pending>();
+let nextId = 0;
+
+function deriver(): Worker {
+  if (worker) return worker;
+  const made = new Worker(WORKER_SOURCE, { eval: true });
+  made.unref();
+  made.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
+    const waiting = pending.get(id);
+    pending.delete(id);
+    if (!waiting) return;
+    if (pending.size === 0) made.unref();
+    if (key) waiting.resolve(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+    else waiting.reject(new Error(`scrypt failed: ${error ?? 'unknown error'}`));
+  });
+  // A worker that dies fails what it held; the next derivation makes a new one.
+  const fail = (error: Error) => {
+    if (worker === made) worker = undefined;
+    for (const waiting of pending.values()) waiting.reject(error);
+    pending.clear();
+  };
+  made.on('error', fail);
+  made.on('exit', (code) => fail(new Error(`the scrypt worker exited with code ${code}`)));
+  worker = made;
+  return made;
+}
+
 function derive(plain: string, salt: Buffer, length: number, params: Parsed['params']): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(plain, salt, length, options(params), (error, key) => (error ? reject(error) : resolve(key)));
+    const id = nextId++;
+    const thread = deriver();
+    // Held open while a derivation is pending, so an awaited check always settles.
+    if (pending.size === 0) thread.ref();
+    pending.set(id, { resolve, reject });
+    thread.postMessage({ id, plain, salt, length, options: options(params) });
   });
 }
 
-/** Hashes on the thread pool, for a password set through the API. */
+/** Hashes on the deriving thread, for a password set through the API. */
 export async function hashPassword(plain: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   return format(SCRYPT_PARAMS, salt, await derive(plain, salt, KEY_BYTES, SCRYPT_PARAMS));
