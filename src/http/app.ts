@@ -108,7 +108,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   // First of all: a Host we do not serve, or a cross-site change, goes no further (#14 point 12).
   app.use(requestGuard(app, { allowedHosts: options.profile.limits.http.allowedHosts, refusals: options.device.refusals }));
-  app.use(recheckAfterChanges(app));
+  app.use(recheckAfterChanges(app, () => [options.modbus.accessibleIps(), options.profile.http.accounts]));
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options));

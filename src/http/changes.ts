@@ -29,13 +29,26 @@ export function stateChanged(app: object): void {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Middleware: after a state-changing request answered 2xx, run the app's re-checks. */
-export function recheckAfterChanges(app: object): RequestHandler {
+/**
+ * Middleware: after a state-changing request answered 2xx, run the app's re-checks, if what
+ * they depend on changed. `access` returns the objects that decide who may connect (the
+ * accessible-IP list, the accounts): the running config replaces them on every change and keeps
+ * them otherwise, so comparing identities tells a field write (hundreds a second in the #14 soak,
+ * each re-checking every connection and stream for nothing) from an access change.
+ */
+export function recheckAfterChanges(app: object, access: () => readonly unknown[]): RequestHandler {
+  let seen: readonly unknown[] = access();
+  const changed = () => {
+    const now = access();
+    if (now.length === seen.length && now.every((x, i) => x === seen[i])) return false;
+    seen = now;
+    return true;
+  };
   return (req, res, next) => {
     if (!SAFE_METHODS.has(req.method)) {
       res.once('finish', () => {
         // Next turn: the response's bytes are handed to the socket before a re-check may close it.
-        if (res.statusCode >= 200 && res.statusCode < 300) setImmediate(() => stateChanged(app));
+        if (res.statusCode >= 200 && res.statusCode < 300) setImmediate(() => changed() && stateChanged(app));
       });
     }
     next();
