@@ -80,6 +80,8 @@ interface Connection {
   closing: boolean;
   /** Not read from until the queued replies are flushed (backpressure). */
   paused: boolean;
+  /** Not read from until the next turn: FAIR_REQUESTS were answered in this one, the rest waits in `buffer`. */
+  yielded: boolean;
   /** Reply bytes held back by a modbus-slow fault, not yet written. */
   held: number;
   /** Resumes reading once a write made while over the limit is flushed (one closure per connection). */
@@ -91,6 +93,14 @@ const isWrite = (fc: number) => fc === 5 || fc === 6 || fc === 15 || fc === 16 |
 /** MBAP length field: unit id + PDU, PDU at most 253 bytes (spec §4.1). */
 const MAX_LENGTH = 254;
 const SWEEP_MS = 100;
+/**
+ * Requests answered for one connection in one event-loop turn. A client that pipelines sends
+ * up to 64 KiB (~2,500 requests) in one read, and answering all of them at once held the event
+ * loop for 65-95 ms in the #14 soak: every other client (HTTP health probes, the other Modbus
+ * clients) waited. Past this many the rest waits for the next turn; a client with one request
+ * in flight never gets near it.
+ */
+const FAIR_REQUESTS = 256;
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export class ModbusTcpServer {
@@ -169,6 +179,7 @@ export class ModbusTcpServer {
       frameStartedAt: -1,
       closing: false,
       paused: false,
+      yielded: false,
       held: 0,
       flushed: (error) => {
         if (!error) this.relieve(conn);
@@ -209,7 +220,7 @@ export class ModbusTcpServer {
     const data = conn.buffer ? Buffer.concat([conn.buffer, chunk]) : chunk;
     conn.buffer = null;
     // A chunk read before the pause took effect waits with the rest (never more than one read).
-    if (conn.paused) conn.buffer = data;
+    if (conn.paused || conn.yielded) conn.buffer = data;
     else this.serve(conn, data);
   }
 
@@ -226,6 +237,7 @@ export class ModbusTcpServer {
     const limit = this.limits.maxPendingReplyBytes;
     let offset = 0;
     let over = false;
+    let served = 0;
     for (;;) {
       /** Reply bytes queued for this client: the socket's, the fault-held ones and this batch's. */
       let queued = socket.writableLength + conn.held;
@@ -233,7 +245,7 @@ export class ModbusTcpServer {
       const replies: Buffer[] = [];
       /** A modbus-slow fault holds the replies back (in order: all of this batch's together). */
       let delayMs = 0;
-      while (!over && data.length - offset >= MBAP) {
+      while (!over && served < FAIR_REQUESTS && data.length - offset >= MBAP) {
         const protocolId = data.readUInt16BE(offset + 2);
         const length = data.readUInt16BE(offset + 4);
         if (protocolId !== 0 || length < 2 || length > MAX_LENGTH) {
@@ -266,6 +278,7 @@ export class ModbusTcpServer {
           over = queued > limit;
         }
         offset += 6 + length;
+        served += 1;
       }
       if (queued > this.pendingReplyBytesPeak) this.pendingReplyBytesPeak = queued;
       if (replies.length > 0) {
@@ -284,8 +297,9 @@ export class ModbusTcpServer {
     // Only a complete request resets the idle timer (#14 point 9); a begun frame has frameTimeoutMs.
     const now = this.clock.monotonic();
     if (offset > 0) conn.lastActivity = now;
+    const yielding = served >= FAIR_REQUESTS && offset < data.length && !conn.paused && !conn.closing;
     if (offset === data.length) conn.frameStartedAt = -1;
-    else if (conn.paused) {
+    else if (conn.paused || yielding) {
       // Unanswered frames wait, uncopied (the chunk is one socket read at most), for the flush.
       conn.buffer = data.subarray(offset);
       conn.frameStartedAt = -1;
@@ -294,6 +308,21 @@ export class ModbusTcpServer {
       conn.buffer = Buffer.from(data.subarray(offset));
       if (offset > 0 || conn.frameStartedAt < 0) conn.frameStartedAt = now;
     }
+    if (yielding) this.yieldTurn(conn);
+  }
+
+  /** Stops reading until the next turn, then answers what waits (FAIR_REQUESTS at a time). */
+  private yieldTurn(conn: Connection): void {
+    conn.yielded = true;
+    conn.socket.pause();
+    setImmediate(() => {
+      conn.yielded = false;
+      if (conn.closing || conn.socket.destroyed) return;
+      const rest = conn.buffer;
+      conn.buffer = null;
+      if (rest) this.serve(conn, rest);
+      if (!conn.paused && !conn.yielded && !conn.closing) conn.socket.resume();
+    });
   }
 
   /**
@@ -334,7 +363,7 @@ export class ModbusTcpServer {
     const rest = conn.buffer;
     conn.buffer = null;
     if (rest) this.serve(conn, rest);
-    if (!conn.paused && !conn.closing) socket.resume();
+    if (!conn.paused && !conn.yielded && !conn.closing) socket.resume();
   }
 
   /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */

@@ -129,6 +129,21 @@ async function expectServed(client: RawModbusClient): Promise<void> {
 }
 
 describe('backpressure (limits.modbus.maxPendingReplyBytes)', () => {
+  it('#14 soak: a chunk of pipelined requests is answered at most 256 per event-loop turn, so one client cannot hold the loop', async () => {
+    const s = await serve({ slots: SLOTS });
+    const N = 5000; // 60 KB of requests: one or two socket reads, 2,500+ requests each
+    const client = await silentSocket(s.port);
+    const all = readReplies(client, N, 7 + 2 + 2);
+    client.write(pipeline(N, readPdu(3, 0, 1)));
+    await until('the server side to be accepted', () => s.sockets[0]);
+    // Runs right after the server's own 'data' listener, in the same emit: what it answered in that turn.
+    const answeredInFirstTurn = await new Promise<number>((resolve) => s.sockets[0]!.once('data', () => resolve(s.server.stats.requests)));
+    expect(answeredInFirstTurn).toBeGreaterThan(0);
+    expect(answeredInFirstTurn).toBeLessThanOrEqual(256);
+    expect(await all).toBe(N);
+    expect(s.server.stats.requests).toBe(N);
+  });
+
   it('#14.6: a client that pipelines requests and never reads its replies cannot grow memory; others are served; it gets every reply in order once it reads', async () => {
     const s = await serve({ slots: SLOTS });
     const limit = s.profile.limits.modbus.maxPendingReplyBytes;
