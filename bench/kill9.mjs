@@ -27,6 +27,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '../dist/sim/random.js';
 import { cleanupOnExit, startEmulator, stopAll } from './lib/children.mjs';
 
 const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' } } });
@@ -37,17 +38,6 @@ const KILL_AFTER_MS = [30, 2500];
 const RESTART_PACE_MS = { name: [100, 500], serial: [300, 1000] };
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** mulberry32: the same kill times for the same seed. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ipList = (n) => ({ enabled: false, additionalRestrictions: false, entries: [{ ip: `10.${(n >> 8) & 255}.${n & 255}.0`, netmask: '255.255.255.0', active: true }] });
 const baseOf = (n) => 20000 + (n % 20000);
@@ -138,7 +128,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'iothinx-kill9-'));
   const undoCleanup = cleanupOnExit(dir);
   const data = join(dir, 'data');
-  const rand = random(Number(flags.seed));
+  // The emulator's own seeded generator (built): the same kill times for the same seed.
+  const rand = mulberry32(Number(flags.seed));
   const models = Object.fromEntries(Object.keys(SETTINGS).map((k) => [k, model()]));
   let seq = 0;
   const figures = { runs: 0, acknowledged: 0, checks: 0, losses: 0, failedStarts: 0, errors: 0 };

@@ -141,20 +141,17 @@ export class ScenarioRun {
   }
 
   view(): RunResult {
-    return {
-      id: this.id,
-      name: this.scenario.name,
-      description: this.scenario.description ?? null,
-      status: this.state,
-      startedAt: this.startedAt,
-      endedAt: this.endedAt,
-      steps: this.steps.map((s) => ({ ...s })),
-    };
+    return { ...this.head(), steps: this.steps.map((s) => ({ ...s })) };
   }
 
   summary(): RunSummary {
     const stepCounts: StepCounts = { total: this.steps.length, pending: 0, running: 0, passed: 0, failed: 0, skipped: 0 };
     for (const s of this.steps) stepCounts[s.status] += 1;
+    return { ...this.head(), stepCounts };
+  }
+
+  /** What the full view and the summary share. */
+  private head(): Omit<RunSummary, 'stepCounts'> {
     return {
       id: this.id,
       name: this.scenario.name,
@@ -162,7 +159,6 @@ export class ScenarioRun {
       status: this.state,
       startedAt: this.startedAt,
       endedAt: this.endedAt,
-      stepCounts,
     };
   }
 
