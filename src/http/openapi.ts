@@ -42,6 +42,12 @@ function errorStatuses(r: Route): number[] {
   return [...statuses].sort((a, b) => a - b);
 }
 
+/** Every PATCH here is a JSON merge patch (RFC 7396), sent as merge-patch+json or plain JSON. */
+function requestMedia(method: Route['method'], body: z.ZodType): Record<string, { schema: object }> {
+  const schema = { schema: jsonSchema(body, 'input') };
+  return method === 'patch' ? { 'application/merge-patch+json': schema, 'application/json': schema } : { 'application/json': schema };
+}
+
 function operation(r: Route): JsonSchema {
   const ok = r.stream
     ? { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' }, 'x-event-data': r.response ? jsonSchema(r.response, 'output') : undefined } } }
@@ -56,7 +62,7 @@ function operation(r: Route): JsonSchema {
     ...(r.description ? { description: r.description } : {}),
     'x-required-role': accessOf(r),
     parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
-    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } } : {}),
+    ...(r.body ? { requestBody: { required: true, content: requestMedia(r.method, r.body) } } : {}),
     responses,
   };
 }

@@ -549,6 +549,8 @@ describe('/sim/v1/openapi.json', () => {
       properties: { ms: { type: 'number', minimum: 0, maximum: 1e9 } },
       required: ['ms'],
     });
+    // #14.1: PATCH /config takes a JSON merge patch (RFC 7396) under either media type.
+    expect(Object.keys(body.paths['/sim/v1/config'].patch.requestBody.content)).toEqual(['application/merge-patch+json', 'application/json']);
   });
 
   it('documents every registered route, and every documented route answers', async () => {
