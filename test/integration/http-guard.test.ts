@@ -181,15 +181,19 @@ function rawFrom(address: string, localAddress: string, text: string): { receive
 const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
 const streamRequest = (authorization?: string) => `GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`;
 
+/** 127.0.0.1 and 127.0.0.2 on the list, guarding HTTP too; keep-alive long enough that only a list change closes an idle connection. */
+function startListed(): Promise<Runner> {
+  const profile = profileSchema.parse({
+    slots: [{ slot: 1, module: '45MR-1600' }],
+    modbus: { accessibleIps: { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2' }] } },
+    limits: { http: { keepAliveTimeoutMs: 600_000 } },
+  });
+  return Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+}
+
 describe('#14.14: narrowing who is allowed closes what they hold open', () => {
   it('#14.14: a host removed from the accessible-IP list loses its event stream and its keep-alive connection at once', async () => {
-    const profile = profileSchema.parse({
-      slots: [{ slot: 1, module: '45MR-1600' }],
-      modbus: { accessibleIps: { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2' }] } },
-      // Long enough that only the list change can close the idle keep-alive connection.
-      limits: { http: { keepAliveTimeoutMs: 600_000 } },
-    });
-    emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    emulator = await startListed();
     const http = emulator.addresses.http!;
     const stream = rawFrom(http, '127.0.0.2', streamRequest());
     const keepAlive = rawFrom(http, '127.0.0.2', 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
@@ -211,12 +215,7 @@ describe('#14.14: narrowing who is allowed closes what they hold open', () => {
   });
 
   it('#14.14: a request on a connection that a removed host still holds is not served', async () => {
-    const profile = profileSchema.parse({
-      slots: [{ slot: 1, module: '45MR-1600' }],
-      modbus: { accessibleIps: { enabled: true, additionalRestrictions: true, entries: [{ ip: '127.0.0.1' }, { ip: '127.0.0.2' }] } },
-      limits: { http: { keepAliveTimeoutMs: 600_000 } },
-    });
-    emulator = await Runner.start({ profileFile: '(inline)', profile, store: undefined, dataDir: undefined, http: { host: '127.0.0.1', port: 0 }, https: null, modbus: null, mqtt: 'off', broker: null, snmp: null, clock: 'manual', seed: 1, logger: pino({ level: 'silent' }) });
+    emulator = await startListed();
     const http = emulator.addresses.http!;
     const held = rawFrom(http, '127.0.0.2', 'GET /sim/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until('the first answer', () => (held.received().includes('"ok"') ? true : undefined));
