@@ -264,7 +264,7 @@ export class SnmpService {
         for (const vb of pdu.varbinds) if (exceptions.includes(vb.type)) vb.type = snmp.ObjectType.EndOfMibView;
       }
       if (message.version === snmp.Version1) toV1Errors(snmp, pdu);
-      this.fit(snmp, message, pdu);
+      this.boundResponseSize(snmp, message, pdu);
       sendResponse(socket, rinfo, message, pdu);
     };
   }
@@ -284,7 +284,7 @@ export class SnmpService {
    * the SET is done by now, and its answer echoes no more than the manager sent. Each cut or
    * tooBig is counted as `snmp_response_size`.
    */
-  private fit(snmp: Snmp, message: RequestMessage, pdu: ResponsePdu): void {
+  private boundResponseSize(snmp: Snmp, message: RequestMessage, pdu: ResponsePdu): void {
     const type = message.pdu?.type;
     const bulk = type === snmp.PduType.GetBulkRequest;
     if (!bulk && type !== snmp.PduType.GetRequest && type !== snmp.PduType.GetNextRequest) return;
