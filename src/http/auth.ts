@@ -9,8 +9,9 @@
  *                └─ none / wrong ─► 401 AUTH_REQUIRED + WWW-Authenticate      └─ no ─► 403 AUTH_FORBIDDEN
  *
  * Passwords and Authorization headers are never logged; names are logged only when they name
- * an account. Failed logins are logged at most `limits.login.failureLogsPerMinute` a minute. Comparisons run in constant time (name digests, scrypt keys), and an unknown name
- * costs the same scrypt as a known one.
+ * an account. Failed logins are logged at most `limits.login.failureLogsPerMinute` a minute.
+ * Comparisons run in constant time (name digests, scrypt keys), and an unknown name costs the
+ * same scrypt as a known one.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Express, Request, RequestHandler, Response } from 'express';
@@ -20,6 +21,7 @@ import { verifyPassword } from '../config/password.js';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { accessOf, allows } from './access.js';
+import { peerKey } from './connections.js';
 import { LogBudget, LoginThrottle, type LoginLimits } from './login-throttle.js';
 import type { Route } from './route.js';
 import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js';
@@ -57,8 +59,18 @@ function sessionToken(req: Request): string | undefined {
   return undefined;
 }
 
+/** One budget per client: `::ffff:127.0.0.1` (a dual-stack listener) and `127.0.0.1` are one peer. */
 function peerOf(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
+  return peerKey(req.socket.remoteAddress);
+}
+
+/**
+ * The account a session or an event stream was opened with, if it is still enabled under the
+ * same name and password hash; a disabled, renamed or re-passworded account ends what it opened.
+ */
+export function stillHeld(accounts: AccountsConfig, held: { role: Role; name: string; hash: string }): Account | undefined {
+  const account = accounts.users.find((a) => a.role === held.role);
+  return account?.enabled && account.name === held.name && account.password.scrypt === held.hash ? account : undefined;
 }
 
 export class Auth {
@@ -153,9 +165,8 @@ export class Auth {
     const token = sessionToken(req);
     if (token === undefined) return undefined;
     const session = this.sessions.get(token);
-    const account = session && this.options.accounts().users.find((a) => a.role === session.role);
-    // A renamed, disabled or re-passworded account ends its sessions.
-    if (!session || !account || !account.enabled || account.name !== session.name || account.password.scrypt !== session.hash) {
+    const account = session && stillHeld(this.options.accounts(), session);
+    if (!session || !account) {
       if (session) this.sessions.delete(token);
       res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
       throw new SimError('AUTH_REQUIRED', 'the session has expired or ended; log in again');

@@ -9,6 +9,7 @@
  *                                                  └► event streams: end those of changed accounts
  */
 import type { RequestHandler } from 'express';
+import { SAFE_METHODS } from './guard.js';
 
 type Recheck = () => void;
 
@@ -26,8 +27,6 @@ export function onStateChanged(app: object, recheck: Recheck): () => void {
 export function stateChanged(app: object): void {
   for (const recheck of rechecks.get(app) ?? []) recheck();
 }
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Middleware: after a state-changing request answered 2xx, run the app's re-checks, if what

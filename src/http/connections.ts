@@ -27,11 +27,6 @@ export class ConnectionGate {
     private readonly refusals?: Refusals,
   ) {}
 
-  /** Open connections now, all peers. */
-  get size(): number {
-    return this.total;
-  }
-
   /** Admits the socket (and releases it when it closes), or counts the refusal and returns false. */
   admit(socket: Socket): boolean {
     if (this.total >= this.limits.maxConnections) {

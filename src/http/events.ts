@@ -28,6 +28,7 @@ import type { AccountsConfig, Role } from '../config/accounts.js';
 import type { Device, DeviceChange } from '../device/device.js';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
+import { stillHeld } from './auth.js';
 import { route, type Route } from './route.js';
 import { changeSchema, eventsQuery } from './schemas.js';
 
@@ -130,10 +131,8 @@ export class EventStreams {
     const accounts = this.options.accounts?.();
     if (!accounts?.enabled) return;
     for (const stream of this.open) {
-      const opener = stream.opener;
-      const account = opener && accounts.users.find((a) => a.role === opener.role);
-      if (opener && account?.enabled && account.name === opener.name && account.password.scrypt === opener.hash) continue;
-      this.logger.info({ peer: stream.req.socket.remoteAddress, account: opener?.name ?? null }, 'event stream ended: its account changed');
+      if (stream.opener && stillHeld(accounts, stream.opener)) continue;
+      this.logger.info({ peer: stream.req.socket.remoteAddress, account: stream.opener?.name ?? null }, 'event stream ended: its account changed');
       this.end(stream);
     }
   }

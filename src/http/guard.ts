@@ -29,7 +29,8 @@ import type { Request, RequestHandler } from 'express';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods that change nothing; the rest must pass the cross-site rule (and trigger re-checks, changes.ts). */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Host names each app's listeners are bound to (server.ts registers them). */
 const served = new WeakMap<object, Set<string>>();

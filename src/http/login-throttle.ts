@@ -6,7 +6,7 @@
  *   attempt ─► admit(peer, name) ─┬─ failures + attempts in flight ≥ limit (address or account)
  *                                 │      └─► refused: 429 + Retry-After, no scrypt
  *                                 └─ slot ─► scrypt ─┬─ wrong ─► slot.failed()    (a failure, kept for the window)
- *                                                    └─ right ─► slot.succeeded() (the slot is freed)
+ *                                                    └─ right ─► slot.released()  (the slot is freed)
  *
  * Counted per peer address and per account name (any name tried, known or not, so that a 429 does
  * not tell which names exist). A window of `windowS` seconds opens at an address's (or name's)

@@ -169,7 +169,8 @@ function serve<S extends Server | HttpsServer>(app: Express, server: S, freshOn:
 
   const recheckPeers = () => {
     if (!accept) return;
-    for (const socket of tracked.all) if (!accept(socket.remoteAddress)) revoke(socket);
+    // A socket already ending (revoked by an earlier re-check) is neither asked again nor counted twice.
+    for (const socket of tracked.all) if (!socket.writableEnded && !accept(socket.remoteAddress)) revoke(socket);
   };
   const unregister = onStateChanged(app, recheckPeers);
   let closing: Promise<void> | undefined;

@@ -7,7 +7,7 @@
  */
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { formatBytes } from '../errors.js';
+import { bodyDecodeError, formatBytes } from '../errors.js';
 import { DacCode, DacError, dacErrorFor } from './errors.js';
 
 /** What reading a body may hold and whom it tells of a refusal. */
@@ -33,12 +33,6 @@ function rawReader(maxBytes: number): ReturnType<typeof express.raw> {
   return reader;
 }
 
-/** The zlib error of a body that is not what its Content-Encoding says (#14 point 15). */
-function isDecodeError(error: unknown): boolean {
-  const code = (error as { code?: unknown; type?: unknown }).code;
-  return (error as { type?: unknown }).type === undefined && typeof code === 'string' && /^(Z_|ERR_)/.test(code);
-}
-
 function readBody(req: Request, res: Response, limit: BodyLimit): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     rawReader(limit.maxBytes)(req, res, (error?: unknown) => {
@@ -46,9 +40,10 @@ function readBody(req: Request, res: Response, limit: BodyLimit): Promise<Buffer
         resolve(Buffer.isBuffer(req.body) ? req.body : undefined);
         return;
       }
-      const encoding = req.headers['content-encoding'];
-      if (encoding !== undefined && isDecodeError(error)) {
-        reject(new DacError(DacCode.InvalidJsonFormat, `the body is not valid ${encoding} as its Content-Encoding says: ${(error as Error).message}`, { cause: error }));
+      // A body that is not what its Content-Encoding says (#14 point 15): the same test as /sim/v1.
+      const undecodable = bodyDecodeError(error, req.headers['content-encoding']);
+      if (undecodable) {
+        reject(new DacError(DacCode.InvalidJsonFormat, undecodable.message, { cause: error }));
         return;
       }
       if ((error as { type?: unknown }).type === 'entity.too.large') {
