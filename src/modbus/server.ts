@@ -285,7 +285,7 @@ export class ModbusTcpServer {
         const out = replies.length === 1 ? replies[0]! : Buffer.concat(replies);
         // The hot path (under the limit, no fault) writes here; the rest in send().
         if (delayMs === 0 && !over) socket.write(out);
-        else this.send(conn, out, delayMs, over);
+        else this.send(conn, out, delayMs);
       }
       if (!over) break;
       if (socket.writableLength + conn.held > limit) {
@@ -318,18 +318,23 @@ export class ModbusTcpServer {
     setImmediate(() => {
       conn.yielded = false;
       if (conn.closing || conn.socket.destroyed) return;
-      const rest = conn.buffer;
-      conn.buffer = null;
-      if (rest) this.serve(conn, rest);
-      if (!conn.paused && !conn.yielded && !conn.closing) conn.socket.resume();
+      this.serveWaiting(conn);
     });
   }
 
+  /** Answers the frames waiting in `buffer` and resumes reading unless that paused or yielded again. */
+  private serveWaiting(conn: Connection): void {
+    const rest = conn.buffer;
+    conn.buffer = null;
+    if (rest) this.serve(conn, rest);
+    if (!conn.paused && !conn.yielded && !conn.closing) conn.socket.resume();
+  }
+
   /**
-   * Writes one batch of replies, or holds it for a modbus-slow fault. A batch that crossed the
-   * limit, and every held one, carries the callback that resumes a paused socket once flushed.
+   * Writes a batch of replies that crossed the limit, or holds one for a modbus-slow fault (serve()
+   * writes the rest itself). Each carries the callback that resumes a paused socket once flushed.
    */
-  private send(conn: Connection, out: Buffer, delayMs: number, over: boolean): void {
+  private send(conn: Connection, out: Buffer, delayMs: number): void {
     const socket = conn.socket;
     if (delayMs > 0) {
       conn.held += out.length;
@@ -337,8 +342,7 @@ export class ModbusTcpServer {
         conn.held -= out.length;
         if (!socket.destroyed) socket.write(out, conn.flushed);
       }, delayMs);
-    } else if (over) socket.write(out, conn.flushed);
-    else socket.write(out);
+    } else socket.write(out, conn.flushed);
   }
 
   /** Stops reading a client whose replies are not drained; counted as a refusal (#14 point 6). */
@@ -360,10 +364,7 @@ export class ModbusTcpServer {
     if (!conn.paused || socket.destroyed || conn.closing) return;
     if (socket.writableLength + conn.held > this.limits.maxPendingReplyBytes) return;
     conn.paused = false;
-    const rest = conn.buffer;
-    conn.buffer = null;
-    if (rest) this.serve(conn, rest);
-    if (!conn.paused && !conn.yielded && !conn.closing) socket.resume();
+    this.serveWaiting(conn);
   }
 
   /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */

@@ -163,7 +163,7 @@ export class EmbeddedBroker {
    */
   private admit(stream: GuardedStream, at: 'accept' | 'connect'): string | null {
     const address = stream.remoteAddress;
-    const own = address !== undefined && stream.remotePort !== undefined && this.options.ownClient ? this.options.ownClient(address, stream.remotePort) : 'no';
+    const own = this.ownClient(stream);
     const mayBeOwn = at === 'accept' ? own !== 'no' : own === 'yes';
     if (mayBeOwn) return null;
     if (this.options.accept && !this.options.accept(address)) {
@@ -186,9 +186,14 @@ export class EmbeddedBroker {
     const accept = this.options.accept;
     if (!accept) return;
     for (const socket of this.sockets) {
-      const own = this.options.ownClient && socket.remoteAddress !== undefined && socket.remotePort !== undefined ? this.options.ownClient(socket.remoteAddress, socket.remotePort) : 'no';
-      if (own === 'no' && !accept(socket.remoteAddress)) socket.destroy();
+      if (this.ownClient(socket) === 'no' && !accept(socket.remoteAddress)) socket.destroy();
     }
+  }
+
+  /** Whether the peer of `stream` is the emulator's own client ('no' without an ownClient option). */
+  private ownClient(stream: GuardedStream): ReturnType<OwnClient> {
+    const { remoteAddress, remotePort } = stream;
+    return this.options.ownClient && remoteAddress !== undefined && remotePort !== undefined ? this.options.ownClient(remoteAddress, remotePort) : 'no';
   }
 
   /** Serves one MQTT connection over any duplex stream, its packets bounded by limits.broker.maxPacketBytes. */

@@ -19,6 +19,9 @@ export interface DescribeSettings {
   tls: { minVersion: string; maxVersion: string; caFile: string | null };
 }
 
+/** The chain does not lead to a trusted CA; `ca` says which CA setting was used. */
+const notTrusted = (ca: string) => `the broker's certificate is not trusted (${ca})`;
+
 /**
  * node:tls codes of a certificate the client does not trust, each with what is wrong in words
  * (#14 point 17: a certificate for another host name was reported as "not signed by the CA").
@@ -32,10 +35,10 @@ const UNTRUSTED: Record<string, (ca: string, error: Error & { host?: unknown }) 
   CERT_NOT_YET_VALID: () => "the broker's certificate is not valid yet (check the clocks)",
   DEPTH_ZERO_SELF_SIGNED_CERT: (ca) => `the broker's certificate is self-signed and not trusted (${ca})`,
   SELF_SIGNED_CERT_IN_CHAIN: (ca) => `the broker's certificate chains to a CA that is not trusted (${ca})`,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: (ca) => `the broker's certificate is not trusted (${ca})`,
-  UNABLE_TO_GET_ISSUER_CERT: (ca) => `the broker's certificate is not trusted (${ca})`,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: (ca) => `the broker's certificate is not trusted (${ca})`,
-  CERT_UNTRUSTED: (ca) => `the broker's certificate is not trusted (${ca})`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: notTrusted,
+  UNABLE_TO_GET_ISSUER_CERT: notTrusted,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: notTrusted,
+  CERT_UNTRUSTED: notTrusted,
   CERT_REJECTED: () => "the broker's certificate is rejected for this purpose (not a TLS server certificate)",
   CERT_SIGNATURE_FAILURE: () => "the broker's certificate has a signature that does not verify",
   INVALID_CA: () => "the broker's certificate chain holds a certificate that may not act as a CA",

@@ -14,6 +14,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
 import type { SnmpConfig } from '../config/sections.js';
+import { snmpLimitsSchema } from '../config/limits.js';
 import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
@@ -464,8 +465,8 @@ export class SnmpService {
   }
 }
 
-/** limits.snmp.maxResponseBytes's default (src/config/limits.ts): one Ethernet frame without IP fragmentation. */
-const DEFAULT_MAX_RESPONSE_BYTES = 1472;
+/** limits.snmp.maxResponseBytes's default, from its schema (one Ethernet frame without IP fragmentation). */
+const DEFAULT_MAX_RESPONSE_BYTES = snmpLimitsSchema.parse({}).maxResponseBytes;
 /** No varbind encodes to fewer bytes: SEQUENCE header (2), OID header (2) and one byte of sub-ids, a NULL (2). */
 const MIN_VARBIND_BYTES = 7;
 
