@@ -26,6 +26,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../dist/sim/random.js';
 import { cleanupOnExit, startEmulator, stopAll } from './lib/children.mjs';
@@ -37,7 +38,6 @@ const KILL_AFTER_MS = [30, 2500];
 /** Pause after each whole-config change (it restarts the emulator), so runtime edits get their share of the run. */
 const RESTART_PACE_MS = { name: [100, 500], serial: [300, 1000] };
 const REQUEST_TIMEOUT_MS = 10_000;
-
 
 const ipList = (n) => ({ enabled: false, additionalRestrictions: false, entries: [{ ip: `10.${(n >> 8) & 255}.${n & 255}.0`, netmask: '255.255.255.0', active: true }] });
 const baseOf = (n) => 20000 + (n % 20000);
@@ -182,21 +182,21 @@ async function main() {
             m.acks++;
             figures.acknowledged++;
             const pace = RESTART_PACE_MS[name];
-            if (pace) await new Promise((resolve) => setTimeout(resolve, pace[0] + rand() * (pace[1] - pace[0])));
+            if (pace) await sleep(pace[0] + rand() * (pace[1] - pace[0]));
           } else if (!killed && reply === undefined) {
             // Refused connection: the emulator is restarting (a PATCH or PUT); ask again in a moment.
-            await new Promise((resolve) => setTimeout(resolve, 5));
+            await sleep(5);
           } else if (reply && !reply.ok && !killed) {
             // Not an answer this workload should get (each value is valid): counted, and the run fails.
             figures.errors++;
             if (errorLines.length < 5) errorLines.push(`run ${run}: ${name} ${n}: HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}`);
-            await new Promise((resolve) => setTimeout(resolve, 50));
+            await sleep(50);
           }
         }
       };
       const workers = Object.keys(SETTINGS).map(worker);
       const killAfter = KILL_AFTER_MS[0] + rand() * (KILL_AFTER_MS[1] - KILL_AFTER_MS[0]);
-      await new Promise((resolve) => setTimeout(resolve, killAfter));
+      await sleep(killAfter);
       killed = true;
       const exited = once(child, 'exit');
       child.kill('SIGKILL');

@@ -411,6 +411,13 @@ function startWriteFlood(port, state) {
   return { stats, done: Promise.all(loops).then(() => agent.destroy()) };
 }
 
+/** Resolves once the run stops, `onStop` has run and every request in `pending` has ended. */
+async function drained(state, pending, onStop) {
+  await state.stopped;
+  onStop();
+  await Promise.all(pending);
+}
+
 /** Runs `fire(k)` every `everyMs` with at most MAX_IN_FLIGHT outstanding; resolves when all are done. */
 function periodic(everyMs, maxInFlight, state, expected, fire) {
   const stats = { outcomes: {}, skipped: 0, ms: [] };
@@ -431,11 +438,7 @@ function periodic(everyMs, maxInFlight, state, expected, fire) {
   }, everyMs);
   return {
     stats,
-    done: (async () => {
-      while (!state.stopping) await state.stopped;
-      clearInterval(timer);
-      await Promise.all(pending);
-    })(),
+    done: drained(state, pending, () => clearInterval(timer)),
   };
 }
 
@@ -505,12 +508,10 @@ function startLoginBursts(port, state) {
   }, BURST_FIRST_MS);
   return {
     stats,
-    done: (async () => {
-      while (!state.stopping) await state.stopped;
+    done: drained(state, pending, () => {
       clearTimeout(first);
       clearInterval(interval);
-      await Promise.all(pending);
-    })(),
+    }),
   };
 }
 

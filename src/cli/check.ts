@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
 import { ManualClock } from '../device/clock.js';
@@ -55,7 +55,7 @@ export interface StartContext {
 export async function checkStartable(file: string, profile: Profile, context: StartContext): Promise<Profile> {
   checkServices(file, profile);
   const base = dirname(context.profileFile);
-  const resolveFile = (f: string) => (isAbsolute(f) ? f : resolve(base, f));
+  const resolveFile = (f: string) => resolve(base, f); // an absolute f stays as it is
   const issues: Issue[] = [];
   const https = profile.http.https;
   if (context.https && https.enabled && (https.cert !== null || https.key !== null)) {

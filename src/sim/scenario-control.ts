@@ -67,7 +67,6 @@ export class ScenarioController {
     const id = `s${this.nextId++}`;
     const run = new ScenarioRun(id, scenario, inputs, this.rig, (event) => this.emit(id, event));
     this.runs.push(run);
-    this.trim();
     const result = this.queue.then(() => run.run());
     this.queue = result.catch((error: unknown) => this.logger?.error({ err: error, run: id }, 'scenario run failed'));
     this.done.set(id, result);
@@ -129,7 +128,7 @@ export class ScenarioController {
     }
   }
 
-  /** Forgets the oldest finished runs past maxKept; called when a run is queued and when one ends. */
+  /** Forgets the oldest finished runs past maxKept; called when a run ends (only that adds a finished one). */
   private trim(): void {
     let finished = this.runs.filter((r) => r.finished).length;
     while (finished > this.limits.maxKept) {

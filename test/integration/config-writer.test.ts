@@ -57,14 +57,19 @@ async function deviceName(http: string): Promise<string | undefined> {
   }
 }
 
+/** The CLI (ARGS) with a data dir, in a fresh temp dir. */
+async function startWithData() {
+  const dir = await tempDir();
+  const data = join(dir, 'data');
+  const started = await startCli([...ARGS, '--data-dir', data], dir);
+  return { ...started, data, http: started.ready.http! };
+}
+
 const ipList = (n: number) => ({ enabled: false, additionalRestrictions: false, entries: [{ ip: `10.${(n >> 8) & 255}.${n & 255}.0`, netmask: '255.255.255.0', active: true }] });
 
 describe('#14 config writer', () => {
   it('#14.1: PUT /sim/v1/config with an empty body or {} is 400 naming what is missing, and changes nothing', async () => {
-    const dir = await tempDir();
-    const data = join(dir, 'data');
-    const { ready } = await startCli([...ARGS, '--data-dir', data], dir);
-    const http = ready.http!;
+    const { data, http } = await startWithData();
     const before = (await send(http, 'GET', '/device')).body.slots.length;
     const empty = await send(http, 'PUT', '/config');
     expect(empty.status).toBe(400);
@@ -83,10 +88,7 @@ describe('#14 config writer', () => {
   });
 
   it('#14.1: PATCH /sim/v1/config merges one setting (RFC 7396) onto the current config and keeps the rest', async () => {
-    const dir = await tempDir();
-    const data = join(dir, 'data');
-    const { ready } = await startCli([...ARGS, '--data-dir', data], dir);
-    const http = ready.http!;
+    const { data, http } = await startWithData();
     const slots = (await send(http, 'GET', '/config')).body.slots.length;
     expect((await send(http, 'PUT', '/modbus/accessible-ips', ipList(7))).status).toBe(200);
     const reply = await send(http, 'PATCH', '/config', { device: { name: 'Line4' }, modbus: { maxConnections: 4 } }, { type: 'application/merge-patch+json' });
@@ -107,10 +109,7 @@ describe('#14 config writer', () => {
   });
 
   it('#14.2: a runtime edit landing during the in-process restart never writes the old config over an acknowledged PUT', async () => {
-    const dir = await tempDir();
-    const data = join(dir, 'data');
-    const { ready, child, exited } = await startCli([...ARGS, '--data-dir', data], dir);
-    const http = ready.http!;
+    const { data, http, child, exited } = await startWithData();
     for (let round = 1; round <= 3; round++) {
       const config = (await send(http, 'GET', '/config')).body;
       config.device.name = `Round${round}`;
@@ -134,10 +133,7 @@ describe('#14 config writer', () => {
   });
 
   it('#14.3: a runtime edit is answered once it is on disk; a write that fails is 500 CONFIG_WRITE_FAILED, counted, and changes nothing', async () => {
-    const dir = await tempDir();
-    const data = join(dir, 'data');
-    const { ready } = await startCli([...ARGS, '--data-dir', data], dir);
-    const http = ready.http!;
+    const { data, http } = await startWithData();
     for (let n = 1; n <= 20; n++) {
       expect((await send(http, 'PUT', '/modbus/accessible-ips', ipList(n))).status).toBe(200);
       // No waiting: the 200 means it is there.
@@ -166,10 +162,7 @@ describe('#14 config writer', () => {
   });
 
   it('#14.4: a flood of IP-list edits queues no writes beyond the one in flight; PUT /config and SIGTERM are not held up', async () => {
-    const dir = await tempDir();
-    const data = join(dir, 'data');
-    const { ready, child, exited } = await startCli([...ARGS, '--data-dir', data], dir);
-    const http = ready.http!;
+    const { data, http, child, exited } = await startWithData();
     expect((await send(http, 'PUT', '/modbus/accessible-ips', ipList(0))).status).toBe(200);
     let next = 0;
     const worker = async () => {
