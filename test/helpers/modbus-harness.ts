@@ -4,12 +4,15 @@
  * http() adds the /sim/v1 app over the same device. Everything started here is stopped by
  * stopModbus() (call it in afterEach, after closeClients()).
  */
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { profileSchema, type Profile, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device, type DeviceChange } from '../../src/device/device.js';
 import type { MapRow } from '../../src/modbus/address-map.js';
 import { createHttpApp, listenHttp } from '../../src/http/index.js';
+import type { ModbusTcpServer } from '../../src/modbus/server.js';
 import { ModbusService } from '../../src/modbus/service.js';
 import { memoryConfig } from './config-control.js';
 import { SignalRunner } from '../../src/sim/signals.js';
@@ -88,4 +91,25 @@ export async function stopModbus(): Promise<void> {
     await entry.service.close();
     entry.device.dispose();
   }
+}
+
+/**
+ * A ModbusTcpServer behind a listener of the test's own: every accepted socket goes to
+ * server.handle() and then to `onSocket`, so the test sees the server side of each connection
+ * (its close, its buffered bytes). close() stops the server and the listener.
+ */
+export async function listenHandled(server: ModbusTcpServer, onSocket: (socket: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const listener = createServer((socket) => {
+    server.handle(socket);
+    onSocket(socket);
+  });
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  return {
+    port: (listener.address() as { port: number }).port,
+    close: async () => {
+      await server.close();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    },
+  };
 }

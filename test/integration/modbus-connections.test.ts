@@ -4,7 +4,6 @@
  * manual clock. A refused connection is one the server closes before sending any byte.
  */
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
@@ -22,7 +21,7 @@ import {
   writeRegisterPdu,
   type Frame,
 } from '../helpers/modbus-client.js';
-import { silent, startModbus, stopModbus } from '../helpers/modbus-harness.js';
+import { listenHandled, silent, startModbus, stopModbus } from '../helpers/modbus-harness.js';
 
 const SLOTS: ProfileInput['slots'] = [
   { slot: 1, module: '45MR-1600' },
@@ -160,18 +159,12 @@ describe('max connections', () => {
     const m = profile.modbus;
     const server = new ModbusTcpServer(device, clock, new AddressMap(device, m), m, silent);
     const serverSideClosed: Promise<unknown>[] = [];
-    const listener = createServer((socket: Socket) => {
-      server.handle(socket);
-      serverSideClosed.push(once(socket, 'close'));
-    });
-    listener.listen(0, '127.0.0.1');
-    await once(listener, 'listening');
+    const listening = await listenHandled(server, (socket) => serverSideClosed.push(once(socket, 'close')));
     cleanups.push(async () => {
-      await server.close();
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      await listening.close();
       device.dispose();
     });
-    const port = (listener.address() as { port: number }).port;
+    const port = listening.port;
     const a = await RawModbusClient.connect(port);
     const b = await RawModbusClient.connect(port);
     await expectServed(a);

@@ -11,7 +11,7 @@
  *   16 slow-loris sockets ─► 1 byte / clock second ─► closed at frameTimeoutMs ─► a new client gets in
  */
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema, type Profile, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
@@ -20,7 +20,7 @@ import { AddressMap } from '../../src/modbus/address-map.js';
 import { ModbusTcpServer } from '../../src/modbus/server.js';
 import { ModbusService } from '../../src/modbus/service.js';
 import { closeClients, encodeFrame, RawModbusClient, readPdu } from '../helpers/modbus-client.js';
-import { silent } from '../helpers/modbus-harness.js';
+import { listenHandled, silent } from '../helpers/modbus-harness.js';
 import { until } from '../helpers/until.js';
 
 const SLOTS: ProfileInput['slots'] = [
@@ -59,18 +59,12 @@ async function serve(input: ProfileInput): Promise<Served> {
   const device = new Device(profile, clock);
   const server = new ModbusTcpServer(device, clock, new AddressMap(device, profile.modbus), profile.modbus, silent, profile.limits.modbus);
   const sockets: Socket[] = [];
-  const listener = createServer((socket) => {
-    sockets.push(socket);
-    server.handle(socket);
-  });
-  listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
+  const listening = await listenHandled(server, (socket) => sockets.push(socket));
   cleanups.push(async () => {
-    await server.close();
-    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    await listening.close();
     device.dispose();
   });
-  return { profile, server, device, clock, port: (listener.address() as { port: number }).port, sockets };
+  return { profile, server, device, clock, port: listening.port, sockets };
 }
 
 /** A plain socket that reads nothing until told to: no 'data' listener, so it never flows. */
@@ -134,10 +128,12 @@ describe('backpressure (limits.modbus.maxPendingReplyBytes)', () => {
     const N = 5000; // 60 KB of requests: one or two socket reads, 2,500+ requests each
     const client = await silentSocket(s.port);
     const all = readReplies(client, N, 7 + 2 + 2);
-    client.write(pipeline(N, readPdu(3, 0, 1)));
-    await until('the server side to be accepted', () => s.sockets[0]);
+    // The listener goes on before a byte is sent, so it sees the first chunk whatever the timing.
+    const serverSide = await until('the server side to be accepted', () => s.sockets[0]);
     // Runs right after the server's own 'data' listener, in the same emit: what it answered in that turn.
-    const answeredInFirstTurn = await new Promise<number>((resolve) => s.sockets[0]!.once('data', () => resolve(s.server.stats.requests)));
+    const firstTurn = new Promise<number>((resolve) => serverSide.once('data', () => resolve(s.server.stats.requests)));
+    client.write(pipeline(N, readPdu(3, 0, 1)));
+    const answeredInFirstTurn = await firstTurn;
     expect(answeredInFirstTurn).toBeGreaterThan(0);
     expect(answeredInFirstTurn).toBeLessThanOrEqual(256);
     expect(await all).toBe(N);
