@@ -291,6 +291,8 @@ export class SnmpService {
     if (!bulk && type !== snmp.PduType.GetRequest && type !== snmp.PduType.GetNextRequest) return;
     const limit = this.responseLimit(message);
     const all = pdu.varbinds;
+    // Most answers are far below the limit: an upper bound then spares encoding them twice.
+    if (responseBound(all) <= limit) return;
     // A response message's encoding is cached on it, so each trial encodes a fresh one.
     const sizeWith = (n: number): number => {
       pdu.varbinds = all.slice(0, n);
@@ -469,6 +471,26 @@ export class SnmpService {
 const DEFAULT_MAX_RESPONSE_BYTES = snmpLimitsSchema.parse({}).maxResponseBytes;
 /** No varbind encodes to fewer bytes: SEQUENCE header (2), OID header (2) and one byte of sub-ids, a NULL (2). */
 const MIN_VARBIND_BYTES = 7;
+/** More than any response header takes: version, community or the v3 header with engine ids, user, auth and priv parameters. */
+const MAX_HEADER_BYTES = 512;
+
+/**
+ * An upper bound of a response's BER size from its varbinds alone: an OID arc never takes more
+ * bytes than its decimal digits (so the dotted string's length bounds the OID), a number at most
+ * 9, a string its UTF-8 length, and each varbind three TLV headers of at most 4 bytes. Infinity
+ * for a value it cannot bound (then the response is measured).
+ */
+function responseBound(varbinds: readonly ResponseVarbind[]): number {
+  let bytes = MAX_HEADER_BYTES;
+  for (const { oid, value } of varbinds) {
+    bytes += 12 + oid.length;
+    if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) bytes += 9;
+    else if (typeof value === 'string') bytes += Buffer.byteLength(value);
+    else if (Buffer.isBuffer(value)) bytes += value.length;
+    else return Infinity;
+  }
+  return bytes;
+}
 
 /** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
 function toV1Errors(snmp: Snmp, pdu: ResponsePdu): void {
