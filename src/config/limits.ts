@@ -55,6 +55,12 @@ export const loginLimitsSchema = z.strictObject({
   windowS: count(1, 86_400, 60),
   /** Failed-login log lines per minute; the rest are counted, not logged. */
   failureLogsPerMinute: count(0, 100_000, 10),
+  /**
+   * Password checks waiting or running at once, from all addresses together (each is one scrypt
+   * on the one deriving thread); past it a login gets 429. Bounds the queue that many addresses,
+   * each within its own failure budget, could build together.
+   */
+  maxChecksInFlight: count(1, 10_000, 32),
 });
 
 export const brokerLimitsSchema = z.strictObject({

@@ -203,6 +203,11 @@ export class Auth {
         if ((await running) && account?.enabled) return account;
         throw new SimError('AUTH_REQUIRED', 'wrong name or password, or the account is disabled');
       }
+      if (this.checking.size >= this.options.limits().maxChecksInFlight) {
+        this.options.refusals.count('login_throttle');
+        res.setHeader('Retry-After', '1');
+        throw new SimError('AUTH_LOCKED_OUT', `${this.checking.size} password checks are already running (limits.login.maxChecksInFlight); try again in 1 s`);
+      }
       const checking = verifyPassword(password, account?.password.scrypt);
       this.checking.set(key, checking);
       let ok: boolean;

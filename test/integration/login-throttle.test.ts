@@ -121,6 +121,18 @@ describe('login throttle (#14 point 13)', () => {
     expect(h.refusals.get('login_throttle')).toBe(0);
   });
 
+  it('#14.13: logins from many addresses, each within its own budget, wait for at most maxChecksInFlight password checks', async () => {
+    const h = await start((p) => (p.limits.login.maxChecksInFlight = 4));
+    // 40 addresses, one wrong guess each, for 40 different names: no address or name is over its budget.
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => h.login(`name${i}`, 'Wrong#1', `127.0.2.${i + 1}`)));
+    expect(count(replies, 401) + count(replies, 429)).toBe(40);
+    expect(count(replies, 429)).toBeGreaterThan(0);
+    expect(replies.filter((r) => r.status === 429).every((r) => r.retryAfter === '1')).toBe(true);
+    expect(h.refusals.get('login_throttle')).toBe(count(replies, 429));
+    // Once the checks are done, logins are checked again.
+    expect((await h.login('op', PASSWORD, '127.0.2.200')).status).toBe(200);
+  });
+
   it('#14.13: an account name is throttled across addresses; another name still logs in', async () => {
     const h = await start((p) => (p.limits.login.maxFailuresPerAccount = 4));
     const replies = await Promise.all(['127.0.0.3', '127.0.0.4', '127.0.0.5'].flatMap((from) => [h.login('root', `Wrong#1${from}`, from), h.login('root', `Wrong#2${from}`, from)]));

@@ -110,7 +110,7 @@ describe('login state', () => {
 
   it('#14.13: the throttle counts attempts in flight, per address and per name, and a window ends them', () => {
     let now = 0;
-    const limits = { maxFailuresPerAddress: 3, maxFailuresPerAccount: 5, windowS: 60, failureLogsPerMinute: 2 };
+    const limits = { maxFailuresPerAddress: 3, maxFailuresPerAccount: 5, windowS: 60, failureLogsPerMinute: 2, maxChecksInFlight: 32 };
     const throttle = new LoginThrottle(() => limits, () => now);
     // Three attempts in flight from one address fill it before any has failed.
     const slots = [0, 1, 2].map(() => throttle.admit('a', 'op'));
