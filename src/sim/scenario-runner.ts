@@ -75,6 +75,11 @@ export type RunEvent = { type: 'step'; step: StepResult } | { type: 'end'; run: 
 
 /** Real-clock waits re-check conditions this often, for values that change without a journal entry. */
 const POLL_MS = 50;
+/**
+ * MQTT messages a run keeps for its counts: the last this many (the journal's ring holds as many
+ * entries). A run that waits a day under a publish flood holds no more (#14: every input bounded).
+ */
+const MQTT_KEPT = 10_000;
 
 interface Outcome {
   passed: boolean;
@@ -108,7 +113,9 @@ export class ScenarioRun {
   private aborted = false;
   /** Ends a real-clock wait early on abort. */
   private wake: (() => void) | undefined;
-  private readonly mqtt: MqttMessage[] = [];
+  /** The last MQTT_KEPT messages this run saw; mqtt[0] is message number mqttBase of the run. */
+  private mqtt: MqttMessage[] = [];
+  private mqttBase = 0;
   private readonly mqttListeners = new Set<() => void>();
   private readonly faultIds = new Map<string, string>();
   private readonly injected = new Set<string>();
@@ -179,6 +186,11 @@ export class ScenarioRun {
       const parsed = mqttMessageSchema.safeParse(message);
       if (!parsed.success) return;
       this.mqtt.push(parsed.data);
+      // A bounded window, as the journal is a ring: a long run under a publish flood keeps the last MQTT_KEPT.
+      if (this.mqtt.length > 2 * MQTT_KEPT) {
+        this.mqttBase += this.mqtt.length - MQTT_KEPT;
+        this.mqtt = this.mqtt.slice(-MQTT_KEPT);
+      }
       for (const listener of this.mqttListeners) listener();
     }) : undefined;
     this.record(`scenario ${this.scenario.name} (${this.id}) started`, 'running', undefined);
@@ -215,7 +227,7 @@ export class ScenarioRun {
   }
 
   private finish(status: RunStatus): RunResult {
-    this.mqtt.length = 0; // a kept run holds its results, not the messages it saw
+    this.mqtt = []; // a kept run holds its results, not the messages it saw
     for (const result of this.steps) if (result.status === 'pending') this.settle(result, 'skipped', 'aborted', undefined);
     this.state = status;
     this.endedAt = this.rig.clock.now();
@@ -276,13 +288,13 @@ export class ScenarioRun {
         const spec = action.spec;
         const window = this.windowFor(spec);
         const started = this.rig.clock.monotonic();
-        const held = await this.elapse(spec.timeoutMs, () => evaluate(device, spec, window, this.mqtt, 'waitFor').holds);
-        const { detail } = evaluate(device, spec, window, this.mqtt, 'waitFor');
+        const held = await this.elapse(spec.timeoutMs, () => evaluate(device, spec, this.held(window), this.mqtt, 'waitFor').holds);
+        const { detail } = evaluate(device, spec, this.held(window), this.mqtt, 'waitFor');
         const took = this.rig.clock.monotonic() - started;
         return held ? { passed: true, detail: `${detail} after ${took} ms` } : { passed: false, detail: `timed out after ${spec.timeoutMs} ms: ${detail}` };
       }
       case 'assert': {
-        const { holds, detail } = evaluate(device, action.spec, this.windowFor(action.spec), this.mqtt, 'assert');
+        const { holds, detail } = evaluate(device, action.spec, this.held(this.windowFor(action.spec)), this.mqtt, 'assert');
         return { passed: holds, detail };
       }
       case 'fault': {
@@ -303,7 +315,12 @@ export class ScenarioRun {
   }
 
   private windowFor(condition: Condition): Window {
-    return condition.window === 'step' ? { journalSeq: this.rig.device.journal.lastSeq, mqttIndex: this.mqtt.length } : this.runWindow;
+    return condition.window === 'step' ? { journalSeq: this.rig.device.journal.lastSeq, mqttIndex: this.mqttBase + this.mqtt.length } : this.runWindow;
+  }
+
+  /** A window (message numbers of the run) as indexes into the messages still held. */
+  private held(window: Window): Window {
+    return { ...window, mqttIndex: Math.max(0, window.mqttIndex - this.mqttBase) };
   }
 
   /**

@@ -230,6 +230,24 @@ describe('scenario runner on a manual clock', () => {
     expect(result.steps[0]!.detail).toMatch(/^1 MQTT message on ioThinx_4510\/read\/\+\/doStatus after \d+ ms$/);
   });
 
+  it('#14: a run keeps a bounded window of the MQTT messages it hears, and still counts in it', async () => {
+    const r = await scenarioRig();
+    const submitted = r.scenarios.start({
+      name: 'flood',
+      steps: [
+        { waitFor: { mqtt: { topic: 'x/done' }, timeoutMs: 1000 } },
+        { assert: { mqtt: { topic: 'x/flood' }, min: 10_000, max: 20_000 } },
+      ],
+    });
+    expect(submitted.ok).toBe(true);
+    if (!submitted.ok) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 25_000; i++) r.mqtt({ direction: 'out', topic: 'x/flood', payload: `{"value":${i}}` });
+    r.mqtt({ direction: 'out', topic: 'x/done', payload: '{"value":1}' });
+    const result = (await r.scenarios.finished(submitted.run.id))!;
+    expect(statuses(result)).toEqual(['passed', 'passed']);
+  });
+
   it('injects faults, clears them by name or all, and clears what is left at the end', async () => {
     const r = await scenarioRig();
     const result = await run(r, {
