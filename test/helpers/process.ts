@@ -35,9 +35,9 @@ export async function tempDir(): Promise<string> {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], timeoutMs = 15_000): Promise<Run> {
+export function runCli(args: string[], timeoutMs = 15_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     children.add(child);
     let stdout = '';
     let stderr = '';

@@ -66,6 +66,14 @@ describe('iothinx-sim start', () => {
     expect(run3.stderr).toContain("Unknown option '--bogus'");
   });
 
+  it('exits 2 on a bad IOTHINX_SIM_HEAP_GROWING_PERCENT, naming it, before anything listens', async () => {
+    for (const value of ['abc', '-1', '401', '2.5']) {
+      const run = await runCli(['start', ...BASE], 15_000, { IOTHINX_SIM_HEAP_GROWING_PERCENT: value });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`IOTHINX_SIM_HEAP_GROWING_PERCENT: expected an integer 0..400 (percent; 0 = V8's own heuristic), got "${value}"`);
+    }
+  });
+
   it('exits 2 when the profile file does not exist', async () => {
     const run = await runCli(['start', ...BASE, '--profile', '/nonexistent/p.yaml']);
     expect(run.code).toBe(2);

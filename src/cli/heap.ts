@@ -1,0 +1,30 @@
+/**
+ * How far V8 lets the old generation grow past what the last full collection kept, for the
+ * long-running `start` process. Under fast allocation V8 allows up to 4x: in the #14 soak that
+ * was ~125 MiB of old space committed for ~30 MiB live, RSS 115-122 MiB above its start.
+ * A device is small, runs for days, and often many run per machine: 1.3x keeps that growth at
+ * ~35 MiB with no loss of Modbus throughput or probe latency measured (bench/soak.mjs, README
+ * "Benchmarks"). V8 reads the flag each time it sets a new limit, so setting it once the code
+ * cache is consumed works (a flag set before would make V8 reject the cache).
+ * IOTHINX_SIM_HEAP_GROWING_PERCENT=0 leaves V8's own heuristic.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { SimError } from '../errors.js';
+
+export const HEAP_GROWING_ENV = 'IOTHINX_SIM_HEAP_GROWING_PERCENT';
+export const DEFAULT_HEAP_GROWING_PERCENT = 30;
+
+/** The percent to use: the environment's if set (0..400), else the default; a bad value is a usage error (exit 2). */
+export function heapGrowingPercent(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[HEAP_GROWING_ENV];
+  if (text === undefined || text === '') return DEFAULT_HEAP_GROWING_PERCENT;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 400) {
+    throw new SimError('CLI_USAGE', `${HEAP_GROWING_ENV}: expected an integer 0..400 (percent; 0 = V8's own heuristic), got "${text}"`);
+  }
+  return value;
+}
+
+export function limitHeapGrowth(percent: number): void {
+  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
