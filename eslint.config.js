@@ -30,18 +30,22 @@ export default tseslint.config(
       ],
     },
   },
-  // The layering (README, Layout): the model imports nothing of ours, protocol adapters never
-  // import each other, and only src/cli wires everything together.
+  // The layering (docs/architecture.md): the model imports nothing of ours, protocol adapters
+  // never import each other, only src/app wires a device together, and nothing but src/cli
+  // imports src/cli.
   ...layers({
-    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
-    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
-    sim: ['modbus', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
-    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
-    modbus: ['sim', 'serial', 'mqtt', 'http', 'snmp', 'cli'],
-    serial: ['sim', 'modbus', 'mqtt', 'http', 'snmp', 'cli'],
-    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'snmp', 'cli'],
-    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'cli'],
-    snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'cli'],
+    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    sim: ['modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    modbus: ['sim', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    serial: ['sim', 'modbus', 'mqtt', 'http', 'snmp', 'app', 'cli'],
+    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'snmp', 'app', 'cli'],
+    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'app', 'cli'],
+    snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'app', 'cli'],
+
+    app: ['cli'],
+    testing: ['cli'],
   }),
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -6,10 +6,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SimError } from '../errors.js';
 import { CTL_USAGE } from './ctl.js';
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+import type { ListenAddress } from '../app/emulator.js';
+
+export type { ListenAddress };
 
 export interface StartOptions {
   profile: string | undefined;

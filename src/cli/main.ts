@@ -12,9 +12,10 @@ import { runCtl } from './ctl.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
 import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
-import { checkServices, inFile } from './check.js';
-import { Runner } from './runner.js';
-import { createLogger } from './logger.js';
+import { checkServices, inFile } from '../app/check.js';
+import { Runner } from '../app/runner.js';
+import { createLogger } from '../app/logger.js';
+import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
@@ -22,6 +23,7 @@ export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yam
 const SHUTDOWN_DEADLINE_MS = 4500;
 
 async function start(options: StartOptions): Promise<void> {
+  limitHeapGrowth(heapGrowingPercent());
   const logger = createLogger(options.logLevel);
   // A ready file left by an earlier run must not announce this one before it listens.
   if (options.readyFile) await rm(options.readyFile, { force: true });

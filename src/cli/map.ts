@@ -1,19 +1,9 @@
 /** `iothinx-sim map`: the Modbus address table of a profile, without starting anything. */
 import type { Profile } from '../config/profile.js';
-import { ManualClock } from '../device/clock.js';
-import { Device } from '../device/device.js';
-import { AddressMap, type MapRow } from '../modbus/address-map.js';
+import { mapRows } from '../app/check.js';
+import type { MapRow } from '../modbus/address-map.js';
 
 const COLUMNS: (keyof MapRow)[] = ['table', 'address', 'length', 'type', 'slot', 'ioName', 'parameter'];
-
-export function mapRows(profile: Profile): MapRow[] {
-  const device = new Device(profile, new ManualClock());
-  try {
-    return new AddressMap(device, profile.modbus).rows;
-  } finally {
-    device.dispose();
-  }
-}
 
 export function printMap(profile: Profile, format: 'table' | 'csv' | 'json'): void {
   const rows = mapRows(profile);

@@ -11,10 +11,10 @@ import { checkScenario, loadScenario, type ScenarioProblem } from '../sim/scenar
 import type { RunResult, StepResult } from '../sim/scenario-runner.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { parseRunScenario } from './args.js';
-import { inFile } from './check.js';
-import type { Emulator } from './emulator.js';
-import { createLogger } from './logger.js';
-import { Runner } from './runner.js';
+import { inFile } from '../app/check.js';
+import type { Emulator } from '../app/emulator.js';
+import { createLogger } from '../app/logger.js';
+import { Runner } from '../app/runner.js';
 
 export interface LoadedScenario {
   file: string;

@@ -5,7 +5,7 @@
  *
  *   child:      spawn node dist/cli/iothinx-sim.cjs start --ready-file F ─► F appears ─► handle
  *                        └─ exits first ─► reject with its stderr
- *   in-process: Runner.start (dist/cli/runner.js) ─► handle
+ *   in-process: Runner.start (dist/app/runner.js) ─► handle
  *
  * Every port is 0 (the OS picks); the temp dir (ready file, inline profile) goes on stop.
  */
@@ -223,24 +223,37 @@ async function startChild(options: StartDeviceOptions, profile: string, dir: str
 
 async function startInProcess(options: StartDeviceOptions, profileFile: string): Promise<Running> {
   // Loaded only here: child mode needs none of the emulator in the test process.
-  const [{ Runner }, { loadProfile }, { ConfigStore }, { createLogger }, { parseStart }] = await Promise.all([
-    import('../cli/runner.js'),
+  const [{ Runner }, { loadProfile }, { ConfigStore }, { createLogger }] = await Promise.all([
+    import('../app/runner.js'),
     import('../config/load.js'),
     import('../config/store.js'),
-    import('../cli/logger.js'),
-    import('../cli/args.js'),
+    import('../app/logger.js'),
   ]);
-  // The same flags as child mode, parsed as the CLI parses them.
-  const args = parseStart(startArgs(options, profileFile));
+  // The same addresses and settings as child mode's flags (startArgs).
+  const free = { host: '127.0.0.1', port: 0 };
   const logger = createLogger(options.logLevel);
   const profile = await loadProfile(profileFile);
   let store: InstanceType<typeof ConfigStore> | undefined;
   let running = profile;
-  if (args.dataDir) {
-    await mkdir(args.dataDir, { recursive: true });
-    store = new ConfigStore(args.dataDir);
+  if (options.dataDir) {
+    await mkdir(options.dataDir, { recursive: true });
+    store = new ConfigStore(options.dataDir);
     running = (await store.load()) ?? profile;
   }
-  const runner = await Runner.start({ ...args, profileFile, profile: running, store, logger });
+  const runner = await Runner.start({
+    profileFile,
+    profile: running,
+    store,
+    logger,
+    dataDir: options.dataDir,
+    http: free,
+    https: options.https ? free : null,
+    modbus: options.modbus === false ? null : free,
+    mqtt: options.mqtt ?? 'off',
+    broker: free,
+    snmp: free,
+    clock: options.clock ?? 'real',
+    seed: options.seed ?? 1,
+  });
   return { ready: { pid: process.pid, ...runner.addresses }, stop: () => runner.stop() };
 }

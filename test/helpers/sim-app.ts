@@ -9,7 +9,7 @@ import type { Profile } from '../../src/config/profile.js';
 import { ManualClock, type Clock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { createHttpApp, listenHttp, type HttpListener, type SignalControl } from '../../src/http/index.js';
-import { buildFieldDevices, serialControl } from '../../src/cli/field-devices.js';
+import { buildFieldDevices, serialControl } from '../../src/app/field-devices.js';
 import { ModbusService } from '../../src/modbus/service.js';
 import { SerialService } from '../../src/serial/service.js';
 import { SignalRunner } from '../../src/sim/signals.js';

@@ -2,7 +2,7 @@ import { request, type OutgoingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runner } from '../../src/cli/runner.js';
+import { Runner } from '../../src/app/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
 import { SimClient } from '../../src/testing/client.js';
 import { getFrom } from '../helpers/http.js';

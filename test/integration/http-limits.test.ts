@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Runner } from '../../src/cli/runner.js';
+import { Runner } from '../../src/app/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 import { until } from '../helpers/until.js';

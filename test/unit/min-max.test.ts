@@ -8,7 +8,7 @@ import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { SignalRunner } from '../../src/sim/signals.js';
 import { rig } from './helpers.js';
 
-/** As src/cli/emulator.ts connectField does at start: every channel with a signal gets it. */
+/** As src/app/emulator.ts connectField does at start: every channel with a signal gets it. */
 function powerUp(input: ProfileInput) {
   const r = rig(input);
   const runner = new SignalRunner(r.clock, 1);

@@ -9,7 +9,17 @@ import { loadOrCreateCertificate } from '../http/tls.js';
 import { checkMqttTopics } from '../mqtt/topics.js';
 import { parseTcpPort, portKind } from '../serial/transport.js';
 import { definitionFile, loadDefinition } from './field-devices.js';
-import { mapRows } from './map.js';
+import { AddressMap, type MapRow } from '../modbus/address-map.js';
+
+/** The Modbus address table of a profile, without starting anything (`iothinx-sim map`, checks). */
+export function mapRows(profile: Profile): MapRow[] {
+  const device = new Device(profile, new ManualClock());
+  try {
+    return new AddressMap(device, profile.modbus).rows;
+  } finally {
+    device.dispose();
+  }
+}
 
 /**
  * Rules that need a service's own model (the Modbus address map: base-address overlaps; MQTT

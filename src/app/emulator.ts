@@ -28,8 +28,13 @@ import type { MqttService } from '../mqtt/service.js';
 import { SignalRunner } from '../sim/signals.js';
 import { ScenarioController } from '../sim/scenario-control.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
-import type { ListenAddress } from './args.js';
 import { buildFieldDevices, serialControl } from './field-devices.js';
+
+/** Where a service listens; port 0 = the OS picks a free one. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 export interface EmulatorOptions {
   profile: Profile;

@@ -21,9 +21,8 @@ import type { ConfigStore } from '../config/store.js';
 import { ConfigWriter } from '../config/writer.js';
 import { actors } from '../device/actor.js';
 import type { ConfigApplied, ConfigControl } from '../http/options.js';
-import type { ListenAddress } from './args.js';
 import { checkServices, checkStartable } from './check.js';
-import { Emulator, type EmulatorAddresses } from './emulator.js';
+import { Emulator, type EmulatorAddresses, type ListenAddress } from './emulator.js';
 
 export interface RunnerOptions {
   /** The profile file the emulator was started with; reset goes back to it. */
