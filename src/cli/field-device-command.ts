@@ -10,7 +10,7 @@ import { RealClock } from '../device/clock.js';
 import { SimError } from '../errors.js';
 import { PortKeeper } from '../serial/port-keeper.js';
 import { RtuSlave } from '../serial/rtu-slave.js';
-import { createTransport } from '../serial/transport.js';
+import { createTransport } from '../serial/transport-factory.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 import { definitionFile } from '../app/field-devices.js';

@@ -21,7 +21,8 @@ import { PortKeeper, type PortStatus } from './port-keeper.js';
 import { RtuSlave, type SlaveCounters, type SlaveFault } from './rtu-slave.js';
 import { PollScheduler, type LatenessStats } from './scheduler.js';
 import { deviceStatusWords, errorCodeOf } from './status.js';
-import { createTransport, portKind, type Transport } from './transport.js';
+import { createTransport } from './transport-factory.js';
+import { portKind, type Transport } from './transport.js';
 import { VirtualBus } from './virtual-bus.js';
 
 /** A simulated slave to put on the bus (or on a port of its own). */

@@ -8,12 +8,12 @@
  *                                    SerialPortTransport (the serialport package) elsewhere
  *   "tcp://host:port"             -> TcpTransport (RTU frames over a TCP stream, e.g. a serial server)
  *   "virtual:NAME"                -> a VirtualBus endpoint (src/serial/virtual-bus.ts)
+ *
+ * This module holds the interface and the port-name rules only; createTransport() lives in
+ * transport-factory.ts, because the implementations import this interface and a factory here
+ * would make every transport and this module import each other (#15 item 5).
  */
 import { SimError } from '../errors.js';
-import type { LineSettings } from './rtu-frame.js';
-import { SerialPortTransport } from './serialport-transport.js';
-import { TcpTransport } from './tcp-transport.js';
-import { TtyTransport } from './tty-transport.js';
 
 export interface Transport {
   /** What the port is, for status and logs. */
@@ -45,12 +45,4 @@ export function parseTcpPort(port: string): { host: string; port: number } {
     throw new SimError('SERIAL_PORT_INVALID', `serial.port ${port}: expected tcp://host:port with a port 1..65535`);
   }
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port: number };
-}
-
-/** A transport for a serial device path or a tcp:// address; virtual ports come from their bus. */
-export function createTransport(port: string, line: LineSettings): Transport {
-  const kind = portKind(port);
-  if (kind === 'tcp') return new TcpTransport(parseTcpPort(port));
-  if (kind === 'virtual') throw new SimError('SERIAL_PORT_INVALID', `serial.port ${port}: a virtual port is opened through its VirtualBus`);
-  return process.platform === 'linux' ? new TtyTransport(port, line) : new SerialPortTransport(port, line);
 }
