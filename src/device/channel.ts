@@ -6,6 +6,7 @@
 import { SimError } from '../errors.js';
 import type { ChannelType } from './catalog.js';
 import type { Clock } from './clock.js';
+import type { FieldInput } from './field-input.js';
 
 export type ValueKind = 'bit' | 'uint16' | 'uint32' | 'int16' | 'int32' | 'float';
 
@@ -48,16 +49,8 @@ export interface ChannelHost {
   recordWrite(channel: Channel, attribute: string, value: number, source: ChangeSource, error: unknown): void;
 }
 
-/** A field-side stimulus: what the world outside the device does to a channel. */
-export interface FieldInput {
-  level?: 0 | 1;
-  physical?: number;
-  burnout?: boolean;
-  temperature?: number;
-  voltage?: number;
-  fieldPower?: 0 | 1;
-  fault?: boolean;
-}
+// The field input's shape is its schema's (field-input.ts); re-exported for the channel types.
+export type { FieldInput } from './field-input.js';
 
 const LIMITS: Record<ValueKind, [number, number]> = {
   bit: [0, 1],

@@ -8,6 +8,7 @@ import { findModel, modeName } from './catalog.js';
 import { AiChannel } from './ai.js';
 import { AoChannel } from './ao.js';
 import type { Channel, ChangeSource, ChannelHost, FieldInput, IoType, ModuleRef } from './channel.js';
+import { checkFieldInput, currentFieldInput } from './field-write.js';
 import type { Clock } from './clock.js';
 import { DiChannel } from './di.js';
 import { DoChannel } from './do.js';
@@ -197,7 +198,12 @@ export class Device implements ChannelHost {
       const channel = this.findChannelRef(spec.target);
       if (!channel) return;
       if (on) {
-        if (!this.savedField.has(spec.target)) this.savedField.set(spec.target, fieldInputOf(channel.field()));
+        // Checked first (an input the channel's type does not take is refused at the fault's
+        // `input`, the choice a client got wrong), then saved, so a refused fault restores nothing.
+        checkFieldInput(channel, spec.input, 'input');
+        if (!this.savedField.has(spec.target)) this.savedField.set(spec.target, currentFieldInput(channel));
+        // Not through applyFieldInput's signal detach: a signal on the channel keeps running under
+        // the fault, since the device cannot re-attach it when the fault clears.
         channel.applyField(spec.input, 'sim');
       } else {
         const saved = this.savedField.get(spec.target);
@@ -354,16 +360,4 @@ export class Device implements ChannelHost {
         throw new SimError('PROFILE_INVALID', `no channel behaviour for type ${type}`);
     }
   }
-}
-
-/** The field state a channel reports, as the field input that puts it back. */
-function fieldInputOf(field: Record<string, number | boolean | string>): FieldInput {
-  const input: FieldInput = {};
-  if (typeof field.level === 'number') input.level = field.level === 1 ? 1 : 0;
-  if (typeof field.physical === 'number') input.physical = field.physical;
-  if (typeof field.burnout === 'boolean') input.burnout = field.burnout;
-  if (typeof field.temperature === 'number') input.temperature = field.temperature;
-  if (typeof field.voltage === 'number') input.voltage = field.voltage;
-  if (typeof field.fault === 'boolean') input.fault = field.fault;
-  return input;
 }

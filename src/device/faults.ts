@@ -17,6 +17,7 @@
  * applies: Modbus, REST) spoils that many requests and then clears itself.
  */
 import { z } from 'zod';
+import { FIELD_KEYS, fieldInputSchema } from './field-input.js';
 
 const count = { count: z.number().int().min(1).nullable().default(null) };
 const slot = z.number().int().min(1).max(32);
@@ -43,16 +44,7 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     kind: z.literal('channel'),
     target,
     /** The field input while the fault lasts, e.g. {"burnout": true} or {"physical": 25}. */
-    input: z
-      .strictObject({
-        burnout: z.boolean().optional(),
-        physical: z.number().optional(),
-        temperature: z.number().optional(),
-        level: z.union([z.literal(0), z.literal(1)]).optional(),
-        voltage: z.number().optional(),
-        fault: z.boolean().optional(),
-      })
-      .refine((input) => Object.keys(input).length > 0, 'name at least one field input (burnout, physical, temperature, level, voltage, fault)'),
+    input: fieldInputSchema.refine((input) => Object.keys(input).length > 0, `name at least one field input (${FIELD_KEYS.join(', ')})`),
   }),
   z.strictObject({ kind: z.literal('modbus-slow'), delayMs: z.number().int().min(1).max(60_000), ...count }),
   z.strictObject({ kind: z.literal('modbus-drop'), ...count }),

@@ -3,8 +3,9 @@
  * outside the device does), northbound-style attribute writes and the internal registers.
  * Every change goes through the Device's channels with source "sim", so adapters hear of it.
  */
-import type { Channel, FieldInput, IoType } from '../device/channel.js';
+import type { Channel } from '../device/channel.js';
 import type { ChannelSnapshot, DeviceSnapshot } from '../device/device.js';
+import { applyFieldInput } from '../device/field-write.js';
 import { IrChannel } from '../device/internal-registers.js';
 import { IR_TYPES } from '../device/schema.js';
 import { SimError } from '../errors.js';
@@ -16,43 +17,11 @@ import {
   channelParams,
   channelSnapshotSchema,
   deviceSnapshotSchema,
-  FIELD_KEYS,
   fieldWriteSchema,
   irEntrySchema,
   irParams,
   valueBodySchema,
-  type FieldWrite,
 } from './schemas.js';
-
-/** Which field inputs each channel type takes; anything else is refused rather than ignored. */
-const FIELD_INPUTS: Record<IoType, readonly (keyof FieldInput)[]> = {
-  di: ['level'],
-  ai: ['physical', 'burnout'],
-  rtd: ['temperature', 'burnout'],
-  tc: ['temperature', 'burnout'],
-  sp: ['voltage', 'fieldPower'],
-  ao: ['fault'],
-  do: [],
-  relay: [],
-  ir: [],
-  sys: [],
-};
-
-function fieldInput(channel: Channel, body: FieldWrite): FieldInput {
-  const input: FieldInput = {};
-  const allowed = FIELD_INPUTS[channel.type];
-  for (const key of FIELD_KEYS) {
-    if (body[key] === undefined) continue;
-    if (!allowed.includes(key)) {
-      const takes = allowed.length > 0 ? `it takes ${allowed.join(', ')}` : 'it has no field-side input';
-      throw new SimError('DEVICE_NOT_APPLICABLE', `${channel.ioName} is a ${channel.type.toUpperCase()} channel: ${key} does not apply (${takes})`, {
-        context: { ioName: channel.ioName, path: key },
-      });
-    }
-    Object.assign(input, { [key]: body[key] });
-  }
-  return input;
-}
 
 export function channelRoutes({ device, signals }: HttpAppOptions): Route[] {
   const snapshotChannel = (channel: Channel): ChannelSnapshot => ({
@@ -114,9 +83,8 @@ export function channelRoutes({ device, signals }: HttpAppOptions): Route[] {
           const spec = body.signal;
           atPath('signal', () => signals.attach(channel, spec));
         } else {
-          channel.applyField(fieldInput(channel, body), 'sim');
           // A tester's write takes over from a running signal, which would overwrite it at its next step.
-          signals.detach(channel);
+          applyFieldInput(channel, body, { source: 'sim', signals });
         }
         return snapshotChannel(channel);
       },

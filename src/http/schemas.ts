@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CHANNEL_TYPES } from '../device/catalog.js';
+import { FIELD_KEYS, fieldInputSchema } from '../device/field-input.js';
 import { IR_TYPES, signalSchema } from '../device/schema.js';
 
 /** A path segment holding a non-negative decimal integer ("1", not "01", "1.0" or "0x1"). */
@@ -29,21 +30,10 @@ export const irParams = z.object({
   ioName: z.string().min(1).meta({ description: 'Internal register name: BIR-nn, WIR-nn, DIR-nn or FIR-nn.', examples: ['WIR-00'] }),
 });
 
-const bit = z.literal([0, 1]);
-
-/** The field-side inputs, each applying to some channel types (see FIELD_INPUTS). */
-export const FIELD_KEYS = ['level', 'physical', 'burnout', 'temperature', 'voltage', 'fieldPower', 'fault'] as const;
-export type FieldKey = (typeof FIELD_KEYS)[number];
-
+/** A field write: field values (the device's one field-input schema) or a signal, not both. */
 export const fieldWriteSchema = z
   .strictObject({
-    level: bit.optional().meta({ description: 'DI: the field level.' }),
-    physical: z.number().optional().meta({ description: 'AI: the input in mA or V, per aiMode.' }),
-    burnout: z.boolean().optional().meta({ description: 'AI, RTD, TC: a broken wire or sensor.' }),
-    temperature: z.number().optional().meta({ description: 'RTD, TC: °C (Ω or mV in the resistance and voltage modes).' }),
-    voltage: z.number().optional().meta({ description: 'Power module: the system supply voltage.' }),
-    fieldPower: bit.optional().meta({ description: 'Power module: 1 = field power present, 0 = lost.' }),
-    fault: z.boolean().optional().meta({ description: 'AO: an output fault (open loop).' }),
+    ...fieldInputSchema.shape,
     signal: signalSchema.nullable().optional().meta({ description: 'Attach a generator to an input, or null to detach it.' }),
   })
   .superRefine((body, ctx) => {

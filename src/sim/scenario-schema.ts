@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
+import { FIELD_KEYS, fieldInputSchema } from '../device/field-input.js';
 import { JOURNAL_KINDS, type JournalSource } from '../device/journal.js';
 import { signalSchema } from '../device/schema.js';
 
@@ -21,17 +22,10 @@ const target = name;
 const timeoutMs = z.number().int().min(0).max(86_400_000).default(5000);
 const count = z.number().int().min(0);
 
+/** The field side, as PUT /sim/v1/slots/{slot}/channels/{index} takes it (src/device/field-input.ts). */
 const setSchema = z
-  .strictObject({
-    target,
-    level: z.union([z.literal(0), z.literal(1)]).optional(),
-    physical: finite.optional(),
-    burnout: z.boolean().optional(),
-    temperature: finite.optional(),
-    voltage: finite.optional(),
-    fault: z.boolean().optional(),
-  })
-  .refine((s) => Object.keys(s).length > 1, 'name at least one field input: level, physical, burnout, temperature, voltage or fault');
+  .strictObject({ target, ...fieldInputSchema.shape })
+  .refine((s) => Object.keys(s).length > 1, `name at least one field input: ${FIELD_KEYS.join(', ')}`);
 
 const writeSchema = z.strictObject({ target, attribute: name, value: finite });
 

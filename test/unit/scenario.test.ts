@@ -287,6 +287,50 @@ describe('scenario runner on a manual clock', () => {
     expect(result.steps[3]!.detail).toBe('detached');
   });
 
+  it('#15: a set step detaches a running signal, as PUT /sim/v1/slots/{slot}/channels/{index} does', async () => {
+    const r = await scenarioRig();
+    // 4/0 runs a randomWalk from the profile; a set must take over, not be overwritten at the next sample.
+    expect(r.signals.get(r.device.channel(4, 0))).toBeDefined();
+    const result = await run(r, {
+      name: 'take over',
+      steps: [
+        { set: { target: '4/0', physical: 7.5 } },
+        { wait: 5000 },
+        { assert: { target: '4/0', attribute: 'aiValueScaled', approx: 21.875, tolerance: 0.001 } },
+        { assert: { journal: { kind: 'change', source: 'signal', ioName: '4/0' }, window: 'step', count: 0 } },
+      ],
+    });
+    expect(result.status, JSON.stringify(result.steps)).toBe('passed');
+    expect(r.signals.get(r.device.channel(4, 0))).toBeUndefined();
+  });
+
+  it('#15: a set step refuses an input the channel type does not take, naming it, and leaves the signal running', async () => {
+    const r = await scenarioRig();
+    const result = await run(r, { name: 'wrong', steps: [{ set: { target: '4/0', level: 1 } }] });
+    expect(result.status).toBe('failed');
+    expect(result.steps[0]!.detail).toMatch(/AI channel: level does not apply \(it takes physical, burnout\)/);
+    expect(r.signals.get(r.device.channel(4, 0))).toBeDefined();
+  });
+
+  it('#15: fieldPower is a field input of set steps and channel faults; the fault puts it back on clear', async () => {
+    const r = await scenarioRig('profiles/packaging-line.yaml');
+    const fp = r.device.channel(1, 0);
+    const result = await run(r, {
+      name: 'power',
+      steps: [
+        { set: { target: '1/0', fieldPower: 0 } },
+        { assert: { target: '1/0', attribute: 'fpStatus', equals: 1 } },
+        { set: { target: '1/0', fieldPower: 1 } },
+        { fault: { kind: 'channel', target: '1/0', input: { fieldPower: 0 }, as: 'cut' } },
+        { assert: { target: '1/0', attribute: 'fpStatus', equals: 1 } },
+        { clearFault: 'cut' },
+        { assert: { target: '1/0', attribute: 'fpStatus', equals: 0 } },
+      ],
+    });
+    expect(result.status, JSON.stringify(result.steps)).toBe('passed');
+    expect(fp.field()).toMatchObject({ fieldPower: 1 });
+  });
+
   it('runs queue one at a time; abort skips the remaining steps', async () => {
     const r = await scenarioRig();
     const first = r.scenarios.start({ name: 'one', steps: [{ wait: 100000 }, { log: 'x' }] });
