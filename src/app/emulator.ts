@@ -1,198 +1,158 @@
 /**
- * Wires one running emulator: profile -> Device -> signals and wiring -> protocol adapters.
- * The only place that knows every part; `start` and the test fixture both use it.
+ * One device and its services, built from a profile: the composition root of a device. The CLI
+ * (through the Runner), the `iothinx-sim/testing` fixture and the test harnesses all build
+ * devices here; a fleet builds many.
  *
- *   profile ─► Device ◄── SignalRunner, wiring (field side)
+ *   profile ─► Device ◄── SignalRunner, wiring, scenarios (field side)
  *                │ onChange
  *                ▼
- *        HTTP (/sim/v1, /api), Modbus/TCP, MQTT ...
+ *   services, started in order, stopped last first (src/app/services):
+ *     modbus (IP list, base addresses) ─► serial ─► http (/api, /sim/v1, UI) ─► mqtt ─► snmp
  */
-import { EventEmitter } from 'node:events';
-import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { isAllowedForServices } from '../config/accessible-ips.js';
 import { resolveChannelRef, type Profile } from '../config/profile.js';
 import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
-import { createHttpApp } from '../http/app.js';
-import { onStateChanged } from '../http/changes.js';
-import type { ConfigControl, MetricsSources, MqttControl, SerialControl, SnmpControl } from '../http/options.js';
-import { ConnectionGate } from '../http/connections.js';
-import { listenHttp, listenHttps } from '../http/server.js';
-import { loadOrCreateCertificate, type Certificate, type CertificateOptions } from '../http/tls.js';
-import { ModbusService } from '../modbus/service.js';
-import { SerialService } from '../serial/service.js';
-import type { SnmpService } from '../snmp/service.js';
-import type { MqttService } from '../mqtt/service.js';
-import { SignalRunner } from '../sim/signals.js';
+import type { ConfigControl } from '../http/options.js';
+import type { Certificate } from '../http/tls.js';
+import type { ModbusService } from '../modbus/service.js';
+import type { MqttService, MqttServiceOptions } from '../mqtt/service.js';
 import { ScenarioController } from '../sim/scenario-control.js';
+import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
-import { buildFieldDevices, serialControl } from './field-devices.js';
+import { memoryConfig } from './memory-config.js';
+import type { DeviceCore, EmulatorAddresses, ListenAddress, ServiceModule } from './service.js';
+import { httpModule, type HttpModule } from './services/http.js';
+import { modbusModule } from './services/modbus.js';
+import { mqttModule, type MqttModule } from './services/mqtt.js';
+import { serialModule } from './services/serial.js';
+import { snmpModule } from './services/snmp.js';
 
-/** Where a service listens; port 0 = the OS picks a free one. */
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
+export type { EmulatorAddresses, ListenAddress } from './service.js';
 
 export interface EmulatorOptions {
   profile: Profile;
-  http: ListenAddress | null;
-  modbus: ListenAddress | null;
-  mqtt: string;
-  clock: 'real' | 'manual';
-  seed: number;
+  /** Each service listens here; null (or absent) = off. */
+  http?: ListenAddress | null;
+  https?: ListenAddress | null;
+  modbus?: ListenAddress | null;
+  /** 'off' (default), 'profile' (as the profile says), 'embedded' or a broker URL. */
+  mqtt?: string;
+  broker?: ListenAddress | null;
+  snmp?: ListenAddress | null;
+  /** 'real' (default), 'manual', or a clock of the caller's (a test's ManualClock). */
+  clock?: 'real' | 'manual' | Clock;
+  seed?: number;
   logger: Logger;
-  /** The running config's owner (src/cli/runner.ts): persistence and restarts. */
-  config: ConfigControl;
-  https: ListenAddress | null;
-  broker: ListenAddress | null;
-  snmp: ListenAddress | null;
-  /** Where a self-signed certificate is kept; relative cert/key paths resolve against profileFile's folder. */
-  dataDir: string | undefined;
-  profileFile: string;
+  /** The running config's owner (src/app/runner.ts): persistence and restarts. Default: in memory, no restart. */
+  config?: ConfigControl;
+  /** Where a self-signed certificate and the SNMP engine id are kept. */
+  dataDir?: string;
+  /** Relative paths in the profile (certificates, field-device maps, MQTT TLS files) resolve against its folder. */
+  profileFile?: string;
   /** A certificate from an earlier start, so a restart keeps the same one. */
   certificate?: Certificate;
+  /** Passed to the MQTT service as they are (a test's transport clock, say). */
+  mqttService?: Partial<MqttServiceOptions>;
 }
 
-function certificateOptions(options: EmulatorOptions): CertificateOptions {
-  const { cert, key } = options.profile.http.https;
-  const resolveFile = (file: string | null) => (file ? resolve(dirname(options.profileFile), file) : undefined);
-  return { certFile: resolveFile(cert), keyFile: resolveFile(key), dataDir: options.dataDir, logger: options.logger.child({ component: 'tls' }) };
-}
-
-/** Real addresses once listening, as the ready file reports them; null = the service is off. */
-export interface EmulatorAddresses {
-  http: string | null;
-  https: string | null;
-  modbus: string | null;
-  mqtt: string | null;
-  broker: string | null;
-  snmp: string | null;
-}
-
-interface Service {
-  name: string;
-  close(): Promise<void>;
-}
-
-export class Emulator {
-  readonly addresses: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null, snmp: null };
-  private readonly services: Service[] = [];
-  private disconnectWiring: () => void = () => {};
-  /** The HTTPS certificate in use, handed to the next start so a restart keeps it. */
-  certificate: Certificate | undefined;
-  /** Set once SNMP has started (null when it is off). */
-  snmpService: SnmpService | null = null;
-  /** Set once MQTT has started (null when it is off). */
-  mqttService: MqttService | null = null;
-  /** Forwards the MQTT service's `message` events to the HTTP API's log streams. */
-  readonly mqttMessages = new EventEmitter<{ message: [object] }>();
-  private stopped = false;
-  /** Settles when the serial ports have had their first open attempt. */
-  private serialStarted: Promise<void> = Promise.resolve();
-  /** Scenario runs (src/sim/scenario-control.ts), served at /sim/v1/scenarios and used by `start --scenario`, `run-scenario`. */
+export class Emulator implements DeviceCore {
+  readonly device: Device;
+  readonly signals: SignalRunner;
   readonly scenarios: ScenarioController;
+  readonly modbus: ModbusService;
+  private readonly services: ServiceModule[];
+  private readonly httpService: HttpModule;
+  private readonly mqttModule: MqttModule;
+  private readonly started: ServiceModule[] = [];
+  private disconnectWiring: () => void = () => {};
+  private stopped = false;
 
   private constructor(
     readonly profile: Profile,
     readonly clock: Clock,
-    readonly device: Device,
-    readonly signals: SignalRunner,
-    readonly modbus: ModbusService,
-    private readonly logger: Logger,
+    readonly logger: Logger,
+    options: EmulatorOptions,
   ) {
-    // Scenarios hear MQTT messages through the forwarder: the MQTT service starts after them.
-    const onMqttMessage = (listener: (message: object) => void) => {
-      this.mqttMessages.on('message', listener);
-      return () => this.mqttMessages.off('message', listener);
-    };
-    this.scenarios = new ScenarioController({ device, clock, signals, onMqttMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);
+    this.device = new Device(profile, clock, logger.child({ component: 'device' }));
+    this.signals = new SignalRunner(clock, options.seed ?? 1, logger.child({ component: 'signals' }));
+    // Without an owner, a runtime edit is put in force at once on a config of its own.
+    const config = options.config ?? memoryConfig(structuredClone(profile), (next) => this.putInForce(next));
+    const profileFile = options.profileFile ?? 'profile.yaml';
+    const modbus = modbusModule(this, options.modbus ?? null, config);
+    this.modbus = modbus.service;
+    const mqtt = mqttModule(this, this.modbus, { mqtt: options.mqtt ?? 'off', broker: options.broker ?? null, profileFile, service: options.mqttService });
+    this.mqttModule = mqtt;
+    // Scenarios hear MQTT messages through the module's forwarder: the service starts after them.
+    this.scenarios = new ScenarioController({ device: this.device, clock, signals: this.signals, onMqttMessage: mqtt.control.onMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);
+    const serial = serialModule(this, profileFile, options.seed ?? 1);
+    const snmp = snmpModule(this, this.modbus, options.snmp ?? null, options.dataDir);
+    this.httpService = httpModule(this, {
+      http: options.http ?? null,
+      https: options.https ?? null,
+      config,
+      modbus: this.modbus,
+      mqtt: mqtt.control,
+      serial: serial.control,
+      snmp: snmp.control,
+      // A narrowed accessible-IP list also closes the embedded broker's connections (#14 points 11, 14).
+      onAccessChanged: () => mqtt.service()?.recheckBrokerPeers(),
+      profileFile,
+      dataDir: options.dataDir,
+      certificate: options.certificate,
+    });
+    // Start order: HTTP before MQTT (the broker may take a moment; the API asks MQTT lazily),
+    // the serial ports' first open attempt before SNMP (its coldStart trap says "up").
+    this.services = [modbus, serial, this.httpService, mqtt, snmp];
   }
 
+  /** Builds the device and starts every service; on any failure, stops what started and rejects. */
   static async start(options: EmulatorOptions): Promise<Emulator> {
-    const clock = createClock(options.clock);
-    const logger = options.logger;
-    const device = new Device(options.profile, clock, logger.child({ component: 'device' }));
-    const signals = new SignalRunner(clock, options.seed, logger.child({ component: 'signals' }));
-    const modbus = new ModbusService(device, clock, options.profile.modbus, logger.child({ component: 'modbus' }), async (change) => void (await options.config.edit((p) => ({ ...p, modbus: change(p.modbus) }))), options.profile.limits.modbus);
-    const emulator = new Emulator(options.profile, clock, device, signals, modbus, logger);
+    const clock = typeof options.clock === 'object' ? options.clock : createClock(options.clock ?? 'real');
+    const emulator = new Emulator(options.profile, clock, options.logger, options);
     try {
       emulator.connectField();
-      const serial = emulator.startSerial(options);
-      if (options.modbus && options.profile.modbus.enabled) {
-        emulator.addresses.modbus = await modbus.listen(options.modbus.host, options.modbus.port);
-        emulator.services.push({ name: 'modbus', close: () => modbus.close() });
+      for (const service of emulator.services) {
+        emulator.started.push(service);
+        await service.start();
       }
-      const httpsOn = options.https !== null && options.profile.http.https.enabled;
-      if (options.http || httpsOn) {
-        // One app behind both listeners: the same routes, sessions and event streams.
-        // MQTT starts after HTTP (its broker may take a moment); the API asks it lazily.
-        const mqtt: MqttControl = {
-          status: () => emulator.mqttService?.status() ?? { state: 'off' },
-          topics: () => emulator.mqttService?.topics() ?? [],
-          log: () => emulator.mqttService?.log() ?? [],
-          // The service may start after a stream opens: listen on the emulator, which forwards.
-          onMessage: (listener) => {
-            emulator.mqttMessages.on('message', listener);
-            return () => emulator.mqttMessages.off('message', listener);
-          },
-        };
-        // -- metrics (GET /metrics, src/http/metrics.ts): what the HTTP listeners refuse at accept.
-        const httpRefusals = { byList: 0 };
-        const metrics: MetricsSources = { httpRefusedByList: () => httpRefusals.byList };
-        // -- end metrics
-        const snmp: SnmpControl = { status: () => emulator.snmpService?.status() ?? { enabled: false } };
-        const app = createHttpApp({ scenarios: emulator.scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config: options.config, profile: options.profile, logger: logger.child({ component: 'http' }) });
-        // A narrowed accessible-IP list also closes the embedded broker's connections (#14 points 11, 14).
-        onStateChanged(app, () => emulator.mqttService?.recheckBrokerPeers());
-        // The list as the Modbus service holds it now: runtime edits apply to HTTP at once (#14 point 14).
-        const accept = (peer: string | undefined) => {
-          if (isAllowedForServices(modbus.accessibleIps(), peer)) return true;
-          httpRefusals.byList += 1;
-          return false;
-        };
-        // One connection gate for both listeners: the caps count HTTP and HTTPS together (#14 point 10).
-        const limits = options.profile.limits.http;
-        const listen = { accept, limits, gate: new ConnectionGate(limits, device.refusals), refusals: device.refusals };
-        if (options.http) {
-          const http = await listenHttp(app, options.http.host, options.http.port, listen);
-          emulator.addresses.http = http.address;
-          emulator.services.push({ name: 'http', close: () => http.close() });
-        }
-        if (options.https && httpsOn) {
-          const certificate = options.certificate ?? (await loadOrCreateCertificate(certificateOptions(options)));
-          emulator.certificate = certificate;
-          const https = await listenHttps(app, options.https.host, options.https.port, certificate, listen);
-          emulator.addresses.https = https.address;
-          emulator.services.push({ name: 'https', close: () => https.close() });
-        }
-      }
-      if (options.mqtt !== 'off' && (options.mqtt !== 'profile' || options.profile.mqtt.enabled)) {
-        // Loaded only when MQTT is on: mqtt.js and aedes are the largest part of start-up.
-        const { MqttService } = await import('../mqtt/service.js');
-        const mqtt = new MqttService(device, clock, options.profile.mqtt, logger.child({ component: 'mqtt' }), {
-          url: options.mqtt === 'profile' ? undefined : options.mqtt,
-          brokerListen: options.broker ?? undefined,
-          // #14 point 11: the embedded broker's bounds, its refusals counted with the device's.
-          brokerGuard: { limits: options.profile.limits.broker, accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer), refusals: device.refusals },
-          baseDir: dirname(options.profileFile),
-        });
-        emulator.services.push({ name: 'mqtt', close: () => mqtt.close() });
-        emulator.mqttService = mqtt;
-        mqtt.events.on('message', (message) => emulator.mqttMessages.emit('message', message));
-        const started = await mqtt.start();
-        emulator.addresses.mqtt = started.mqtt;
-        emulator.addresses.broker = started.broker;
-      }
-      await emulator.serialStarted;
-      if (options.snmp && options.profile.snmp.enabled) await emulator.startSnmp(options, options.snmp);
     } catch (error) {
       await emulator.stop();
       throw error;
     }
     return emulator;
+  }
+
+  /** Real addresses once listening, as the ready file reports them; null = the service is off. */
+  get addresses(): EmulatorAddresses {
+    const all: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null, snmp: null };
+    for (const service of this.started) Object.assign(all, service.addresses());
+    return all;
+  }
+
+  /** The express app of /api, /sim/v1 and the UI (null when HTTP and HTTPS are off). */
+  get app() {
+    return this.httpService.app;
+  }
+
+  /** The HTTPS certificate in use, handed to the next start so a restart keeps it. */
+  get certificate(): Certificate | undefined {
+    return this.httpService.certificate();
+  }
+
+  /** The MQTT service once started (null when MQTT is off). */
+  get mqttService(): MqttService | null {
+    return this.mqttModule.service();
+  }
+
+  /**
+   * Puts the runtime sections of `next` (accessible-IP list, base addresses, accounts) in force
+   * without a restart; the config's owner calls it once the change is on disk.
+   */
+  putInForce(next: Profile): void {
+    this.modbus.apply(next.modbus);
+    this.profile.http.accounts = next.http.accounts;
   }
 
   /** Stops accepting, closes every service (last started first), and releases timers. */
@@ -201,61 +161,16 @@ export class Emulator {
     this.stopped = true;
     // A run still going is aborted first, so its event streams end before HTTP closes.
     await this.scenarios.stop();
-    for (const service of this.services.reverse()) {
+    for (const service of this.started.splice(0).reverse()) {
       try {
-        await service.close();
+        await service.stop();
       } catch (error) {
-        this.logger.warn({ err: error, service: service.name }, 'service did not close cleanly');
+        this.logger.warn({ err: error, service: service.name }, 'service did not stop cleanly');
       }
     }
     this.disconnectWiring();
     this.signals.dispose();
     this.device.dispose();
-  }
-
-  /** The SNMP agent and its traps (src/snmp); the engine id is kept in the data dir. */
-  private async startSnmp(options: EmulatorOptions, listen: ListenAddress): Promise<void> {
-    const { SnmpService } = await import('../snmp/service.js');
-    const { loadEngineId } = await import('../snmp/engine-id.js');
-    const engineId = await loadEngineId(this.device.identity.mac, options.dataDir);
-    const { TrapSender } = await import('../snmp/traps.js');
-    let lastTrigger = 0;
-    const service = new SnmpService(this.device, this.clock, this.profile.snmp, this.logger.child({ component: 'snmp' }), {
-      engineId,
-      accept: (address) => isAllowedForServices(this.modbus.accessibleIps(), address),
-      lastTrigger: () => lastTrigger,
-      maxResponseBytes: this.profile.limits.snmp.maxResponseBytes,
-    });
-    const traps = new TrapSender(this.device, this.profile.snmp, this.logger.child({ component: 'snmp-traps' }), { engineId, lastTrigger: (type) => (lastTrigger = type) });
-    service.traps = traps;
-    this.services.push({
-      name: 'snmp',
-      close: async () => {
-        traps.close();
-        await service.close();
-      },
-    });
-    this.addresses.snmp = await service.listen(listen.host, listen.port);
-    this.snmpService = service;
-    // coldStart once the agent answers, as a manager expects.
-    traps.start();
-  }
-
-  /** The RTU master and the virtual field devices; a port that cannot open yet is retried, not fatal. */
-  private startSerial(options: EmulatorOptions): SerialControl {
-    const { models, attachments } = buildFieldDevices(this.profile, options.profileFile, this.clock, options.seed);
-    const service = new SerialService(this.device, this.clock, this.profile.serial, this.logger.child({ component: 'serial' }), attachments);
-    for (const ref of this.profile.serial.fieldDevices) if (ref.fault) service.setFault(ref.name, { ...ref.fault });
-    for (const model of models.values()) model.start();
-    this.services.push({
-      name: 'serial',
-      close: async () => {
-        await service.close();
-        for (const model of models.values()) model.stop();
-      },
-    });
-    this.serialStarted = service.start();
-    return serialControl(service, models);
   }
 
   private connectField(): void {

@@ -169,8 +169,7 @@ export class Runner implements ConfigControl {
     const emulator = this.emulator;
     this.live = state;
     try {
-      emulator.modbus.apply(state.profile.modbus);
-      emulator.profile.http.accounts = state.profile.http.accounts;
+      emulator.putInForce(state.profile);
     } catch (error) {
       this.options.logger.error({ err: error }, 'could not put a runtime change in force');
     }

@@ -1,21 +1,19 @@
 /**
- * One Modbus/TCP device for an integration test: a profile parsed by the real schema, a Device
- * on a ManualClock, and a ModbusService listening on 127.0.0.1 port 0 with a silent logger.
- * http() adds the /sim/v1 app over the same device. Everything started here is stopped by
- * stopModbus() (call it in afterEach, after closeClients()).
+ * One Modbus/TCP device for an integration test, built through src/app: a profile parsed by
+ * the real schema, on a ManualClock, Modbus/TCP and HTTP listening on 127.0.0.1 port 0 with a
+ * silent logger. http() is the /sim/v1 base URL of the same device. Everything started here is
+ * stopped by stopModbus() (call it in afterEach, after closeClients()).
  */
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { pino } from 'pino';
 import { profileSchema, type Profile, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device, type DeviceChange } from '../../src/device/device.js';
+import type { Device, DeviceChange } from '../../src/device/device.js';
 import type { MapRow } from '../../src/modbus/address-map.js';
-import { createHttpApp, listenHttp } from '../../src/http/index.js';
 import type { ModbusTcpServer } from '../../src/modbus/server.js';
-import { ModbusService } from '../../src/modbus/service.js';
-import { memoryConfig } from './config-control.js';
-import { SignalRunner } from '../../src/sim/signals.js';
+import type { ModbusService } from '../../src/modbus/service.js';
+import { Emulator } from '../../src/app/emulator.js';
 import { RawModbusClient, type ConnectOptions } from './modbus-client.js';
 
 export interface ModbusHarness {
@@ -37,19 +35,18 @@ export interface ModbusHarness {
   at(slot: number, parameter: string, index?: number): number;
 }
 
-const running = new Set<{ service: ModbusService; device: Device }>();
-const https = new Set<{ close(): Promise<void> }>();
+const running = new Set<Emulator>();
 
 export const silent = pino({ level: 'silent' });
 
 export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
   const profile = profileSchema.parse(input);
   const clock = new ManualClock();
-  const device = new Device(profile, clock);
-  const service = new ModbusService(device, clock, profile.modbus, silent);
-  const entry = { service, device };
-  running.add(entry);
-  const address = await service.listen('127.0.0.1', 0);
+  // Built through src/app as every device is: Modbus/TCP and the emulator API, both on port 0.
+  const emulator = await Emulator.start({ profile, clock, logger: silent, modbus: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } });
+  running.add(emulator);
+  const { device, modbus: service } = emulator;
+  const address = emulator.addresses.modbus!;
   const port = Number(address.slice(address.lastIndexOf(':') + 1));
   const changes: DeviceChange[] = [];
   device.onChange((c) => changes.push(c));
@@ -68,28 +65,16 @@ export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
     changes,
     connect: (options) => RawModbusClient.connect(port, options),
     open: (options) => RawModbusClient.open(port, options),
-    http: async () => {
-      const signals = new SignalRunner(clock, 1);
-      const app = createHttpApp({ device, clock, signals, modbus: service, config: memoryConfig(profile), profile, logger: silent });
-      const listener = await listenHttp(app, '127.0.0.1', 0);
-      https.add(listener);
-      https.add({ close: async () => signals.dispose() });
-      return `http://${listener.address}/sim/v1`;
-    },
+    http: async () => `http://${emulator.addresses.http!}/sim/v1`,
     row,
     at: (slot, parameter, index) => row(slot, parameter, index).address,
   };
 }
 
 export async function stopModbus(): Promise<void> {
-  for (const http of [...https]) {
-    https.delete(http);
-    await http.close();
-  }
-  for (const entry of [...running]) {
-    running.delete(entry);
-    await entry.service.close();
-    entry.device.dispose();
+  for (const emulator of [...running]) {
+    running.delete(emulator);
+    await emulator.stop();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * MQTT integration fixtures: an embedded aedes broker on 127.0.0.1:0, a Device on a ManualClock
- * with an MqttService connected to it, and mqtt.js subscribers playing the user. Everything
+ * MQTT integration fixtures: an embedded aedes broker on 127.0.0.1:0, a device built through
+ * src/app on a ManualClock with its MQTT service connected to it, and mqtt.js subscribers playing the user. Everything
  * started here is tracked and stopped by stopMqtt() (call it in afterEach). Set
  * IOTHINX_TEST_LOG=debug to see the service's log.
  */
@@ -9,9 +9,10 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { profileSchema, type Profile, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
+import type { Device } from '../../src/device/device.js';
+import { Emulator } from '../../src/app/emulator.js';
 import { EmbeddedBroker, type BrokerOptions } from '../../src/mqtt/broker.js';
-import { MqttService, type MqttServiceOptions } from '../../src/mqtt/service.js';
+import type { MqttService, MqttServiceOptions } from '../../src/mqtt/service.js';
 
 export const logger = pino({ level: process.env.IOTHINX_TEST_LOG ?? 'silent' });
 
@@ -46,7 +47,7 @@ export interface MqttFixture {
 }
 
 const brokers = new Set<EmbeddedBroker>();
-const services = new Set<{ service: MqttService; device: Device }>();
+const emulators = new Set<Emulator>();
 const clients = new Set<MqttClient>();
 
 export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<EmbeddedBroker> {
@@ -72,11 +73,12 @@ export async function startMqtt(
   const profile = profileSchema.parse(input);
   const broker = options.broker ?? (await startBroker());
   const clock = new ManualClock();
-  const device = new Device(profile, clock);
   const url = `mqtt://127.0.0.1:${broker.port}`;
-  const service = new MqttService(device, clock, profile.mqtt, options.logger ?? logger.child({ component: 'mqtt' }), { url, transportClock: clock, ...options.service });
-  services.add({ service, device });
-  await service.start();
+  // Built through src/app as every device is, with only MQTT on; the transport runs on the test's clock.
+  const emulator = await Emulator.start({ profile, clock, logger: options.logger ?? logger, mqtt: url, mqttService: { transportClock: clock, ...options.service } });
+  emulators.add(emulator);
+  const { device } = emulator;
+  const service = emulator.mqttService!;
   if (options.connect !== false) await service.whenConnected();
   return { profile, clock, device, service, broker, url, name: profile.device.name };
 }
@@ -132,10 +134,11 @@ export async function stopMqtt(): Promise<void> {
     clients.delete(client);
     await client.endAsync(true);
   }
-  for (const entry of [...services]) {
-    services.delete(entry);
-    await entry.service.close({ abrupt: true });
-    entry.device.dispose();
+  for (const emulator of [...emulators]) {
+    emulators.delete(emulator);
+    // Abrupt first (no queue flush, no offline message): the device just goes away.
+    await emulator.mqttService?.close({ abrupt: true });
+    await emulator.stop();
   }
   for (const broker of [...brokers]) {
     brokers.delete(broker);

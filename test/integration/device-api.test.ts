@@ -10,12 +10,9 @@ import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema, type Profile } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device, type DeviceChange } from '../../src/device/device.js';
-import { createHttpApp, listenHttp, type HttpListener } from '../../src/http/index.js';
-import { ModbusService } from '../../src/modbus/service.js';
+import type { Device, DeviceChange } from '../../src/device/device.js';
+import { Emulator } from '../../src/app/emulator.js';
 import { mulberry32 } from '../../src/sim/random.js';
-import { SignalRunner } from '../../src/sim/signals.js';
-import { memoryConfig } from '../helpers/config-control.js';
 
 const PROFILE = {
   device: { name: 'apitest', serialNumber: 'TAGCB1100042', firmwareVersion: '1.5.0', mac: '00:90:e8:12:34:56', ip: '192.168.127.254' },
@@ -52,19 +49,13 @@ afterEach(async () => {
 async function start(overrides: Record<string, unknown> = {}, logger: Logger = pino({ level: 'silent' })): Promise<Harness> {
   const profile = profileSchema.parse({ ...structuredClone(PROFILE), ...overrides });
   const clock = new ManualClock();
-  const device = new Device(profile, clock);
-  const signals = new SignalRunner(clock, 1);
-  const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-  const app = createHttpApp({ device, clock, signals, modbus, config: memoryConfig(profile), profile, logger });
-  const listener: HttpListener = await listenHttp(app, '127.0.0.1', 0);
+  const emulator = await Emulator.start({ profile, clock, logger, http: { host: '127.0.0.1', port: 0 } });
+  open.push(() => emulator.stop());
+  const device = emulator.device;
   const changes: DeviceChange[] = [];
   device.onChange((c) => changes.push(c));
-  open.push(async () => {
-    await listener.close();
-    signals.dispose();
-    device.dispose();
-  });
-  const port = Number(listener.address.slice(listener.address.lastIndexOf(':') + 1));
+  const address = emulator.addresses.http!;
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
   return { host: '127.0.0.1', port, device, clock, profile, changes };
 }
 

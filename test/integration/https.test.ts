@@ -11,18 +11,15 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import express from 'express';
 import { pino } from 'pino';
 import { generate } from 'selfsigned';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
+import { Emulator } from '../../src/app/emulator.js';
 import { isSimError } from '../../src/errors.js';
-import { createHttpApp, listenHttps, loadOrCreateCertificate, type Certificate, type HttpListener } from '../../src/http/index.js';
-import type { Server as HttpsServer } from 'node:https';
-import { ModbusService } from '../../src/modbus/service.js';
-import { SignalRunner } from '../../src/sim/signals.js';
-import { memoryConfig } from '../helpers/config-control.js';
+import { listenHttps, loadOrCreateCertificate, type Certificate } from '../../src/http/index.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -35,21 +32,18 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function serve(certificate: Pick<Certificate, 'cert' | 'key'>): Promise<HttpListener<HttpsServer>> {
-  const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }] });
-  const clock = new ManualClock();
-  const device = new Device(profile, clock);
-  const signals = new SignalRunner(clock, 1);
-  const logger = pino({ level: 'silent' });
-  const modbus = new ModbusService(device, clock, structuredClone(profile.modbus), logger);
-  const app = createHttpApp({ device, clock, signals, modbus, config: memoryConfig(profile), profile, logger });
-  const listener = await listenHttps(app, '127.0.0.1', 0, certificate);
-  cleanup.push(async () => {
-    await listener.close();
-    signals.dispose();
-    device.dispose();
-  });
-  return listener;
+/** A device with HTTPS only, on `certificate`, built through src/app; close() stops it. */
+async function serve(certificate: Certificate): Promise<Served> {
+  const profile = profileSchema.parse({ slots: [{ slot: 1, module: '45MR-1600' }], http: { https: { enabled: true } } });
+  const emulator = await Emulator.start({ profile, clock: new ManualClock(), logger: pino({ level: 'silent' }), https: { host: '127.0.0.1', port: 0 }, certificate });
+  const close = () => emulator.stop();
+  cleanup.push(close);
+  return { address: emulator.addresses.https!, close };
+}
+
+interface Served {
+  address: string;
+  close(): Promise<void>;
 }
 
 interface Got {
@@ -58,7 +52,7 @@ interface Got {
   peer: { fingerprint256: string; subject: Record<string, unknown> };
 }
 
-function get(listener: HttpListener<HttpsServer>, path: string, options: RequestOptions): Promise<Got> {
+function get(listener: Served, path: string, options: RequestOptions): Promise<Got> {
   const port = Number(listener.address.split(':')[1]);
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, ...options }, (res) => {
@@ -138,7 +132,10 @@ describe('self-signed certificate', () => {
 describe('TLS versions', () => {
   it('refuses TLS 1.1 and accepts TLS 1.2', async () => {
     const certificate = await loadOrCreateCertificate();
-    const listener = await serve(certificate);
+    // The listener alone (the server object is needed to see its side of the refusal).
+    const app = express().get('/sim/v1/health', (_req, res) => void res.json({ status: 'ok' }));
+    const listener = await listenHttps(app, '127.0.0.1', 0, certificate);
+    cleanup.push(() => listener.close());
     const refused = once(listener.server, 'tlsClientError') as Promise<[NodeJS.ErrnoException]>;
     // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal is the server's.
     await expect(get(listener, '/sim/v1/health', { ca: certificate.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' })).rejects.toThrow(

@@ -5,10 +5,9 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
 import { ManualClock, RealClock } from '../../src/device/clock.js';
-import type { SignalControl } from '../../src/http/index.js';
 import { startSimApp, type SimApp, type SimAppOptions } from '../helpers/sim-app.js';
 
 const profile = profileSchema.parse({
@@ -272,6 +271,8 @@ describe('/sim/v1 field-side writes', () => {
 
   it('attaches a square wave to a DI, follows the manual clock, and detaches it', async () => {
     const h = await start();
+    // The device's own timers (field devices, serial polling) stay; the signal's must go.
+    const idle = (h.clock as ManualClock).pending();
     let reply = await put(h, DI1, { signal: { kind: 'square', periodMs: 1000 } });
     expect(reply.status).toBe(200);
     expect(reply.body.signal).toEqual({ kind: 'square', periodMs: 1000, low: 0, high: 1, duty: 0.5 });
@@ -289,7 +290,7 @@ describe('/sim/v1 field-side writes', () => {
     reply = await put(h, DI1, { signal: null });
     expect(reply.status).toBe(200);
     expect(reply.body.signal).toBeNull();
-    expect((h.clock as ManualClock).pending()).toBe(0);
+    expect((h.clock as ManualClock).pending()).toBe(idle);
     await post(h, '/clock/advance', { ms: 5000 });
     expect((await get(h, DI1)).body).toMatchObject({ diStatus: 1, signal: null });
   });
@@ -478,14 +479,10 @@ describe('/sim/v1 errors', () => {
         done();
       },
     });
-    const broken: SignalControl = {
-      attach: () => {
-        throw new Error('generator exploded');
-      },
-      detach: () => false,
-      get: () => undefined,
-    };
-    const h = await start({ signals: broken, logger: pino({ level: 'info' }, sink) });
+    const h = await start({ logger: pino({ level: 'info' }, sink) });
+    vi.spyOn(h.signals, 'attach').mockImplementation(() => {
+      throw new Error('generator exploded');
+    });
     const reply = await put(h, DI1, { signal: { kind: 'constant', value: 1 } });
     expectError(reply, 500, 'HTTP_INTERNAL');
     expect(reply.body.message).not.toMatch(/exploded/);

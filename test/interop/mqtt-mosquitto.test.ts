@@ -4,8 +4,8 @@
  * server certificate the test makes with openssl; mosquitto_sub and mosquitto_pub play the user.
  * A second listener presents a certificate from another CA, which the emulator must refuse.
  *
- * The emulator runs in-process (MqttService on a ManualClock) until the CLI wires MQTT; then
- * this file can start the built CLI with a profile pointing at the broker instead.
+ * The emulator runs in-process, built through src/app with MQTT as the profile says, its
+ * transport on a ManualClock so the tests drive reconnects and keep-alive.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
-import { Device } from '../../src/device/device.js';
+import { Emulator } from '../../src/app/emulator.js';
+import type { Device } from '../../src/device/device.js';
+import type { MqttService } from '../../src/mqtt/service.js';
 import type { MqttError } from '../../src/mqtt/connection.js';
-import { MqttService } from '../../src/mqtt/service.js';
 import type { WriteResult } from '../../src/mqtt/writes.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { logger } from '../helpers/mqtt-harness.js';
@@ -29,7 +30,7 @@ const WAIT_MS = 10_000;
 
 let certs: CertSet;
 const children = new Set<ChildProcess>();
-const services = new Set<{ service: MqttService; device: Device }>();
+const emulators = new Set<Emulator>();
 
 beforeAll(async () => {
   certs = await makeCerts();
@@ -38,10 +39,10 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const entry of [...services]) {
-    services.delete(entry);
-    await entry.service.close({ abrupt: true });
-    entry.device.dispose();
+  for (const emulator of [...emulators]) {
+    emulators.delete(emulator);
+    await emulator.mqttService?.close({ abrupt: true });
+    await emulator.stop();
   }
   for (const child of [...children]) await stop(child);
 });
@@ -197,11 +198,10 @@ async function emulator(port: number, mqtt: Record<string, unknown> = {}): Promi
     },
   } satisfies ProfileInput);
   const clock = new ManualClock();
-  const device = new Device(profile, clock);
-  const service = new MqttService(device, clock, profile.mqtt, logger.child({ component: 'mqtt' }), { transportClock: clock });
-  services.add({ service, device });
-  await service.start();
-  return { service, device, clock };
+  // Built through src/app, MQTT as the profile says, the transport on the test's clock.
+  const emulator = await Emulator.start({ profile, clock, logger, mqtt: 'profile', mqttService: { transportClock: clock } });
+  emulators.add(emulator);
+  return { service: emulator.mqttService!, device: emulator.device, clock };
 }
 
 describe('mosquitto (TLS 1.2, password file, no anonymous)', () => {

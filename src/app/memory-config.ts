@@ -1,12 +1,13 @@
-import type { Profile } from '../../src/config/profile.js';
-import type { ConfigControl } from '../../src/http/options.js';
+import type { Profile } from '../config/profile.js';
+import type { ConfigControl } from '../http/options.js';
 
 /**
- * A ConfigControl for tests that build the HTTP app alone: no data dir and no restart. A runtime
- * edit is put in force at once on the profile object the app was built with (its top-level
- * sections replaced, as the runner puts a change in force); it counts what it was asked to do.
+ * The ConfigControl of a device built without a Runner (tests, a library user's device): no
+ * data dir and no restart. A runtime edit (IP list, base addresses, accounts) is handed to
+ * `putInForce` at once, as the Runner does once it is on disk; a whole new config (PUT, PATCH,
+ * reset) becomes current() but is not run. It counts what it was asked to do.
  */
-export function memoryConfig(profile: Profile): ConfigControl & { changes: number; applied: number } {
+export function memoryConfig(profile: Profile, putInForce: (next: Profile) => void = () => {}): ConfigControl & { changes: number; applied: number } {
   let current = profile;
   const control = {
     changes: 0,
@@ -32,9 +33,10 @@ export function memoryConfig(profile: Profile): ConfigControl & { changes: numbe
     }),
     edit: async (change: (current: Profile) => Profile) => {
       const next = change(current);
-      Object.assign(current, next);
+      current = next;
+      putInForce(next);
       control.changes += 1;
-      return current;
+      return next;
     },
   };
   return control;

@@ -1,0 +1,86 @@
+/**
+ * The device API (/api), the emulator API (/sim/v1), /metrics and the web UI: one express app
+ * behind the HTTP and HTTPS listeners, so both serve the same routes, sessions and event streams,
+ * and one connection gate counts them together (#14 point 10). Both obey the accessible-IP list
+ * as the Modbus service holds it now, so a runtime edit applies at once (#14 point 14).
+ */
+import { dirname, resolve } from 'node:path';
+import type { Express } from 'express';
+import { isAllowedForServices } from '../../config/accessible-ips.js';
+import { createHttpApp } from '../../http/app.js';
+import { onStateChanged } from '../../http/changes.js';
+import { ConnectionGate } from '../../http/connections.js';
+import type { ConfigControl, MetricsSources, MqttControl, SerialControl, SnmpControl } from '../../http/options.js';
+import { listenHttp, listenHttps, type HttpListener } from '../../http/server.js';
+import { loadOrCreateCertificate, type Certificate } from '../../http/tls.js';
+import type { ModbusService } from '../../modbus/service.js';
+import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
+
+export interface HttpModuleOptions {
+  http: ListenAddress | null;
+  https: ListenAddress | null;
+  config: ConfigControl;
+  modbus: ModbusService;
+  mqtt: MqttControl;
+  serial: SerialControl;
+  snmp: SnmpControl;
+  /** Called after a request changed the accessible-IP list or the accounts (the broker re-checks its peers). */
+  onAccessChanged(): void;
+  /** Relative cert/key paths resolve against the profile file's folder; a self-signed one is kept in the data dir. */
+  profileFile: string;
+  dataDir: string | undefined;
+  /** A certificate from an earlier start, so a restart keeps the same one. */
+  certificate?: Certificate;
+}
+
+export interface HttpModule extends ServiceModule {
+  /** The express app (null when neither listener is on). */
+  readonly app: Express | null;
+  /** The HTTPS certificate in use once started, handed to the next start so a restart keeps it. */
+  certificate(): Certificate | undefined;
+}
+
+export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpModule {
+  const { profile, device, clock, signals, scenarios, logger } = core;
+  const httpsOn = options.https !== null && profile.http.https.enabled;
+  const on = options.http !== null || httpsOn;
+  const refusedByList = { count: 0 };
+  const metrics: MetricsSources = { httpRefusedByList: () => refusedByList.count };
+  const { modbus, mqtt, serial, snmp, config } = options;
+  const app = on ? createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, logger: logger.child({ component: 'http' }) }) : null;
+  if (app) onStateChanged(app, options.onAccessChanged);
+  const listeners: { name: 'http' | 'https'; listener: Pick<HttpListener, 'address' | 'close'> }[] = [];
+  let certificate = options.certificate;
+  return {
+    name: 'http',
+    app,
+    certificate: () => certificate,
+    start: async () => {
+      if (!app) return;
+      const accept = (peer: string | undefined) => {
+        if (isAllowedForServices(modbus.accessibleIps(), peer)) return true;
+        refusedByList.count += 1;
+        return false;
+      };
+      const limits = profile.limits.http;
+      const listen = { accept, limits, gate: new ConnectionGate(limits, device.refusals), refusals: device.refusals };
+      if (options.http) listeners.push({ name: 'http', listener: await listenHttp(app, options.http.host, options.http.port, listen) });
+      if (options.https && httpsOn) {
+        const { cert, key } = profile.http.https;
+        const file = (name: string | null) => (name ? resolve(dirname(options.profileFile), name) : undefined);
+        certificate ??= await loadOrCreateCertificate({ certFile: file(cert), keyFile: file(key), dataDir: options.dataDir, logger: logger.child({ component: 'tls' }) });
+        listeners.push({ name: 'https', listener: await listenHttps(app, options.https.host, options.https.port, certificate, listen) });
+      }
+    },
+    stop: async () => {
+      // Both close even if one fails; the first failure is reported.
+      const closing = listeners.splice(0).reverse().map(({ listener }) => listener.close());
+      const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    addresses: () => ({
+      http: listeners.find((l) => l.name === 'http')?.listener.address ?? null,
+      https: listeners.find((l) => l.name === 'https')?.listener.address ?? null,
+    }),
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The serial port: the RTU master and the profile's virtual field devices. A port that cannot
+ * open yet is retried by the service, not fatal, so start() waits only for the first attempt.
+ */
+import type { SerialControl } from '../../http/options.js';
+import { SerialService } from '../../serial/service.js';
+import { buildFieldDevices, serialControl } from '../field-devices.js';
+import type { DeviceCore, ServiceModule } from '../service.js';
+
+export interface SerialModule extends ServiceModule {
+  /** The emulator API's view of the port and the field devices. */
+  readonly control: SerialControl;
+}
+
+export function serialModule(core: DeviceCore, profileFile: string, seed: number): SerialModule {
+  const { profile, device, clock, logger } = core;
+  const { models, attachments } = buildFieldDevices(profile, profileFile, clock, seed);
+  const service = new SerialService(device, clock, profile.serial, logger.child({ component: 'serial' }), attachments);
+  for (const ref of profile.serial.fieldDevices) if (ref.fault) service.setFault(ref.name, { ...ref.fault });
+  return {
+    name: 'serial',
+    control: serialControl(service, models),
+    start: async () => {
+      for (const model of models.values()) model.start();
+      await service.start();
+    },
+    stop: async () => {
+      await service.close();
+      for (const model of models.values()) model.stop();
+    },
+    addresses: () => ({}),
+  };
+}
