@@ -17,6 +17,7 @@ import { currentPeer } from './actor.js';
 import { HeadChannel } from './head.js';
 import { FaultBoard, type FaultEvent } from './faults.js';
 import { Journal } from './journal.js';
+import { Listeners, type ListenerLogger } from './listeners.js';
 import { Refusals } from './refusals.js';
 import { IoModule } from './module.js';
 import { RelayChannel } from './relay.js';
@@ -45,9 +46,8 @@ export interface DeviceChange {
 
 export type ChangeListener = (change: DeviceChange) => void;
 
-export interface DeviceLogger {
-  error(obj: object, msg: string): void;
-}
+/** The device's logger: where a failing listener of its changes, faults or journal is logged. */
+export type DeviceLogger = ListenerLogger;
 
 export interface ChannelSnapshot {
   index: number;
@@ -85,7 +85,7 @@ export class Device implements ChannelHost {
   readonly internalRegisters: Readonly<Record<IrType, readonly IrChannel[]>>;
   /** The head unit's own points: watchdog alarm, system error, RTU master status. */
   readonly head: HeadChannel;
-  private readonly listeners = new Set<ChangeListener>();
+  private readonly listeners: Listeners<DeviceChange>;
   private readonly byIoName = new Map<string, Channel>();
   private seq = 0;
   private readonly startedAt: number;
@@ -101,16 +101,17 @@ export class Device implements ChannelHost {
   constructor(
     spec: DeviceSpec,
     readonly clock: Clock,
-    private readonly logger?: DeviceLogger,
+    logger?: DeviceLogger,
   ) {
     const issues = checkDeviceSpec(spec);
     if (issues.length > 0) {
       throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { context: { issues } });
     }
     this.identity = { ...spec.device };
-    this.journal = new Journal(() => clock.now());
-    this.faults = new FaultBoard(() => clock.now());
-    this.faults.onChange((event) => this.onFault(event));
+    this.listeners = new Listeners<DeviceChange>('change', logger, (change) => ({ ioName: change.ioName, attribute: change.attribute }));
+    this.journal = new Journal(() => clock.now(), undefined, logger);
+    // The device acts on a fault before any listener hears of it, and may refuse it (apply throws).
+    this.faults = new FaultBoard(() => clock.now(), { apply: (event) => this.onFault(event), logger });
     this.startedAt = clock.monotonic();
     this.head = new HeadChannel(this, HEAD);
     const names = defaultModuleNames(spec.slots);
@@ -144,8 +145,7 @@ export class Device implements ChannelHost {
 
   /** Subscribes to every change; returns the unsubscribe function. A throwing listener is logged, never fatal. */
   onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Sequence number of the last change (0 before any). */
@@ -169,13 +169,7 @@ export class Device implements ChannelHost {
       peer,
     };
     this.journal.record({ kind: 'change', source, peer, ioName: change.ioName, attribute, value, previous });
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        this.logger?.error({ err: error, ioName: change.ioName, attribute }, 'change listener failed');
-      }
-    }
+    this.listeners.emit(change);
   }
 
   /**

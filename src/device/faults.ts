@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import { FIELD_KEYS, fieldInputSchema } from './field-input.js';
+import { Listeners, type ListenerLogger } from './listeners.js';
 
 const count = { count: z.number().int().min(1).nullable().default(null) };
 const slot = z.number().int().min(1).max(32);
@@ -86,12 +87,29 @@ function key(spec: FaultSpec): string {
   }
 }
 
+export interface FaultBoardOptions {
+  /**
+   * The owner's own action on each event (the Device: modules, channels, the clock), called
+   * before the listeners; it may throw to refuse an injected fault, which then is not active.
+   */
+  apply?: (event: FaultEvent) => void;
+  /** Where a failing listener is logged; a listener's error never refuses or breaks a fault. */
+  logger?: ListenerLogger;
+}
+
 export class FaultBoard {
   private readonly faults = new Map<string, ActiveFault>();
-  private readonly listeners = new Set<(event: FaultEvent) => void>();
+  private readonly listeners: Listeners<FaultEvent>;
+  private readonly apply: (event: FaultEvent) => void;
   private nextId = 1;
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    options: FaultBoardOptions = {},
+  ) {
+    this.apply = options.apply ?? (() => {});
+    this.listeners = new Listeners<FaultEvent>('fault', options.logger, (event) => ({ fault: event.fault.id, kind: event.fault.spec.kind }));
+  }
 
   /** Activates a fault (replacing one of the same kind and target); listeners act on it. */
   inject(spec: FaultSpec): ActiveFault {
@@ -100,14 +118,16 @@ export class FaultBoard {
     if (old) this.remove(k, old);
     const fault: ActiveFault = { id: `f${this.nextId++}`, since: this.now(), spec, hits: 0 };
     this.faults.set(k, fault);
+    const event: FaultEvent = { type: 'injected', fault };
     try {
-      this.emit({ type: 'injected', fault });
+      this.apply(event);
     } catch (error) {
-      // A part refused it (a field input the channel cannot take): it is not active, and what
-      // was done before the refusal is undone.
+      // The owner refused it (a field input the channel cannot take): it is not active, and
+      // what was done before the refusal is undone.
       this.remove(k, fault);
       throw error;
     }
+    this.listeners.emit(event);
     return fault;
   }
 
@@ -150,18 +170,16 @@ export class FaultBoard {
     if (limit !== null && fault.hits >= limit) this.clear(fault.id);
   }
 
+  /** Hears every fault injected and cleared; returns the unsubscribe. A throwing listener is logged, never fatal. */
   onChange(listener: (event: FaultEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private remove(k: string, fault: ActiveFault): void {
     this.faults.delete(k);
-    this.emit({ type: 'cleared', fault });
-  }
-
-  private emit(event: FaultEvent): void {
-    for (const listener of this.listeners) listener(event);
+    const event: FaultEvent = { type: 'cleared', fault };
+    this.apply(event);
+    this.listeners.emit(event);
   }
 }
 

@@ -11,6 +11,7 @@
  *   scenario a scenario step
  */
 import type { ChangeSource } from './channel.js';
+import { Listeners, type ListenerLogger } from './listeners.js';
 
 export const JOURNAL_KINDS = ['request', 'write', 'change', 'fault', 'scenario'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
@@ -61,13 +62,16 @@ export class Journal {
   private seq = 0;
   /** Entries up to this seq were cleared. */
   private cleared = 0;
-  private readonly listeners = new Set<(entry: JournalEntry) => void>();
+  private readonly listeners: Listeners<JournalEntry>;
 
+  /** `logger`: where a failing entry listener is logged; it never stops the record or the other listeners. */
   constructor(
     private readonly now: () => number,
     readonly capacity = DEFAULT_JOURNAL_CAPACITY,
+    logger?: ListenerLogger,
   ) {
     this.ring = new Array<JournalEntry | undefined>(capacity);
+    this.listeners = new Listeners<JournalEntry>('journal', logger, (entry) => ({ seq: entry.seq, kind: entry.kind }));
   }
 
   /**
@@ -79,7 +83,7 @@ export class Journal {
     entry.seq = ++this.seq;
     entry.at = this.now();
     this.ring[(entry.seq - 1) % this.capacity] = entry;
-    for (const listener of this.listeners) listener(entry);
+    this.listeners.emit(entry);
     return entry;
   }
 
@@ -107,8 +111,7 @@ export class Journal {
   }
 
   onEntry(listener: (entry: JournalEntry) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Forgets every entry; numbers go on, so a client holding `since` never sees a number twice. */

@@ -164,6 +164,26 @@ export class EventStreams {
    * waiting (in the emulator: ours and the socket's): then it is cut off.
    */
   private send(stream: Stream, chunk: Buffer): void {
+    try {
+      this.queue(stream, chunk);
+    } catch (error) {
+      this.failed(stream, error);
+    }
+  }
+
+  /**
+   * One stream's part of a broadcast or flush threw: that stream alone is cut off and logged,
+   * and the other streams, the change's other listeners and the write go on (#15 item 4).
+   */
+  private failed(stream: Stream, error: unknown): void {
+    this.logger.error({ err: error, peer: stream.req.socket.remoteAddress }, 'event stream failed; cutting it off');
+    stream.done = true;
+    stream.pending = [];
+    this.open.delete(stream);
+    stream.res.socket?.destroy();
+  }
+
+  private queue(stream: Stream, chunk: Buffer): void {
     const { res } = stream;
     if (stream.done || res.writableEnded || res.destroyed || !res.socket || res.socket.destroyed) return;
     const waiting = res.writableLength + stream.pendingBytes;
@@ -190,7 +210,13 @@ export class EventStreams {
     this.flushing = false;
     const due = [...this.due];
     this.due.clear();
-    for (const stream of due) this.flush(stream);
+    for (const stream of due) {
+      try {
+        this.flush(stream);
+      } catch (error) {
+        this.failed(stream, error);
+      }
+    }
   }
 
   /**

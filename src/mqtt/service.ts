@@ -12,6 +12,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { RealClock, type Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
+import { emitSafely } from '../device/listeners.js';
 import { SimError } from '../errors.js';
 import { EmbeddedBroker, type BrokerOptions } from './broker.js';
 import { MqttConnection, type ConnectionState, type MqttError } from './connection.js';
@@ -76,7 +77,7 @@ export interface TopicSummary {
   deadband: number;
 }
 
-/** What the service reports as it runs (for /sim/v1 live status and tests). */
+/** What the service reports as it runs (for /sim/v1 live status and tests); a throwing listener is logged, never fatal. */
 export interface MqttEvents {
   /** Connected and subscribed. */
   connect: [];
@@ -182,13 +183,13 @@ export class MqttService {
       {
         connected: (first) => {
           if (first && c.publishOnStart) this.publisher?.publishAll();
-          this.events.emit('connect');
+          emitSafely(this.events, 'connect', [], this.logger);
         },
         message: (topic, payload, retained, qos) => {
           this.record({ direction: 'in', topic, payload: payload.toString('utf8'), qos, retain: retained, at: this.clock.now() });
-          this.events.emit('write', this.writes.handle(topic, payload));
+          emitSafely(this.events, 'write', [this.writes.handle(topic, payload)], this.logger);
         },
-        error: (error) => this.events.emit('connectionError', error),
+        error: (error) => emitSafely(this.events, 'connectionError', [error], this.logger),
       },
     );
     this.connection = connection;
@@ -271,7 +272,8 @@ export class MqttService {
   private record(entry: MqttLogEntry): void {
     this.messages.push(entry);
     if (this.messages.length > MESSAGE_LOG_SIZE) this.messages.splice(0, this.messages.length - MESSAGE_LOG_SIZE);
-    this.events.emit('message', entry);
+    // A failing log listener (an SSE stream, a scenario) must not cost the publication or the write.
+    emitSafely(this.events, 'message', [entry], this.logger);
   }
 
   private async readTls(): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {

@@ -12,15 +12,15 @@
  *              └► validate ─► check against the device ─► queued ─► running ─► finished (kept)
  */
 import { scenarioLimitsSchema, type Limits } from '../config/limits.js';
+import { Listeners, type ListenerLogger } from '../device/listeners.js';
 import { checkScenario, validateScenario, type ScenarioProblem } from './scenario-load.js';
 import { ScenarioRun, type RunEvent, type RunResult, type RunSummary, type ScenarioRig } from './scenario-runner.js';
 import type { Scenario } from './scenario-schema.js';
 
 export type ScenarioLimits = Limits['scenarios'];
 
-export interface ScenarioLogger {
-  error(obj: object, msg: string): void;
-}
+/** Where a failed run and a failing run listener are logged. */
+export type ScenarioLogger = ListenerLogger;
 
 export type ScenarioSubmit =
   | { ok: true; run: RunResult }
@@ -30,7 +30,7 @@ export type ScenarioSubmit =
 
 export class ScenarioController {
   private readonly runs: ScenarioRun[] = [];
-  private readonly listeners = new Map<string, Set<(event: RunEvent) => void>>();
+  private readonly listeners = new Map<string, Listeners<RunEvent>>();
   private readonly done = new Map<string, Promise<RunResult>>();
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
@@ -98,10 +98,12 @@ export class ScenarioController {
   /** Hears each step result and the end of one run; undefined for an unknown id. */
   subscribe(id: string, listener: (event: RunEvent) => void): (() => void) | undefined {
     if (!this.find(id)) return undefined;
-    const set = this.listeners.get(id) ?? new Set();
-    set.add(listener);
-    this.listeners.set(id, set);
-    return () => set.delete(listener);
+    let set = this.listeners.get(id);
+    if (!set) {
+      set = new Listeners<RunEvent>('scenario', this.logger, () => ({ run: id }));
+      this.listeners.set(id, set);
+    }
+    return set.add(listener);
   }
 
   /** Aborts every run and waits for the one running to stop (emulator shutdown). */
@@ -115,13 +117,7 @@ export class ScenarioController {
   }
 
   private emit(id: string, event: RunEvent): void {
-    for (const listener of this.listeners.get(id) ?? []) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger?.error({ err: error, run: id }, 'scenario listener failed');
-      }
-    }
+    this.listeners.get(id)?.emit(event);
     if (event.type === 'end') {
       this.listeners.delete(id);
       this.trim();

@@ -60,6 +60,26 @@ describe('write topics', () => {
     expect(f.service.status()).toMatchObject({ received: 1, rejectedWrites: 0 });
   });
 
+  it('#15: a throwing write or message listener is logged; the write applies, publishes, and the other listeners hear it', async () => {
+    const { logger, lines } = capturedLogger();
+    const f = await startMqtt(PROFILE, { logger });
+    const sub = await subscriber(f.broker.port, ['rig/read/#']);
+    const heard: string[] = [];
+    f.service.events.on('message', () => {
+      throw new Error('bad log subscriber');
+    });
+    f.service.events.on('write', () => {
+      throw new Error('bad write subscriber');
+    });
+    f.service.events.on('message', (m) => heard.push(`${m.direction} ${m.topic}`));
+    const [result] = await writeAll(f, [['rig/write/45MR-2600-0@DO-01/doStatus', '{"value":1}']]);
+    expect(result).toEqual({ topic: 'rig/write/45MR-2600-0@DO-01/doStatus', accepted: true });
+    expect(f.device.channel(1, 1).read('doStatus')).toBe(1);
+    await sub.waitFor((m) => m.topic === 'rig/read/45MR-2600-0@DO-01/doStatus');
+    expect(heard).toEqual(['in rig/write/45MR-2600-0@DO-01/doStatus', 'out rig/read/45MR-2600-0@DO-01/doStatus']);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg).sort()).toEqual(['message listener failed', 'message listener failed', 'write listener failed']);
+  });
+
   it('writes internal registers, attributes and floats in range', async () => {
     const f = await startMqtt(PROFILE);
     const results = await writeAll(f, [
