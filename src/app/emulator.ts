@@ -14,7 +14,7 @@ import { resolveChannelRef, type Profile } from '../config/profile.js';
 import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
-import type { ConfigControl } from '../http/options.js';
+import type { ConfigControl } from '../config/contract.js';
 import type { Certificate } from '../http/tls.js';
 import type { ModbusService } from '../modbus/service.js';
 import type { MqttService, MqttServiceOptions } from '../mqtt/service.js';

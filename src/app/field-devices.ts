@@ -10,7 +10,7 @@ import type { Profile } from '../config/profile.js';
 import type { FieldDeviceRef } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import { SimError } from '../errors.js';
-import type { SerialControl } from '../http/options.js';
+import type { SerialControl } from '../serial/contract.js';
 import type { FieldDeviceAttachment, SerialService } from '../serial/service.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import type { FieldDeviceDefinition } from '../sim/field-device-schema.js';
@@ -64,6 +64,8 @@ export function serialControl(service: SerialService, models: Map<string, FieldD
     fieldDevice: (name) => {
       const device = model(name);
       const slave = service.status().fieldDevices.find((d) => d.name === name);
+      // Every model is attached to the bus, so this is only a guard.
+      if (!slave) throw new SimError('HTTP_NOT_FOUND', `field device ${name} is not on the bus`, { context: { name } });
       return { ...slave, name, definition: device.definition.name, description: device.definition.description, points: device.points(), requests: device.counters };
     },
     setFault: (name, fault) => {

@@ -1,5 +1,5 @@
 import type { Profile } from '../config/profile.js';
-import type { ConfigControl } from '../http/options.js';
+import type { ConfigControl } from '../config/contract.js';
 
 /**
  * The ConfigControl of a device built without a Runner (tests, a library user's device): no

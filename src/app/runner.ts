@@ -20,7 +20,7 @@ import type { Profile } from '../config/profile.js';
 import type { ConfigStore } from '../config/store.js';
 import { ConfigWriter } from '../config/writer.js';
 import { actors } from '../device/actor.js';
-import type { ConfigApplied, ConfigControl } from '../http/options.js';
+import type { ConfigApplied, ConfigControl } from '../config/contract.js';
 import { checkServices, checkStartable } from './check.js';
 import { Emulator, type EmulatorAddresses, type ListenAddress } from './emulator.js';
 

@@ -6,6 +6,16 @@
  *                                                                     └─► errors.ts ─► JSON error
  */
 import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { ConfigControl } from '../config/contract.js';
+import type { Profile } from '../config/profile.js';
+import type { Clock } from '../device/clock.js';
+import type { Device } from '../device/device.js';
+import type { ModbusControl } from '../modbus/contract.js';
+import type { MqttControl } from '../mqtt/contract.js';
+import type { SerialControl } from '../serial/contract.js';
+import type { ScenarioControl, SignalControl } from '../sim/contract.js';
+import type { SnmpControl } from '../snmp/contract.js';
 import { SimError } from '../errors.js';
 import { accountRoutes } from './account-routes.js';
 import { Auth } from './auth.js';
@@ -16,7 +26,6 @@ import { onStateChanged, recheckAfterChanges } from './changes.js';
 import { eventRoutes, EventStreams } from './events.js';
 import { requestGuard } from './guard.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
-import type { HttpAppOptions } from './options.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
 import { deviceApiFaults } from './device-api/faults.js';
@@ -25,7 +34,7 @@ import { journalRoutes } from './journal-routes.js';
 import { faultRoutes } from './fault-routes.js';
 import { snmpRoutes } from './snmp-routes.js';
 import { scenarioRoutes } from './scenario-routes.js';
-import { mountMetrics } from './metrics.js';
+import { mountMetrics, type MetricsSources } from './metrics.js';
 import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
@@ -33,7 +42,32 @@ import { onClose } from './shutdown.js';
 import { simRoutes } from './sim-routes.js';
 import { mountWebUi } from './static.js';
 
-export type { HttpAppOptions, SignalControl } from './options.js';
+export type { SignalControl };
+
+/**
+ * What the HTTP app is built from: the device and, for each other feature, the control its
+ * contract declares (src/<feature>/contract.ts). http depends on those contracts, never on the
+ * services; src/app hands the real ones in.
+ */
+export interface HttpAppOptions {
+  device: Device;
+  clock: Clock;
+  signals: SignalControl;
+  profile: Profile;
+  logger: Logger;
+  modbus: ModbusControl;
+  config: ConfigControl;
+  /** Absent when MQTT is off. */
+  mqtt?: MqttControl | undefined;
+  /** Absent in tests that build the app without a serial side. */
+  serial?: SerialControl | undefined;
+  /** Absent in tests that build the app without SNMP. */
+  snmp?: SnmpControl | undefined;
+  /** Absent when nobody wired scenarios in: the routes answer 404. */
+  scenarios?: ScenarioControl | undefined;
+  /** What GET /metrics reads beyond the above; absent in tests that build the app alone. */
+  metrics?: MetricsSources | undefined;
+}
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 

@@ -4,13 +4,13 @@
  * Every change goes through the Device's channels with source "sim", so adapters hear of it.
  */
 import type { Channel } from '../device/channel.js';
-import type { ChannelSnapshot, DeviceSnapshot } from '../device/device.js';
+import type { ChannelSnapshot, Device, DeviceSnapshot } from '../device/device.js';
 import { applyFieldInput } from '../device/field-write.js';
 import { IrChannel } from '../device/internal-registers.js';
 import { IR_TYPES } from '../device/schema.js';
 import { SimError } from '../errors.js';
 import { atPath } from './errors.js';
-import type { HttpAppOptions } from './options.js';
+import type { SignalControl } from '../sim/contract.js';
 import { route, type Route } from './route.js';
 import {
   attributeParams,
@@ -23,7 +23,7 @@ import {
   valueBodySchema,
 } from './schemas.js';
 
-export function channelRoutes({ device, signals }: HttpAppOptions): Route[] {
+export function channelRoutes({ device, signals }: { device: Device; signals: SignalControl }): Route[] {
   const snapshotChannel = (channel: Channel): ChannelSnapshot => ({
     ...device.snapshotChannel(channel),
     signal: signals.get(channel) ?? null,

@@ -13,16 +13,8 @@ import { z } from 'zod';
 import { mergePatch } from '../config/merge-patch.js';
 import { profileSchema, type Profile } from '../config/profile.js';
 import { badRequest } from './errors.js';
-import type { ConfigApplied, HttpAppOptions } from './options.js';
+import { configAppliedBodySchema as appliedSchema, type ConfigApplied, type ConfigAppliedBody, type ConfigControl } from '../config/contract.js';
 import { route, type Route } from './route.js';
-
-const appliedSchema = z.strictObject({
-  applied: z.literal(true),
-  persisted: z.boolean(),
-  /** The emulator restarts in-process right after this response; SSE streams reconnect. */
-  restart: z.literal(true),
-  config: profileSchema,
-});
 
 const PROFILE_KEYS = Object.keys(profileSchema.shape);
 
@@ -59,12 +51,12 @@ function patched(current: Profile, patch: Record<string, unknown>): Profile {
 }
 
 /** Answers, then restarts once the response is out (or the client gone). */
-function answer(res: Response, { config, apply }: ConfigApplied, persisted: boolean): z.output<typeof appliedSchema> {
+function answer(res: Response, { config, apply }: ConfigApplied, persisted: boolean): ConfigAppliedBody {
   res.once('close', () => void apply());
   return { applied: true, persisted, restart: true, config };
 }
 
-export function configRoutes({ config }: HttpAppOptions): Route[] {
+export function configRoutes({ config }: { config: ConfigControl }): Route[] {
   return [
     route({
       method: 'get',

@@ -7,7 +7,7 @@ import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { atPath } from './errors.js';
-import type { HttpAppOptions, SerialControl } from './options.js';
+import type { SerialControl } from '../serial/contract.js';
 import { route, type Route } from './route.js';
 
 const faultSchema = z.strictObject({ id: z.string(), since: z.number(), hits: z.number(), spec: z.looseObject({ kind: z.string() }) });
@@ -25,7 +25,7 @@ function checkTarget(device: Device, serial: SerialControl | undefined, spec: Fa
   }
 }
 
-export function faultRoutes({ device, serial }: HttpAppOptions): Route[] {
+export function faultRoutes({ device, serial }: { device: Device; serial?: SerialControl | undefined }): Route[] {
   return [
     route({
       method: 'get',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { resolveChannelRef } from '../config/profile.js';
 import { JOURNAL_KINDS } from '../device/journal.js';
 import { SimError } from '../errors.js';
-import type { HttpAppOptions } from './options.js';
+import type { Device } from '../device/device.js';
 import { route, type Route } from './route.js';
 
 const SOURCES = ['field', 'signal', 'wiring', 'clock', 'modbus', 'rest', 'mqtt', 'snmp', 'rtu', 'sim', 'config', 'http', 'scenario'] as const;
@@ -23,7 +23,7 @@ export const journalQuerySchema = z.strictObject({
 
 const entrySchema = z.looseObject({ seq: z.number(), at: z.number(), kind: z.enum(JOURNAL_KINDS), source: z.string(), peer: z.string().nullable() });
 
-export function journalRoutes({ device }: HttpAppOptions): Route[] {
+export function journalRoutes({ device }: { device: Device }): Route[] {
   return [
     route({
       method: 'get',

@@ -20,13 +20,14 @@
  */
 import type { Express, RequestHandler } from 'express';
 import type * as PromClient from 'prom-client';
-import { z } from 'zod';
 import type { Device } from '../device/device.js';
 import { faultSpecSchema } from '../device/faults.js';
 import type { JournalEntry } from '../device/journal.js';
 import { METRICS_ACCESS } from './access.js';
 import type { Auth } from './auth.js';
-import type { HttpAppOptions } from './options.js';
+import type { ModbusControl, ModbusServerStats } from '../modbus/contract.js';
+import type { MqttControl, MqttStatus } from '../mqtt/contract.js';
+import type { SerialControl, SerialStatus } from '../serial/contract.js';
 import { onClose } from './shutdown.js';
 
 type Client = typeof PromClient;
@@ -101,40 +102,23 @@ class JournalTallies {
   }
 }
 
-// What is read from the other parts' status objects (typed `object` in options.ts). A part that
-// is off, or a status of another shape, exports no samples rather than failing the scrape.
-const modbusStatsSchema = z.object({
-  connections: z.number(),
-  accepted: z.number(),
-  refusedByList: z.number(),
-  refusedByLimit: z.number(),
-  malformed: z.number(),
-  watchdogAlarm: z.boolean(),
-});
-const mqttStatusSchema = z.object({
-  connected: z.boolean(),
-  queued: z.number(),
-  inFlight: z.number(),
-  published: z.number(),
-  dropped: z.number(),
-  received: z.number(),
-  rejectedWrites: z.number(),
-});
-const serialStatusSchema = z.object({
-  port: z.object({ port: z.string(), kind: z.string(), state: z.string(), failures: z.number() }).nullable(),
-  master: z.object({ framesSent: z.number(), framesReceived: z.number(), bytesDiscarded: z.number() }).nullable(),
-  profiles: z.array(
-    z.object({
-      name: z.string(),
-      errorCode: z.number(),
-      polls: z.number(),
-      okCount: z.number(),
-      errors: z.record(z.string(), z.number()),
-      writes: z.number(),
-      writeErrors: z.number(),
-    }),
-  ),
-});
+/**
+ * What GET /metrics reads beyond the device and the feature controls; src/app implements it.
+ * Absent in tests that build the app alone: those samples are then left out.
+ */
+export interface MetricsSources {
+  /** Connections the HTTP and HTTPS listeners refused at accept (accessible-IP list, "additional restrictions"). */
+  httpRefusedByList(): number;
+}
+
+/** What the metrics read: the device and the controls, typed by their contracts (a part that is off exports no samples). */
+export interface MetricsInputs {
+  device: Device;
+  modbus: ModbusControl;
+  mqtt?: MqttControl | undefined;
+  serial?: SerialControl | undefined;
+  metrics?: MetricsSources | undefined;
+}
 
 const FAULT_KINDS = faultSpecSchema.options.map((o) => o.shape.kind.value);
 
@@ -142,7 +126,7 @@ const one = (n: number): Samples => [[{}, n]];
 const flag = (b: boolean) => (b ? 1 : 0);
 
 /** The emulator's own metrics, read at scrape time. */
-function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: JournalTallies): PromClient.Registry {
+function emulatorRegistry(client: Client, options: MetricsInputs, tallies: JournalTallies): PromClient.Registry {
   const registry = new client.Registry();
   const { device } = options;
   // Every metric is filled afresh from `read` at each scrape. reset() leaves a 0 sample in a
@@ -173,13 +157,13 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
       });
     }
   };
-  const parsed = <T>(schema: z.ZodType<T>, read: () => unknown): (() => T | undefined) => () => {
-    const result = schema.safeParse(read());
-    return result.success ? result.data : undefined;
+  // The server's counters exist only while it listens (ModbusStats is then just `enabled`).
+  const modbus = (): ModbusServerStats | undefined => {
+    const stats = options.modbus.stats();
+    return 'connections' in stats ? stats : undefined;
   };
-  const modbus = parsed(modbusStatsSchema, () => options.modbus.stats());
-  const mqtt = parsed(mqttStatusSchema, () => options.mqtt?.status());
-  const serial = parsed(serialStatusSchema, () => options.serial?.status());
+  const mqtt = (): MqttStatus | undefined => options.mqtt?.status() ?? undefined;
+  const serial = (): SerialStatus | undefined => options.serial?.status();
 
   // Requests, writes and changes, from the journal.
   add('counter', 'iothinx_requests_total', 'Protocol requests as journaled, by source (modbus, rest = /api, http = /sim/v1 writes, mqtt write messages) and result.', ['source', 'result'], () => tallies.requests.samples());
@@ -208,7 +192,7 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
   add('counter', 'iothinx_limit_refusals_total', 'Requests, connections and messages refused (or cut off) by a client limit, by limit (docs/security.md).', ['limit'], () =>
     Object.entries(device.refusals.all()).map(([limit, n]) => [{ limit }, n] as const),
   );
-  const fromModbus = (pick: (s: z.infer<typeof modbusStatsSchema>) => number) => () => {
+  const fromModbus = (pick: (s: ModbusServerStats) => number) => () => {
     const s = modbus();
     return s ? one(pick(s)) : [];
   };
@@ -218,7 +202,7 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
   add('gauge', 'iothinx_modbus_watchdog_alarm', 'Modbus connection watchdog alarm flag (0/1).', [], fromModbus((s) => flag(s.watchdogAlarm)));
 
   // MQTT client (no samples while MQTT is off).
-  const fromMqtt = (pick: (s: z.infer<typeof mqttStatusSchema>) => number) => () => {
+  const fromMqtt = (pick: (s: MqttStatus) => number) => () => {
     const s = mqtt();
     return s ? one(pick(s)) : [];
   };
@@ -231,7 +215,7 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
   add('counter', 'iothinx_mqtt_writes_rejected_total', 'Messages on MQTT write topics that were refused.', [], fromMqtt((s) => s.rejectedWrites));
 
   // Serial port and RTU master (no samples without a serial port).
-  const perProfile = (pick: (p: z.infer<typeof serialStatusSchema>['profiles'][number]) => number) => () => (serial()?.profiles ?? []).map((p) => [{ profile: p.name }, pick(p)] as const);
+  const perProfile = (pick: (p: SerialStatus['profiles'][number]) => number) => () => (serial()?.profiles ?? []).map((p) => [{ profile: p.name }, pick(p)] as const);
   add('gauge', 'iothinx_serial_port_open', 'Serial port open (0/1), by port and kind (serial, tcp, virtual).', ['port', 'kind'], () => {
     const port = serial()?.port;
     return port ? [[{ port: port.port, kind: port.kind }, flag(port.state === 'open')]] : [];
@@ -248,7 +232,7 @@ function emulatorRegistry(client: Client, options: HttpAppOptions, tallies: Jour
   add('counter', 'iothinx_serial_writes_total', 'RTU master write-throughs by profile.', ['profile'], perProfile((p) => p.writes));
   add('counter', 'iothinx_serial_write_errors_total', 'RTU master write-throughs that failed, by profile.', ['profile'], perProfile((p) => p.writeErrors));
   add('gauge', 'iothinx_serial_profile_error_code', 'Profile error code as in modbusRtuMasterprofileErrorCode (0 = ok; docs/serial.md).', ['profile'], perProfile((p) => p.errorCode));
-  const master = (pick: (m: NonNullable<z.infer<typeof serialStatusSchema>['master']>) => number) => () => {
+  const master = (pick: (m: NonNullable<SerialStatus['master']>) => number) => () => {
     const m = serial()?.master;
     return m ? one(pick(m)) : [];
   };
@@ -273,7 +257,7 @@ function processMetrics(client: Client): PromClient.Registry {
  * Mounts GET /metrics on `app`. Counting starts now; prom-client loads on the first scrape.
  * Access (when accounts are on) is METRICS_ACCESS (access.ts).
  */
-export function mountMetrics(app: Express, options: HttpAppOptions, auth: Auth): void {
+export function mountMetrics(app: Express, options: MetricsInputs, auth: Auth): void {
   const tallies = new JournalTallies(options.device);
   onClose(app, tallies.dispose);
   let loading: Promise<{ client: Client; registry: PromClient.Registry }> | undefined;

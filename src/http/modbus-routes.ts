@@ -6,42 +6,35 @@
  * the data dir cannot take it.
  */
 import { z } from 'zod';
-import { baseAddressSchema } from '../config/sections.js';
-import { modbusSchema } from '../config/sections.js';
-import type { HttpAppOptions, ModbusMapRow } from './options.js';
+import {
+  accessibleIpsSchema,
+  baseAddressesBodySchema,
+  baseAddressesSchema,
+  mapRowSchema,
+  modbusStatusSchema,
+  type MapRow,
+  type ModbusControl,
+  type ModbusStatus,
+} from '../modbus/contract.js';
 import { route, type Route } from './route.js';
 
-const mapRowSchema = z.strictObject({
-  slot: z.number().int(),
-  ioName: z.string(),
-  parameter: z.string(),
-  table: z.enum(['coil', 'discrete', 'holding', 'input']),
-  address: z.number().int(),
-  length: z.number().int(),
-  type: z.enum(['bit', 'word', 'dword', 'float']),
-});
 const mapQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
-const slotBaseSchema = z.strictObject({ slot: z.number().int(), coil: z.number().int(), discrete: z.number().int(), holding: z.number().int(), input: z.number().int() });
-const baseAddressesSchema = z.strictObject({ effective: z.array(slotBaseSchema), overrides: z.array(baseAddressSchema) });
-const baseAddressesBody = z.strictObject({ overrides: z.array(baseAddressSchema).max(33) });
-const accessibleIpsSchema = modbusSchema.shape.accessibleIps.unwrap();
-const statusSchema = z.looseObject({ address: z.string().nullable() });
 
 const CSV_COLUMNS = ['slot', 'ioName', 'parameter', 'table', 'address', 'length', 'type'] as const;
 
-function csv(rows: readonly ModbusMapRow[]): string {
+function csv(rows: readonly MapRow[]): string {
   const cell = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
-export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
+export function modbusRoutes({ modbus }: { modbus: ModbusControl }): Route[] {
   return [
     route({
       method: 'get',
       path: '/modbus',
       summary: 'Modbus/TCP server status: address, connections, requests, exceptions, refusals, watchdog.',
-      response: statusSchema,
-      handle: () => ({ address: modbus.address(), ...modbus.stats() }),
+      response: modbusStatusSchema,
+      handle: (): ModbusStatus => ({ address: modbus.address(), ...modbus.stats() }),
     }),
     route({
       method: 'get',
@@ -67,7 +60,7 @@ export function modbusRoutes({ modbus }: HttpAppOptions): Route[] {
       path: '/modbus/base-addresses',
       summary: 'Replaces the base-address overrides; slots without one follow the default rule. Overlaps are refused. Answered once persisted.',
       errors: [500],
-      body: baseAddressesBody,
+      body: baseAddressesBodySchema,
       response: baseAddressesSchema,
       handle: async ({ body }) => {
         await modbus.setBaseAddresses(body.overrides);

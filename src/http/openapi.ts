@@ -62,7 +62,7 @@ function operation(r: Route): JsonSchema {
     ...(r.description ? { description: r.description } : {}),
     'x-required-role': accessOf(r),
     parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
-    ...(r.body ? { requestBody: { required: true, content: requestMedia(r.method, r.body) } } : {}),
+    ...(r.body ? { requestBody: { required: true, content: requestMedia(r.method, r.documentedBody ?? r.body) } } : {}),
     responses,
   };
 }

@@ -25,6 +25,11 @@ interface RouteInfo<P, Q, B> {
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * Documents the body in place of `body`, for a handler that validates it further itself (POST
+   * /scenarios reports every problem at once, after the queue check); `body` still runs first.
+   */
+  documentedBody?: z.ZodType;
   /** Documents the 200 body; not enforced at run time. */
   response?: z.ZodType;
   /** The route answers with text/event-stream and writes the response itself. */

@@ -11,49 +11,32 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { SimError } from '../errors.js';
 import { HEARTBEAT_MS } from './events.js';
-import type { HttpAppOptions, ScenarioControl, ScenarioEvent, ScenarioRunView } from './options.js';
+import {
+  runEventDataSchema,
+  runResultSchema,
+  runSummarySchema,
+  scenarioDocumentSchema,
+  type RunEvent,
+  type RunResult,
+  type ScenarioControl,
+} from '../sim/contract.js';
 import { beginEventStream } from './events.js';
 import { route, type Route } from './route.js';
 
-const stepSchema = z.looseObject({
-  index: z.number(),
-  step: z.unknown(),
-  description: z.string(),
-  status: z.enum(['pending', 'running', 'passed', 'failed', 'skipped']),
-  startedAt: z.number().nullable(),
-  endedAt: z.number().nullable(),
-  detail: z.string().nullable(),
-});
-const runSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  description: z.string().nullable(),
-  status: z.enum(['queued', 'running', 'passed', 'failed', 'aborted']),
-  startedAt: z.number().nullable(),
-  endedAt: z.number().nullable(),
-  steps: z.array(stepSchema),
-});
-const summarySchema = runSchema.omit({ steps: true }).extend({
-  stepCounts: z.strictObject({
-    total: z.number(),
-    pending: z.number(),
-    running: z.number(),
-    passed: z.number(),
-    failed: z.number(),
-    skipped: z.number(),
-  }),
-});
 const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The run id POST /scenarios returned (s1, s2 ...)', examples: ['s1'] }) });
-const documentSchema = z.looseObject({}).meta({
-  description: 'A scenario document: {name, description?, steps: [...]}; each step has one of set, write, signal, wait, waitFor, fault, clearFault, assert, log (docs/scenarios.md).',
-});
+/**
+ * What the route itself checks: a JSON object. The controller validates the rest (schema, then
+ * the device) so that a 400 lists every problem and a full queue is refused before any of it;
+ * the OpenAPI document shows the whole scenario schema (documentedBody).
+ */
+const documentObject = z.looseObject({});
 
 function control(scenarios: ScenarioControl | undefined): ScenarioControl {
   if (!scenarios) throw new SimError('SCENARIO_UNKNOWN', 'scenarios are not wired into this emulator');
   return scenarios;
 }
 
-function runOf(scenarios: ScenarioControl | undefined, id: string): ScenarioRunView {
+function runOf(scenarios: ScenarioControl | undefined, id: string): RunResult {
   const run = control(scenarios).get(id);
   if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
   return run;
@@ -62,9 +45,9 @@ function runOf(scenarios: ScenarioControl | undefined, id: string): ScenarioRunV
 const settled = (status: string) => status === 'passed' || status === 'failed' || status === 'skipped';
 
 /** Streams one run's step results and its end; ends the response after `end`. */
-function streamRun(scenarios: ScenarioControl, run: ScenarioRunView, req: Request, res: Response): void {
+function streamRun(scenarios: ScenarioControl, run: RunResult, req: Request, res: Response): void {
   if (!beginEventStream(req, res, `iothinx-sim scenario run ${run.id}`)) return;
-  const send = (event: ScenarioEvent) => {
+  const send = (event: RunEvent) => {
     if (res.writableEnded || res.destroyed) return;
     res.write(event.type === 'step' ? `event: step\ndata: ${JSON.stringify(event.step)}\n\n` : `event: end\ndata: ${JSON.stringify(event.run)}\n\n`);
     if (event.type === 'end') res.end();
@@ -87,7 +70,7 @@ function streamRun(scenarios: ScenarioControl, run: ScenarioRunView, req: Reques
   });
 }
 
-export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
+export function scenarioRoutes({ scenarios }: { scenarios?: ScenarioControl | undefined }): Route[] {
   return [
     route({
       method: 'post',
@@ -95,8 +78,9 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       summary: 'Submits a scenario document and starts it (202); runs queue and run one at a time, in order.',
       description:
         'The document is checked against the schema and the device (targets, attributes, fault names) first; any problem is a 400 naming its path. Past limits.scenarios.maxQueued waiting runs (default 16) the answer is 429 SCENARIO_QUEUE_FULL. Format: docs/scenarios.md.',
-      body: documentSchema,
-      response: runSchema,
+      body: documentObject,
+      documentedBody: scenarioDocumentSchema,
+      response: runResultSchema,
       handle: ({ body, res }) => {
         const submitted = control(scenarios).start(body);
         if (!submitted.ok && 'full' in submitted) {
@@ -116,7 +100,7 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       method: 'get',
       path: '/scenarios',
       summary: 'The kept scenario runs, oldest first: the waiting and running ones and the last limits.scenarios.maxKept finished ones (default 32), each with its status and step counts (GET /scenarios/{id} has the steps).',
-      response: z.array(summarySchema),
+      response: z.array(runSummarySchema),
       handle: () => control(scenarios).list(),
     }),
     route({
@@ -124,7 +108,7 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       path: '/scenarios/:id',
       summary: 'One run: status (queued, running, passed, failed, aborted) and every step with status, device-clock times and detail.',
       params: idParams,
-      response: runSchema,
+      response: runResultSchema,
       handle: ({ params }) => runOf(scenarios, params.id),
     }),
     route({
@@ -132,7 +116,7 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       path: '/scenarios/:id',
       summary: 'Aborts a queued or running run (its remaining steps are skipped); a finished run is returned as it is.',
       params: idParams,
-      response: runSchema,
+      response: runResultSchema,
       handle: ({ params }) => {
         const run = control(scenarios).abort(params.id);
         if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${params.id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
@@ -145,7 +129,7 @@ export function scenarioRoutes({ scenarios }: HttpAppOptions): Route[] {
       summary: 'Server-Sent Events of one run: `event: step` per step result (those already settled first), then `event: end` with the final run; the stream then ends.',
       description: 'Heartbeat comments every 15 s while the run lasts.',
       params: idParams,
-      response: stepSchema,
+      response: runEventDataSchema,
       stream: true,
       handle: ({ params, req, res }) => {
         const run = runOf(scenarios, params.id);

@@ -2,8 +2,8 @@
  * The emulator itself: health and the clock (and advancing a manual one).
  */
 import type { Clock, ManualClock } from '../device/clock.js';
+import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
-import type { HttpAppOptions } from './options.js';
 import { route, type Route } from './route.js';
 import { advanceBodySchema, advanceResponseSchema, clockSchema, healthSchema } from './schemas.js';
 
@@ -11,7 +11,7 @@ function isManual(clock: Clock): clock is ManualClock {
   return clock.kind === 'manual';
 }
 
-export function simRoutes({ device, clock }: HttpAppOptions): Route[] {
+export function simRoutes({ device, clock }: { device: Device; clock: Clock }): Route[] {
   return [
     route({
       method: 'get',

@@ -14,30 +14,14 @@ import { exceptionFor, ExceptionCode, ModbusException } from '../modbus-pdu/exce
 import { attributePoint, bitmapPoint, type Point } from './points.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { systemBlock, type BlockEntry } from './system-block.js';
+import type { MapRow, SlotBase } from './contract.js';
 import { moduleTable, type PointTable, type PointType } from './tables.js';
 
 export const POINT_TABLES: readonly PointTable[] = ['coil', 'discrete', 'holding', 'input'];
 
-/** One value in the table that `iothinx-sim map` prints and /sim/v1/modbus/map returns. */
-export interface MapRow {
-  slot: number;
-  ioName: string;
-  parameter: string;
-  table: PointTable;
-  /** 0-based PDU address. */
-  address: number;
-  /** Bits for coil/discrete, registers for holding/input. */
-  length: number;
-  type: PointType;
-}
-
-export interface SlotBase {
-  slot: number;
-  coil: number;
-  discrete: number;
-  holding: number;
-  input: number;
-}
+// A row of the table `iothinx-sim map` prints and /sim/v1/modbus/map returns, and a slot's base
+// addresses: shapes of the emulator API, declared in the contract.
+export type { MapRow, SlotBase };
 
 export type BaseOverride = { slot: number } & Partial<Record<PointTable, number>>;
 

@@ -33,6 +33,7 @@ import { RelayChannel } from '../device/relay.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import { modbusLimitsSchema, type Limits } from '../config/limits.js';
 import type { AddressMap } from './address-map.js';
+import type { ModbusServerStats } from './contract.js';
 import { actors } from '../device/actor.js';
 import type { JournalEntry } from '../device/journal.js';
 import { describePdu } from '../modbus-pdu/describe.js';
@@ -48,20 +49,8 @@ export interface ModbusServerSettings {
   watchdog: { enabled: boolean; timeoutS: number };
 }
 
-export interface ModbusServerStats {
-  connections: number;
-  accepted: number;
-  refusedByList: number;
-  refusedByLimit: number;
-  requests: number;
-  exceptions: number;
-  malformed: number;
-  watchdogAlarm: boolean;
-  /** Connections not read from now, because their replies are not drained (backpressure). */
-  paused: number;
-  /** Most reply bytes ever queued for one connection (written, not yet taken by the kernel, or held by a fault). */
-  pendingReplyBytesPeak: number;
-}
+/** The server's counters (GET /sim/v1/modbus), declared in the contract. */
+export type { ModbusServerStats };
 
 export type ModbusLimits = Limits['modbus'];
 

@@ -10,7 +10,8 @@ import type { Profile } from '../config/profile.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
-import { AddressMap, type BaseOverride } from './address-map.js';
+import { AddressMap } from './address-map.js';
+import type { BaseAddresses, MapRow, ModbusControl, ModbusStats } from './contract.js';
 import { ModbusTcpServer, type ModbusLimits, type ModbusServerSettings } from './server.js';
 
 type ModbusConfig = Profile['modbus'];
@@ -24,7 +25,8 @@ export type ModbusRuntime = Pick<ModbusConfig, 'accessibleIps' | 'baseAddresses'
  */
 export type ModbusCommit = (change: (section: ModbusConfig) => ModbusConfig) => Promise<void>;
 
-export class ModbusService {
+/** The emulator API drives it as its ModbusControl (src/modbus/contract.ts). */
+export class ModbusService implements ModbusControl {
   private current: AddressMap;
   private server: ModbusTcpServer | undefined;
   private listening: string | null = null;
@@ -60,15 +62,15 @@ export class ModbusService {
     return this.listening;
   }
 
-  stats(): Record<string, number | boolean> {
+  stats(): ModbusStats {
     return { ...(this.server?.stats ?? {}), enabled: this.config.enabled };
   }
 
-  map(): AddressMap['rows'] {
+  map(): readonly MapRow[] {
     return this.current.rows;
   }
 
-  baseAddresses(): { effective: AddressMap['bases']; overrides: BaseOverride[] } {
+  baseAddresses(): BaseAddresses {
     return { effective: this.current.bases, overrides: this.config.baseAddresses };
   }
 

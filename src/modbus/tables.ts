@@ -9,9 +9,9 @@
  * attribute over the channels (`all`, bit n = channel n, ASSUMPTION on bit order).
  */
 import type { ChannelType } from '../device/catalog.js';
+import type { PointTable, PointType } from './contract.js';
 
-export type PointTable = 'coil' | 'discrete' | 'holding' | 'input';
-export type PointType = 'bit' | 'word' | 'dword' | 'float';
+export type { PointTable, PointType };
 
 export interface ParameterRow {
   readonly parameter: string;

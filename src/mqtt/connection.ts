@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import { describeError, type MqttError } from './connect-errors.js';
 import type { Outbox, OutMessage } from './queue.js';
+import type { ConnectionState } from './contract.js';
 import { OFFLINE_PAYLOAD, ONLINE_PAYLOAD, type Qos } from './topics.js';
 
 export type { MqttError } from './connect-errors.js';
@@ -59,7 +60,8 @@ export interface ConnectionEvents {
   error(error: MqttError): void;
 }
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closed';
+/** Shown as GET /sim/v1/mqtt `state`, so declared in the contract. */
+export type { ConnectionState };
 
 interface Session {
   client: MqttClient | undefined;

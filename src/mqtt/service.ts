@@ -15,10 +15,11 @@ import type { Device } from '../device/device.js';
 import { emitSafely } from '../device/listeners.js';
 import { SimError } from '../errors.js';
 import { EmbeddedBroker, type BrokerOptions } from './broker.js';
-import { MqttConnection, type ConnectionState, type MqttError } from './connection.js';
+import { MqttConnection, type MqttError } from './connection.js';
+import type { MqttLogEntry, MqttStatus, MqttTopic } from './contract.js';
 import { Publisher } from './publisher.js';
 import { Outbox } from './queue.js';
-import { resolveTopics, statusTopic, writeTopicFilter, type MqttConfig, type PublishTopic, type Qos, type Trigger } from './topics.js';
+import { resolveTopics, statusTopic, writeTopicFilter, type MqttConfig, type PublishTopic } from './topics.js';
 import { WriteHandler, type WriteResult } from './writes.js';
 
 export interface MqttServiceOptions {
@@ -39,43 +40,10 @@ export interface MqttServiceOptions {
   transportClock?: Clock;
 }
 
-export interface MqttStatus {
-  state: ConnectionState;
-  connected: boolean;
-  /** The broker URL the client uses (credentials removed). */
-  url: string | null;
-  clientId: string | null;
-  /** The embedded broker's "host:port", or null. */
-  broker: string | null;
-  lastError: MqttError | null;
-  /** Connection attempts since start. */
-  attempts: number;
-  /** Publications waiting for the broker (QoS 1/2, and QoS 0 while connected). */
-  queued: number;
-  inFlight: number;
-  /** Publications the broker acknowledged. */
-  published: number;
-  /** Publications dropped because the queue was full (oldest first). */
-  dropped: number;
-  /** QoS 0 publications made while disconnected (not queued). */
-  unsentQos0: number;
-  /** Messages received on write topics. */
-  received: number;
-  /** Of those, refused (bad topic, payload, range, read-only). */
-  rejectedWrites: number;
-  /** Enabled publish topics. */
-  topics: number;
-}
-
-export interface TopicSummary {
-  topic: string;
-  class: 'value' | 'attribute';
-  qos: Qos;
-  retain: boolean;
-  trigger: Trigger;
-  intervalMs: number;
-  deadband: number;
-}
+// The status, topic and log-line documents of GET /sim/v1/mqtt... are declared in the contract.
+export type { MqttLogEntry, MqttStatus };
+/** A publish topic as GET /sim/v1/mqtt/topics lists it. */
+export type TopicSummary = MqttTopic;
 
 /** What the service reports as it runs (for /sim/v1 live status and tests); a throwing listener is logged, never fatal. */
 export interface MqttEvents {
@@ -87,17 +55,6 @@ export interface MqttEvents {
   write: [WriteResult];
   /** Every publication handed to the outbox ('out') and every message received on a write topic ('in'). */
   message: [MqttLogEntry];
-}
-
-/** One line of the message log (GET /sim/v1/mqtt/log). */
-export interface MqttLogEntry {
-  direction: 'out' | 'in';
-  topic: string;
-  payload: string;
-  qos: Qos;
-  retain: boolean;
-  /** Device-clock time (ms since the epoch) when it was published or received. */
-  at: number;
 }
 
 /** How many messages the log keeps (a ring: the oldest go first). */

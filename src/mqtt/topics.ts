@@ -17,10 +17,11 @@ import type { AttributeSpec, Channel } from '../device/channel.js';
 import { ManualClock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { IR_PREFIX, IrChannel } from '../device/internal-registers.js';
+import type { Qos, Trigger } from './contract.js';
 
 export type MqttConfig = Profile['mqtt'];
-export type Qos = 0 | 1 | 2;
-export type Trigger = 'onChange' | 'interval';
+/** Shown in GET /sim/v1/mqtt/topics, so declared in the contract. */
+export type { Qos, Trigger };
 
 export interface TopicSettings {
   enabled: boolean;

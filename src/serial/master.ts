@@ -11,6 +11,7 @@
  * through polls, timeouts and retries exactly.
  */
 import type { Clock, TimerHandle } from '../device/clock.js';
+import type { MasterCounters, RtuErrorKind } from './contract.js';
 import { crcMatches } from './crc.js';
 import { encodeAdu, expectedResponseLength, frameTiming, transmitMs, type LineSettings } from './rtu-frame.js';
 import type { Transport } from './transport.js';
@@ -35,18 +36,14 @@ export interface MasterOptions {
 }
 
 /** Why a transaction failed: the per-profile error code is derived from it (src/serial/status.ts). */
-export type RtuErrorKind = 'timeout' | 'crc' | 'exception' | 'unexpected' | 'port-closed';
+export type { RtuErrorKind };
 
 export type TransactResult =
   | { ok: true; pdu: Buffer; attempts: number }
   | { ok: false; kind: RtuErrorKind; exceptionCode: number | null; detail: string; attempts: number };
 
-export interface MasterCounters {
-  framesSent: number;
-  framesReceived: number;
-  /** Bytes that arrived while no answer was awaited, or after a complete frame (bus noise). */
-  bytesDiscarded: number;
-}
+/** Shown in GET /sim/v1/serial: declared in the contract. */
+export type { MasterCounters };
 
 interface Pending {
   slaveId: number;

@@ -5,23 +5,16 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../device/clock.js';
+import type { PortState, PortStatus } from './contract.js';
 import type { Transport } from './transport.js';
 
 /** Reopen delays: 0.5 s doubling to 10 s (ASSUMPTION, docs/serial.md). */
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 
-export type PortState = 'opening' | 'open' | 'closed' | 'stopped';
+// What GET /sim/v1/serial shows of a port: declared in the contract.
+export type { PortState, PortStatus };
 
-export interface PortStatus {
-  port: string;
-  state: PortState;
-  lastError: string | null;
-  /** Times the port was lost or failed to open since start. */
-  failures: number;
-  /** Clock time (ms since epoch) of the last successful open. */
-  openedAt: number | null;
-}
 
 export class PortKeeper {
   private state: PortState = 'closed';

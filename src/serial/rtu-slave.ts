@@ -8,21 +8,15 @@ import type { FieldDeviceFault } from '../config/sections.js';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import { dispatch } from '../modbus-pdu/dispatch.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
+import type { SlaveCounters } from './contract.js';
 import { crcMatches } from './crc.js';
 import { encodeAdu, expectedRequestLength, frameTiming, type LineSettings } from './rtu-frame.js';
 import type { Transport } from './transport.js';
 
 export type SlaveFault = FieldDeviceFault;
 
-export interface SlaveCounters {
-  /** Well-formed requests addressed to this slave. */
-  requests: number;
-  answers: number;
-  /** Frames dropped for a bad CRC or a gap inside them. */
-  badFrames: number;
-  /** Requests spoiled by the active fault. */
-  faulted: number;
-}
+/** Shown per field device in GET /sim/v1/serial: declared in the contract. */
+export type { SlaveCounters };
 
 export interface RtuSlaveOptions {
   slaveId: number;

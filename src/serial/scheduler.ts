@@ -8,16 +8,13 @@
  * overruns) instead of firing them back to back.
  */
 import type { Clock, TimerHandle } from '../device/clock.js';
+import type { LatenessStats } from './contract.js';
 
 /** Lateness samples kept per profile for the percentiles in /sim/v1/serial. */
 const SAMPLES = 1024;
 
-export interface LatenessStats {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  samples: number;
-}
+/** Shown per profile in GET /sim/v1/serial: declared in the contract. */
+export type { LatenessStats };
 
 export class PollScheduler {
   private readonly nextDue: number[];

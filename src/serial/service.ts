@@ -10,16 +10,17 @@
  *          Device.onChange (IR written over Modbus/REST/MQTT) ─► FC 5/6/16 to the slave
  */
 import type { Logger } from 'pino';
-import { rtuIrCount, type RtuProfile, type SerialConfig } from '../config/sections.js';
+import { rtuIrCount, type SerialConfig } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import type { Device, DeviceChange } from '../device/device.js';
 import { SimError } from '../errors.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { decodePoll, pollRequest, writeRequest } from './ir-codec.js';
-import { RtuMaster, type PortSettings, type RtuErrorKind, type TransactResult } from './master.js';
-import { PortKeeper, type PortStatus } from './port-keeper.js';
-import { RtuSlave, type SlaveCounters, type SlaveFault } from './rtu-slave.js';
-import { PollScheduler, type LatenessStats } from './scheduler.js';
+import type { FieldDeviceSlaveStatus, RtuErrorKind, RtuProfileStatus, SerialStatus } from './contract.js';
+import { RtuMaster, type PortSettings, type TransactResult } from './master.js';
+import { PortKeeper } from './port-keeper.js';
+import { RtuSlave, type SlaveFault } from './rtu-slave.js';
+import { PollScheduler } from './scheduler.js';
 import { deviceStatusWords, errorCodeOf } from './status.js';
 import { createTransport } from './transport-factory.js';
 import { portKind, type Transport } from './transport.js';
@@ -36,44 +37,10 @@ export interface FieldDeviceAttachment {
   random: () => number;
 }
 
-export interface RtuProfileStatus extends RtuProfile {
-  irCount: number;
-  /** idle: not polled yet. */
-  state: 'idle' | 'ok' | 'error';
-  /** As in modbusRtuMasterprofileErrorCode (docs/serial.md). */
-  errorCode: number;
-  polls: number;
-  okCount: number;
-  errorCount: number;
-  errors: Record<RtuErrorKind, number>;
-  writes: number;
-  writeErrors: number;
-  lastPollAt: number | null;
-  lastOkAt: number | null;
-  lastError: { kind: RtuErrorKind; detail: string; exceptionCode: number | null; at: number } | null;
-  lateness: LatenessStats;
-  overruns: number;
-}
 
-export interface FieldDeviceSlaveStatus {
-  name: string;
-  slaveId: number;
-  port: string;
-  fault: SlaveFault;
-  counters: SlaveCounters;
-  portStatus: PortStatus | null;
-}
 
-export interface SerialStatus {
-  port: (PortStatus & { kind: 'serial' | 'tcp' | 'virtual' }) | null;
-  settings: PortSettings & { responseTimeoutMs: number; retries: number };
-  master: { framesSent: number; framesReceived: number; bytesDiscarded: number; queued: number } | null;
-  bus: { frames: number; collisions: number } | null;
-  deviceStatus: number[];
-  profileErrorCode: number[];
-  profiles: RtuProfileStatus[];
-  fieldDevices: FieldDeviceSlaveStatus[];
-}
+// The status documents of GET /sim/v1/serial are declared in the contract.
+export type { FieldDeviceSlaveStatus, RtuProfileStatus, SerialStatus };
 
 interface SlaveEntry {
   slave: RtuSlave;

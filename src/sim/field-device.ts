@@ -28,6 +28,7 @@ import {
   type FieldPoint,
   type FieldTable,
 } from './field-device-schema.js';
+import type { FieldDeviceCounters, FieldPointView } from '../serial/contract.js';
 import { createGenerator, type Generator } from './generators.js';
 import { deriveSeed, mulberry32 } from './random.js';
 
@@ -45,22 +46,11 @@ interface Cell {
   readonly word: 0 | 1;
 }
 
-export interface FieldPointStatus {
-  name: string;
-  table: FieldTable;
-  address: number;
-  type: FieldPoint['type'];
-  unit: string | undefined;
-  writable: boolean;
-  value: number;
-}
 
-/** PointSpace calls served and refused; FC 23 counts as one read, one write and one more read. */
-export interface FieldDeviceCounters {
-  reads: number;
-  writes: number;
-  refused: number;
-}
+// A point with its value, and the PointSpace calls served and refused: GET
+// /sim/v1/serial/field-devices shows them, so they are declared in the serial contract.
+export type FieldPointStatus = FieldPointView;
+export type { FieldDeviceCounters };
 
 const f32 = new DataView(new ArrayBuffer(4));
 

@@ -1,8 +1,8 @@
 /**
  * The scenario runs of one emulator: submitted runs queue and run one at a time in the order
  * they came (two runs driving one device clock at once would interleave their steps), and
- * listeners hear each step result and the end. Implements the emulator API's ScenarioControl
- * (src/http/options.ts) structurally, as SignalRunner does SignalControl.
+ * listeners hear each step result and the end. The emulator API drives it as its ScenarioControl
+ * (src/sim/contract.ts).
  *
  * Bounded (#14 point 8, profile `limits.scenarios`): at most `maxQueued` runs wait behind the
  * running one (a document submitted past it is refused before it is even validated, and counted
@@ -13,7 +13,8 @@
  */
 import { scenarioLimitsSchema, type Limits } from '../config/limits.js';
 import { Listeners, type ListenerLogger } from '../device/listeners.js';
-import { checkScenario, validateScenario, type ScenarioProblem } from './scenario-load.js';
+import type { ScenarioControl, ScenarioSubmit } from './contract.js';
+import { checkScenario, validateScenario } from './scenario-load.js';
 import { ScenarioRun, type RunEvent, type RunResult, type RunSummary, type ScenarioRig } from './scenario-runner.js';
 import type { Scenario } from './scenario-schema.js';
 
@@ -22,13 +23,9 @@ export type ScenarioLimits = Limits['scenarios'];
 /** Where a failed run and a failing run listener are logged. */
 export type ScenarioLogger = ListenerLogger;
 
-export type ScenarioSubmit =
-  | { ok: true; run: RunResult }
-  | { ok: false; problems: ScenarioProblem[] }
-  /** The queue is full (limits.scenarios.maxQueued): nothing was queued. */
-  | { ok: false; full: { queued: number; maxQueued: number } };
+export type { ScenarioSubmit };
 
-export class ScenarioController {
+export class ScenarioController implements ScenarioControl {
   private readonly runs: ScenarioRun[] = [];
   private readonly listeners = new Map<string, Listeners<RunEvent>>();
   private readonly done = new Map<string, Promise<RunResult>>();

@@ -25,6 +25,7 @@ import type { Clock } from '../device/clock.js';
 import { resolveChannelRef } from '../config/profile.js';
 import { describeStep, evaluate, mqttMessageSchema, type MqttMessage, type Window } from './scenario-conditions.js';
 import { actionOf, type Condition, type Scenario, type StepAction } from './scenario-schema.js';
+import type { RunEvent, RunResult, RunStatus, RunSummary, StepCounts, StepResult, StepStatus } from './contract.js';
 
 /** The signal generators as the runner needs them; src/sim/signals.ts SignalRunner fits. */
 export interface ScenarioSignals {
@@ -41,38 +42,8 @@ export interface ScenarioRig {
   onMqttMessage?: (listener: (message: object) => void) => () => void;
 }
 
-export type StepStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
-export type RunStatus = 'queued' | 'running' | 'passed' | 'failed' | 'aborted';
-
-export interface StepResult {
-  index: number;
-  /** The step as the document gave it. */
-  step: unknown;
-  description: string;
-  status: StepStatus;
-  /** Device clock, ms since the epoch. */
-  startedAt: number | null;
-  endedAt: number | null;
-  detail: string | null;
-}
-
-export interface RunResult {
-  id: string;
-  name: string;
-  description: string | null;
-  status: RunStatus;
-  startedAt: number | null;
-  endedAt: number | null;
-  steps: StepResult[];
-}
-
-/** How many steps of a run are in each status, and in all. */
-export type StepCounts = Record<StepStatus | 'total', number>;
-
-/** A run as GET /sim/v1/scenarios lists it: everything but the steps, which it counts (#14 point 8). */
-export type RunSummary = Omit<RunResult, 'steps'> & { stepCounts: StepCounts };
-
-export type RunEvent = { type: 'step'; step: StepResult } | { type: 'end'; run: RunResult };
+// A run's documents (GET /sim/v1/scenarios...) are declared in the contract.
+export type { RunEvent, RunResult, RunStatus, RunSummary, StepCounts, StepResult, StepStatus };
 
 /** Real-clock waits re-check conditions this often, for values that change without a journal entry. */
 const POLL_MS = 50;

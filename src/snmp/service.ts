@@ -20,6 +20,7 @@ import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
+import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
@@ -32,18 +33,8 @@ export interface SnmpOptions {
   maxResponseBytes?: number;
 }
 
-export interface SnmpCounters {
-  packets: number;
-  /** Refused by the accessible-IP list: no answer. */
-  refused: number;
-  /** A disabled SNMP version: no answer. */
-  versionDropped: number;
-  /** Malformed BER, unknown community, wrong v3 auth ...: dropped by the agent, by error name. */
-  bad: Record<string, number>;
-  responses: number;
-  /** Responses carrying an error status, by its name. */
-  errors: Record<string, number>;
-}
+/** Shown in GET /sim/v1/snmp: declared in the contract. */
+export type { SnmpCounters };
 
 type Snmp = (typeof NetSnmp)['default'];
 
@@ -117,7 +108,7 @@ export class SnmpService {
   private snmp: Snmp | null = null;
   private buildMib: (() => void) | null = null;
   /** The trap sender, for its status (set by cli once made). */
-  traps: { status(): object } | null = null;
+  traps: { status(): TrapSenderStatus } | null = null;
 
   constructor(
     private readonly device: Device,
@@ -191,7 +182,8 @@ export class SnmpService {
     });
   }
 
-  status(): object {
+  /** GET /sim/v1/snmp: address, engine id, versions, communities (write one hidden), users (no keys), counters, traps. */
+  status(): SnmpStatus {
     return {
       enabled: true,
       address: this.address,

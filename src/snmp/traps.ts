@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { SnmpConfig, SnmpTrap, SnmpUser } from '../config/sections.js';
 import type { Channel } from '../device/channel.js';
 import type { Device, DeviceChange } from '../device/device.js';
+import type { TrapEntryStatus, TrapSenderStatus } from './contract.js';
 import { EVENT_TRIGGER_TYPE, IOTHINX_4510, objectFor, trapInformOid, type Syntax, type Value } from './mib-tables.js';
 
 export type TrapTrigger = SnmpTrap['trigger'];
@@ -34,32 +35,9 @@ export const COLD_START_OID = '1.3.6.1.6.3.1.1.5.1';
 /** deviceName.0: every notification names the device (systemInfo deviceName, reference snmp-mib.md). */
 export const DEVICE_NAME_OID = `${IOTHINX_4510}.1.1.0`;
 
-export interface TrapEntryStatus {
-  /** 1..64: the entry's place in snmp.traps, and N of trapInformNN. */
-  index: number;
-  source: string;
-  /** The attribute watched (the configured one, or the channel's main value); null when the source did not resolve. */
-  attribute: string | null;
-  trigger: TrapTrigger;
-  manager: string;
-  version: SnmpTrap['version'];
-  inform: boolean;
-  /** Notifications fired (handed to the session), whatever became of them. */
-  sent: number;
-  /** Informs the manager acknowledged. */
-  acked: number;
-  /** Traps the socket refused, informs unacknowledged after their retries, or a session that could not be made. */
-  failed: number;
-  lastError: string | null;
-  /** Device clock time (ms since the epoch) of the last notification fired, or null. */
-  lastSentAt: number | null;
-}
 
-export interface TrapSenderStatus {
-  entries: TrapEntryStatus[];
-  /** coldStart traps handed to the socket without error. */
-  coldStartsSent: number;
-}
+// What GET /sim/v1/snmp shows of the trap entries: declared in the contract.
+export type { TrapEntryStatus, TrapSenderStatus };
 
 export interface TrapSenderOptions {
   /** The agent's snmpEngineID as hex: a v3 trap's authoritative engine is the sender (RFC 3414 §1.5.1). */

@@ -10,6 +10,10 @@ let frame = 0;
 
 export async function loadMqttStatus() {
   const status = await api('GET', '/mqtt');
+  if (!status.enabled) {
+    $('mqtt-status').replaceChildren(el('dt', { text: 'state' }), el('dd', { text: 'off' }));
+    return;
+  }
   const keys = ['state', 'broker', 'url', 'clientId', 'published', 'received', 'dropped', 'queued', 'topics', 'lastError'];
   $('mqtt-status').replaceChildren(...keys.filter((k) => k in status).flatMap((k) => [el('dt', { text: k }), el('dd', { text: String(status[k] ?? '–') })]));
 }

@@ -3,7 +3,7 @@
  * list, base addresses) that every other listener also obeys. Built even when the server is off,
  * because those sections and the address map are served by the emulator API regardless.
  */
-import type { ConfigControl } from '../../http/options.js';
+import type { ConfigControl } from '../../config/contract.js';
 import { ModbusService, type ModbusCommit } from '../../modbus/service.js';
 import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
 

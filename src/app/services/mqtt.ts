@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { isAllowedForServices } from '../../config/accessible-ips.js';
-import type { MqttControl } from '../../http/options.js';
+import type { MqttControl, MqttLogEntry } from '../../mqtt/contract.js';
 import type { ModbusService } from '../../modbus/service.js';
 import type { MqttService, MqttServiceOptions } from '../../mqtt/service.js';
 import type { DeviceCore, EmulatorAddresses, ListenAddress, ServiceModule } from '../service.js';
@@ -23,7 +23,7 @@ export interface MqttModuleOptions {
 export interface MqttModule extends ServiceModule {
   readonly control: MqttControl;
   /** Each message published or received, from whichever service instance runs. */
-  readonly messages: EventEmitter<{ message: [object] }>;
+  readonly messages: EventEmitter<{ message: [MqttLogEntry] }>;
   /** The running service, once started (null while off). */
   service(): MqttService | null;
 }
@@ -31,7 +31,7 @@ export interface MqttModule extends ServiceModule {
 export function mqttModule(core: DeviceCore, modbus: ModbusService, options: MqttModuleOptions): MqttModule {
   const { profile, device, clock, logger } = core;
   const on = options.mqtt !== 'off' && (options.mqtt !== 'profile' || profile.mqtt.enabled);
-  const messages = new EventEmitter<{ message: [object] }>();
+  const messages = new EventEmitter<{ message: [MqttLogEntry] }>();
   let service: MqttService | null = null;
   const addresses: Partial<EmulatorAddresses> = { mqtt: null, broker: null };
   return {
@@ -39,7 +39,7 @@ export function mqttModule(core: DeviceCore, modbus: ModbusService, options: Mqt
     messages,
     service: () => service,
     control: {
-      status: () => service?.status() ?? { state: 'off' },
+      status: () => service?.status() ?? null,
       topics: () => service?.topics() ?? [],
       log: () => service?.log() ?? [],
       // A stream may open before the service starts: listen on the module, which forwards.

@@ -2,7 +2,7 @@
  * The serial port: the RTU master and the profile's virtual field devices. A port that cannot
  * open yet is retried by the service, not fatal, so start() waits only for the first attempt.
  */
-import type { SerialControl } from '../../http/options.js';
+import type { SerialControl } from '../../serial/contract.js';
 import { SerialService } from '../../serial/service.js';
 import { buildFieldDevices, serialControl } from '../field-devices.js';
 import type { DeviceCore, ServiceModule } from '../service.js';

@@ -3,7 +3,7 @@
  * the data dir so that a restart keeps it, as SNMPv3 managers expect.
  */
 import { isAllowedForServices } from '../../config/accessible-ips.js';
-import type { SnmpControl } from '../../http/options.js';
+import type { SnmpControl } from '../../snmp/contract.js';
 import type { ModbusService } from '../../modbus/service.js';
 import type { SnmpService } from '../../snmp/service.js';
 import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
