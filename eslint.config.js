@@ -2,17 +2,38 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** One no-restricted-imports rule per src folder, naming the folders it must not import. */
-function layers(forbidden) {
-  return Object.entries(forbidden).map(([folder, others]) => ({
-    files: [`src/${folder}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: others.map((other) => ({ group: [`../${other}/*`, `../../${other}/*`], message: `src/${folder} may not import src/${other} (layering: README, Layout).` })) },
-      ],
-    },
-  }));
+/**
+ * Each folder's contract module: src/<feature>/contract.ts, and for http the schemas of the
+ * emulator API's own routes (health, clock, channels: src/http/schemas.ts).
+ */
+const CONTRACTS = { config: 'contract.js', modbus: 'contract.js', mqtt: 'contract.js', serial: 'contract.js', snmp: 'contract.js', sim: 'contract.js', http: 'schemas.js' };
+
+/**
+ * One import rule per src folder, naming the folders it must not import. A feature's contract
+ * (src/<feature>/contract.ts: zod schemas of what it shows the emulator API, the types inferred
+ * from them, and its control interface; no I/O) is the exception: its types may be imported
+ * from any folder (`import type`, erased at build), and its schema values by the folders in
+ * `values` (http renders them into /sim/v1/openapi.json and validates bodies with them). Any
+ * other module of a forbidden folder stays forbidden, types included, so a service's class
+ * cannot leak in through `import type`. What a contract itself may import is checked by
+ * test/unit/contracts.test.ts.
+ */
+function layers(forbidden, values = []) {
+  return Object.entries(forbidden).map(([folder, others]) => {
+    const message = (other) => `src/${folder} may not import src/${other} (layering: docs/architecture.md)`;
+    const patterns = others.flatMap((other) => {
+      const prefixes = [`../${other}/`, `../../${other}/`];
+      const contract = CONTRACTS[other];
+      if (!contract) return [{ group: prefixes.map((p) => `${p}*`), message: `${message(other)}.` }];
+      const rest = { group: prefixes.flatMap((p) => [`${p}*`, `!${p}${contract}`]), message: `${message(other)}; only its ${contract}.` };
+      if (values.includes(folder)) return [rest];
+      return [rest, { group: prefixes.map((p) => `${p}${contract}`), allowTypeImports: true, message: `${message(other)}: \`import type\` its ${contract} only.` }];
+    });
+    return {
+      files: [`src/${folder}/**/*.ts`],
+      rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
+    };
+  });
 }
 
 export default tseslint.config(
@@ -45,8 +66,9 @@ export default tseslint.config(
     snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'app', 'cli'],
 
     app: ['cli'],
-    testing: ['cli'],
-  }),
+    // The published client (iothinx-sim, iothinx-sim/testing) speaks the API: the contracts, never the services.
+    testing: ['modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'sim', 'http', 'cli'],
+  }, ['http', 'testing']),
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },

@@ -86,6 +86,15 @@ export function buildOpenApi(routes: readonly Route[]): JsonSchema {
   };
 }
 
+/** The document's outline: the paths' operations are JSON Schema 2020-12 and OpenAPI 3.1 objects, not restated here. */
+const openApiDocumentSchema = z.strictObject({
+  openapi: z.literal('3.1.0'),
+  info: z.looseObject({ title: z.string(), version: z.string(), description: z.string() }),
+  jsonSchemaDialect: z.string(),
+  paths: z.record(z.string(), z.record(z.string(), z.looseObject({ operationId: z.string(), summary: z.string() }))).meta({ description: 'Per path, per method: an OpenAPI 3.1 operation.' }),
+  components: z.looseObject({ schemas: z.record(z.string(), z.looseObject({})) }),
+});
+
 /** The route serving the document; it describes itself and every route given. */
 export function openApiRoute(routes: () => readonly Route[]): Route {
   let doc: JsonSchema | undefined;
@@ -93,6 +102,7 @@ export function openApiRoute(routes: () => readonly Route[]): Route {
     method: 'get',
     path: '/openapi.json',
     summary: 'This document.',
+    response: openApiDocumentSchema,
     handle: () => (doc ??= buildOpenApi(routes())),
   });
 }

@@ -4,23 +4,34 @@
  * running device's /sim/v1/openapi.json. A non-2xx answer throws a SimClientError carrying the
  * API's `{statusCode, code, error, message, path}`.
  *
- *   SimClient ─► fetch ─► /sim/v1/... ─► JSON ─► typed result
- *                                   └──► 4xx/5xx ─► SimClientError(status, code, path)
- *   waitFor ─► GET /events?ioName= (SSE) ─► first change matching ─► value
+ * Its request and response types are the API's own: inferred from the zod schemas the routes
+ * validate and document with (src/<feature>/contract.ts, src/http/schemas.ts), imported as types
+ * only, so the client carries no copy of a shape (test/unit/client-contract.test.ts checks it).
+ *
+ *   SimClient ─► Api (api.ts) ─► fetch ─► /sim/v1/... ─► JSON ─► typed result
+ *                                              └──► 4xx/5xx ─► SimClientError(status, code, path)
+ *   waitFor (wait.ts) ─► Api: GET /events?ioName= (SSE) ─► first change matching ─► value
  */
-import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { z } from 'zod';
+import type { Profile } from '../config/profile.js';
+import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { ChannelSnapshot, DeviceChange, DeviceSnapshot } from '../device/device.js';
 import type { ActiveFault, faultSpecSchema, serialFaultSchema } from '../device/faults.js';
 import type { JournalEntry, JournalFilter } from '../device/journal.js';
-import type { MapRow } from '../modbus/address-map.js';
-import type { Profile } from '../config/profile.js';
+import type { advanceResponseSchema, clockSchema, healthSchema, irEntrySchema } from '../http/schemas.js';
+import type { AccessibleIps, BaseAddresses, MapRow, ModbusStatus } from '../modbus/contract.js';
+import type { MqttLogEntry, MqttStatusDocument, MqttTopic } from '../mqtt/contract.js';
+import type { FieldDeviceView, SerialStatusDocument } from '../serial/contract.js';
+import type { RunResult, RunStatus, RunSummary, ScenarioDocument } from '../sim/contract.js';
+import type { SnmpStatusDocument } from '../snmp/contract.js';
+import { Api, type ApiOptions } from './api.js';
 import { SimClientError } from './errors.js';
 import { waitForChange } from './wait.js';
 
 export { SimClientError, isSimClientError } from './errors.js';
 
 export type { ActiveFault, ChannelSnapshot, DeviceChange, DeviceSnapshot, JournalEntry, JournalFilter, MapRow, Profile };
+export type { AccessibleIps, BaseAddresses, FieldDeviceView, ModbusStatus, MqttLogEntry, MqttStatusDocument, MqttTopic, RunSummary, ScenarioDocument, SerialStatusDocument, SnmpStatusDocument };
 /** A fault as POST /sim/v1/faults takes it (`count` may be left out). */
 export type FaultSpecInput = z.input<typeof faultSpecSchema>;
 /** A virtual field device's fault, as PUT /sim/v1/serial/field-devices/{name}/fault takes it. */
@@ -35,25 +46,10 @@ export type FieldInput = DeviceFieldInput & {
   signal?: Record<string, unknown> | null;
 };
 
-export interface Health {
-  status: 'ok';
-  uptime: number;
-  clock: 'real' | 'manual';
-  lastSeq: number;
-}
-
-export interface ClockState {
-  kind: 'real' | 'manual';
-  now: number;
-  monotonic: number;
-}
-
-export interface InternalRegister {
-  type: 'bool' | 'word' | 'dword' | 'float';
-  index: number;
-  ioName: string;
-  value: number;
-}
+export type Health = z.infer<typeof healthSchema>;
+export type ClockState = z.infer<typeof clockSchema>;
+export type ClockAdvanced = z.infer<typeof advanceResponseSchema>;
+export type InternalRegister = z.infer<typeof irEntrySchema>;
 
 export interface JournalPage {
   lastSeq: number;
@@ -64,27 +60,17 @@ export interface JournalPage {
 /** GET /sim/v1/journal's filters: `ioName` also takes `slot/index`. */
 export type JournalQuery = JournalFilter;
 
-export type ScenarioStatus = 'queued' | 'running' | 'passed' | 'failed' | 'aborted';
-
-export interface ScenarioRun {
-  id: string;
-  status: ScenarioStatus;
-  steps?: unknown[];
-  [extra: string]: unknown;
-}
-
-/** Open-ended status documents: the client passes on what the API says. */
-export type StatusDocument = Record<string, unknown>;
+/** queued (waiting for the run before it), running, passed, failed, aborted. */
+export type ScenarioStatus = RunStatus;
+/** A run with its steps (GET /sim/v1/scenarios/{id}). */
+export type ScenarioRun = RunResult;
 
 export interface WaitOptions {
   /** Give up after this long (real time); default 5000 ms. */
   timeoutMs?: number;
 }
 
-export interface SimClientOptions {
-  /** Added to every request, e.g. an Authorization header when accounts are on. */
-  headers?: Record<string, string>;
-}
+export type SimClientOptions = ApiOptions;
 
 /** Every route the client calls, as the OpenAPI document spells it (checked by a test). */
 export const CLIENT_ROUTES = [
@@ -104,18 +90,29 @@ export const CLIENT_ROUTES = [
   ['post', '/sim/v1/faults'],
   ['delete', '/sim/v1/faults'],
   ['delete', '/sim/v1/faults/{id}'],
+  ['get', '/sim/v1/internal-registers/{ioName}'],
   ['get', '/sim/v1/serial'],
+  ['get', '/sim/v1/serial/field-devices'],
+  ['get', '/sim/v1/serial/field-devices/{name}'],
   ['put', '/sim/v1/serial/field-devices/{name}/fault'],
+  ['put', '/sim/v1/serial/field-devices/{name}/points/{point}'],
   ['get', '/sim/v1/config'],
   ['get', '/sim/v1/modbus'],
   ['get', '/sim/v1/modbus/map'],
+  ['get', '/sim/v1/modbus/base-addresses'],
+  ['get', '/sim/v1/modbus/accessible-ips'],
   ['get', '/sim/v1/mqtt'],
+  ['get', '/sim/v1/mqtt/topics'],
+  ['get', '/sim/v1/mqtt/log'],
+  ['get', '/sim/v1/snmp'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 /** Scenario routes: added in the same release as the client; checked only where served. */
 export const SCENARIO_ROUTES = [
   ['post', '/sim/v1/scenarios'],
+  ['get', '/sim/v1/scenarios'],
   ['get', '/sim/v1/scenarios/{id}'],
+  ['delete', '/sim/v1/scenarios/{id}'],
 ] as const satisfies readonly (readonly [string, string])[];
 
 const REF = /^(\d+)\/(\d+)$/;
@@ -137,45 +134,16 @@ function query(params: object): string {
 export class SimClient {
   /** `http://127.0.0.1:8080`, without /sim/v1. */
   readonly url: string;
-  private readonly headers: Record<string, string>;
+  private readonly api: Api;
 
   constructor(url: string, options: SimClientOptions = {}) {
-    this.url = url.replace(/\/+$/, '').replace(/\/sim\/v1$/, '');
-    this.headers = options.headers ?? {};
+    this.api = new Api(url, options);
+    this.url = this.api.url;
   }
 
   /** One request below /sim/v1; JSON in, JSON out, SimClientError on anything but 2xx. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const request = `${method.toUpperCase()} /sim/v1${path}`;
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}/sim/v1${path}`, {
-        method: method.toUpperCase(),
-        // JSON even without a body: a state-changing request without it is refused as cross-site (#14 point 12).
-        headers: body === undefined && method.toUpperCase() === 'GET' ? this.headers : { ...this.headers, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new SimClientError(`${request}: cannot reach ${this.url} (${reason})`, { status: null, code: 'CLIENT_UNREACHABLE', path: null, request, cause: error });
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch (error) {
-      throw new SimClientError(`${request}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, { status: res.status, code: 'CLIENT_BAD_RESPONSE', path: null, request, cause: error });
-    }
-    if (!res.ok) {
-      const e = (json ?? {}) as { code?: string; message?: string; path?: string | null };
-      throw new SimClientError(`${request}: ${res.status} ${e.code ?? ''}: ${e.message ?? text}`.replace(/ {2}/, ' '), {
-        status: res.status,
-        code: e.code ?? `HTTP_${res.status}`,
-        path: e.path ?? null,
-        request,
-      });
-    }
-    return json as T;
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.api.request<T>(method, path, body);
   }
 
   health(): Promise<Health> {
@@ -211,6 +179,10 @@ export class SimClient {
     return this.request('get', '/internal-registers');
   }
 
+  internalRegister(ioName: string): Promise<InternalRegister> {
+    return this.request('get', `/internal-registers/${encodeURIComponent(ioName)}`);
+  }
+
   setInternalRegister(ioName: string, value: number): Promise<InternalRegister> {
     return this.request('put', `/internal-registers/${encodeURIComponent(ioName)}`, { value });
   }
@@ -220,7 +192,7 @@ export class SimClient {
   }
 
   /** Moves a manual clock forward (409 CLOCK_NOT_MANUAL on a real one). */
-  advance(ms: number): Promise<{ now: number; monotonic: number }> {
+  advance(ms: number): Promise<ClockAdvanced> {
     return this.request('post', '/clock/advance', { ms });
   }
 
@@ -252,19 +224,33 @@ export class SimClient {
     return this.request('delete', '/faults');
   }
 
-  serial(): Promise<StatusDocument> {
+  /** The serial port, RTU master and profiles; `enabled: false` without a serial side. */
+  serial(): Promise<SerialStatusDocument> {
     return this.request('get', '/serial');
   }
 
-  setFieldDeviceFault(name: string, fault: SerialFaultInput): Promise<StatusDocument> {
+  fieldDevices(): Promise<FieldDeviceView[]> {
+    return this.request('get', '/serial/field-devices');
+  }
+
+  fieldDevice(name: string): Promise<FieldDeviceView> {
+    return this.request('get', `/serial/field-devices/${encodeURIComponent(name)}`);
+  }
+
+  setFieldDeviceFault(name: string, fault: SerialFaultInput): Promise<FieldDeviceView> {
     return this.request('put', `/serial/field-devices/${encodeURIComponent(name)}/fault`, fault);
+  }
+
+  /** Sets a field device point in engineering units; the master sees it on its next poll. */
+  setFieldDevicePoint(name: string, point: string, value: number): Promise<FieldDeviceView> {
+    return this.request('put', `/serial/field-devices/${encodeURIComponent(name)}/points/${encodeURIComponent(point)}`, { value });
   }
 
   config(): Promise<Profile> {
     return this.request('get', '/config');
   }
 
-  modbus(): Promise<StatusDocument> {
+  modbus(): Promise<ModbusStatus> {
     return this.request('get', '/modbus');
   }
 
@@ -272,20 +258,53 @@ export class SimClient {
     return this.request('get', '/modbus/map');
   }
 
-  mqtt(): Promise<StatusDocument> {
+  modbusBaseAddresses(): Promise<BaseAddresses> {
+    return this.request('get', '/modbus/base-addresses');
+  }
+
+  accessibleIps(): Promise<AccessibleIps> {
+    return this.request('get', '/modbus/accessible-ips');
+  }
+
+  /** The MQTT client; `enabled: false` while it does not run. */
+  mqtt(): Promise<MqttStatusDocument> {
     return this.request('get', '/mqtt');
+  }
+
+  mqttTopics(): Promise<MqttTopic[]> {
+    return this.request('get', '/mqtt/topics');
+  }
+
+  /** The last 200 messages published ('out') and received on write topics ('in'), oldest first. */
+  mqttLog(): Promise<MqttLogEntry[]> {
+    return this.request('get', '/mqtt/log');
+  }
+
+  /** The SNMP agent; `enabled: false` while it does not run. */
+  snmp(): Promise<SnmpStatusDocument> {
+    return this.request('get', '/snmp');
   }
 
   /**
    * Starts a scenario (POST /sim/v1/scenarios, 202); wait for its end with waitForScenario.
    * Rejects with status 429, code SCENARIO_QUEUE_FULL, while limits.scenarios.maxQueued runs wait.
    */
-  runScenario(doc: unknown): Promise<ScenarioRun> {
+  runScenario(doc: ScenarioDocument): Promise<ScenarioRun> {
     return this.request('post', '/scenarios', doc);
+  }
+
+  /** The kept runs, oldest first, with step counts (not steps). */
+  scenarios(): Promise<RunSummary[]> {
+    return this.request('get', '/scenarios');
   }
 
   scenario(id: string): Promise<ScenarioRun> {
     return this.request('get', `/scenarios/${encodeURIComponent(id)}`);
+  }
+
+  /** Aborts a queued or running run (its remaining steps are skipped); a finished run comes back as it is. */
+  abortScenario(id: string): Promise<ScenarioRun> {
+    return this.request('delete', `/scenarios/${encodeURIComponent(id)}`);
   }
 
   /** Polls the scenario until it is no longer queued or running; resolves with its final state. */
@@ -311,21 +330,11 @@ export class SimClient {
   waitFor(ref: string, attribute: string, expected: number | ((value: number) => boolean), options: WaitOptions = {}): Promise<number> {
     const predicate = typeof expected === 'function' ? expected : (value: number) => value === expected;
     const wanted = typeof expected === 'function' ? 'the predicate' : String(expected);
-    return waitForChange(this, channelPath(ref), ref, attribute, predicate, wanted, options.timeoutMs ?? 5000);
+    return waitForChange(this.api, channelPath(ref), ref, attribute, predicate, wanted, options.timeoutMs ?? 5000);
   }
 
   /** The event stream (GET /sim/v1/events) as a fetch Response, for callers that read it. */
-  async events(ioNames: readonly string[], signal: AbortSignal): Promise<Response> {
-    const q = ioNames.map((n) => `ioName=${encodeURIComponent(n)}`).join('&');
-    const request = `GET /sim/v1/events${q ? `?${q}` : ''}`;
-    const res = await fetch(`${this.url}/sim/v1/events${q ? `?${q}` : ''}`, { headers: { ...this.headers, accept: 'text/event-stream' }, signal }).catch((error: unknown) => {
-      if (signal.aborted) throw error;
-      throw new SimClientError(`${request}: cannot reach ${this.url} (${(error as Error).message})`, { status: null, code: 'CLIENT_UNREACHABLE', path: null, request, cause: error });
-    });
-    if (!res.ok || !res.body) {
-      const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string; path?: string | null };
-      throw new SimClientError(`${request}: ${res.status} ${e.code ?? ''}: ${e.message ?? ''}`, { status: res.status, code: e.code ?? `HTTP_${res.status}`, path: e.path ?? null, request });
-    }
-    return res;
+  events(ioNames: readonly string[], signal: AbortSignal): Promise<Response> {
+    return this.api.events(ioNames, signal);
   }
 }

@@ -7,7 +7,8 @@
  * The stream is open before the second read, so no change falls between the two. A stream that
  * ends (the emulator restarting to apply a config) is opened again until the deadline.
  */
-import type { ChannelSnapshot, DeviceChange, SimClient } from './client.js';
+import type { ChannelSnapshot, DeviceChange } from '../device/device.js';
+import type { Api } from './api.js';
 import { SimClientError } from './errors.js';
 
 class Deadline extends Error {}
@@ -33,7 +34,7 @@ async function* changes(body: ReadableStream<Uint8Array>): AsyncGenerator<Device
 }
 
 export async function waitForChange(
-  client: SimClient,
+  api: Api,
   path: string,
   ref: string,
   attribute: string,
@@ -49,7 +50,7 @@ export async function waitForChange(
   }, timeoutMs);
   let last: unknown = undefined;
   const current = async (): Promise<unknown> => {
-    const channel = await client.request<ChannelSnapshot>('get', path);
+    const channel = await api.request<ChannelSnapshot>('get', path);
     if (!(attribute in channel)) {
       const names = Object.keys(channel).filter((k) => !['index', 'type', 'name', 'ioName', 'mode', 'modeName', 'field', 'signal'].includes(k));
       throw new SimClientError(`${ref} (${channel.ioName}) has no attribute ${attribute}; it has ${names.join(', ')}`, {
@@ -62,9 +63,9 @@ export async function waitForChange(
     return channel[attribute];
   };
   try {
-    const { ioName } = await client.request<ChannelSnapshot>('get', path);
+    const { ioName } = await api.request<ChannelSnapshot>('get', path);
     while (!timedOut) {
-      const res = await client.events([ioName], controller.signal);
+      const res = await api.events([ioName], controller.signal);
       last = await current();
       if (predicate(last as number)) return last as number;
       for await (const change of changes(res.body!)) {
