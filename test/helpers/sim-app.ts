@@ -35,10 +35,10 @@ export interface SimAppOptions {
 
 export async function startSimApp(profile: Profile, { clock = new ManualClock(), logger = pino({ level: 'silent' }) }: SimAppOptions = {}): Promise<SimApp> {
   // Late-bound: a runtime edit goes in force on the emulator this config belongs to.
-  let started: Emulator | undefined;
-  const config = memoryConfig(structuredClone(profile), (next) => started?.putInForce(next));
+  const late: { emulator?: Emulator } = {};
+  const config = memoryConfig(structuredClone(profile), (next) => late.emulator?.putInForce(next));
   const emulator = await Emulator.start({ profile, clock, logger, config, http: { host: '127.0.0.1', port: 0 } });
-  started = emulator;
+  late.emulator = emulator;
   const address = emulator.addresses.http!;
   const close = () => emulator.stop();
   return {
