@@ -16,6 +16,7 @@ import { FaultBoard } from '../../src/device/faults.js';
 import { Journal } from '../../src/device/journal.js';
 import { emitSafely, Listeners, type ListenerLogger } from '../../src/device/listeners.js';
 import { Refusals } from '../../src/device/refusals.js';
+import { signalSchema } from '../../src/device/schema.js';
 import { EventStreams } from '../../src/http/events.js';
 import { ScenarioController } from '../../src/sim/scenario-control.js';
 import type { RunEvent } from '../../src/sim/scenario-runner.js';
@@ -169,6 +170,30 @@ describe('scenario subscribers', () => {
     expect(d.channel(1, 0).read('doStatus')).toBe(1);
     expect(heard).toEqual(['step', 'step', 'end']);
     expect(log.lines.filter((l) => l.msg === 'scenario listener failed').map((l) => l.obj.run)).toEqual([submitted.run.id, submitted.run.id, submitted.run.id]);
+  });
+});
+
+describe('signal runner', () => {
+  it('a throwing change listener does not stop a signal: every step still applies, each failure logged', () => {
+    const log = recorder();
+    const d = device(log);
+    const clock = d.clock as ManualClock;
+    const signals = new SignalRunner(clock, 1, { warn: (obj, msg) => log.lines.push({ obj: obj as Record<string, unknown>, msg }) });
+    onTestFinished(() => signals.dispose());
+    const di = d.channel(2, 0);
+    d.onChange(boom);
+    const levels: number[] = [];
+    let changes = 0;
+    d.onChange((c) => {
+      changes += 1;
+      if (c.attribute === 'diStatus') levels.push(c.value);
+    });
+    signals.attach(di, signalSchema.parse({ kind: 'square', periodMs: 1000 }));
+    clock.advance(2000);
+    // High on attach, then a flip every 500 ms (duty 0.5).
+    expect(levels).toEqual([1, 0, 1, 0, 1]);
+    expect(signals.get(di)).toBeDefined();
+    expect(log.lines.map((l) => l.msg)).toEqual(Array<string>(changes).fill('change listener failed'));
   });
 });
 
