@@ -196,7 +196,7 @@ export class Device implements ChannelHost {
         // `input`, the choice a client got wrong), then saved, so a refused fault restores nothing.
         checkFieldInput(channel, spec.input, 'input');
         if (!this.savedField.has(spec.target)) this.savedField.set(spec.target, currentFieldInput(channel));
-        // Not through applyFieldInput's signal detach: a signal on the channel keeps running under
+        // Not through writeField's signal detach: a signal on the channel keeps running under
         // the fault, since the device cannot re-attach it when the fault clears.
         channel.applyField(spec.input, 'sim');
       } else {

@@ -60,7 +60,7 @@ export function checkFieldInput(channel: Channel, input: FieldInput, path?: stri
  * Checks and applies a field input; a running signal is detached only once the channel took the
  * input (a value it refuses leaves the signal running, as it leaves the channel unchanged).
  */
-export function applyFieldInput(channel: Channel, input: FieldInput, options: FieldWriteOptions): void {
+export function writeField(channel: Channel, input: FieldInput, options: FieldWriteOptions): void {
   checkFieldInput(channel, input, options.path);
   channel.applyField(input, options.source);
   options.signals?.detach(channel);

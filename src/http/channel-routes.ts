@@ -5,7 +5,7 @@
  */
 import type { Channel } from '../device/channel.js';
 import type { ChannelSnapshot, Device, DeviceSnapshot } from '../device/device.js';
-import { applyFieldInput } from '../device/field-write.js';
+import { writeField } from '../device/field-write.js';
 import { IrChannel } from '../device/internal-registers.js';
 import { IR_TYPES } from '../device/schema.js';
 import { SimError } from '../errors.js';
@@ -84,7 +84,7 @@ export function channelRoutes({ device, signals }: { device: Device; signals: Si
           atPath('signal', () => signals.attach(channel, spec));
         } else {
           // A tester's write takes over from a running signal, which would overwrite it at its next step.
-          applyFieldInput(channel, body, { source: 'sim', signals });
+          writeField(channel, body, { source: 'sim', signals });
         }
         return snapshotChannel(channel);
       },

@@ -19,7 +19,7 @@
 import type { Channel } from '../device/channel.js';
 import { ManualClock, type TimerHandle } from '../device/clock.js';
 import type { Device } from '../device/device.js';
-import { applyFieldInput } from '../device/field-write.js';
+import { writeField } from '../device/field-write.js';
 import type { SignalSpec } from '../device/schema.js';
 import type { Clock } from '../device/clock.js';
 import { resolveChannelRef } from '../config/profile.js';
@@ -238,7 +238,7 @@ export class ScenarioRun {
         const { target, ...input } = action.spec;
         // The field side, as PUT /sim/v1/slots/{slot}/channels/{index} does it: a running signal
         // is detached, or it would overwrite the value at its next step (#15 item 3).
-        applyFieldInput(this.channel(target), input, { source: 'scenario', signals });
+        writeField(this.channel(target), input, { source: 'scenario', signals });
         return { passed: true, detail: null };
       }
       case 'write': {
