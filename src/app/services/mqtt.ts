@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { isAllowedForServices } from '../../config/accessible-ips.js';
+import { emitSafely } from '../../device/listeners.js';
 import type { MqttControl, MqttLogEntry } from '../../mqtt/contract.js';
 import type { ModbusService } from '../../modbus/service.js';
 import type { MqttService, MqttServiceOptions } from '../../mqtt/service.js';
@@ -33,6 +34,7 @@ export function mqttModule(core: DeviceCore, modbus: ModbusService, options: Mqt
   const on = options.mqtt !== 'off' && (options.mqtt !== 'profile' || profile.mqtt.enabled);
   const messages = new EventEmitter<{ message: [MqttLogEntry] }>();
   let service: MqttService | null = null;
+  const mqttLogger = logger.child({ component: 'mqtt' });
   const addresses: Partial<EmulatorAddresses> = { mqtt: null, broker: null };
   return {
     name: 'mqtt',
@@ -51,7 +53,7 @@ export function mqttModule(core: DeviceCore, modbus: ModbusService, options: Mqt
     start: async () => {
       if (!on) return;
       const { MqttService } = await import('../../mqtt/service.js');
-      service = new MqttService(device, clock, profile.mqtt, logger.child({ component: 'mqtt' }), {
+      service = new MqttService(device, clock, profile.mqtt, mqttLogger, {
         url: options.mqtt === 'profile' ? undefined : options.mqtt,
         brokerListen: options.broker ?? undefined,
         // #14 point 11: the embedded broker's bounds, its refusals counted with the device's.
@@ -59,7 +61,8 @@ export function mqttModule(core: DeviceCore, modbus: ModbusService, options: Mqt
         baseDir: dirname(options.profileFile),
         ...options.service,
       });
-      service.events.on('message', (message) => messages.emit('message', message));
+      // One failing subscriber (a stream, a scenario) must not keep the message from the others.
+      service.events.on('message', (message) => emitSafely(messages, 'message', [message], mqttLogger));
       const started = await service.start();
       addresses.mqtt = started.mqtt;
       addresses.broker = started.broker;
