@@ -68,10 +68,8 @@ async function start(options: StartOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  if (options.readyFile) {
-    await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
-  }
-  // -- scenario: checked against the running device, then run once the ready file is out; the emulator keeps running.
+  // -- scenario: checked against the running device and queued before the ready file is out, so a
+  // client that waits for the file finds run s1 (the file appears before its folder is fsynced). The emulator keeps running.
   if (scenario) {
     const print = (line: string) => (options.quiet ? undefined : process.stderr.write(`${line}\n`));
     try {
@@ -80,6 +78,9 @@ async function start(options: StartOptions): Promise<void> {
       await emulator.stop();
       throw error;
     }
+  }
+  if (options.readyFile) {
+    await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
   }
   if (!options.quiet) {
     const a = emulator.addresses;
