@@ -2,7 +2,7 @@
 // command then starts in a fraction of the time Node takes to resolve, load and compile the
 // unbundled module graph (bench/startup.mjs measures it). The library build (tsc -> dist/)
 // stays unbundled for `import`.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,9 @@ const ready = join(dir, 'ready.json');
 const child = spawn(
   process.execPath,
   [`${out}/iothinx-sim.cjs`, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--snmp', '127.0.0.1:0', '--quiet', '--ready-file', ready],
-  { stdio: 'inherit', env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1' } },
+  // No heap flag in this run: V8 stamps the cache with the flags set when it is made, and a
+  // start sets --heap-growing-percent only after the cache is read (src/cli/heap.ts).
+  { stdio: 'inherit', env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1', IOTHINX_SIM_HEAP_GROWING_PERCENT: '0' } },
 );
 const code = await new Promise((resolve) => {
   const poll = setInterval(() => {
@@ -56,3 +58,16 @@ if (code !== 0) {
   process.exit(1);
 }
 if (!existsSync(`${out}/bundle.cjs.v8cache`)) console.warn('build: no V8 code cache was written; start-up will be slower');
+else {
+  // A cache this very Node rejects is a silent start-up regression (it happened once: a flag set
+  // while the cache was made): read it back as the launcher does and fail the build if rejected.
+  const check = spawnSync(process.execPath, ['-e', `
+    const fs = require('node:fs'), vm = require('node:vm');
+    const bundle = ${JSON.stringify(`${out}/bundle.cjs`)};
+    const script = new vm.Script('(function (exports, require, module, __filename, __dirname, __iothinxUrl) {' + fs.readFileSync(bundle, 'utf8') + '\\n})', { filename: bundle, cachedData: fs.readFileSync(bundle + '.v8cache') });
+    process.exit(script.cachedDataRejected ? 3 : 0);`]);
+  if (check.status !== 0) {
+    console.error(`build: V8 rejected the code cache it just made (exit ${check.status}): start-up would be ~100 ms slower`);
+    process.exit(1);
+  }
+}
