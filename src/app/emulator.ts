@@ -55,6 +55,8 @@ export interface EmulatorOptions {
   certificate?: Certificate;
   /** Passed to the MQTT service as they are (a test's transport clock, say). */
   mqttService?: Partial<MqttServiceOptions>;
+  /** Entries the device's journal keeps (default 10 000). */
+  journalCapacity?: number;
 }
 
 export class Emulator implements DeviceCore {
@@ -75,7 +77,7 @@ export class Emulator implements DeviceCore {
     readonly logger: Logger,
     options: EmulatorOptions,
   ) {
-    this.device = new Device(profile, clock, logger.child({ component: 'device' }));
+    this.device = new Device(profile, clock, logger.child({ component: 'device' }), options.journalCapacity);
     this.signals = new SignalRunner(clock, options.seed ?? 1, logger.child({ component: 'signals' }));
     // Without an owner, a runtime edit is put in force at once on a config of its own.
     const config = options.config ?? memoryConfig(structuredClone(profile), (next) => this.putInForce(next));

@@ -34,6 +34,14 @@ export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --prof
                     [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--control HOST:PORT] [--seed N] [--ready-file FILE] [--log-level LEVEL]
       NAME: power-meter, temperature-transmitter, vfd (profiles/field-devices); KIND: no-answer, slow:MS, crc, exception:CODE, garbage`;
 
+/** Where a Kubernetes StatefulSet (or any supervisor) puts the fleet's first index, e.g. from the pod ordinal. */
+export const FIRST_INDEX_ENV = 'IOTHINX_SIM_FLEET_FIRST';
+
+export const FLEET_USAGE = `  iothinx-sim fleet [--profile FILE] [--count N] [--first K] [--seed N] [--addressing ports|ports:0|loopback]
+                    [--mqtt URL|embedded|profile|off] [--broker HOST:PORT] [--clock real|manual] [--ready-file FILE] [--log-level LEVEL] [--quiet]
+      N devices from the profile (its fleet: section, else defaults), each distinct on the wire;
+      --first also from ${FIRST_INDEX_ENV}; ports:0 = every port picked by the OS`;
+
 export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start options; defaults --clock manual, every service on port 0, --mqtt off]
       runs the scenario on a fresh emulator, one line per step; exit 0 passed, 1 failed, 2 invalid file or options`;
 
@@ -44,6 +52,7 @@ export const USAGE = `usage:
                     [--log-level LEVEL] [--quiet]
   iothinx-sim validate FILE...
   iothinx-sim map [--profile FILE] [--format table|csv|json]
+${FLEET_USAGE}
 ${RUN_SCENARIO_USAGE}
 ${FIELD_DEVICE_USAGE}
 ${CTL_USAGE}`;

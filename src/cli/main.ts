@@ -17,10 +17,9 @@ import { Runner } from '../app/runner.js';
 import { createLogger } from '../app/logger.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
+import { exitOnSignal } from './shutdown.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
-/** SIGTERM/SIGINT must end the process within 5 s (DESIGN.md); leave margin. */
-const SHUTDOWN_DEADLINE_MS = 4500;
 
 async function start(options: StartOptions): Promise<void> {
   limitHeapGrowth(heapGrowingPercent());
@@ -49,25 +48,7 @@ async function start(options: StartOptions): Promise<void> {
     throw inFile(runningFile, error);
   });
   // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      logger.error('shutdown deadline passed; exiting');
-      process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS).unref();
-    emulator.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignal(() => emulator.stop(), logger);
   // -- scenario: checked against the running device and queued before the ready file is out, so a
   // client that waits for the file finds run s1 (the file appears before its folder is fsynced). The emulator keeps running.
   if (scenario) {
@@ -129,6 +110,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return undefined;
       case 'ctl':
         return await runCtl(rest);
+      case 'fleet':
+        // Loaded only here: the fleet brings the broker in statically, which `start` loads on demand.
+        await (await import('./fleet-command.js')).runFleet(rest, DEFAULT_PROFILE);
+        return undefined;
       case 'map': {
         const options = parseMap(rest);
         const file = options.profile ?? DEFAULT_PROFILE;

@@ -9,6 +9,7 @@ import type { Device } from '../device/device.js';
 import { deviceSpecSchema, type IrType } from '../device/schema.js';
 import { checkDeviceSpec, defaultModuleNames, channelLayout } from '../device/spec-check.js';
 import { CHANNEL_PREFIX, findModel } from '../device/catalog.js';
+import { fleetSchema } from './fleet.js';
 import { limitsSchema } from './limits.js';
 import { httpSchema, modbusSchema, mqttSchema, rtuIrCount, serialSchema, snmpSchema, wireSchema } from './sections.js';
 
@@ -22,6 +23,8 @@ const profileShape = z.strictObject({
   wiring: z.array(wireSchema).default([]),
   /** Bounds on what one client can make the emulator hold or do (src/config/limits.ts, docs/security.md). */
   limits: limitsSchema.prefault({}),
+  /** Many devices from this profile (`iothinx-sim fleet`, src/config/fleet.ts); ignored by `start`. */
+  fleet: fleetSchema.optional(),
 });
 
 export const profileSchema = profileShape.superRefine((profile, ctx) => {

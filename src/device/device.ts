@@ -102,6 +102,8 @@ export class Device implements ChannelHost {
     spec: DeviceSpec,
     readonly clock: Clock,
     logger?: DeviceLogger,
+    /** Entries the journal keeps (default 10 000; a fleet keeps fewer per device). */
+    journalCapacity?: number,
   ) {
     const issues = checkDeviceSpec(spec);
     if (issues.length > 0) {
@@ -109,7 +111,7 @@ export class Device implements ChannelHost {
     }
     this.identity = { ...spec.device };
     this.listeners = new Listeners<DeviceChange>('change', logger, (change) => ({ ioName: change.ioName, attribute: change.attribute }));
-    this.journal = new Journal(() => clock.now(), undefined, logger);
+    this.journal = new Journal(() => clock.now(), journalCapacity, logger);
     // The device acts on a fault before any listener hears of it, and may refuse it (apply throws).
     this.faults = new FaultBoard(() => clock.now(), { apply: (event) => this.onFault(event), logger });
     this.startedAt = clock.monotonic();

@@ -16,7 +16,10 @@ import { badRequest } from './errors.js';
 import { configAppliedBodySchema as appliedSchema, type ConfigApplied, type ConfigAppliedBody, type ConfigControl } from '../config/contract.js';
 import { route, type Route } from './route.js';
 
-const PROFILE_KEYS = Object.keys(profileSchema.shape);
+/** The keys PUT needs: every section but the optional ones (`fleet`, which only `iothinx-sim fleet` reads). */
+const PROFILE_KEYS = Object.entries(profileSchema.shape)
+  .filter(([, field]) => !(field instanceof z.ZodOptional))
+  .map(([key]) => key);
 
 /**
  * PUT's body (issue #14 point 1): the whole document. An empty body or `{}` would otherwise be

@@ -253,7 +253,7 @@ export class MqttService {
 }
 
 /** The address a client on this host uses for a listen address. */
-function connectHost(host: string): string {
+export function connectHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;

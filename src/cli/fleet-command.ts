@@ -1,0 +1,86 @@
+/**
+ * `iothinx-sim fleet`: many devices from one profile in one process (src/app/fleet.ts,
+ * docs/fleet.md). The profile's `fleet:` section sets count, first index, identity templates,
+ * addressing and journal size; flags override the common ones. The ready file lists every device
+ * with its identity and addresses.
+ */
+import { rm } from 'node:fs/promises';
+import { Fleet } from '../app/fleet.js';
+import { createLogger } from '../app/logger.js';
+import { writeFileAtomic } from '../config/atomic-write.js';
+import { fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
+import { loadProfile } from '../config/load.js';
+import { SimError } from '../errors.js';
+import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseFlags } from './args.js';
+import { inFile } from '../app/check.js';
+import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
+import { exitOnSignal } from './shutdown.js';
+
+function usage(message: string): SimError {
+  return new SimError('CLI_USAGE', `${message}\nusage:\n${FLEET_USAGE}`);
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) throw usage(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
+  return Number(text);
+}
+
+export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
+  const values = parseFlags(
+    argv,
+    {
+      profile: { type: 'string' },
+      count: { type: 'string' },
+      first: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      addressing: { type: 'string' },
+      mqtt: { type: 'string', default: 'profile' },
+      broker: { type: 'string', default: '127.0.0.1:1883' },
+      clock: { type: 'string', default: 'real' },
+      'ready-file': { type: 'string' },
+      'log-level': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  if (values.clock !== 'real' && values.clock !== 'manual') throw usage(`--clock: expected real or manual, got "${values.clock}"`);
+  const mqtt = values.mqtt;
+  if (!['off', 'embedded', 'profile'].includes(mqtt) && !/^(mqtts?|wss?):\/\//.test(mqtt)) throw usage(`--mqtt: expected a URL, embedded, profile or off, got "${mqtt}"`);
+  const seed = integer('--seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
+  const firstText = values.first ?? process.env[FIRST_INDEX_ENV];
+  limitHeapGrowth(heapGrowingPercent());
+
+  const file = values.profile ?? defaultProfile;
+  const profile = await loadProfile(file);
+  const section: FleetSection = profile.fleet ?? fleetSchema.parse({});
+  const fleet: FleetSection = {
+    ...section,
+    ...(values.count !== undefined ? { count: integer('--count', values.count, 1, 10_000) } : {}),
+    ...(firstText !== undefined && firstText !== '' ? { first: integer(values.first !== undefined ? '--first' : FIRST_INDEX_ENV, firstText, 0, 999_999) } : {}),
+    ...(values.addressing !== undefined ? { addressing: addressingFlag(values.addressing) } : {}),
+  };
+  const logger = createLogger(values['log-level']);
+  const readyFile = values['ready-file'];
+  if (readyFile) await rm(readyFile, { force: true });
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock: values.clock, seed, logger }).catch((error: unknown) => {
+    throw inFile(file, error);
+  });
+  exitOnSignal(() => started.stop(), logger);
+  const devices = started.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, ...m.addresses }));
+  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, broker: started.broker?.address ?? null, devices })}\n`);
+  if (!values.quiet) {
+    const first = devices[0]!;
+    const last = devices.at(-1)!;
+    process.stderr.write(
+      `iothinx-sim fleet: ${devices.length} devices, ${first.name} (Modbus ${first.modbus ?? 'off'}, HTTP ${first.http ?? 'off'}) .. ${last.name} (Modbus ${last.modbus ?? 'off'}, HTTP ${last.http ?? 'off'})` +
+        `${started.broker ? `\n  MQTT broker  mqtt://${started.broker.address}` : ''}\n`,
+    );
+  }
+}
+
+function addressingFlag(text: string): FleetSection['addressing'] {
+  if (text === 'ports') return fleetSchema.shape.addressing.parse({ mode: 'ports' });
+  if (text === 'ports:0') return fleetSchema.shape.addressing.parse({ mode: 'ports', base: { http: 0, modbus: 0, snmp: 0 } });
+  if (text === 'loopback') return fleetSchema.shape.addressing.parse({ mode: 'loopback' });
+  throw usage(`--addressing: expected ports, ports:0 or loopback, got "${text}"`);
+}

@@ -1,0 +1,58 @@
+/**
+ * The `fleet:` section of a profile: many devices from this one profile in one process
+ * (`iothinx-sim fleet`, docs/fleet.md). Identity fields are templates of the device index, so
+ * every device is distinct on the wire (name, serial number, MAC, IP, SNMP engine id, MQTT client
+ * id); a field left null is derived from the profile's own value and the index.
+ */
+import { z } from 'zod';
+
+/** `{index}` or `{index:03}` (zero-padded to 3) and `{name}` (the profile's device name). */
+export const TEMPLATE_HELP = 'placeholders: {index}, {index:0N} (zero-padded to N digits), {name} (the profile device name)';
+const template = z.string().min(1).max(64).nullable().default(null);
+const port = z.number().int().min(0).max(65_535);
+/** A service's port; null = the service is off on every device. */
+const servicePort = port.nullable();
+
+export const fleetIdentitySchema = z.strictObject({
+  /** Default `{name}-{index:03}`, the name cut short where a long index needs the room (16 characters at most, as on the device). */
+  name: template.meta({ description: `Device name template; ${TEMPLATE_HELP}` }),
+  /** Default: the first 7 characters of the profile's serial number, then the index in 5 digits. */
+  serialNumber: template,
+  /** Default: the profile's MAC plus the index (MAC and SNMP engine id stay unique). */
+  mac: template,
+  /** Default: device i gets host i+1 of the profile IP's /24 and on, skipping .0 and .255 (device 1: 192.168.127.2). */
+  ip: template,
+  /** Default: the device's own default, `{name}_{serialNumber}`. */
+  mqttClientId: template,
+});
+
+export const fleetAddressingSchema = z.discriminatedUnion('mode', [
+  /** A port per device from a base port per service: device k (k = index - first) listens on base + k; base 0 = the OS picks. */
+  z.strictObject({
+    mode: z.literal('ports'),
+    host: z.string().min(1).default('127.0.0.1'),
+    base: z
+      .strictObject({ http: servicePort.default(20_000), modbus: servicePort.default(10_000), snmp: servicePort.default(30_000) })
+      .prefault({}),
+  }),
+  /** An address per device from `first` on (127.0.1.1, 127.0.1.2, ...), each with the same ports, as a plant's distinct IPs. */
+  z.strictObject({
+    mode: z.literal('loopback'),
+    first: z.ipv4().default('127.0.1.1'),
+    ports: z.strictObject({ http: servicePort.default(80), modbus: servicePort.default(502), snmp: servicePort.default(161) }).prefault({}),
+  }),
+]);
+
+export const fleetSchema = z.strictObject({
+  count: z.number().int().min(1).max(10_000).default(1),
+  /** The first device index (a Kubernetes pod ordinal times the count, say). */
+  first: z.number().int().min(0).max(999_999).default(1),
+  identity: fleetIdentitySchema.prefault({}),
+  addressing: fleetAddressingSchema.default({ mode: 'ports', host: '127.0.0.1', base: { http: 20_000, modbus: 10_000, snmp: 30_000 } }),
+  /** Journal entries each device keeps: fewer than one device's 10 000, so memory stays bounded. */
+  journalCapacity: z.number().int().min(10).max(100_000).default(1000),
+});
+
+export type Fleet = z.infer<typeof fleetSchema>;
+export type FleetInput = z.input<typeof fleetSchema>;
+export type FleetAddressing = z.infer<typeof fleetAddressingSchema>;
