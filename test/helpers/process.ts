@@ -65,11 +65,16 @@ export interface Started {
 
 /** Starts the emulator and resolves once its ready file appears (watching the child, not the wall clock). */
 export async function startCli(args: string[], dir?: string): Promise<Started> {
-  const where = dir ?? (await tempDir());
-  const readyFile = join(where, 'ready.json');
   // The default profile runs an SNMP agent; a fixed port would collide between parallel tests.
   const snmp = args.includes('--snmp') ? [] : ['--snmp', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [CLI, 'start', '--ready-file', readyFile, ...snmp, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCliWith(['start', ...snmp, ...args], dir);
+}
+
+/** Any long-running command (`start`, `fleet`) with `--ready-file` added, and extra environment. */
+export async function startCliWith(argv: string[], dir?: string, env: Record<string, string> = {}): Promise<Started> {
+  const where = dir ?? (await tempDir());
+  const readyFile = join(where, 'ready.json');
+  const child = spawn(process.execPath, [CLI, ...argv, '--ready-file', readyFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
