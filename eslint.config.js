@@ -55,17 +55,18 @@ export default tseslint.config(
   // never import each other, only src/app wires a device together, and nothing but src/cli
   // imports src/cli.
   ...layers({
-    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    sim: ['modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    modbus: ['sim', 'serial', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    serial: ['sim', 'modbus', 'mqtt', 'http', 'snmp', 'app', 'cli'],
-    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'snmp', 'app', 'cli'],
-    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'app', 'cli'],
-    snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'app', 'cli'],
+    device: ['sim', 'config', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    'modbus-pdu': ['sim', 'config', 'modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    sim: ['modbus', 'serial', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    config: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    modbus: ['sim', 'serial', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    serial: ['sim', 'modbus', 'mqtt', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    mqtt: ['sim', 'modbus', 'modbus-pdu', 'serial', 'http', 'snmp', 'app', 'fleet', 'cli'],
+    http: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'app', 'fleet', 'cli'],
+    snmp: ['sim', 'modbus', 'modbus-pdu', 'serial', 'mqtt', 'http', 'app', 'fleet', 'cli'],
 
-    app: ['cli'],
+    app: ['fleet', 'cli'],
+    fleet: ['cli'],
     // The published client (iothinx-sim, iothinx-sim/testing) speaks the API: the contracts, never the services.
     testing: ['modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'sim', 'http', 'cli'],
   }, ['http', 'testing']),

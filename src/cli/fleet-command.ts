@@ -5,7 +5,7 @@
  * with its identity and addresses.
  */
 import { rm } from 'node:fs/promises';
-import { Fleet } from '../app/fleet.js';
+import { Fleet } from '../fleet/fleet.js';
 import { createLogger } from '../app/logger.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fleet } from '../../src/app/fleet.js';
+import { Fleet } from '../../src/fleet/fleet.js';
 import { fleetSchema, type FleetInput } from '../../src/config/fleet.js';
 import { loadProfile } from '../../src/config/load.js';
 import { RawModbusClient } from '../helpers/modbus-client.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listenAt } from '../../src/app/fleet-addressing.js';
-import { expandTemplate, identityAt } from '../../src/app/fleet-identity.js';
+import { listenAt } from '../../src/fleet/addressing.js';
+import { expandTemplate, identityAt } from '../../src/fleet/identity.js';
 import { fleetSchema, type FleetInput } from '../../src/config/fleet.js';
 import { profileSchema } from '../../src/config/profile.js';
 

@@ -5,7 +5,7 @@
  */
 import type { FleetAddressing } from '../config/fleet.js';
 import { SimError } from '../errors.js';
-import type { ListenAddress } from './service.js';
+import type { ListenAddress } from '../app/service.js';
 
 export interface DeviceListen {
   http: ListenAddress | null;

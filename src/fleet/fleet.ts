@@ -15,10 +15,10 @@ import { isSimError, SimError } from '../errors.js';
 import { EmbeddedBroker } from '../mqtt/broker.js';
 import { connectHost } from '../mqtt/service.js';
 import { deriveSeed } from '../sim/random.js';
-import { Emulator } from './emulator.js';
-import { listenAt } from './fleet-addressing.js';
-import { identityAt } from './fleet-identity.js';
-import type { EmulatorAddresses, ListenAddress } from './service.js';
+import { Emulator } from '../app/emulator.js';
+import { listenAt } from './addressing.js';
+import { identityAt } from './identity.js';
+import type { EmulatorAddresses, ListenAddress } from '../app/service.js';
 
 export interface FleetOptions {
   /** The profile every device is made from; its identity is the base of the templates. */
