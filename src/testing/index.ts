@@ -5,8 +5,11 @@
  *   const device = await startDevice({ clock: 'manual' });
  *   await device.client.setField('1/0', { level: 1 });
  *   await device.stop();
+ *
+ *   const fleet = await startFleet({ count: 20 });   // 20 distinct devices in one process
  */
 export { startDevice, type HostPort, type StartDeviceOptions, type StartedDevice } from './start.js';
+export { startFleet, type FleetDevice, type StartFleetOptions, type StartedFleet } from './fleet.js';
 export {
   CLIENT_ROUTES,
   SCENARIO_ROUTES,

@@ -9,12 +9,11 @@
  *
  * Every port is 0 (the OS picks); the temp dir (ready file, inline profile) goes on stop.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { watch } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnUntilReady } from './child.js';
 import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
 
@@ -76,22 +75,7 @@ interface Ready {
 
 /** From dist/testing or src/testing alike: the package root's dist/ and profiles/. */
 const ROOT = new URL('../../', import.meta.url);
-const CLI = fileURLToPath(new URL('dist/cli/iothinx-sim.cjs', ROOT));
 const DEFAULT_PROFILE = fileURLToPath(new URL('profiles/default.yaml', ROOT));
-const STOP_DEADLINE_MS = 5000;
-
-/** Children still running when this process exits are killed, whatever the test runner does. */
-const children = new Set<ChildProcess>();
-let exitHook = false;
-function track(child: ChildProcess): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-  });
-}
 
 function hostPort(address: string | null): HostPort | null {
   if (!address) return null;
@@ -117,7 +101,7 @@ export async function startDevice(options: StartDeviceOptions = {}): Promise<Sta
       profile = join(dir, 'profile.yaml');
       await writeFile(profile, `${JSON.stringify(options.profile, null, 2)}\n`);
     }
-    const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await startChild(options, profile, dir);
+    const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<Ready>(['start', ...startArgs(options, profile)], dir, options);
     const stop = once(async () => {
       try {
         await started.stop();
@@ -164,61 +148,6 @@ function startArgs(options: StartDeviceOptions, profile: string): string[] {
     ...(options.dataDir ? ['--data-dir', options.dataDir] : []),
     ...(options.logLevel ? ['--log-level', options.logLevel] : []),
   ];
-}
-
-async function startChild(options: StartDeviceOptions, profile: string, dir: string): Promise<Running> {
-  const readyFile = join(dir, 'ready.json');
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const child = spawn(process.execPath, [CLI, 'start', '--quiet', '--ready-file', readyFile, ...startArgs(options, profile)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...options.env },
-  });
-  track(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-64_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    let settled = false;
-    const finish = (error: Error | null, value?: Ready) => {
-      if (settled) return;
-      settled = true;
-      watcher.close();
-      clearInterval(poll);
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(value!);
-    };
-    const check = () =>
-      void readFile(readyFile, 'utf8').then(
-        (text) => finish(null, JSON.parse(text) as Ready),
-        () => undefined, // not written yet (it appears atomically, whole)
-      );
-    // The ready file is renamed into place: the watch sees it; the poll covers file systems where watching fails.
-    const watcher = watch(dir, check);
-    watcher.on('error', () => undefined);
-    const poll = setInterval(check, 50);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(new SimClientError(`iothinx-sim did not write its ready file in ${timeoutMs} ms; stderr: ${stderr.trim() || '(empty)'}`, { status: null, code: 'CLIENT_TIMEOUT', path: null, request: null }));
-    }, timeoutMs);
-    void exited.then(({ code, signal }) =>
-      finish(new SimClientError(`iothinx-sim exited (${signal ?? `code ${code}`}) before it was ready: ${stderr.trim() || '(no output)'}`, { status: null, code: 'CLIENT_START_FAILED', path: null, request: null })),
-    );
-    check();
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    // The CLI exits within 5 s of SIGTERM (README); past that it is killed.
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { ready, stop };
 }
 
 async function startInProcess(options: StartDeviceOptions, profileFile: string): Promise<Running> {

@@ -1,0 +1,87 @@
+/**
+ * The built CLI as a child process for the fixtures (startDevice, startFleet): spawned with
+ * `--ready-file` in a temp dir, resolved once the file appears, rejected with its stderr if it
+ * exits first or does not get ready in time; killed when this process exits, whatever the test
+ * runner does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimClientError } from './errors.js';
+
+/** From dist/testing or src/testing alike: the package root's dist/. */
+const CLI = fileURLToPath(new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url));
+const STOP_DEADLINE_MS = 5000;
+
+/** Children still running when this process exits are killed, whatever the test runner does. */
+const children = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+}
+
+
+/** Runs `iothinx-sim ARGV --quiet --ready-file DIR/ready.json`; stop() is SIGTERM, then SIGKILL after 5 s. */
+export async function spawnUntilReady<T>(argv: string[], dir: string, options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<{ ready: T; stop(): Promise<void> }> {
+  const readyFile = join(dir, 'ready.json');
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const child = spawn(process.execPath, [CLI, ...argv, '--quiet', '--ready-file', readyFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
+  track(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-64_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const ready = await new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (error: Error | null, value?: T) => {
+      if (settled) return;
+      settled = true;
+      watcher.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const check = () =>
+      void readFile(readyFile, 'utf8').then(
+        (text) => finish(null, JSON.parse(text) as T),
+        () => undefined, // not written yet (it appears atomically, whole)
+      );
+    // The ready file is renamed into place: the watch sees it; the poll covers file systems where watching fails.
+    const watcher = watch(dir, check);
+    watcher.on('error', () => undefined);
+    const poll = setInterval(check, 50);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new SimClientError(`iothinx-sim did not write its ready file in ${timeoutMs} ms; stderr: ${stderr.trim() || '(empty)'}`, { status: null, code: 'CLIENT_TIMEOUT', path: null, request: null }));
+    }, timeoutMs);
+    void exited.then(({ code, signal }) =>
+      finish(new SimClientError(`iothinx-sim exited (${signal ?? `code ${code}`}) before it was ready: ${stderr.trim() || '(no output)'}`, { status: null, code: 'CLIENT_START_FAILED', path: null, request: null })),
+    );
+    check();
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    // The CLI exits within 5 s of SIGTERM (README); past that it is killed.
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { ready, stop };
+}
+

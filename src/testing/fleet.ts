@@ -1,0 +1,156 @@
+/**
+ * startFleet(): many virtual 4510s for a test, in one `iothinx-sim fleet` child process (as CI
+ * runs it) or in this process, each with its own identity, addresses and a SimClient on its
+ * emulator API. Every port is 0 (the OS picks); the temp dir goes on stop.
+ *
+ *   const fleet = await startFleet({ count: 20, mqtt: 'embedded' });
+ *   await fleet.devices[16].client.setField('1/0', { level: 1 });
+ *   await fleet.stop();
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnUntilReady } from './child.js';
+import { SimClient } from './client.js';
+import type { HostPort } from './start.js';
+
+export interface StartFleetOptions {
+  /** A profile file or document (its `fleet:` section gives identity templates); default profiles/default.yaml. */
+  profile?: string | object;
+  /** Devices (default 10). */
+  count?: number;
+  /** The first device index (default 1, or the profile's fleet.first). */
+  first?: number;
+  /** Per-device seeds derive from it (default 1), so a fleet replays identically. */
+  seed?: number;
+  /** 'off' (default), 'embedded' (one broker for the fleet, on a free port), 'profile' or a broker URL. */
+  mqtt?: 'off' | 'embedded' | 'profile' | (string & {});
+  clock?: 'real' | 'manual';
+  /** 'child' (default): the built CLI in its own process; 'in-process': the same fleet in this one. */
+  mode?: 'child' | 'in-process';
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export interface FleetDevice {
+  index: number;
+  name: string;
+  serialNumber: string;
+  mac: string;
+  ip: string;
+  /** `http://127.0.0.1:PORT`: this device's UI, /sim/v1 and /api. */
+  http: string;
+  modbus: HostPort | null;
+  snmp: HostPort | null;
+  /** The broker URL its MQTT client uses, or null when MQTT is off. */
+  mqtt: string | null;
+  client: SimClient;
+}
+
+export interface StartedFleet {
+  devices: FleetDevice[];
+  /** The fleet's embedded broker, or null. */
+  broker: HostPort | null;
+  /** The device with this name or index; throws if there is none. */
+  device(nameOrIndex: string | number): FleetDevice;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** What `iothinx-sim fleet --ready-file` writes. */
+interface FleetReady {
+  broker: string | null;
+  devices: { index: number; name: string; serialNumber: string; mac: string; ip: string; http: string | null; modbus: string | null; snmp: string | null; mqtt: string | null }[];
+}
+
+const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+function hostPort(address: string | null): HostPort | null {
+  if (!address) return null;
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+function fleetArgs(options: StartFleetOptions, profile: string): string[] {
+  return [
+    'fleet',
+    '--profile', profile,
+    '--count', String(options.count ?? 10),
+    ...(options.first !== undefined ? ['--first', String(options.first)] : []),
+    '--seed', String(options.seed ?? 1),
+    '--addressing', 'ports:0',
+    '--mqtt', options.mqtt ?? 'off',
+    '--broker', '127.0.0.1:0',
+    '--clock', options.clock ?? 'real',
+  ];
+}
+
+export async function startFleet(options: StartFleetOptions = {}): Promise<StartedFleet> {
+  const dir = await mkdtemp(join(tmpdir(), 'iothinx-fleet-'));
+  const removeDir = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  try {
+    let profile = DEFAULT_PROFILE;
+    if (typeof options.profile === 'string') profile = options.profile;
+    else if (options.profile !== undefined) {
+      profile = join(dir, 'profile.yaml');
+      await writeFile(profile, `${JSON.stringify(options.profile, null, 2)}\n`);
+    }
+    const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<FleetReady>(fleetArgs(options, profile), dir, options);
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        try {
+          await started.stop();
+        } finally {
+          await removeDir();
+        }
+      })());
+    const devices = started.ready.devices.map((d) => ({
+      index: d.index,
+      name: d.name,
+      serialNumber: d.serialNumber,
+      mac: d.mac,
+      ip: d.ip,
+      http: `http://${d.http}`,
+      modbus: hostPort(d.modbus),
+      snmp: hostPort(d.snmp),
+      mqtt: d.mqtt,
+      client: new SimClient(`http://${d.http}`),
+    }));
+    const device = (key: string | number) => {
+      const found = devices.find((d) => (typeof key === 'number' ? d.index === key : d.name === key));
+      if (!found) throw new Error(`no fleet device ${key}; the fleet has ${devices[0]?.name ?? 'none'} .. ${devices.at(-1)?.name ?? ''}`);
+      return found;
+    };
+    return { devices, broker: hostPort(started.ready.broker), device, stop, [asyncDispose]: stop };
+  } catch (error) {
+    await removeDir();
+    throw error;
+  }
+}
+
+async function startInProcess(options: StartFleetOptions, profileFile: string): Promise<{ ready: FleetReady; stop(): Promise<void> }> {
+  // Loaded only here: child mode needs none of the emulator in the test process.
+  const [{ Fleet }, { loadProfile }, { fleetSchema }, { createLogger }] = await Promise.all([
+    import('../fleet/fleet.js'),
+    import('../config/load.js'),
+    import('../config/fleet.js'),
+    import('../app/logger.js'),
+  ]);
+  const profile = await loadProfile(profileFile);
+  const section = profile.fleet ?? fleetSchema.parse({});
+  const fleet = await Fleet.start({
+    profile,
+    fleet: { ...section, count: options.count ?? 10, first: options.first ?? section.first, addressing: fleetSchema.shape.addressing.parse({ mode: 'ports', base: { http: 0, modbus: 0, snmp: 0 } }) },
+    profileFile,
+    mqtt: options.mqtt ?? 'off',
+    broker: { host: '127.0.0.1', port: 0 },
+    clock: options.clock ?? 'real',
+    seed: options.seed ?? 1,
+    logger: createLogger(undefined),
+  });
+  const devices = fleet.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, http: m.addresses.http, modbus: m.addresses.modbus, snmp: m.addresses.snmp, mqtt: m.addresses.mqtt }));
+  return { ready: { broker: fleet.broker?.address ?? null, devices }, stop: () => fleet.stop() };
+}
