@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
  * Each folder's contract module: src/<feature>/contract.ts, and for http the schemas of the
  * emulator API's own routes (health, clock, channels: src/http/schemas.ts).
  */
-const CONTRACTS = { config: 'contract.js', modbus: 'contract.js', mqtt: 'contract.js', serial: 'contract.js', snmp: 'contract.js', sim: 'contract.js', http: 'schemas.js' };
+const CONTRACTS = { config: 'contract.js', modbus: 'contract.js', mqtt: 'contract.js', serial: 'contract.js', snmp: 'contract.js', sim: 'contract.js', fleet: 'contract.js', http: 'schemas.js' };
 
 /**
  * One import rule per src folder, naming the folders it must not import. A feature's contract

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   FAULT_UNKNOWN: 'No active fault has that id.',
   SCENARIO_UNKNOWN: 'No scenario run has that id (GET /sim/v1/scenarios lists the kept runs).',
   SCENARIO_QUEUE_FULL: 'limits.scenarios.maxQueued runs (default 16) already wait; submit again once one has started.',
+  // Fleets (many devices in one process, /fleet/v1).
+  FLEET_DEVICE_UNKNOWN: 'No running device of the fleet has that name (GET /fleet/v1/devices lists them).',
+  FLEET_DEVICE_EXISTS: 'A device with that index already runs or is starting in the fleet.',
+  FLEET_FULL: 'The fleet already runs 10 000 devices, the most one fleet holds.',
   // The clock.
   CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',
   // HTTP.

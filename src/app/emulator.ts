@@ -17,6 +17,7 @@ import { SimError } from '../errors.js';
 import type { ConfigControl } from '../config/contract.js';
 import type { Certificate } from '../http/tls.js';
 import type { ModbusService } from '../modbus/service.js';
+import type { SerialControl } from '../serial/contract.js';
 import type { MqttService, MqttServiceOptions } from '../mqtt/service.js';
 import { ScenarioController } from '../sim/scenario-control.js';
 import { SignalRunner } from '../sim/signals.js';
@@ -57,6 +58,11 @@ export interface EmulatorOptions {
   mqttService?: Partial<MqttServiceOptions>;
   /** Entries the device's journal keeps (default 10 000). */
   journalCapacity?: number;
+  /**
+   * Build the express app (/api, /sim/v1, /metrics) even with HTTP and HTTPS off, so that a
+   * fleet's one listener can serve it under /fleet/v1/devices/{name}/ (#16 item 3).
+   */
+  httpApp?: boolean;
 }
 
 export class Emulator implements DeviceCore {
@@ -64,6 +70,8 @@ export class Emulator implements DeviceCore {
   readonly signals: SignalRunner;
   readonly scenarios: ScenarioController;
   readonly modbus: ModbusService;
+  /** The serial side as the emulator API sees it (field device names for faults, say). */
+  readonly serial: SerialControl;
   private readonly services: ServiceModule[];
   private readonly httpService: HttpModule;
   private readonly mqttModule: MqttModule;
@@ -89,10 +97,12 @@ export class Emulator implements DeviceCore {
     // Scenarios hear MQTT messages through the module's forwarder: the service starts after them.
     this.scenarios = new ScenarioController({ device: this.device, clock, signals: this.signals, onMqttMessage: mqtt.control.onMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);
     const serial = serialModule(this, profileFile, options.seed ?? 1);
+    this.serial = serial.control;
     const snmp = snmpModule(this, this.modbus, options.snmp ?? null, options.dataDir);
     this.httpService = httpModule(this, {
       http: options.http ?? null,
       https: options.https ?? null,
+      app: options.httpApp ?? false,
       config,
       modbus: this.modbus,
       mqtt: mqtt.control,
@@ -133,7 +143,7 @@ export class Emulator implements DeviceCore {
     return all;
   }
 
-  /** The express app of /api, /sim/v1 and the UI (null when HTTP and HTTPS are off). */
+  /** The express app of /api, /sim/v1 and the UI (null when HTTP and HTTPS are off and `httpApp` was not asked for). */
   get app() {
     return this.httpService.app;
   }

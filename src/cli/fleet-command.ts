@@ -1,8 +1,8 @@
 /**
- * `iothinx-sim fleet`: many devices from one profile in one process (src/app/fleet.ts,
+ * `iothinx-sim fleet`: many devices from one profile in one process (src/fleet/fleet.ts,
  * docs/fleet.md). The profile's `fleet:` section sets count, first index, identity templates,
  * addressing and journal size; flags override the common ones. The ready file lists every device
- * with its identity and addresses.
+ * with its identity and addresses, and `http`, where the fleet API listens (null with --http off).
  */
 import { rm } from 'node:fs/promises';
 import { Fleet } from '../fleet/fleet.js';
@@ -15,6 +15,9 @@ import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseFlags } from './args.j
 import { inFile } from '../app/check.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { exitOnSignal } from './shutdown.js';
+
+/** Where the fleet API listens unless --http says otherwise. */
+const DEFAULT_FLEET_HTTP = '127.0.0.1:8080';
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `${message}\nusage:\n${FLEET_USAGE}`);
@@ -34,6 +37,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
       first: { type: 'string' },
       seed: { type: 'string', default: '1' },
       addressing: { type: 'string' },
+      http: { type: 'string' },
       mqtt: { type: 'string', default: 'profile' },
       broker: { type: 'string', default: '127.0.0.1:1883' },
       clock: { type: 'string', default: 'real' },
@@ -62,17 +66,20 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const logger = createLogger(values['log-level']);
   const readyFile = values['ready-file'];
   if (readyFile) await rm(readyFile, { force: true });
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock: values.clock, seed, logger }).catch((error: unknown) => {
+  // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
+  const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP));
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock: values.clock, seed, logger, http }).catch((error: unknown) => {
     throw inFile(file, error);
   });
   exitOnSignal(() => started.stop(), logger);
   const devices = started.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, ...m.addresses }));
-  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, broker: started.broker?.address ?? null, devices })}\n`);
+  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, http: started.httpAddress, broker: started.broker?.address ?? null, devices })}\n`);
   if (!values.quiet) {
     const first = devices[0]!;
     const last = devices.at(-1)!;
     process.stderr.write(
       `iothinx-sim fleet: ${devices.length} devices, ${first.name} (Modbus ${first.modbus ?? 'off'}, HTTP ${first.http ?? 'off'}) .. ${last.name} (Modbus ${last.modbus ?? 'off'}, HTTP ${last.http ?? 'off'})` +
+        `${started.httpAddress ? `\n  fleet API    http://${started.httpAddress}/fleet/v1/devices` : ''}` +
         `${started.broker ? `\n  MQTT broker  mqtt://${started.broker.address}` : ''}\n`,
     );
   }

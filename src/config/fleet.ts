@@ -8,10 +8,20 @@ import { z } from 'zod';
 
 /** `{index}` or `{index:03}` (zero-padded to 3) and `{name}` (the profile's device name). */
 export const TEMPLATE_HELP = 'placeholders: {index}, {index:0N} (zero-padded to N digits), {name} (the profile device name)';
+/** Each device's own HTTP listener when `http` is absent and no fleet API listens: the base port (ports mode) and the port (loopback mode). */
+export const DEVICE_HTTP_BASE = 20_000;
+export const DEVICE_HTTP_PORT = 80;
 const template = z.string().min(1).max(64).nullable().default(null);
 const port = z.number().int().min(0).max(65_535);
 /** A service's port; null = the service is off on every device. */
 const servicePort = port.nullable();
+/**
+ * Each device's own HTTP listener (/api, /sim/v1 on its own address, as real clients address
+ * each device). Absent: off while the fleet API listens (`iothinx-sim fleet --http`, which
+ * serves every device under /fleet/v1/devices/{name}/), else the port given as the default.
+ */
+const deviceHttpPort = (fallback: number) =>
+  servicePort.optional().meta({ description: `Each device's own HTTP port; absent: off while the fleet API listens, else ${fallback}.` });
 
 export const fleetIdentitySchema = z.strictObject({
   /** Default `{name}-{index:03}`, the name cut short where a long index needs the room (16 characters at most, as on the device). */
@@ -32,14 +42,14 @@ export const fleetAddressingSchema = z.discriminatedUnion('mode', [
     mode: z.literal('ports'),
     host: z.string().min(1).default('127.0.0.1'),
     base: z
-      .strictObject({ http: servicePort.default(20_000), modbus: servicePort.default(10_000), snmp: servicePort.default(30_000) })
+      .strictObject({ http: deviceHttpPort(DEVICE_HTTP_BASE), modbus: servicePort.default(10_000), snmp: servicePort.default(30_000) })
       .prefault({}),
   }),
   /** An address per device from `first` on (127.0.1.1, 127.0.1.2, ...), each with the same ports, as a plant's distinct IPs. */
   z.strictObject({
     mode: z.literal('loopback'),
     first: z.ipv4().default('127.0.1.1'),
-    ports: z.strictObject({ http: servicePort.default(80), modbus: servicePort.default(502), snmp: servicePort.default(161) }).prefault({}),
+    ports: z.strictObject({ http: deviceHttpPort(DEVICE_HTTP_PORT), modbus: servicePort.default(502), snmp: servicePort.default(161) }).prefault({}),
   }),
 ]);
 
@@ -48,7 +58,7 @@ export const fleetSchema = z.strictObject({
   /** The first device index (a Kubernetes pod ordinal times the count, say). */
   first: z.number().int().min(0).max(999_999).default(1),
   identity: fleetIdentitySchema.prefault({}),
-  addressing: fleetAddressingSchema.default({ mode: 'ports', host: '127.0.0.1', base: { http: 20_000, modbus: 10_000, snmp: 30_000 } }),
+  addressing: fleetAddressingSchema.default({ mode: 'ports', host: '127.0.0.1', base: { modbus: 10_000, snmp: 30_000 } }),
   /** Journal entries each device keeps: fewer than one device's 10 000, so memory stays bounded. */
   journalCapacity: z.number().int().min(10).max(100_000).default(1000),
 });

@@ -6,6 +6,7 @@
  *
  *   profile + fleet section ─► identityAt(i), listenAt(k) ─► Emulator.start (src/app) × count
  *                                   └─ one clock, one embedded broker ─┘
+ *                                   └─ optionally one HTTP listener: /fleet/v1 (api.ts)
  */
 import type { Logger } from 'pino';
 import type { Fleet as FleetSection } from '../config/fleet.js';
@@ -18,7 +19,10 @@ import { deriveSeed } from '../sim/random.js';
 import { Emulator } from '../app/emulator.js';
 import { listenAt } from './addressing.js';
 import { identityAt } from './identity.js';
-import type { EmulatorAddresses, ListenAddress } from '../app/service.js';
+import type { ListenAddress } from '../app/service.js';
+import { Listeners } from '../device/listeners.js';
+import { startFleetApi, type FleetApi } from './api.js';
+import type { FleetMember, FleetMembers, FleetMembership } from './members.js';
 
 export interface FleetOptions {
   /** The profile every device is made from; its identity is the base of the templates. */
@@ -32,30 +36,36 @@ export interface FleetOptions {
   clock: 'real' | 'manual';
   seed: number;
   logger: Logger;
-}
-
-/** One device of the fleet as the ready file and the fleet API list it. */
-export interface FleetMember {
-  index: number;
-  name: string;
-  serialNumber: string;
-  mac: string;
-  ip: string;
-  addresses: EmulatorAddresses;
+  /**
+   * Where the fleet API (/fleet/v1: every device under /fleet/v1/devices/{name}/) listens; null or
+   * absent = no fleet API. While it listens, a device's own HTTP listener is off unless
+   * `fleet.addressing` names its port (src/fleet/addressing.ts).
+   */
+  http?: ListenAddress | null;
 }
 
 /** The MQTT clients of every device plus room for the users' own. */
 const BROKER_CLIENTS_BEYOND_DEVICES = 256;
+/** The most devices one fleet runs, at start (fleet.count) and after adds at run time. */
+export const MAX_FLEET_DEVICES = 10_000;
 
-export class Fleet {
+export type { FleetMember, FleetMembership } from './members.js';
+
+export class Fleet implements FleetMembers {
   private readonly members = new Map<number, { emulator: Emulator; member: FleetMember }>();
+  /** Indexes whose add is under way: a second add of one is refused, not raced. */
+  private readonly adding = new Set<number>();
+  private readonly membership: Listeners<FleetMembership>;
+  private api: FleetApi | null = null;
   private stopped = false;
 
   private constructor(
     private readonly options: FleetOptions,
     readonly clock: Clock,
     readonly broker: EmbeddedBroker | null,
-  ) {}
+  ) {
+    this.membership = new Listeners('fleet membership', options.logger, (event) => ({ index: event.index }));
+  }
 
   static async start(options: FleetOptions): Promise<Fleet> {
     const clock = createClock(options.clock);
@@ -72,6 +82,7 @@ export class Fleet {
     const created = new Fleet(options, clock, broker);
     try {
       for (let i = fleet.first; i < fleet.first + fleet.count; i++) await created.add(i);
+      if (options.http) created.api = await startFleetApi(created, options.http, profile, options.logger.child({ component: 'fleet-http' }));
     } catch (error) {
       await created.stop();
       throw error;
@@ -87,16 +98,44 @@ export class Fleet {
     return mqtt;
   }
 
+  /** Where the fleet API listens (`host:port`), or null when it does not. */
+  get httpAddress(): string | null {
+    return this.api?.address ?? null;
+  }
+
+  /** Indexes being added right now. */
+  starting(): number[] {
+    return [...this.adding].sort((a, b) => a - b);
+  }
+
+  /** A device joining or leaving (the fleet API's event stream); returns the removal. */
+  onMembership(listener: (event: FleetMembership) => void): () => void {
+    return this.membership.add(listener);
+  }
+
   /** Builds and starts device `index`; a start that fails names the device and leaves nothing of it running. */
   async add(index: number): Promise<FleetMember> {
     if (this.stopped) throw new SimError('CLI_USAGE', 'the fleet is stopped');
-    if (this.members.has(index)) throw new SimError('PROFILE_INVALID', `fleet: device ${index} already runs`);
+    if (this.members.has(index) || this.adding.has(index)) {
+      throw new SimError('FLEET_DEVICE_EXISTS', `fleet: device ${index} already runs${this.adding.has(index) ? ' (it is starting)' : ''}`, { context: { path: 'index' } });
+    }
+    if (this.members.size + this.adding.size >= MAX_FLEET_DEVICES) throw new SimError('FLEET_FULL', `fleet: ${MAX_FLEET_DEVICES} devices run already, the most one fleet holds`);
+    this.adding.add(index);
+    try {
+      return await this.build(index);
+    } finally {
+      this.adding.delete(index);
+    }
+  }
+
+  private async build(index: number): Promise<FleetMember> {
     const { profile, fleet, logger } = this.options;
     const identity = identityAt(profile, fleet, index);
     const own = structuredClone(profile);
     own.device = identity.device;
     if (identity.mqttClientId !== null) own.mqtt.clientId = identity.mqttClientId;
-    const listen = listenAt(fleet.addressing, index - fleet.first);
+    const fleetApi = (this.options.http ?? null) !== null;
+    const listen = listenAt(fleet.addressing, index - fleet.first, fleetApi);
     const name = identity.device.name;
     const emulator = await Emulator.start({
       profile: own,
@@ -107,13 +146,21 @@ export class Fleet {
       seed: deriveSeed(this.options.seed, `device:${index}`),
       logger: logger.child({ device: name }),
       journalCapacity: fleet.journalCapacity,
+      // The fleet API serves each device's app under /fleet/v1/devices/{name}/, listener or not.
+      httpApp: fleetApi,
     }).catch((error: unknown) => {
       // Keep the code (bad profile: exit 2; a port taken: exit 1), name the device.
       const message = `fleet device ${index} (${name}) did not start: ${(error as Error).message}`;
       throw isSimError(error) ? new SimError(error.code, message, { cause: error, context: { ...error.context, index } }) : new Error(message, { cause: error });
     });
     const member: FleetMember = { index, name, serialNumber: identity.device.serialNumber, mac: identity.device.mac, ip: identity.device.ip, addresses: emulator.addresses };
+    if (this.stopped) {
+      // The fleet stopped while this device started: it must not outlive the fleet.
+      await emulator.stop();
+      throw new SimError('CLI_USAGE', 'the fleet is stopped');
+    }
     this.members.set(index, { emulator, member });
+    this.membership.emit({ kind: 'added', index, name });
     return member;
   }
 
@@ -122,6 +169,7 @@ export class Fleet {
     const found = this.members.get(index);
     if (!found) return false;
     this.members.delete(index);
+    this.membership.emit({ kind: 'removed', index, name: found.member.name });
     await found.emulator.stop();
     return true;
   }
@@ -139,6 +187,12 @@ export class Fleet {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // The API first: no request reaches a device being stopped.
+    try {
+      await this.api?.close();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'the fleet API did not stop cleanly');
+    }
     for (const { emulator } of [...this.members.values()].reverse()) {
       try {
         await emulator.stop();

@@ -11,6 +11,7 @@ import type { ConfigControl } from '../config/contract.js';
 import type { Profile } from '../config/profile.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
+import type { Refusals } from '../device/refusals.js';
 import type { ModbusControl } from '../modbus/contract.js';
 import type { MqttControl } from '../mqtt/contract.js';
 import type { SerialControl } from '../serial/contract.js';
@@ -71,7 +72,7 @@ export interface HttpAppOptions {
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
-const noStore: RequestHandler = (_req, res, next) => {
+export const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
   next();
 };
@@ -80,7 +81,7 @@ const noStore: RequestHandler = (_req, res, next) => {
  * A body must be JSON. Besides clarity this keeps browsers' "simple" cross-site requests
  * (form posts, text/plain) from changing the device: JSON needs a CORS preflight.
  */
-const jsonOnly: RequestHandler = (req, _res, next) => {
+export const jsonOnly: RequestHandler = (req, _res, next) => {
   const empty = req.headers['content-length'] === '0';
   if (!empty && req.is(JSON_TYPES) === false) {
     next(new SimError('HTTP_UNSUPPORTED_MEDIA_TYPE', `the body must be JSON (Content-Type: application/json), got ${req.headers['content-type'] ?? 'no Content-Type'}`));
@@ -94,12 +95,12 @@ const jsonOnly: RequestHandler = (req, _res, next) => {
  * counted `http_body_size`; a body that does not decode as its Content-Encoding says is 400
  * (#14 point 15), not the 500 of an unknown error.
  */
-function jsonBody(options: HttpAppOptions): RequestHandler {
-  const parse = express.json({ limit: options.profile.limits.http.maxBodyBytes, type: JSON_TYPES });
+export function jsonBody(maxBodyBytes: number, refusals: Refusals): RequestHandler {
+  const parse = express.json({ limit: maxBodyBytes, type: JSON_TYPES });
   return (req, res, next) => {
     parse(req, res, (error?: unknown) => {
       if (error === undefined || error === null) return next();
-      if ((error as { type?: unknown }).type === 'entity.too.large') options.device.refusals.count('http_body_size');
+      if ((error as { type?: unknown }).type === 'entity.too.large') refusals.count('http_body_size');
       next(bodyDecodeError(error, req.headers['content-encoding']) ?? error);
     });
   };
@@ -145,7 +146,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(recheckAfterChanges(app, () => [options.modbus.accessibleIps(), options.profile.http.accounts]));
   app.use(API_PREFIX, noStore);
   auth.guard(app, API_PREFIX, routes);
-  app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options));
+  app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options.profile.limits.http.maxBodyBytes, options.device.refusals));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', journalRequests(options.device, 'rest', true), deviceApiFaults(options.device, options.clock), deviceApiRouter({ ...options, logger }));
   mountMetrics(app, options, auth); // GET /metrics (Prometheus), outside /sim/v1

@@ -20,7 +20,7 @@ import type { Account, AccountsConfig, Role } from '../config/accounts.js';
 import { verifyPassword } from '../config/password.js';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
-import { accessOf, allows } from './access.js';
+import { accessOf, allows, type Access } from './access.js';
 import { peerKey } from './connections.js';
 import { LogBudget, LoginThrottle, type LoginLimits } from './login-throttle.js';
 import type { Route } from './route.js';
@@ -98,9 +98,9 @@ export class Auth {
    * decides which rule applies exactly as it decides which handler runs. Call it before the
    * body parser: a request without the right credentials is refused before its body is read.
    */
-  guard(app: Express, prefix: string, routes: readonly Route[]): void {
+  guard(app: Express, prefix: string, routes: readonly Route[], accessFor: (route: Route) => Access = accessOf): void {
     for (const r of routes) {
-      const access = accessOf(r);
+      const access = accessFor(r);
       if (access !== 'open') app[r.method](prefix + r.path, this.require(access));
     }
   }

@@ -71,11 +71,13 @@ class Stream {
   ) {}
 }
 
-export class EventStreams {
+/**
+ * Bounded event streams of any feed (the base of a device's EventStreams, and the fleet's one
+ * stream of every device, src/http/fleet/events.ts): each stream holds at most maxBufferBytes
+ * for its client, as the header says.
+ */
+export class BoundedStreams {
   private readonly open = new Set<Stream>();
-  /** Streams of `change` events; the Device listener exists while there is one. */
-  private readonly changeStreams = new Set<Stream>();
-  private stopChanges: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   /** A message rendered once for every MQTT log stream it goes to. */
   private readonly rendered = new WeakMap<object, Buffer>();
@@ -84,8 +86,7 @@ export class EventStreams {
   private flushing = false;
 
   constructor(
-    private readonly device: Device,
-    private readonly logger: Logger,
+    protected readonly logger: Logger,
     private readonly options: EventStreamOptions,
   ) {}
 
@@ -93,34 +94,29 @@ export class EventStreams {
     return this.open.size;
   }
 
-  /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
-  start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
-    const stream = this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, ioNames);
+  /**
+   * Starts a stream on `res` fed by `subscribe`: each chunk handed to its `send` goes to this
+   * client, bounded as every stream is; the subscription ends when the response closes.
+   */
+  startFeed(req: Request, res: Response, greeting: string, subscribe: (send: (chunk: Buffer) => void) => () => void): void {
+    const stream = this.open_(req, res, greeting, undefined);
     if (!stream) return;
-    this.changeStreams.add(stream);
-    this.stopChanges ??= this.device.onChange((change) => this.broadcast(change));
-    res.once('close', () => {
-      this.changeStreams.delete(stream);
-      if (this.changeStreams.size === 0) {
-        this.stopChanges?.();
-        this.stopChanges = undefined;
-      }
-    });
+    const unsubscribe = subscribe((chunk) => this.send(stream, chunk));
+    res.once('close', unsubscribe);
   }
 
   /** Starts a stream of `event: mqtt` messages on `res` (GET /sim/v1/mqtt/log/stream). */
   startMqtt(req: Request, res: Response, onMessage: (listener: (message: object) => void) => () => void): void {
-    const stream = this.open_(req, res, 'iothinx-sim MQTT messages', undefined);
-    if (!stream) return;
-    const unsubscribe = onMessage((message) => {
-      let chunk = this.rendered.get(message);
-      if (!chunk) {
-        chunk = Buffer.from(`event: mqtt\ndata: ${JSON.stringify(message)}\n\n`);
-        this.rendered.set(message, chunk);
-      }
-      this.send(stream, chunk);
-    });
-    res.once('close', unsubscribe);
+    this.startFeed(req, res, 'iothinx-sim MQTT messages', (send) =>
+      onMessage((message) => {
+        let chunk = this.rendered.get(message);
+        if (!chunk) {
+          chunk = Buffer.from(`event: mqtt\ndata: ${JSON.stringify(message)}\n\n`);
+          this.rendered.set(message, chunk);
+        }
+        send(chunk);
+      }),
+    );
   }
 
   /**
@@ -149,21 +145,11 @@ export class EventStreams {
     this.open.clear();
   }
 
-  /** One change, made into bytes once, to every stream that wants it. */
-  private broadcast(change: DeviceChange): void {
-    let chunk: Buffer | undefined;
-    for (const stream of this.changeStreams) {
-      if (stream.ioNames && !stream.ioNames.has(change.ioName)) continue;
-      chunk ??= Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
-      this.send(stream, chunk);
-    }
-  }
-
   /**
    * Queues a chunk for the stream, unless the client would then have more than maxBufferBytes
    * waiting (in the emulator: ours and the socket's): then it is cut off.
    */
-  private send(stream: Stream, chunk: Buffer): void {
+  protected send(stream: Stream, chunk: Buffer): void {
     try {
       this.queue(stream, chunk);
     } catch (error) {
@@ -240,7 +226,7 @@ export class EventStreams {
   }
 
   /** The SSE plumbing: headers, the opening comment, heartbeat, cleanup. */
-  private open_(req: Request, res: Response, greeting: string, ioNames: ReadonlySet<string> | undefined): Stream | undefined {
+  protected open_(req: Request, res: Response, greeting: string, ioNames: ReadonlySet<string> | undefined): Stream | undefined {
     if (!beginEventStream(req, res, greeting)) return undefined;
     const stream = new Stream(req, res, this.opener(req), ioNames);
     this.open.add(stream);
@@ -277,6 +263,47 @@ export class EventStreams {
       socket?.destroy();
     });
   }
+}
+
+/** A device's streams of `change` events (GET /sim/v1/events) and MQTT messages. */
+export class EventStreams extends BoundedStreams {
+  /** Streams of `change` events; the Device listener exists while there is one. */
+  private readonly changeStreams = new Set<Stream>();
+  private stopChanges: (() => void) | undefined;
+
+  constructor(
+    private readonly device: Device,
+    logger: Logger,
+    options: EventStreamOptions,
+  ) {
+    super(logger, options);
+  }
+
+  /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
+  start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
+    const stream = this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, ioNames);
+    if (!stream) return;
+    this.changeStreams.add(stream);
+    this.stopChanges ??= this.device.onChange((change) => this.broadcast(change));
+    res.once('close', () => {
+      this.changeStreams.delete(stream);
+      if (this.changeStreams.size === 0) {
+        this.stopChanges?.();
+        this.stopChanges = undefined;
+      }
+    });
+  }
+
+  /** One change, made into bytes once, to every stream that wants it. */
+  private broadcast(change: DeviceChange): void {
+    let chunk: Buffer | undefined;
+    for (const stream of this.changeStreams) {
+      if (stream.ioNames && !stream.ioNames.has(change.ioName)) continue;
+      chunk ??= Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
+      this.send(stream, chunk);
+    }
+  }
+
 }
 
 export function eventRoutes(device: Device, streams: EventStreams): Route[] {

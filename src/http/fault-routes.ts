@@ -13,7 +13,8 @@ import { route, type Route } from './route.js';
 const faultSchema = z.strictObject({ id: z.string(), since: z.number(), hits: z.number(), spec: z.looseObject({ kind: z.string() }) });
 const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The id GET /faults shows (f1, f2 ...)', examples: ['f1'] }) });
 
-function checkTarget(device: Device, serial: SerialControl | undefined, spec: FaultSpec): void {
+/** Refuses (HTTP_BAD_REQUEST naming the field) a fault that names a slot, channel or field device the device lacks. */
+export function checkTarget(device: Device, serial: SerialControl | undefined, spec: FaultSpec): void {
   const refuse = (path: string, message: string) => new SimError('HTTP_BAD_REQUEST', `${path}: ${message}`, { context: { path } });
   if (spec.kind === 'module-removed' || spec.kind === 'module-failed') {
     if (!device.modules.some((m) => m.slot === spec.slot)) throw refuse('slot', `no module in slot ${spec.slot}; slots 1..${device.modules.length} are fitted`);

@@ -59,6 +59,14 @@ export function addServedHost(app: object, host: string): void {
   served.set(app, set);
 }
 
+/**
+ * `to` is served under every name `from` is (an app served through another's listener, as a
+ * fleet device under /fleet/v1/devices/{name}/): its Host check then passes the same requests.
+ */
+export function shareServedHosts(from: object, to: object): void {
+  for (const host of served.get(from) ?? []) addServedHost(to, host);
+}
+
 /** The host name of a Host header value: `[::1]:80` → `::1`, `Example.com.:8080` → `example.com`. */
 export function hostOf(header: string): string {
   const value = header.trim();

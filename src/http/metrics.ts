@@ -245,7 +245,7 @@ function emulatorRegistry(client: Client, options: MetricsInputs, tallies: Journ
 let processRegistry: PromClient.Registry | undefined;
 
 /** Node process metrics (process_*, nodejs_*): one registry per process, see the header. */
-function processMetrics(client: Client): PromClient.Registry {
+export function processMetrics(client: Client): PromClient.Registry {
   if (!processRegistry) {
     processRegistry = new client.Registry();
     client.collectDefaultMetrics({ register: processRegistry });
@@ -276,4 +276,16 @@ export function mountMetrics(app: Express, options: MetricsInputs, auth: Auth): 
     res.type(registry.contentType).send(text);
   };
   app.get('/metrics', auth.require(METRICS_ACCESS), scrape);
+  registries.set(app, async () => (await load()).registry.getMetricsAsJSON());
+}
+
+/** prom-client's JSON of a registry: [{name, help, type, values: [{labels, value}]}]. */
+export type MetricsJson = Awaited<ReturnType<PromClient.Registry['getMetricsAsJSON']>>;
+
+/** Each app's metrics as prom-client's JSON, for a scrape that labels many devices (src/http/fleet/metrics.ts). */
+const registries = new WeakMap<object, () => Promise<MetricsJson>>();
+
+/** The emulator metrics of an app that mountMetrics set up (each fleet device's), as prom-client's JSON; undefined for other apps. */
+export function metricsOfApp(app: object): (() => Promise<MetricsJson>) | undefined {
+  return registries.get(app);
 }

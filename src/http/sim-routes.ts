@@ -7,7 +7,7 @@ import { SimError } from '../errors.js';
 import { route, type Route } from './route.js';
 import { advanceBodySchema, advanceResponseSchema, clockSchema, healthSchema } from './schemas.js';
 
-function isManual(clock: Clock): clock is ManualClock {
+export function isManual(clock: Clock): clock is ManualClock {
   return clock.kind === 'manual';
 }
 

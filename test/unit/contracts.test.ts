@@ -49,7 +49,7 @@ function refused(file: string, { from, typeOnly }: Import): string | null {
 describe('contract modules', () => {
   it('exist for every feature the emulator API shows', async () => {
     const names = (await contracts()).map((f) => relative(SRC, f)).sort();
-    expect(names).toEqual(['config/contract.ts', 'modbus/contract.ts', 'mqtt/contract.ts', 'serial/contract.ts', 'sim/contract.ts', 'snmp/contract.ts']);
+    expect(names).toEqual(['config/contract.ts', 'fleet/contract.ts', 'modbus/contract.ts', 'mqtt/contract.ts', 'serial/contract.ts', 'sim/contract.ts', 'snmp/contract.ts']);
   });
 
   it('import only zod, other contracts, and schema modules of src/device, src/config and their own folder', async () => {

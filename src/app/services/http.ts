@@ -16,6 +16,7 @@ import type { MqttControl } from '../../mqtt/contract.js';
 import type { SerialControl } from '../../serial/contract.js';
 import type { SnmpControl } from '../../snmp/contract.js';
 import { listenHttp, listenHttps, type HttpListener } from '../../http/server.js';
+import { runCloseHooks } from '../../http/shutdown.js';
 import { loadOrCreateCertificate, type Certificate } from '../../http/tls.js';
 import type { ModbusService } from '../../modbus/service.js';
 import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
@@ -23,6 +24,8 @@ import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
 export interface HttpModuleOptions {
   http: ListenAddress | null;
   https: ListenAddress | null;
+  /** Build the app even with both listeners off: someone else serves it (a fleet's listener). */
+  app: boolean;
   config: ConfigControl;
   modbus: ModbusService;
   mqtt: MqttControl;
@@ -38,7 +41,7 @@ export interface HttpModuleOptions {
 }
 
 export interface HttpModule extends ServiceModule {
-  /** The express app (null when neither listener is on). */
+  /** The express app (null when neither listener is on and `app` was not asked for). */
   readonly app: Express | null;
   /** The HTTPS certificate in use once started, handed to the next start so a restart keeps it. */
   certificate(): Certificate | undefined;
@@ -47,7 +50,7 @@ export interface HttpModule extends ServiceModule {
 export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpModule {
   const { profile, device, clock, signals, scenarios, logger } = core;
   const httpsOn = options.https !== null && profile.http.https.enabled;
-  const on = options.http !== null || httpsOn;
+  const on = options.http !== null || httpsOn || options.app;
   const refusedByList = { count: 0 };
   const metrics: MetricsSources = { httpRefusedByList: () => refusedByList.count };
   const { modbus, mqtt, serial, snmp, config } = options;
@@ -80,6 +83,9 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
       // Both close even if one fails; the first failure is reported.
       const closing = listeners.splice(0).reverse().map(({ listener }) => listener.close());
       const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');
+      // A listener's close ends the app's event streams; streams served through another
+      // listener (the fleet's) end here, else they would outlive the device.
+      if (app) runCloseHooks(app);
       if (failed) throw failed.reason;
     },
     addresses: () => ({

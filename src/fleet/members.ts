@@ -1,0 +1,36 @@
+/**
+ * The fleet's members as the rest of src/fleet sees them: what the ready file lists of a device,
+ * a device joining or leaving, and what the fleet API's control needs of the `Fleet` (so
+ * control.ts and fleet.ts do not import each other).
+ */
+import type { Emulator } from '../app/emulator.js';
+import type { EmulatorAddresses } from '../app/service.js';
+import type { Clock } from '../device/clock.js';
+
+/** One device of the fleet as the ready file and the fleet API list it. */
+export interface FleetMember {
+  index: number;
+  name: string;
+  serialNumber: string;
+  mac: string;
+  ip: string;
+  addresses: EmulatorAddresses;
+}
+
+/** A device that joined or left the fleet. */
+export interface FleetMembership {
+  kind: 'added' | 'removed';
+  index: number;
+  name: string;
+}
+
+/** What the fleet API drives of a `Fleet` (src/fleet/fleet.ts). */
+export interface FleetMembers {
+  readonly clock: Clock;
+  list(): FleetMember[];
+  device(index: number): Emulator | undefined;
+  add(index: number): Promise<FleetMember>;
+  remove(index: number): Promise<boolean>;
+  starting(): number[];
+  onMembership(listener: (event: FleetMembership) => void): () => void;
+}

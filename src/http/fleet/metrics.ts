@@ -1,0 +1,68 @@
+/**
+ * GET /fleet/v1/metrics: every device's emulator metrics (metrics.ts, the same collectors as its
+ * own GET /metrics) in one Prometheus text exposition, each sample with a `device` label, plus
+ * the fleet's own and the process metrics once.
+ *
+ *   device app ─► metricsOfApp() ─► prom-client JSON ─┐
+ *   device app ─► ...                                 ├─► grouped by metric name (one HELP/TYPE) ─► text 0.0.4
+ *   fleet: devices, refusals; process_*, nodejs_* ────┘
+ */
+import type { Express, RequestHandler } from 'express';
+import type { Refusals } from '../../device/refusals.js';
+import type { FleetControl } from '../../fleet/contract.js';
+import { METRICS_ACCESS } from '../access.js';
+import type { Auth } from '../auth.js';
+import { metricsOfApp, processMetrics } from '../metrics.js';
+
+interface Family {
+  help: string;
+  type: string;
+  lines: string[];
+}
+
+/** A label value as the exposition format quotes it. */
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`;
+}
+
+function labels(set: Record<string, string | number | undefined>): string {
+  const parts = Object.entries(set).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${quote(String(v))}`]));
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+function number(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '-Inf';
+  return String(n);
+}
+
+export function mountFleetMetrics(app: Express, control: FleetControl<Express>, refusals: Refusals, auth: Auth): void {
+  const scrape: RequestHandler = async (_req, res) => {
+    const client = await import('prom-client');
+    const families = new Map<string, Family>();
+    const family = (name: string, help: string, type: string): Family => {
+      let found = families.get(name);
+      if (!found) families.set(name, (found = { help, type, lines: [] }));
+      return found;
+    };
+    const handles = control.handles();
+    family('iothinx_fleet_devices', 'Devices running in the fleet.', 'gauge').lines.push(`iothinx_fleet_devices ${handles.length}`);
+    const limits = family('iothinx_fleet_limit_refusals_total', "Requests and connections the fleet listener refused by a client limit, by limit.", 'counter');
+    for (const [limit, n] of Object.entries(refusals.all())) limits.lines.push(`iothinx_fleet_limit_refusals_total${labels({ limit })} ${n}`);
+    for (const handle of handles) {
+      const json = handle.app ? metricsOfApp(handle.app) : undefined;
+      if (!json) continue;
+      for (const metric of await json()) {
+        // prom-client's typings say a numeric enum; at run time `type` is the exposition's word ('counter').
+        const f = family(metric.name, metric.help, String(metric.type));
+        for (const v of metric.values) f.lines.push(`${metric.name}${labels({ device: handle.name, ...v.labels })} ${number(v.value)}`);
+      }
+    }
+    const text = [...families].map(([name, f]) => `# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${f.type}\n${f.lines.join('\n')}\n`).join('');
+    const process = await processMetrics(client).metrics();
+    res.setHeader('Cache-Control', 'no-store');
+    res.type(client.Registry.PROMETHEUS_CONTENT_TYPE).send(`${text}\n${process}`);
+  };
+  app.get('/fleet/v1/metrics', auth.require(METRICS_ACCESS), scrape);
+}

@@ -1,0 +1,101 @@
+/**
+ * /fleet/v1 routes over the devices of a fleet (#16 item 3): list, one device, add and remove at
+ * run time, readiness, and the one shared clock. The fleet-wide operations are operations.ts.
+ */
+import { z } from 'zod';
+import { SimError } from '../../errors.js';
+import { addDeviceBodySchema, fleetDeviceSchema, fleetHealthSchema, type FleetControl } from '../../fleet/contract.js';
+import { route, type Route } from '../route.js';
+import { advanceBodySchema, advanceResponseSchema, clockSchema } from '../schemas.js';
+import { isManual } from '../sim-routes.js';
+
+export const nameParams = z.strictObject({
+  name: z.string().min(1).max(64).meta({ description: 'The device name (GET /fleet/v1/devices lists them).', examples: ['ioThinx_4510-001'] }),
+});
+
+/** A running device's listing, or FLEET_DEVICE_UNKNOWN naming the path parameter. */
+export function unknownDevice(name: string, path = 'name'): SimError {
+  return new SimError('FLEET_DEVICE_UNKNOWN', `no running device ${name} in the fleet; GET /fleet/v1/devices lists them`, { context: { path } });
+}
+
+export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
+  return [
+    route({
+      method: 'get',
+      path: '/devices',
+      summary: 'Every running device: identity, endpoints (null = off), health and its paths through this listener.',
+      response: z.strictObject({ devices: z.array(fleetDeviceSchema) }),
+      handle: () => ({ devices: control.list() }),
+    }),
+    route({
+      method: 'get',
+      path: '/devices/:name',
+      summary: 'One running device.',
+      params: nameParams,
+      response: fleetDeviceSchema,
+      handle: ({ params }) => {
+        const found = control.list().find((d) => d.name === params.name);
+        if (!found) throw unknownDevice(params.name);
+        return found;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/devices',
+      summary: 'Starts device `index` at run time; its identity and addresses follow from the index as at start.',
+      description: '409 FLEET_DEVICE_EXISTS when it runs or is starting, FLEET_FULL at 10 000 devices.',
+      body: addDeviceBodySchema,
+      response: fleetDeviceSchema,
+      errors: [409],
+      handle: async ({ body, res }) => {
+        const added = await control.add(body.index);
+        res.status(201);
+        return added;
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/devices/:name',
+      summary: 'Stops one device and frees its addresses; the others keep running.',
+      params: nameParams,
+      response: z.strictObject({ removed: z.string() }),
+      handle: async ({ params }) => {
+        if (!(await control.remove(params.name))) throw unknownDevice(params.name);
+        return { removed: params.name };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/health',
+      summary: 'Readiness: 200 once every device listens on every service it has (and its MQTT client is connected), else 503.',
+      response: fleetHealthSchema,
+      handle: ({ res }) => {
+        const health = control.health();
+        if (health.status !== 'ready') res.status(503);
+        return health;
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/clock',
+      summary: 'The clock every device of the fleet runs on.',
+      response: clockSchema,
+      handle: () => ({ kind: control.clock.kind, now: control.clock.now(), monotonic: control.clock.monotonic() }),
+    }),
+    route({
+      method: 'post',
+      path: '/clock/advance',
+      summary: 'Moves the one manual clock forward: every device sees the same time pass, due timers firing in order.',
+      description: '409 CLOCK_NOT_MANUAL unless the fleet runs with --clock manual.',
+      body: advanceBodySchema,
+      response: advanceResponseSchema,
+      errors: [409],
+      handle: ({ body }) => {
+        const { clock } = control;
+        if (!isManual(clock)) throw new SimError('CLOCK_NOT_MANUAL', 'the fleet runs on the real clock; start it with --clock manual to advance time');
+        clock.advance(body.ms);
+        return { now: clock.now(), monotonic: clock.monotonic() };
+      },
+    }),
+  ];
+}
