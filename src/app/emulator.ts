@@ -60,7 +60,8 @@ export interface EmulatorOptions {
   journalCapacity?: number;
   /**
    * Build the express app (/api, /sim/v1, /metrics) even with HTTP and HTTPS off, so that a
-   * fleet's one listener can serve it under /fleet/v1/devices/{name}/ (#16 item 3).
+   * fleet's one listener can serve it under /fleet/v1/devices/{name}/ (#16 item 3). It is built
+   * on the first read of `app`; its /metrics counts from then.
    */
   httpApp?: boolean;
 }

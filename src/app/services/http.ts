@@ -24,7 +24,7 @@ import type { DeviceCore, ListenAddress, ServiceModule } from '../service.js';
 export interface HttpModuleOptions {
   http: ListenAddress | null;
   https: ListenAddress | null;
-  /** Build the app even with both listeners off: someone else serves it (a fleet's listener). */
+  /** Build the app even with both listeners off (on first use of `app`): someone else serves it (a fleet's listener). */
   app: boolean;
   config: ConfigControl;
   modbus: ModbusService;
@@ -41,7 +41,7 @@ export interface HttpModuleOptions {
 }
 
 export interface HttpModule extends ServiceModule {
-  /** The express app (null when neither listener is on and `app` was not asked for). */
+  /** The express app (null when neither listener is on and `app` was not asked for); without a listener, built on first read. */
   readonly app: Express | null;
   /** The HTTPS certificate in use once started, handed to the next start so a restart keeps it. */
   certificate(): Certificate | undefined;
@@ -50,17 +50,26 @@ export interface HttpModule extends ServiceModule {
 export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpModule {
   const { profile, device, clock, signals, scenarios, logger } = core;
   const httpsOn = options.https !== null && profile.http.https.enabled;
-  const on = options.http !== null || httpsOn || options.app;
+  const on = options.http !== null || httpsOn;
   const refusedByList = { count: 0 };
   const metrics: MetricsSources = { httpRefusedByList: () => refusedByList.count };
   const { modbus, mqtt, serial, snmp, config } = options;
-  const app = on ? createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, logger: logger.child({ component: 'http' }) }) : null;
-  if (app) onStateChanged(app, options.onAccessChanged);
+  const build = (): Express => {
+    const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, logger: logger.child({ component: 'http' }) });
+    onStateChanged(made, options.onAccessChanged);
+    return made;
+  };
+  // Without a listener of its own the app is built on first use: it costs about 0.9 MiB of heap,
+  // which a fleet of 1 000 devices would pay up front for devices nobody opens (#16 memory target).
+  let app = on ? build() : null;
   const listeners: { name: 'http' | 'https'; listener: Pick<HttpListener, 'address' | 'close'> }[] = [];
   let certificate = options.certificate;
   return {
     name: 'http',
-    app,
+    get app() {
+      if (!app && options.app) app = build();
+      return app;
+    },
     certificate: () => certificate,
     start: async () => {
       if (!app) return;

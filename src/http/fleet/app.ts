@@ -69,9 +69,8 @@ function deviceMount(fleetApp: Express, control: FleetControl<Express>): Request
     const name = typeof req.params.name === 'string' ? req.params.name : undefined;
     const original = req.originalUrl.split('?', 1)[0] ?? '';
     if (name === undefined || (req.path === '/' && !original.endsWith('/'))) return next();
-    const handle = control.handle(name);
-    if (!handle?.app) return next();
-    const app = handle.app;
+    const app = control.handle(name)?.app();
+    if (!app) return next();
     // The device's Host check must accept the names this listener is served under.
     shareServedHosts(fleetApp, app);
     app(req, res, (error?: unknown) => {

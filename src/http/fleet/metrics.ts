@@ -51,7 +51,9 @@ export function mountFleetMetrics(app: Express, control: FleetControl<Express>, 
     const limits = family('iothinx_fleet_limit_refusals_total', "Requests and connections the fleet listener refused by a client limit, by limit.", 'counter');
     for (const [limit, n] of Object.entries(refusals.all())) limits.lines.push(`iothinx_fleet_limit_refusals_total${labels({ limit })} ${n}`);
     for (const handle of handles) {
-      const json = handle.app ? metricsOfApp(handle.app) : undefined;
+      // The first scrape builds every device's app (they are built on first use): from then on its tallies count.
+      const app = handle.app();
+      const json = app ? metricsOfApp(app) : undefined;
       if (!json) continue;
       for (const metric of await json()) {
         // prom-client's typings say a numeric enum; at run time `type` is the exposition's word ('counter').
