@@ -50,6 +50,8 @@ export interface FleetDevice {
 
 export interface StartedFleet {
   devices: FleetDevice[];
+  /** `http://127.0.0.1:PORT/fleet/v1`: the fleet API (child mode), or null in-process. */
+  api: string | null;
   /** The fleet's embedded broker, or null. */
   broker: HostPort | null;
   /** The device with this name or index; throws if there is none. */
@@ -60,6 +62,7 @@ export interface StartedFleet {
 
 /** What `iothinx-sim fleet --ready-file` writes. */
 interface FleetReady {
+  http?: string | null;
   broker: string | null;
   devices: { index: number; name: string; serialNumber: string; mac: string; ip: string; http: string | null; modbus: string | null; snmp: string | null; mqtt: string | null }[];
 }
@@ -124,7 +127,7 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
       if (!found) throw new Error(`no fleet device ${key}; the fleet has ${devices[0]?.name ?? 'none'} .. ${devices.at(-1)?.name ?? ''}`);
       return found;
     };
-    return { devices, broker: hostPort(started.ready.broker), device, stop, [asyncDispose]: stop };
+    return { devices, api: started.ready.http ? `http://${started.ready.http}/fleet/v1` : null, device, broker: hostPort(started.ready.broker), stop, [asyncDispose]: stop };
   } catch (error) {
     await removeDir();
     throw error;

@@ -27,5 +27,9 @@ describe.each(['child', 'in-process'] as const)('startFleet (%s)', (mode) => {
     const levels = await Promise.all(fleet.devices.map(async (d) => (await d.client.channel(1, 0)).diStatus));
     expect(levels).toEqual([0, 0, 1, 0, 0]);
     expect(() => fleet.device('nope')).toThrow(/no fleet device nope/);
+    if (mode === 'child') {
+      const list = (await (await fetch(`${fleet.api!}/devices`)).json()) as { devices: { name: string }[] };
+      expect(list.devices.map((d) => d.name)).toEqual(fleet.devices.map((d) => d.name));
+    } else expect(fleet.api).toBeNull();
   }, 60_000);
 });
