@@ -44,6 +44,9 @@ export interface FleetOptions {
   http?: ListenAddress | null;
 }
 
+/** Devices stopped at once on stop(): enough to overlap their MQTT goodbyes, few enough to bound the sockets closing together. */
+const STOP_AT_ONCE = 100;
+
 /** The MQTT clients of every device plus room for the users' own. */
 const BROKER_CLIENTS_BEYOND_DEVICES = 256;
 /** The most devices one fleet runs, at start (fleet.count) and after adds at run time. */
@@ -193,14 +196,14 @@ export class Fleet implements FleetMembers {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'the fleet API did not stop cleanly');
     }
-    for (const { emulator } of [...this.members.values()].reverse()) {
-      try {
-        await emulator.stop();
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'a fleet device did not stop cleanly');
-      }
-    }
+    // Many at once: one after another, 1,000 devices with MQTT took 4.8 s, past SIGTERM's deadline
+    // (each MQTT client flushes and says goodbye to the broker, which is mostly waiting).
+    const emulators = [...this.members.values()].map((m) => m.emulator).reverse();
     this.members.clear();
+    for (let i = 0; i < emulators.length; i += STOP_AT_ONCE) {
+      const results = await Promise.allSettled(emulators.slice(i, i + STOP_AT_ONCE).map((e) => e.stop()));
+      for (const r of results) if (r.status === 'rejected') this.options.logger.warn({ err: r.reason }, 'a fleet device did not stop cleanly');
+    }
     await this.broker?.close();
   }
 }
