@@ -39,7 +39,7 @@ export interface FleetDevice {
   serialNumber: string;
   mac: string;
   ip: string;
-  /** `http://127.0.0.1:PORT`: this device's UI, /sim/v1 and /api. */
+  /** This device's UI, /sim/v1 and /api: `http://127.0.0.1:PORT/fleet/v1/devices/NAME` through the fleet API (child mode), its own `http://127.0.0.1:PORT` in-process. */
   http: string;
   modbus: HostPort | null;
   snmp: HostPort | null;
@@ -110,24 +110,27 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
           await removeDir();
         }
       })());
+    const api = started.ready.http ? `http://${started.ready.http}/fleet/v1` : null;
+    // Through the fleet API when there is one (devices have no HTTP listener of their own then).
+    const httpOf = (d: FleetReady['devices'][number]) => (api ? `${api}/devices/${encodeURIComponent(d.name)}` : `http://${d.http}`);
     const devices = started.ready.devices.map((d) => ({
       index: d.index,
       name: d.name,
       serialNumber: d.serialNumber,
       mac: d.mac,
       ip: d.ip,
-      http: `http://${d.http}`,
+      http: httpOf(d),
       modbus: hostPort(d.modbus),
       snmp: hostPort(d.snmp),
       mqtt: d.mqtt,
-      client: new SimClient(`http://${d.http}`),
+      client: new SimClient(httpOf(d)),
     }));
     const device = (key: string | number) => {
       const found = devices.find((d) => (typeof key === 'number' ? d.index === key : d.name === key));
       if (!found) throw new Error(`no fleet device ${key}; the fleet has ${devices[0]?.name ?? 'none'} .. ${devices.at(-1)?.name ?? ''}`);
       return found;
     };
-    return { devices, api: started.ready.http ? `http://${started.ready.http}/fleet/v1` : null, device, broker: hostPort(started.ready.broker), stop, [asyncDispose]: stop };
+    return { devices, api, device, broker: hostPort(started.ready.broker), stop, [asyncDispose]: stop };
   } catch (error) {
     await removeDir();
     throw error;

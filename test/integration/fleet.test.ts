@@ -107,16 +107,30 @@ describe('iothinx-sim fleet', () => {
   it('writes a ready file listing every device, takes the first index from IOTHINX_SIM_FLEET_FIRST, and stops on SIGTERM', async () => {
     const dir = await tempDir();
     const started = await startCliWith(['fleet', '--count', '3', '--addressing', 'ports:0', '--mqtt', 'off', '--quiet'], dir, { IOTHINX_SIM_FLEET_FIRST: '40' });
-    const ready = JSON.parse(await readFile(join(dir, 'ready.json'), 'utf8')) as { devices: { index: number; name: string; serialNumber: string; modbus: string; http: string }[] };
+    const ready = JSON.parse(await readFile(join(dir, 'ready.json'), 'utf8')) as { http: string; devices: { index: number; name: string; serialNumber: string; modbus: string; http: string | null }[] };
     expect(ready.devices.map((d) => [d.index, d.name, d.serialNumber])).toEqual([
       [40, 'ioThinx_4510-040', 'TAGCB1100040'],
       [41, 'ioThinx_4510-041', 'TAGCB1100041'],
       [42, 'ioThinx_4510-042', 'TAGCB1100042'],
     ]);
-    const device = (await (await fetch(`http://${ready.devices[1]!.http}/sim/v1/device`)).json()) as { name: string };
+    // No HTTP listener of its own: the device is served through the fleet API.
+    expect(ready.devices.every((d) => d.http === null)).toBe(true);
+    const device = (await (await fetch(`http://${ready.http}/fleet/v1/devices/ioThinx_4510-041/sim/v1/device`)).json()) as { name: string };
     expect(device.name).toBe('ioThinx_4510-041');
     started.child.kill('SIGTERM');
     expect(await started.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('gives each device its own HTTP listener with --device-http (or without the fleet API)', async () => {
+    for (const flags of [['--device-http'], ['--http', 'off']]) {
+      const dir = await tempDir();
+      const started = await startCliWith(['fleet', '--count', '2', '--addressing', 'ports:0', '--mqtt', 'off', '--quiet', ...flags], dir);
+      const ready = JSON.parse(await readFile(join(dir, 'ready.json'), 'utf8')) as { devices: { name: string; http: string | null }[] };
+      const names = await Promise.all(ready.devices.map(async (d) => ((await (await fetch(`http://${d.http!}/sim/v1/device`)).json()) as { name: string }).name));
+      expect(names).toEqual(ready.devices.map((d) => d.name));
+      started.child.kill('SIGTERM');
+      expect(await started.exited).toEqual({ code: 0, signal: null });
+    }
   });
 
   it('exits 2 naming the flag or the template field', async () => {
