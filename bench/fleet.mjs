@@ -358,7 +358,7 @@ export async function benchFleet() {
   const t0 = performance.now();
   try {
     const profile = mqttProfile(dir);
-    console.log(`fleet: N devices in one \`iothinx-sim fleet\` (--addressing ports:0: HTTP, Modbus, SNMP per device) vs a fleet of 1 vs one process per device`);
+    console.log(`fleet: N devices in one \`iothinx-sim fleet\` (--addressing ports:0: Modbus and SNMP per device, HTTP through the one fleet API) vs a fleet of 1 vs one process per device`);
     console.log(`  MQTT-on fleet: --mqtt embedded, ${profile.note}; MQTT-off fleet: --mqtt off`);
     console.log(`  per device = (fleet N - fleet 1) / (N - 1); RSS after ${IDLE_S} s idle; fleet of 1: median of ${REF_RUNS}; ulimit -n ${limit}`);
     console.log(`  note: 2-core machine shared with other work: every figure is noisy, compare ratios within a run`);
