@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { watch } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimClientError } from './errors.js';
@@ -14,6 +15,44 @@ import { SimClientError } from './errors.js';
 /** From dist/testing or src/testing alike: the package root's dist/. */
 const CLI = fileURLToPath(new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url));
 const STOP_DEADLINE_MS = 5000;
+export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "host:port" or "[v6]:port" as the ready file gives it. */
+export function hostPort(address: string | null): HostPort | null {
+  if (!address) return null;
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+export const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+/** Runs `task` the first time, and hands every later caller the same promise. */
+export function once(task: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= task());
+}
+
+/** A run's temp dir (kept with IOTHINX_KEEP_TEMP=1) and its profile file: the one named, the default, or the document written there. */
+export async function runDir(prefix: string, profile: string | object | undefined): Promise<{ dir: string; profile: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const remove = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  if (typeof profile === 'string') return { dir, profile, remove };
+  if (profile === undefined) return { dir, profile: DEFAULT_PROFILE, remove };
+  try {
+    // JSON is YAML: the loader reads it and reports problems against this file.
+    const file = join(dir, 'profile.yaml');
+    await writeFile(file, `${JSON.stringify(profile, null, 2)}\n`);
+    return { dir, profile: file, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
 
 /** Children still running when this process exits are killed, whatever the test runner does. */
 const children = new Set<ChildProcess>();

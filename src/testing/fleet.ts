@@ -7,13 +7,8 @@
  *   await fleet.devices[16].client.setField('1/0', { level: 1 });
  *   await fleet.stop();
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawnUntilReady } from './child.js';
+import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } from './child.js';
 import { SimClient } from './client.js';
-import type { HostPort } from './start.js';
 
 export interface StartFleetOptions {
   /** A profile file or document (its `fleet:` section gives identity templates); default profiles/default.yaml. */
@@ -67,15 +62,6 @@ interface FleetReady {
   devices: { index: number; name: string; serialNumber: string; mac: string; ip: string; http: string | null; modbus: string | null; snmp: string | null; mqtt: string | null }[];
 }
 
-const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
-
-function hostPort(address: string | null): HostPort | null {
-  if (!address) return null;
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
-}
-
 function fleetArgs(options: StartFleetOptions, profile: string): string[] {
   return [
     'fleet',
@@ -91,25 +77,16 @@ function fleetArgs(options: StartFleetOptions, profile: string): string[] {
 }
 
 export async function startFleet(options: StartFleetOptions = {}): Promise<StartedFleet> {
-  const dir = await mkdtemp(join(tmpdir(), 'iothinx-fleet-'));
-  const removeDir = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  const { dir, profile, remove: removeDir } = await runDir('iothinx-fleet-', options.profile);
   try {
-    let profile = DEFAULT_PROFILE;
-    if (typeof options.profile === 'string') profile = options.profile;
-    else if (options.profile !== undefined) {
-      profile = join(dir, 'profile.yaml');
-      await writeFile(profile, `${JSON.stringify(options.profile, null, 2)}\n`);
-    }
     const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<FleetReady>(fleetArgs(options, profile), dir, options);
-    let stopping: Promise<void> | undefined;
-    const stop = () =>
-      (stopping ??= (async () => {
-        try {
-          await started.stop();
-        } finally {
-          await removeDir();
-        }
-      })());
+    const stop = once(async () => {
+      try {
+        await started.stop();
+      } finally {
+        await removeDir();
+      }
+    });
     const api = started.ready.http ? `http://${started.ready.http}/fleet/v1` : null;
     // Through the fleet API when there is one (devices have no HTTP listener of their own then).
     const httpOf = (d: FleetReady['devices'][number]) => (api ? `${api}/devices/${encodeURIComponent(d.name)}` : `http://${d.http}`);

@@ -9,11 +9,10 @@
  *
  * Every port is 0 (the OS picks); the temp dir (ready file, inline profile) goes on stop.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { spawnUntilReady } from './child.js';
+import { mkdir } from 'node:fs/promises';
+import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } from './child.js';
+
+export type { HostPort };
 import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
 
@@ -39,11 +38,6 @@ export interface StartDeviceOptions {
   logLevel?: string;
   /** How long to wait for the device to listen; default 20 000 ms. */
   timeoutMs?: number;
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
 }
 
 export interface StartedDevice {
@@ -73,34 +67,9 @@ interface Ready {
   broker: string | null;
 }
 
-/** From dist/testing or src/testing alike: the package root's dist/ and profiles/. */
-const ROOT = new URL('../../', import.meta.url);
-const DEFAULT_PROFILE = fileURLToPath(new URL('profiles/default.yaml', ROOT));
-
-function hostPort(address: string | null): HostPort | null {
-  if (!address) return null;
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
-}
-
-const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
-
-function once(task: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => (done ??= task());
-}
-
 export async function startDevice(options: StartDeviceOptions = {}): Promise<StartedDevice> {
-  const dir = await mkdtemp(join(tmpdir(), 'iothinx-device-'));
-  const removeDir = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  const { dir, profile, remove: removeDir } = await runDir('iothinx-device-', options.profile);
   try {
-    let profile = DEFAULT_PROFILE;
-    if (typeof options.profile === 'string') profile = options.profile;
-    else if (options.profile !== undefined) {
-      // JSON is YAML: the loader reads it and reports problems against this file.
-      profile = join(dir, 'profile.yaml');
-      await writeFile(profile, `${JSON.stringify(options.profile, null, 2)}\n`);
-    }
     const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<Ready>(['start', ...startArgs(options, profile)], dir, options);
     const stop = once(async () => {
       try {
