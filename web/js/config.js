@@ -3,7 +3,7 @@
 // names the zod path (device.name, slots.3.channels.1.mode), shown next to that field. On
 // success the emulator restarts in-process on the same address and `onApplied` reloads the UI.
 
-import { $, api, clearFieldErrors, el, field, showFieldError } from './util.js';
+import { $, API, api, clearFieldErrors, el, field, showFieldError } from './util.js';
 
 const IDENTITY = [['name', 'Name'], ['serialNumber', 'Serial number'], ['firmwareVersion', 'Firmware version'], ['ip', 'IP address']];
 
@@ -138,7 +138,7 @@ async function waitForRestart() {
   await sleep(300);
   for (let i = 0; i < 50; i++) {
     try {
-      const res = await fetch('/sim/v1/health');
+      const res = await fetch(`${API}/health`);
       if (res.ok) return;
     } catch {
       // restarting

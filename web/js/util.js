@@ -1,6 +1,7 @@
 // Shared helpers of the web console: DOM building, the API call, error display.
 
-export const API = '/sim/v1';
+// Relative to the page: the same console works at / and under a fleet's /fleet/v1/devices/NAME/.
+export const API = 'sim/v1';
 
 export const $ = (id) => document.getElementById(id);
 

@@ -1,0 +1,44 @@
+/**
+ * #16: the device's own web console, unchanged, works for one device of a fleet at
+ * /fleet/v1/devices/NAME/ (its paths are relative to the page), in Debian's chromium: it shows
+ * that device, and its relative API calls reach that device and no other, with no failed request.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openUi, WAIT } from '../helpers/browser.js';
+import { startFleet, type StartedFleet } from '../../src/testing/index.js';
+
+let fleet: StartedFleet;
+let browser: Browser;
+let page: Page;
+const failed: string[] = [];
+
+beforeAll(async () => {
+  fleet = await startFleet({ count: 3, clock: 'manual' });
+  ({ browser, page } = await openUi(fleet.device(2).http));
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('response', (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`)));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+});
+
+describe('web console of a fleet device', () => {
+  it('shows the device it is opened for, through the fleet API', async () => {
+    expect(page.url()).toBe(`${fleet.device(2).http}/`);
+    await page.locator('#head dd', { hasText: fleet.device(2).serialNumber }).waitFor(WAIT);
+    expect(await page.locator('#head').textContent()).toContain(fleet.device(2).name);
+  });
+
+  it("makes the console's API calls to that device only", async () => {
+    await fleet.device(2).client.setField('1/0', { level: 1 });
+    await fleet.device(1).client.setField('1/1', { level: 1 });
+    await expect.poll(async () => (await fleet.device(2).client.channel(1, 0)).diStatus).toBe(1);
+    // A fetch from the page, on the same relative path the console uses: device 2's DI 1/1 is still 0.
+    const fromPage = await page.evaluate(async () => (await (await fetch('sim/v1/slots/1/channels/1')).json()) as { diStatus: number });
+    expect(fromPage.diStatus).toBe(0);
+    expect(failed).toEqual([]);
+  });
+});
