@@ -1,7 +1,7 @@
 /**
- * #16: the device's own web console, unchanged, works for one device of a fleet at
- * /fleet/v1/devices/NAME/ (its paths are relative to the page), in Debian's chromium: it shows
- * that device, and its relative API calls reach that device and no other, with no failed request.
+ * #16 in Debian's chromium: the fleet listener's page lists the devices and follows an added
+ * one; a row opens that device's own console, unchanged, at /fleet/v1/devices/NAME/ (its paths
+ * are relative to the page): it shows that device, and its API calls reach that device and no other.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await fleet?.stop();
+});
+
+describe('the fleet page', () => {
+  it('lists every device, adds a row when a device is added, and opens a device console from its row', async () => {
+    const { browser: b, page: list } = await openUi(fleet.api!.replace(/\/fleet\/v1$/, ''));
+    try {
+      await expect.poll(() => list.locator('#device-rows tr').count(), WAIT).toBe(3);
+      expect(await list.locator('#device-rows tr a').allTextContents()).toEqual(fleet.devices.map((d) => d.name));
+      const added = await fetch(`${fleet.api!}/devices`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ index: 9 }) });
+      expect(added.status).toBe(201);
+      await list.locator('#device-rows tr[data-name="ioThinx_4510-009"]').waitFor(WAIT);
+      await list.getByRole('link', { name: fleet.device(3).name }).click();
+      await list.waitForFunction(() => document.body.dataset.ready === 'true' && document.querySelector('#head') !== null, undefined, WAIT);
+      await list.locator('#head dd', { hasText: fleet.device(3).serialNumber }).waitFor(WAIT);
+      expect(list.url()).toBe(`${fleet.device(3).http}/`);
+    } finally {
+      await b.close();
+    }
+  });
 });
 
 describe('web console of a fleet device', () => {

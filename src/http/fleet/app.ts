@@ -17,6 +17,7 @@ import { routeKey, type Access } from '../access.js';
 import { jsonBody, jsonOnly, noStore } from '../app.js';
 import { Auth } from '../auth.js';
 import { errorHandler, notFound } from '../errors.js';
+import { mountFleetUi } from '../static.js';
 import { BoundedStreams } from '../events.js';
 import { requestGuard, shareServedHosts } from '../guard.js';
 import { mountRoutes, type Route } from '../route.js';
@@ -100,6 +101,7 @@ export function createFleetApp(options: FleetAppOptions): Express {
   app.use(FLEET_PREFIX, jsonOnly, jsonBody(limits.maxBodyBytes, refusals));
   mountRoutes(app, FLEET_PREFIX, routes);
   mountFleetMetrics(app, control, refusals, auth);
+  mountFleetUi(app);
   app.use(notFound);
   app.use(errorHandler(logger, limits.maxBodyBytes));
   return app;
