@@ -17,6 +17,7 @@ import { Runner } from '../app/runner.js';
 import { createLogger } from '../app/logger.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
+import { fleetIssues } from '../fleet/check.js';
 import { exitOnSignal } from './shutdown.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
@@ -82,7 +83,13 @@ async function validate(files: string[]): Promise<number> {
   let failed = false;
   for (const file of files) {
     try {
-      checkServices(file, await loadProfile(file));
+      const profile = checkServices(file, await loadProfile(file));
+      const fleet = profile.fleet ? fleetIssues(profile, profile.fleet) : [];
+      if (fleet.length > 0) {
+        failed = true;
+        for (const issue of fleet) process.stderr.write(`${formatProblem({ file, ...issue })}\n`);
+        continue;
+      }
       process.stdout.write(`${file}: ok\n`);
     } catch (error) {
       const problems = problemsOf(error);

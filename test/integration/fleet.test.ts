@@ -133,6 +133,22 @@ describe('iothinx-sim fleet', () => {
     }
   });
 
+  it('validate checks the fleet section as the fleet command would use it', async () => {
+    const dir = await tempDir();
+    const { writeFile } = await import('node:fs/promises');
+    const same = join(dir, 'same.yaml');
+    await writeFile(same, 'fleet: { count: 3, identity: { name: "Pump" } }\n');
+    const long = join(dir, 'long.yaml');
+    await writeFile(long, 'fleet: { count: 2000, identity: { serialNumber: "SN{index:011}" } }\n');
+    const good = join(dir, 'good.yaml');
+    await writeFile(good, 'fleet: { count: 1000, identity: { name: "Line1-{index:04}" } }\n');
+    const run = await runCli(['validate', same, long, good]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${same}: fleet.identity.name: devices 1 and 2 would both be "Pump": give a template with {index}`);
+    expect(run.stderr).toMatch(new RegExp(`${long.replace(/[.]/g, '\\.')}: fleet\\.identity\\.serialNumber: device 1 would be "SN00000000001"`));
+    expect(run.stdout).toBe(`${good}: ok\n`);
+  });
+
   it('exits 2 naming the flag or the template field', async () => {
     const count = await runCli(['fleet', '--count', '0']);
     expect(count.code).toBe(2);
