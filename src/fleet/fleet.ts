@@ -18,6 +18,7 @@ import { connectHost } from '../mqtt/service.js';
 import { deriveSeed } from '../sim/random.js';
 import { Emulator } from '../app/emulator.js';
 import { listenAt } from './addressing.js';
+import { fleetIssues } from './check.js';
 import { identityAt } from './identity.js';
 import type { ListenAddress } from '../app/service.js';
 import { Listeners } from '../device/listeners.js';
@@ -71,8 +72,13 @@ export class Fleet implements FleetMembers {
   }
 
   static async start(options: FleetOptions): Promise<Fleet> {
-    const clock = createClock(options.clock);
     const { fleet, profile } = options;
+    // Before anything listens: two devices with one identity would knock each other off a broker.
+    const issues = fleetIssues(profile, fleet);
+    if (issues.length > 0) {
+      throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path}: ${i.message}`).join('\n'), { context: { issues: issues.map((i) => ({ path: i.path.split('.'), message: i.message })) } });
+    }
+    const clock = createClock(options.clock);
     const mqttOn = options.mqtt !== 'off' && (options.mqtt !== 'profile' || profile.mqtt.enabled);
     let broker: EmbeddedBroker | null = null;
     if (mqttOn && (options.mqtt === 'embedded' || (options.mqtt === 'profile' && profile.mqtt.url === 'embedded'))) {

@@ -162,5 +162,9 @@ describe('iothinx-sim fleet', () => {
     const bad = await runCli(['fleet', '--profile', file, '--addressing', 'ports:0', '--mqtt', 'off']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/fleet\.identity\.name: device 1 would be "AVeryLongLineName001"/);
+    await (await import('node:fs/promises')).writeFile(file, 'fleet: { count: 2, identity: { name: "Pump" } }\n');
+    const same = await runCli(['fleet', '--profile', file, '--addressing', 'ports:0', '--mqtt', 'off']);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain(`${file}: fleet.identity.name: devices 1 and 2 would both be "Pump": give a template with {index}`);
   });
 });
