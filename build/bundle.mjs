@@ -60,12 +60,8 @@ if (code !== 0) {
 if (!existsSync(`${out}/bundle.cjs.v8cache`)) console.warn('build: no V8 code cache was written; start-up will be slower');
 else {
   // A cache this very Node rejects is a silent start-up regression (it happened once: a flag set
-  // while the cache was made): read it back as the launcher does and fail the build if rejected.
-  const check = spawnSync(process.execPath, ['-e', `
-    const fs = require('node:fs'), vm = require('node:vm');
-    const bundle = ${JSON.stringify(`${out}/bundle.cjs`)};
-    const script = new vm.Script('(function (exports, require, module, __filename, __dirname, __iothinxUrl) {' + fs.readFileSync(bundle, 'utf8') + '\\n})', { filename: bundle, cachedData: fs.readFileSync(bundle + '.v8cache') });
-    process.exit(script.cachedDataRejected ? 3 : 0);`]);
+  // while the cache was made): the launcher reads it back and the build fails if V8 rejects it.
+  const check = spawnSync(process.execPath, [`${out}/iothinx-sim.cjs`], { env: { ...process.env, IOTHINX_SIM_CHECK_V8_CACHE: '1' } });
   if (check.status !== 0) {
     console.error(`build: V8 rejected the code cache it just made (exit ${check.status}): start-up would be ~100 ms slower`);
     process.exit(1);

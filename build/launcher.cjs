@@ -23,6 +23,8 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
   filename: bundle,
   cachedData,
 });
+// The build reads the cache back through this same wrapper and fails if V8 rejects it.
+if (process.env.IOTHINX_SIM_CHECK_V8_CACHE === '1') process.exit(cachedData === undefined || script.cachedDataRejected ? 3 : 0);
 if (process.env.IOTHINX_SIM_WRITE_V8_CACHE === '1') {
   // Written at exit so it holds the functions a real start compiled, not just the top level.
   process.on('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));

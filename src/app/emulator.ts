@@ -99,7 +99,7 @@ export class Emulator implements DeviceCore {
     this.scenarios = new ScenarioController({ device: this.device, clock, signals: this.signals, onMqttMessage: mqtt.control.onMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);
     const serial = serialModule(this, profileFile, options.seed ?? 1);
     this.serial = serial.control;
-    const snmp = snmpModule(this, this.modbus, options.snmp ?? null, options.dataDir);
+    const snmp = snmpModule(this, this.modbus, options.snmp ?? null, options.dataDir, serial.firstAttempt);
     this.httpService = httpModule(this, {
       http: options.http ?? null,
       https: options.https ?? null,

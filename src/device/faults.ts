@@ -123,8 +123,10 @@ export class FaultBoard {
       this.apply(event);
     } catch (error) {
       // The owner refused it (a field input the channel cannot take): it is not active, and
-      // what was done before the refusal is undone.
-      this.remove(k, fault);
+      // what was done before the refusal is undone. The listeners never heard it injected, so they
+      // hear nothing of it being cleared either.
+      this.faults.delete(k);
+      this.apply({ type: 'cleared', fault });
       throw error;
     }
     this.listeners.emit(event);

@@ -31,7 +31,6 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
   const byName = new Map<string, number>();
   for (const m of fleet.list()) byName.set(m.name, m.index);
   const events = new Listeners<FleetEvent>('fleet event', logger, (event) => ({ device: event.device }));
-  let listening = 0;
   /** Change subscriptions per device index, held while a listener exists. */
   const changes = new Map<number, () => void>();
   const follow = (index: number, name: string) => {
@@ -46,12 +45,12 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
   const stopMembership = fleet.onMembership((event) => {
     if (event.kind === 'added') {
       byName.set(event.name, event.index);
-      if (listening > 0) follow(event.index, event.name);
+      if (events.size > 0) follow(event.index, event.name);
     } else {
       if (byName.get(event.name) === event.index) byName.delete(event.name);
       unfollow(event.index);
     }
-    if (listening > 0) events.emit({ kind: event.kind, device: event.name, index: event.index });
+    if (events.size > 0) events.emit({ kind: event.kind, device: event.name, index: event.index });
   });
 
   const describe = (member: FleetMember, emulator: Emulator): FleetDevice => {
@@ -110,15 +109,13 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
     },
     onEvent: (listener) => {
       const remove = events.add(listener);
-      listening += 1;
-      if (listening === 1) for (const m of fleet.list()) follow(m.index, m.name);
+      if (events.size === 1) for (const m of fleet.list()) follow(m.index, m.name);
       let removed = false;
       return () => {
         if (removed) return;
         removed = true;
         remove();
-        listening -= 1;
-        if (listening === 0) for (const index of [...changes.keys()]) unfollow(index);
+        if (events.size === 0) for (const index of [...changes.keys()]) unfollow(index);
       };
     },
     dispose: () => {

@@ -286,7 +286,10 @@ export class ModbusTcpServer {
     // Only a complete request resets the idle timer (#14 point 9); a begun frame has frameTimeoutMs.
     const now = this.clock.monotonic();
     if (offset > 0) conn.lastActivity = now;
-    const yielding = served >= FAIR_REQUESTS && offset < data.length && !conn.paused && !conn.closing;
+    // Yield the turn only for a whole request left over: a partial one just waits for its bytes.
+    const left = data.length - offset;
+    const wholeLeft = left >= MBAP && left >= 6 + data.readUInt16BE(offset + 4);
+    const yielding = served >= FAIR_REQUESTS && wholeLeft && !conn.paused && !conn.closing;
     if (offset === data.length) conn.frameStartedAt = -1;
     else if (conn.paused || yielding) {
       // Unanswered frames wait, uncopied (the chunk is one socket read at most), for the flush.

@@ -39,11 +39,12 @@ const running = new Set<Emulator>();
 
 export const silent = pino({ level: 'silent' });
 
-export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
+/** `http: true` also serves /sim/v1 (harness.http()); off by default, as building the app is most of a device's start. */
+export async function startModbus(input: ProfileInput, { http = false }: { http?: boolean } = {}): Promise<ModbusHarness> {
   const profile = profileSchema.parse(input);
   const clock = new ManualClock();
   // Built through src/app as every device is: Modbus/TCP and the emulator API, both on port 0.
-  const emulator = await Emulator.start({ profile, clock, logger: silent, modbus: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } });
+  const emulator = await Emulator.start({ profile, clock, logger: silent, modbus: { host: '127.0.0.1', port: 0 }, http: http ? { host: '127.0.0.1', port: 0 } : null });
   running.add(emulator);
   const { device, modbus: service } = emulator;
   const address = emulator.addresses.modbus!;
@@ -65,7 +66,10 @@ export async function startModbus(input: ProfileInput): Promise<ModbusHarness> {
     changes,
     connect: (options) => RawModbusClient.connect(port, options),
     open: (options) => RawModbusClient.open(port, options),
-    http: async () => `http://${emulator.addresses.http!}/sim/v1`,
+    http: async () => {
+      if (!emulator.addresses.http) throw new Error('startModbus(input, { http: true }) serves /sim/v1');
+      return `http://${emulator.addresses.http}/sim/v1`;
+    },
     row,
     at: (slot, parameter, index) => row(slot, parameter, index).address,
   };

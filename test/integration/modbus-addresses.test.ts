@@ -140,7 +140,7 @@ describe('/sim/v1/modbus/base-addresses', () => {
   }
 
   it('PUT refuses an overlap with 400 and the field path, changing nothing; a good PUT applies at once; reload-defaults undoes it', async () => {
-    const h = await startModbus({ slots: SLOTS });
+    const h = await startModbus({ slots: SLOTS }, { http: true });
     const base = `${await h.http()}/modbus`;
     const c = await h.connect();
     h.device.channel(2, 0).write('doStatus', 1, 'sim');

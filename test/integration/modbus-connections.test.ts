@@ -112,7 +112,7 @@ describe('accessible-IP list', () => {
   });
 
   it('a change at run time refuses new connections at once and drops existing ones no longer allowed', async () => {
-    const h = await startModbus({ slots: SLOTS, modbus: { accessibleIps: LIST } });
+    const h = await startModbus({ slots: SLOTS, modbus: { accessibleIps: LIST } }, { http: true });
     const stays = await h.connect({ localAddress: '127.0.0.1' });
     const current = h.service.accessibleIps();
     h.service.setAccessibleIps({ ...current, entries: [...current.entries, { ip: '127.0.1.0', netmask: '255.255.255.0', active: true }] });

@@ -12,7 +12,8 @@ export interface SnmpModule extends ServiceModule {
   readonly control: SnmpControl;
 }
 
-export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: ListenAddress | null, dataDir: string | undefined): SnmpModule {
+/** `before`: what must have happened before the agent answers and sends coldStart (the serial ports' first open attempt). */
+export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: ListenAddress | null, dataDir: string | undefined, before: () => Promise<void>): SnmpModule {
   const { profile, device, clock, logger } = core;
   const on = listen !== null && profile.snmp.enabled;
   let service: SnmpService | null = null;
@@ -22,6 +23,7 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
     name: 'snmp',
     control: { status: () => service?.status() ?? { enabled: false } },
     start: async () => {
+      await before();
       if (!on) return;
       const [{ SnmpService }, { loadEngineId }, { TrapSender }] = await Promise.all([import('../../snmp/service.js'), import('../../snmp/engine-id.js'), import('../../snmp/traps.js')]);
       const engineId = await loadEngineId(device.identity.mac, dataDir);
