@@ -3,6 +3,7 @@
  * pick a free one); a bad flag is a CLI_USAGE error, which main turns into exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MQTT_URL } from '../config/sections.js';
 import { SimError } from '../errors.js';
 import { CTL_USAGE } from './ctl.js';
 
@@ -64,6 +65,30 @@ function usage(message: string): SimError {
   return new SimError('CLI_USAGE', `${message}\n${USAGE}`);
 }
 
+type Fail = (message: string) => SimError;
+
+/** An integer flag within [min, max] (a seed, a count, an index). */
+export function parseInteger(flag: string, text: string, min: number, max: number, fail: Fail = usage): number {
+  if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) throw fail(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
+  return Number(text);
+}
+
+export function parseClock(text: string, fail: Fail = usage): 'real' | 'manual' {
+  if (text !== 'real' && text !== 'manual') throw fail(`--clock: expected real or manual, got "${text}"`);
+  return text;
+}
+
+/** --mqtt: a broker URL, embedded, profile (as the profile says) or off. */
+export function parseMqtt(text: string, fail: Fail = usage): string {
+  if (text !== 'off' && text !== 'profile' && !MQTT_URL.test(text)) {
+    throw fail(`--mqtt: expected a URL (mqtt://, mqtts://, ws://, wss://), embedded, profile or off, got "${text}"`);
+  }
+  return text;
+}
+
+/** A seed fits V8's small integers and the seeded random generator's 32 bits. */
+export const SEED_RANGE = [-(2 ** 31), 2 ** 31 - 1] as const;
+
 export function parseAddress(flag: string, value: string): ListenAddress | null {
   if (value === 'off') return null;
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
@@ -103,12 +128,9 @@ export function parseStart(argv: string[]): StartOptions {
     quiet: { type: 'boolean', default: false },
     scenario: { type: 'string' },
   });
-  if (values.clock !== 'real' && values.clock !== 'manual') throw usage(`--clock: expected real or manual, got "${values.clock}"`);
-  if (!/^-?\d+$/.test(values.seed)) throw usage(`--seed: expected an integer, got "${values.seed}"`);
-  const mqtt = values.mqtt;
-  if (!['off', 'embedded', 'profile'].includes(mqtt) && !/^(mqtts?|wss?):\/\//.test(mqtt)) {
-    throw usage(`--mqtt: expected a URL (mqtt://, mqtts://, ws://, wss://), embedded or off, got "${mqtt}"`);
-  }
+  const clock = parseClock(values.clock);
+  const seed = parseInteger('--seed', values.seed, ...SEED_RANGE);
+  const mqtt = parseMqtt(values.mqtt);
   return {
     profile: values.profile,
     dataDir: values['data-dir'],
@@ -118,8 +140,8 @@ export function parseStart(argv: string[]): StartOptions {
     mqtt,
     broker: parseAddress('broker', values.broker),
     snmp: parseAddress('snmp', values.snmp),
-    clock: values.clock,
-    seed: Number(values.seed),
+    clock,
+    seed,
     readyFile: values['ready-file'],
     logLevel: values['log-level'],
     quiet: values.quiet,

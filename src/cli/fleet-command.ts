@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../config/atomic-write.js';
 import { fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
 import { loadProfile } from '../config/load.js';
 import { SimError } from '../errors.js';
-import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseFlags } from './args.js';
+import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
 import { inFile } from '../app/check.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { exitOnSignal } from './shutdown.js';
@@ -24,8 +24,7 @@ function usage(message: string): SimError {
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(text) || Number(text) < min || Number(text) > max) throw usage(`${flag}: expected an integer ${min}..${max}, got "${text}"`);
-  return Number(text);
+  return parseInteger(flag, text, min, max, usage);
 }
 
 export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
@@ -48,10 +47,9 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
     },
     usage,
   );
-  if (values.clock !== 'real' && values.clock !== 'manual') throw usage(`--clock: expected real or manual, got "${values.clock}"`);
-  const mqtt = values.mqtt;
-  if (!['off', 'embedded', 'profile'].includes(mqtt) && !/^(mqtts?|wss?):\/\//.test(mqtt)) throw usage(`--mqtt: expected a URL, embedded, profile or off, got "${mqtt}"`);
-  const seed = integer('--seed', values.seed, -(2 ** 31), 2 ** 31 - 1);
+  const clock = parseClock(values.clock, usage);
+  const mqtt = parseMqtt(values.mqtt, usage);
+  const seed = integer('--seed', values.seed, ...SEED_RANGE);
   const firstText = values.first ?? process.env[FIRST_INDEX_ENV];
   limitHeapGrowth(heapGrowingPercent());
 
@@ -71,7 +69,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   if (readyFile) await rm(readyFile, { force: true });
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
   const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP));
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock: values.clock, seed, logger, http }).catch((error: unknown) => {
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http }).catch((error: unknown) => {
     throw inFile(file, error);
   });
   exitOnSignal(() => started.stop(), logger);

@@ -191,13 +191,16 @@ const mqttTls = z
  * The MQTT client (reference §5). Topic names and payloads: docs/mqtt.md. Every topic is
  * disabled unless a `topics` rule enables it, as on the real device (M-EZ p=62-63).
  */
+/** A broker the MQTT client may use: the embedded one, or an mqtt(s)/ws(s) URL (profile, --mqtt, the fixture). */
+export const MQTT_URL = /^(embedded|(mqtts?|wss?):\/\/[^\s]+)$/;
+
 export const mqttSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     /** mqtt://, mqtts://, ws://, wss://, or "embedded" for the built-in broker. */
     url: z
       .string()
-      .regex(/^(embedded|(mqtts?|wss?):\/\/[^\s]+)$/, 'must be "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL')
+      .regex(MQTT_URL, 'must be "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL')
       .default('embedded'),
     username: z.string().nullable().default(null),
     password: z.string().nullable().default(null),

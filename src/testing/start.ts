@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } from './child.js';
 
 export type { HostPort };
+import { MQTT_URL } from '../config/sections.js';
 import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
 
@@ -102,18 +103,40 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function startArgs(options: StartDeviceOptions, profile: string): string[] {
+const FREE = { host: '127.0.0.1', port: 0 };
+
+/** The one source of both modes' settings: every service on a free port, the options' choices. */
+function settings(options: StartDeviceOptions) {
   const mqtt = options.mqtt ?? 'off';
+  if (mqtt !== 'off' && mqtt !== 'profile' && !MQTT_URL.test(mqtt)) {
+    throw new SimClientError(`mqtt: expected 'off', 'embedded', 'profile' or a mqtt(s)/ws(s) URL, got "${mqtt}"`, { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
+  }
+  return {
+    http: FREE,
+    https: options.https ? FREE : null,
+    modbus: options.modbus === false ? null : FREE,
+    mqtt,
+    broker: FREE,
+    snmp: FREE,
+    clock: options.clock ?? 'real',
+    seed: options.seed ?? 1,
+  } as const;
+}
+
+/** The same settings as `start` flags (child mode). */
+function startArgs(options: StartDeviceOptions, profile: string): string[] {
+  const s = settings(options);
+  const address = (a: { host: string; port: number } | null) => (a ? `${a.host}:${a.port}` : 'off');
   return [
     '--profile', profile,
-    '--http', '127.0.0.1:0',
-    '--https', options.https ? '127.0.0.1:0' : 'off',
-    '--modbus', options.modbus === false ? 'off' : '127.0.0.1:0',
-    '--mqtt', mqtt,
-    '--broker', '127.0.0.1:0',
-    '--snmp', '127.0.0.1:0',
-    '--clock', options.clock ?? 'real',
-    '--seed', String(options.seed ?? 1),
+    '--http', address(s.http),
+    '--https', address(s.https),
+    '--modbus', address(s.modbus),
+    '--mqtt', s.mqtt,
+    '--broker', address(s.broker),
+    '--snmp', address(s.snmp),
+    '--clock', s.clock,
+    '--seed', String(s.seed),
     ...(options.dataDir ? ['--data-dir', options.dataDir] : []),
     ...(options.logLevel ? ['--log-level', options.logLevel] : []),
   ];
@@ -128,7 +151,6 @@ async function startInProcess(options: StartDeviceOptions, profileFile: string):
     import('../app/logger.js'),
   ]);
   // The same addresses and settings as child mode's flags (startArgs).
-  const free = { host: '127.0.0.1', port: 0 };
   const logger = createLogger(options.logLevel);
   const profile = await loadProfile(profileFile);
   let store: InstanceType<typeof ConfigStore> | undefined;
@@ -144,14 +166,7 @@ async function startInProcess(options: StartDeviceOptions, profileFile: string):
     store,
     logger,
     dataDir: options.dataDir,
-    http: free,
-    https: options.https ? free : null,
-    modbus: options.modbus === false ? null : free,
-    mqtt: options.mqtt ?? 'off',
-    broker: free,
-    snmp: free,
-    clock: options.clock ?? 'real',
-    seed: options.seed ?? 1,
+    ...settings(options),
   });
   return { ready: { pid: process.pid, ...runner.addresses }, stop: () => runner.stop() };
 }
