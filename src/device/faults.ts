@@ -185,5 +185,27 @@ export class FaultBoard {
   }
 }
 
+/** What a fault's target needs of the device (structural: Device fits, and faults.ts need not import it). */
+export interface FaultTargets {
+  readonly modules: readonly { slot: number }[];
+  findChannelRef(ref: string): unknown;
+}
+
+/**
+ * Why `spec` names nothing on this device (a slot without a module, an unknown channel or field
+ * device), with the field's path within the spec; undefined when its target exists. The fault
+ * route, the fleet's fault route and scenario checks all word it alike.
+ */
+export function faultTargetProblem(device: FaultTargets, spec: FaultSpec, fieldDeviceNames: readonly string[] = []): { path: string; message: string } | undefined {
+  if (spec.kind === 'module-removed' || spec.kind === 'module-failed') {
+    if (!device.modules.some((m) => m.slot === spec.slot)) return { path: 'slot', message: `no module in slot ${spec.slot}; slots 1..${device.modules.length} are fitted` };
+  } else if (spec.kind === 'channel') {
+    if (!device.findChannelRef(spec.target)) return { path: 'target', message: `no channel ${spec.target} (slot/index or an ioName)` };
+  } else if (spec.kind === 'serial') {
+    if (!fieldDeviceNames.includes(spec.device)) return { path: 'device', message: `no field device ${spec.device}; the profile has ${fieldDeviceNames.join(', ') || 'none'}` };
+  }
+  return undefined;
+}
+
 export const isModbusFault = (spec: FaultSpec): spec is FaultOf<'modbus-slow' | 'modbus-drop' | 'modbus-garbage' | 'modbus-exception'> => spec.kind.startsWith('modbus-');
 export const isRestFault = (spec: FaultSpec): spec is FaultOf<'rest-error' | 'rest-slow'> => spec.kind.startsWith('rest-');

@@ -163,6 +163,11 @@ export class BoundedStreams {
    */
   private failed(stream: Stream, error: unknown): void {
     this.logger.error({ err: error, peer: stream.req.socket.remoteAddress }, 'event stream failed; cutting it off');
+    this.cutOff(stream);
+  }
+
+  /** Ends a stream at once, dropping what it had not sent. */
+  private cutOff(stream: Stream): void {
     stream.done = true;
     stream.pending = [];
     this.open.delete(stream);
@@ -176,10 +181,7 @@ export class BoundedStreams {
     if (waiting + chunk.length > this.options.maxBufferBytes) {
       this.options.refusals.count('sse_buffer');
       this.logger.warn({ peer: stream.req.socket.remoteAddress, buffered: waiting }, 'event stream client too slow; cutting it off');
-      stream.done = true;
-      stream.pending = [];
-      this.open.delete(stream);
-      res.socket.destroy();
+      this.cutOff(stream);
       return;
     }
     stream.pending.push(chunk);

@@ -3,7 +3,7 @@
  * something that does not exist (a slot, a channel, a field device) is refused with the path.
  */
 import { z } from 'zod';
-import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
+import { faultSpecSchema, faultTargetProblem, type FaultSpec } from '../device/faults.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { atPath } from './errors.js';
@@ -14,16 +14,10 @@ const faultSchema = z.strictObject({ id: z.string(), since: z.number(), hits: z.
 const idParams = z.strictObject({ id: z.string().min(1).meta({ description: 'The id GET /faults shows (f1, f2 ...)', examples: ['f1'] }) });
 
 /** Refuses (HTTP_BAD_REQUEST naming the field) a fault that names a slot, channel or field device the device lacks. */
+/** A fault whose target is not on this device is 400 naming the field (faultTargetProblem). */
 export function checkTarget(device: Device, serial: SerialControl | undefined, spec: FaultSpec): void {
-  const refuse = (path: string, message: string) => new SimError('HTTP_BAD_REQUEST', `${path}: ${message}`, { context: { path } });
-  if (spec.kind === 'module-removed' || spec.kind === 'module-failed') {
-    if (!device.modules.some((m) => m.slot === spec.slot)) throw refuse('slot', `no module in slot ${spec.slot}; slots 1..${device.modules.length} are fitted`);
-  } else if (spec.kind === 'channel') {
-    if (!device.findChannelRef(spec.target)) throw refuse('target', `no channel ${spec.target} (slot/index or an ioName)`);
-  } else if (spec.kind === 'serial') {
-    const names = serial?.fieldDeviceNames() ?? [];
-    if (!names.includes(spec.device)) throw refuse('device', `no field device ${spec.device}; the profile has ${names.join(', ') || 'none'}`);
-  }
+  const problem = faultTargetProblem(device, spec, serial?.fieldDeviceNames());
+  if (problem) throw new SimError('HTTP_BAD_REQUEST', `${problem.path}: ${problem.message}`, { context: { path: problem.path } });
 }
 
 export function faultRoutes({ device, serial }: { device: Device; serial?: SerialControl | undefined }): Route[] {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { zodProblems, type ProfileProblem } from '../config/load.js';
 import { resolveChannelRef } from '../config/profile.js';
 import type { Device } from '../device/device.js';
+import { faultTargetProblem } from '../device/faults.js';
 import { actionOf, scenarioSchema, type Scenario } from './scenario-schema.js';
 
 export type ScenarioProblem = ProfileProblem;
@@ -86,10 +87,8 @@ export function checkScenario(file: string, scenario: Scenario, device: Device):
       }
       case 'fault': {
         const spec = action.spec.spec;
-        if ((spec.kind === 'module-removed' || spec.kind === 'module-failed') && !device.modules.some((m) => m.slot === spec.slot)) {
-          problem(`${path}.slot`, `no module in slot ${spec.slot}; slots 1..${device.modules.length} are fitted`);
-        }
-        if (spec.kind === 'channel' && !device.findChannelRef(spec.target)) problem(`${path}.target`, `no channel ${spec.target} (slot/index or an ioName)`);
+        const missing = spec.kind === 'serial' ? undefined : faultTargetProblem(device, spec);
+        if (missing) problem(`${path}.${missing.path}`, missing.message);
         if (action.spec.as !== undefined) named.add(action.spec.as);
         break;
       }
