@@ -10,6 +10,10 @@ export enum ExceptionCode {
   IllegalDataAddress = 2,
   IllegalDataValue = 3,
   SlaveDeviceFailure = 4,
+  /** Modbus Application Protocol v1.1b3 §7: the gateway has no path from its input to the target (misconfigured or overloaded). */
+  GatewayPathUnavailable = 0x0a,
+  /** §7: no response from the target device ("usually means that the device is not present on the network"). A fleet's gateway answers it (docs/fleet.md). */
+  GatewayTargetFailedToRespond = 0x0b,
 }
 
 export class ModbusException extends Error {

@@ -41,19 +41,23 @@ export const baseAddressesBodySchema = z.strictObject({ overrides: z.array(baseA
 export const accessibleIpsSchema = modbusSchema.shape.accessibleIps.unwrap();
 export type AccessibleIps = z.infer<typeof accessibleIpsSchema>;
 
-/** The server's counters while it listens. */
-export const modbusServerStatsSchema = z.strictObject({
+/** A Modbus/TCP listener's counters: a device's own (below), or a fleet gateway's (src/fleet/contract.ts). */
+export const listenerStatsSchema = z.strictObject({
   accepted: z.number().int(),
   refusedByList: z.number().int(),
   refusedByLimit: z.number().int(),
-  requests: z.number().int(),
+  requests: z.number().int().meta({ description: 'Requests this listener carried.' }),
   exceptions: z.number().int(),
   malformed: z.number().int(),
+  unrouted: z.number().int().meta({ description: 'Requests whose unit id selected no device (a gateway answers them with an exception); 0 on a device.' }),
   connections: z.number().int(),
-  watchdogAlarm: z.boolean(),
   paused: z.number().int().meta({ description: 'Connections not read from now, because their replies are not drained (backpressure).' }),
   pendingReplyBytesPeak: z.number().int().meta({ description: 'Most reply bytes ever queued for one connection.' }),
 });
+export type ListenerStats = z.infer<typeof listenerStatsSchema>;
+
+/** A device's server counters while it listens. */
+export const modbusServerStatsSchema = listenerStatsSchema.omit({ unrouted: true }).extend({ watchdogAlarm: z.boolean() });
 export type ModbusServerStats = z.infer<typeof modbusServerStatsSchema>;
 
 const enabled = z.boolean().meta({ description: 'modbus.enabled in the running config.' });

@@ -3,10 +3,14 @@
  * requests/s on one connection (issue 4), far below what a SCADA poll loop or a CI suite needs.
  *
  *   accept ─► accessible-IP list, max connections (refuse: close before any byte)
- *   bytes ─► MBAP framing (bad protocol id / length: close) ─► unit id ─► dispatch ─► responses
+ *   bytes ─► MBAP framing (bad protocol id / length: close) ─► unit id ─► router ─► ModbusUnit ─► responses
  *   every frame in one chunk is answered in order, with one socket write per chunk
  *   replies queued > maxPendingReplyBytes ─► stop there, pause the socket ─► flushed: go on
- *   clock sweep ─► idle timeout (complete requests only), frame timeout, connection watchdog
+ *   clock sweep ─► idle timeout (complete requests only), frame timeout
+ *
+ * The server owns the connections and their limits; what answers a frame is the `ModbusUnit` its
+ * unit id routes to (unit.ts): a device's own listener has one, a fleet's gateway one per device
+ * (src/fleet/gateway.ts). Both are this class, so they frame, bound and refuse alike.
  *
  * What one client can make the server hold (issue #14 points 6 and 9, docs/security.md Limits):
  * - Replies: frames are answered only while the replies queued for the client (not yet taken by
@@ -27,30 +31,23 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino';
 import { formatAddress } from '../net-address.js';
 import type { Clock, TimerHandle } from '../device/clock.js';
-import type { Device } from '../device/device.js';
-import { DoChannel } from '../device/do.js';
-import { RelayChannel } from '../device/relay.js';
+import type { Refusals } from '../device/refusals.js';
 import { isAllowed, type AccessibleIps } from '../config/accessible-ips.js';
 import { modbusLimitsSchema, type Limits } from '../config/limits.js';
-import type { AddressMap } from './address-map.js';
-import type { ModbusServerStats } from './contract.js';
-import { actors } from '../device/actor.js';
-import type { JournalEntry } from '../device/journal.js';
-import { describePdu } from '../modbus-pdu/describe.js';
-import { isModbusFault } from '../device/faults.js';
-import { dispatch, type Outcome } from '../modbus-pdu/dispatch.js';
+import type { ListenerStats } from './contract.js';
+import type { Outcome } from '../modbus-pdu/dispatch.js';
 import type { ExceptionCode } from '../modbus-pdu/exceptions.js';
+import type { ModbusFault, ModbusUnit, UnitRouter } from './unit.js';
 
+/** What the listener itself enforces; the unit id filter and the watchdog are the router's and the unit's. */
 export interface ModbusServerSettings {
-  unitId: 'any' | number;
   maxConnections: number;
   idleTimeoutS: number;
   accessibleIps: AccessibleIps;
-  watchdog: { enabled: boolean; timeoutS: number };
 }
 
-/** The server's counters (GET /sim/v1/modbus), declared in the contract. */
-export type { ModbusServerStats };
+/** The listener's counters (GET /sim/v1/modbus, GET /fleet/v1/gateway), declared in the contract. */
+export type { ListenerStats };
 
 export type ModbusLimits = Limits['modbus'];
 
@@ -78,7 +75,6 @@ interface Connection {
 }
 
 const MBAP = 7;
-const isWrite = (fc: number) => fc === 5 || fc === 6 || fc === 15 || fc === 16 || fc === 23;
 /** MBAP length field: unit id + PDU, PDU at most 253 bytes (spec §4.1). */
 const MAX_LENGTH = 254;
 const SWEEP_MS = 100;
@@ -96,28 +92,22 @@ export class ModbusTcpServer {
   private readonly connections = new Set<Connection>();
   private server: Server | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private lastRequestAt: number | undefined;
   private lastRefusalLog = -Infinity;
-  /** State of the garbage generator (a fixed seed: runs repeat). */
-  private noise = 1;
-  private readonly counters = { accepted: 0, refusedByList: 0, refusedByLimit: 0, requests: 0, exceptions: 0, malformed: 0 };
+  private readonly counters = { accepted: 0, refusedByList: 0, refusedByLimit: 0, requests: 0, exceptions: 0, malformed: 0, unrouted: 0 };
   private pendingReplyBytesPeak = 0;
 
   constructor(
-    private readonly device: Device,
     private readonly clock: Clock,
-    private map: AddressMap,
+    /** Which unit answers a unit id (unit.ts): a device's own, or a fleet's gateway's. */
+    private readonly router: UnitRouter,
     private settings: ModbusServerSettings,
+    /** Where backpressure and frame timeouts are counted: the device's, or the gateway's own. */
+    private readonly refusals: Refusals,
     private readonly logger: Logger,
     /** The profile's `limits.modbus` (src/config/limits.ts); the defaults when not given. */
     private readonly limits: ModbusLimits = modbusLimitsSchema.parse({}),
   ) {
     this.sweepTimer = clock.setInterval(() => this.sweep(), SWEEP_MS);
-  }
-
-  /** Swaps the address map (new base addresses or word order); requests after this use it. */
-  setMap(map: AddressMap): void {
-    this.map = map;
   }
 
   /** Applies new settings at once; connections from hosts no longer allowed are dropped. */
@@ -131,16 +121,10 @@ export class ModbusTcpServer {
     }
   }
 
-  get stats(): ModbusServerStats {
+  get stats(): ListenerStats {
     let paused = 0;
     for (const conn of this.connections) if (conn.paused) paused += 1;
-    return {
-      ...this.counters,
-      connections: this.connections.size,
-      watchdogAlarm: this.device.head.read('watchdogAlarmFlag') === 1,
-      paused,
-      pendingReplyBytesPeak: this.pendingReplyBytesPeak,
-    };
+    return { ...this.counters, connections: this.connections.size, paused, pendingReplyBytesPeak: this.pendingReplyBytesPeak };
   }
 
   /** Serves one accepted socket; the allowlist and connection limit apply here. */
@@ -247,20 +231,22 @@ export class ModbusTcpServer {
           return;
         }
         if (data.length - offset < 6 + length) break;
-        const fault = this.device.faults.find(isModbusFault);
-        if (fault?.spec.kind === 'modbus-drop') {
+        const target = this.router.route(data[offset + 6] as number);
+        const unit = typeof target === 'object' ? target : undefined;
+        const fault = unit?.fault();
+        if (unit && fault?.spec.kind === 'modbus-drop' && this.router.dropAnswer === null) {
           // The connection dies under the request, as a crashed gateway or a cut cable does.
-          this.device.faults.hit(fault);
-          this.journalRequest(conn, data.subarray(offset + MBAP, offset + 6 + length), 'fault modbus-drop');
+          unit.device.faults.hit(fault);
+          unit.journal(conn.peerAddress, data.subarray(offset + MBAP, offset + 6 + length), 'fault modbus-drop');
           conn.closing = true;
           socket.destroy();
           return;
         }
-        if (fault?.spec.kind === 'modbus-slow') {
+        if (unit && fault?.spec.kind === 'modbus-slow') {
           delayMs = Math.max(delayMs, fault.spec.delayMs);
-          this.device.faults.hit(fault);
+          unit.device.faults.hit(fault);
         }
-        const reply = this.request(conn, data, offset, length);
+        const reply = this.request(conn, data, offset, length, target, fault);
         if (reply) {
           replies.push(reply);
           queued += reply.length;
@@ -342,7 +328,7 @@ export class ModbusTcpServer {
     if (conn.paused) return;
     conn.paused = true;
     conn.socket.pause();
-    this.device.refusals.count('modbus_backpressure');
+    this.refusals.count('modbus_backpressure');
     this.logger.debug({ peer: conn.peer, queued, limit: this.limits.maxPendingReplyBytes }, 'replies not drained; not reading this connection');
   }
 
@@ -359,30 +345,29 @@ export class ModbusTcpServer {
     this.serveWaiting(conn);
   }
 
-  /** Answers one frame at `offset`; undefined when the unit id is not ours (no reply). */
-  private request(conn: Connection, data: Buffer, offset: number, length: number): Buffer | undefined {
+  /**
+   * Answers one frame at `offset` by what its unit id routed to: the unit's answer, the router's
+   * own exception (a gateway with no device there), or undefined (not ours: no reply).
+   */
+  private request(conn: Connection, data: Buffer, offset: number, length: number, target: ModbusUnit | ExceptionCode | undefined, fault: ModbusFault | undefined): Buffer | undefined {
+    if (target === undefined) return undefined;
     const unitId = data[offset + 6] as number;
-    if (this.settings.unitId !== 'any' && unitId !== this.settings.unitId) return undefined;
     this.counters.requests += 1;
     const pdu = data.subarray(offset + MBAP, offset + 6 + length);
-    const fault = this.device.faults.find(isModbusFault);
-    if (fault?.spec.kind === 'modbus-garbage') {
-      // Line noise from a bad gateway: bytes that are not a Modbus reply at all.
-      this.device.faults.hit(fault);
-      this.journalRequest(conn, pdu, 'fault modbus-garbage');
-      return this.garbage();
+    let outcome: Outcome;
+    if (typeof target === 'number') {
+      this.counters.unrouted += 1;
+      outcome = { kind: 'exception', fc: pdu[0] ?? 0, code: target, detail: `no device at unit id ${unitId}` };
+    } else if (fault?.spec.kind === 'modbus-drop') {
+      // Through a gateway (dropAnswer set): the device behind it is gone, the gateway answers for it.
+      target.device.faults.hit(fault);
+      target.journal(conn.peerAddress, pdu, 'fault modbus-drop');
+      outcome = { kind: 'exception', fc: pdu[0] ?? 0, code: this.router.dropAnswer!, detail: 'fault modbus-drop behind the gateway' };
+    } else {
+      const answer = target.answer(conn.peerAddress, pdu, fault);
+      if (Buffer.isBuffer(answer)) return answer;
+      outcome = answer;
     }
-    const outcome: Outcome =
-      fault?.spec.kind === 'modbus-exception'
-        ? (this.device.faults.hit(fault), { kind: 'exception', fc: pdu[0] ?? 0, code: fault.spec.exceptionCode as ExceptionCode, detail: 'fault modbus-exception' })
-        : // Only writes change anything, so only they need the actor context (it costs on the hot read path).
-          isWrite(pdu[0] ?? 0)
-          ? actors.run({ peer: conn.peerAddress }, () => dispatch(this.map, pdu))
-          : dispatch(this.map, pdu);
-    this.journalRequest(conn, pdu, outcome.kind === 'response' ? 'ok' : `exception ${outcome.code}`);
-    // After the dispatch, so that the master's first request after an alarm still reads
-    // watchdogAlarmFlag = 1 (discrete input 0); the flag clears once that request is answered.
-    this.noteMaster();
     let body: Buffer;
     if (outcome.kind === 'response') body = outcome.pdu;
     else {
@@ -398,32 +383,13 @@ export class ModbusTcpServer {
     return reply;
   }
 
-  /** One journal entry per request (every request is journaled, so this is on the hot path). */
-  private journalRequest(conn: Connection, pdu: Buffer, result: string): void {
-    this.device.journal.record(new ModbusRequestEntry(conn.peerAddress, pdu, result));
-  }
-
-  /** 1-20 bytes from a seeded generator, so a run with the same requests sees the same noise. */
-  private garbage(): Buffer {
-    const next = () => (this.noise = (Math.imul(this.noise, 1_103_515_245) + 12_345) >>> 0) >>> 24;
-    return Buffer.from(Array.from({ length: 1 + (next() % 20) }, next));
-  }
-
-  /** A master talked: the watchdog re-arms and its alarm clears. */
-  private noteMaster(): void {
-    this.lastRequestAt = this.clock.monotonic();
-    if (this.settings.watchdog.enabled && this.device.head.read('watchdogAlarmFlag') === 1) {
-      this.device.head.setWatchdogAlarm(false, 'modbus');
-    }
-  }
-
   private sweep(): void {
     const now = this.clock.monotonic();
     const idleMs = this.settings.idleTimeoutS * 1000;
     const frameMs = this.limits.frameTimeoutMs;
     for (const conn of this.connections) {
       if (conn.frameStartedAt >= 0 && now - conn.frameStartedAt >= frameMs) {
-        this.device.refusals.count('modbus_frame_timeout');
+        this.refusals.count('modbus_frame_timeout');
         this.logger.info({ peer: conn.peer, bytes: conn.buffer?.length ?? 0, frameTimeoutMs: frameMs }, 'request frame not complete in time; closing connection');
         conn.socket.destroy();
         this.connections.delete(conn);
@@ -433,21 +399,6 @@ export class ModbusTcpServer {
         this.connections.delete(conn);
       }
     }
-    const watchdog = this.settings.watchdog;
-    // Armed by the first request (ASSUMPTION): a device nobody has talked to yet does not alarm.
-    if (watchdog.enabled && this.lastRequestAt !== undefined && now - this.lastRequestAt >= watchdog.timeoutS * 1000) {
-      if (this.device.head.read('watchdogAlarmFlag') === 0) this.fireWatchdog();
-    }
-  }
-
-  private fireWatchdog(): void {
-    this.logger.warn({ timeoutS: this.settings.watchdog.timeoutS }, 'Modbus/TCP watchdog: no master; outputs to safe values');
-    this.device.head.setWatchdogAlarm(true, 'modbus');
-    for (const module of this.device.modules) {
-      for (const channel of module.channels) {
-        if (channel instanceof DoChannel || channel instanceof RelayChannel) channel.applySafeValue('modbus');
-      }
-    }
   }
 
   private logRefusal(peer: string, why: string): void {
@@ -455,50 +406,5 @@ export class ModbusTcpServer {
     if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;
     this.lastRefusalLog = now;
     this.logger.warn({ peer, why, refusedByList: this.counters.refusedByList, refusedByLimit: this.counters.refusedByLimit }, 'Modbus/TCP connection refused');
-  }
-}
-
-/**
- * A Modbus request in the journal. A class with the request's few numbers, its text worked out
- * only when the entry is read (an API query): allocation per request stays one small object of
- * one shape, and the socket's chunk is not kept.
- */
-class ModbusRequestEntry implements JournalEntry {
-  seq = 0;
-  at = 0;
-  readonly kind = 'request' as const;
-  readonly source = 'modbus' as const;
-  readonly function: number;
-  private readonly first: number;
-  private readonly second: number;
-  private readonly third: number;
-  private readonly fourth: number;
-  private readonly length: number;
-
-  constructor(
-    readonly peer: string,
-    pdu: Buffer,
-    readonly result: string,
-  ) {
-    this.function = pdu[0] ?? 0;
-    this.length = pdu.length;
-    this.first = pdu.length >= 3 ? pdu.readUInt16BE(1) : 0;
-    this.second = pdu.length >= 5 ? pdu.readUInt16BE(3) : 0;
-    this.third = pdu.length >= 7 ? pdu.readUInt16BE(5) : 0;
-    this.fourth = pdu.length >= 9 ? pdu.readUInt16BE(7) : 0;
-  }
-
-  get action(): string {
-    const pdu = Buffer.alloc(9);
-    pdu[0] = this.function;
-    pdu.writeUInt16BE(this.first, 1);
-    pdu.writeUInt16BE(this.second, 3);
-    pdu.writeUInt16BE(this.third, 5);
-    pdu.writeUInt16BE(this.fourth, 7);
-    return describePdu(pdu.subarray(0, Math.min(9, this.length)), this.length);
-  }
-
-  toJSON(): JournalEntry {
-    return { seq: this.seq, at: this.at, kind: this.kind, source: this.source, peer: this.peer, function: this.function, action: this.action, result: this.result };
   }
 }

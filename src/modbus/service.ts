@@ -13,6 +13,7 @@ import { isSimError, SimError } from '../errors.js';
 import { AddressMap } from './address-map.js';
 import type { BaseAddresses, MapRow, ModbusControl, ModbusStats } from './contract.js';
 import { ModbusTcpServer, type ModbusLimits, type ModbusServerSettings } from './server.js';
+import { deviceRouter, ModbusUnit } from './unit.js';
 
 type ModbusConfig = Profile['modbus'];
 /** What can change at run time, without a restart. */
@@ -28,6 +29,11 @@ export type ModbusCommit = (change: (section: ModbusConfig) => ModbusConfig) => 
 /** The emulator API drives it as its ModbusControl (src/modbus/contract.ts). */
 export class ModbusService implements ModbusControl {
   private current: AddressMap;
+  /**
+   * The device's request handling (map, faults, journal, watchdog): its own listener answers
+   * through it, and so does a fleet's gateway (src/fleet/gateway.ts), listener or not.
+   */
+  readonly unit: ModbusUnit;
   private server: ModbusTcpServer | undefined;
   private listening: string | null = null;
   private readonly commit: ModbusCommit;
@@ -44,17 +50,20 @@ export class ModbusService implements ModbusControl {
     private readonly limits?: ModbusLimits,
   ) {
     this.current = new AddressMap(device, config);
+    this.unit = new ModbusUnit(device, clock, this.current, config.watchdog, logger);
     this.commit = commit ?? (async (change) => this.apply(change(this.config)));
   }
 
   async listen(host: string, port: number): Promise<string> {
-    this.server = new ModbusTcpServer(this.device, this.clock, this.current, this.settings(), this.logger, this.limits);
+    const router = deviceRouter(this.unit, () => this.config.unitId);
+    this.server = new ModbusTcpServer(this.clock, router, this.settings(), this.device.refusals, this.logger, this.limits);
     this.listening = await this.server.listen(host, port);
     return this.listening;
   }
 
   async close(): Promise<void> {
     await this.server?.close();
+    this.unit.close();
     this.listening = null;
   }
 
@@ -63,7 +72,9 @@ export class ModbusService implements ModbusControl {
   }
 
   stats(): ModbusStats {
-    return { ...(this.server?.stats ?? {}), enabled: this.config.enabled };
+    if (!this.server) return { enabled: this.config.enabled };
+    const { unrouted: _unrouted, ...stats } = this.server.stats;
+    return { ...stats, watchdogAlarm: this.device.head.read('watchdogAlarmFlag') === 1, enabled: this.config.enabled };
   }
 
   map(): readonly MapRow[] {
@@ -97,7 +108,7 @@ export class ModbusService implements ModbusControl {
       const map = this.mapFor(next.baseAddresses, 'modbus.baseAddresses');
       this.config.baseAddresses = next.baseAddresses;
       this.current = map;
-      this.server?.setMap(map);
+      this.unit.setMap(map);
     }
     if (JSON.stringify(next.accessibleIps) !== JSON.stringify(this.config.accessibleIps)) {
       this.config.accessibleIps = next.accessibleIps;
@@ -123,6 +134,6 @@ export class ModbusService implements ModbusControl {
 
   private settings(): ModbusServerSettings {
     const c = this.config;
-    return { unitId: c.unitId, maxConnections: c.maxConnections, idleTimeoutS: c.idleTimeoutS, accessibleIps: c.accessibleIps, watchdog: c.watchdog };
+    return { maxConnections: c.maxConnections, idleTimeoutS: c.idleTimeoutS, accessibleIps: c.accessibleIps };
   }
 }

@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { AddressMap } from '../../src/modbus/address-map.js';
 import { ModbusTcpServer } from '../../src/modbus/server.js';
+import { deviceRouter, ModbusUnit } from '../../src/modbus/unit.js';
 import {
   closeClients,
   encodeFrame,
@@ -157,7 +158,8 @@ describe('max connections', () => {
     const clock = new ManualClock();
     const device = new Device(profile, clock);
     const m = profile.modbus;
-    const server = new ModbusTcpServer(device, clock, new AddressMap(device, m), m, silent);
+    const unit = new ModbusUnit(device, clock, new AddressMap(device, m), m.watchdog, silent);
+    const server = new ModbusTcpServer(clock, deviceRouter(unit, () => m.unitId), m, device.refusals, silent);
     const serverSideClosed: Promise<unknown>[] = [];
     const listening = await listenHandled(server, (socket) => serverSideClosed.push(once(socket, 'close')));
     cleanups.push(async () => {

@@ -18,6 +18,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { AddressMap } from '../../src/modbus/address-map.js';
 import { ModbusTcpServer } from '../../src/modbus/server.js';
+import { deviceRouter, ModbusUnit } from '../../src/modbus/unit.js';
 import { ModbusService } from '../../src/modbus/service.js';
 import { closeClients, encodeFrame, RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 import { listenHandled, silent } from '../helpers/modbus-harness.js';
@@ -57,7 +58,8 @@ async function serve(input: ProfileInput): Promise<Served> {
   const profile = profileSchema.parse(input);
   const clock = new ManualClock();
   const device = new Device(profile, clock);
-  const server = new ModbusTcpServer(device, clock, new AddressMap(device, profile.modbus), profile.modbus, silent, profile.limits.modbus);
+  const unit = new ModbusUnit(device, clock, new AddressMap(device, profile.modbus), profile.modbus.watchdog, silent);
+  const server = new ModbusTcpServer(clock, deviceRouter(unit, () => profile.modbus.unitId), profile.modbus, device.refusals, silent, profile.limits.modbus);
   const sockets: Socket[] = [];
   const listening = await listenHandled(server, (socket) => sockets.push(socket));
   cleanups.push(async () => {
