@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { resolveChannelRef } from '../config/profile.js';
 import type { Device } from '../device/device.js';
-import { actionOf, type Condition, type MqttFilterSpec, type ScenarioStep } from './scenario-schema.js';
+import { actionOf, type Condition, type MqttFilterSpec, type ScenarioStep, type StepAction, type StepDevices } from './scenario-schema.js';
 
 /** An MQTT message as the emulator reports it (src/mqtt/service.ts MqttLogEntry); other fields are ignored. */
 export const mqttMessageSchema = z.looseObject({ topic: z.string(), direction: z.enum(['out', 'in']).optional(), payload: z.string().optional() });
@@ -139,10 +139,24 @@ function describeCondition(c: Condition): string {
   return `mqtt ${c.mqtt?.topic ?? ''}${c.mqtt?.direction ? ` ${c.mqtt.direction}` : ''}${c.mqtt?.value !== undefined ? ` value=${c.mqtt.value}` : ''}${counted}${window}`;
 }
 
-/** One line per step, as results and the journal show it: `set 1/0 level=1`, `wait 500 ms`. */
+/** The devices a step names, for its description: `Line1-002`, `Line1-001, Line1-002`, `all devices`. */
+export function devicesText(devices: StepDevices): string {
+  if (devices === 'all') return 'all devices';
+  if (typeof devices === 'string') return devices;
+  return devices.length <= 3 ? devices.join(', ') : `${devices.slice(0, 2).join(', ')} and ${devices.length - 2} more`;
+}
+
+/**
+ * One line per step, as results and the journal show it: `set 1/0 level=1`, `wait 500 ms`, and
+ * ` on Line1-002` when the step names its device.
+ */
 export function describeStep(step: ScenarioStep): string {
   if (step.description !== undefined) return step.description;
-  const action = actionOf(step);
+  const text = describeAction(actionOf(step));
+  return step.device === undefined ? text : `${text} on ${devicesText(step.device)}`;
+}
+
+function describeAction(action: StepAction): string {
   switch (action.type) {
     case 'set': {
       const { target, ...input } = action.spec;

@@ -9,13 +9,17 @@
  * as `scenario_queue`), and at most `maxKept` finished runs are kept (the oldest forgotten first).
  *
  *   start(doc) ─► queue full? ─► refused (429)
- *              └► validate ─► check against the device ─► queued ─► running ─► finished (kept)
+ *              └► validate ─► check against the device(s) ─► queued ─► running ─► finished (kept)
+ *
+ * It runs on a ScenarioHost (src/sim/scenario-devices.ts): one emulator's (every step on its
+ * device), or a fleet's (src/fleet/scenarios.ts: steps name their devices).
  */
 import { scenarioLimitsSchema, type Limits } from '../config/limits.js';
 import { Listeners, type ListenerLogger } from '../device/listeners.js';
 import type { ScenarioControl, ScenarioSubmit } from './contract.js';
-import { checkScenario, validateScenario } from './scenario-load.js';
-import { ScenarioRun, type RunEvent, type RunResult, type RunSummary, type ScenarioRig } from './scenario-runner.js';
+import { isScenarioHost, loneDevice, type ScenarioHost, type ScenarioRig, type ScenarioTarget } from './scenario-devices.js';
+import { validateScenario, type ScenarioProblem } from './scenario-load.js';
+import { ScenarioRun, type RunEvent, type RunResult, type RunSummary } from './scenario-runner.js';
 import type { Scenario } from './scenario-schema.js';
 
 export type ScenarioLimits = Limits['scenarios'];
@@ -32,25 +36,44 @@ export class ScenarioController implements ScenarioControl {
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
 
+  private readonly host: ScenarioHost;
+  /** The device of a controller made from one device's rig (a fleet reaches each device's parts here); undefined on a fleet's. */
+  readonly target: ScenarioTarget | undefined;
+
+  /** `rig`: one emulator's device, clock and signals; or a host that looks devices up by name (a fleet's). */
   constructor(
-    private readonly rig: ScenarioRig,
+    rig: ScenarioRig | ScenarioHost,
     private readonly logger?: ScenarioLogger,
     private readonly limits: ScenarioLimits = scenarioLimitsSchema.parse({}),
-  ) {}
+  ) {
+    if (isScenarioHost(rig)) {
+      this.host = rig;
+      this.target = undefined;
+    } else {
+      const lone = loneDevice(rig);
+      this.host = lone;
+      this.target = lone.target;
+    }
+  }
+
+  /** What the schema cannot know, against the device(s) now: every problem with its path, `file` naming the document. */
+  check(file: string, scenario: Scenario): ScenarioProblem[] {
+    return this.host.check(file, scenario);
+  }
 
   /**
-   * Validates a document (schema, then against this device) and queues it; `file` names it in
+   * Validates a document (schema, then against the device(s)) and queues it; `file` names it in
    * problems. Refused, and counted, when `maxQueued` runs already wait.
    */
   start(document: unknown, file = 'scenario'): ScenarioSubmit {
     const queued = this.runs.filter((r) => r.status === 'queued').length;
     if (queued >= this.limits.maxQueued) {
-      this.rig.device.refusals.count('scenario_queue');
+      this.host.refusals.count('scenario_queue');
       return { ok: false, full: { queued, maxQueued: this.limits.maxQueued } };
     }
     const parsed = validateScenario(file, document);
     if (!parsed.ok) return parsed;
-    const problems = checkScenario(file, parsed.scenario, this.rig.device);
+    const problems = this.host.check(file, parsed.scenario);
     if (problems.length > 0) return { ok: false, problems };
     return { ok: true, run: this.submit(parsed.scenario, parsed.inputs) };
   }
@@ -62,7 +85,7 @@ export class ScenarioController implements ScenarioControl {
    */
   submit(scenario: Scenario, inputs: readonly unknown[]): RunResult {
     const id = `s${this.nextId++}`;
-    const run = new ScenarioRun(id, scenario, inputs, this.rig, (event) => this.emit(id, event));
+    const run = new ScenarioRun(id, scenario, inputs, this.host, (event) => this.emit(id, event));
     this.runs.push(run);
     const result = this.queue.then(() => run.run());
     this.queue = result.catch((error: unknown) => this.logger?.error({ err: error, run: id }, 'scenario run failed'));

@@ -48,16 +48,53 @@ export async function loadScenario(file: string): Promise<ScenarioParse> {
   return parseScenario(file, text);
 }
 
+/** Calls `visit` with each device name the scenario gives and its path: `device`, `steps.3.device`, `steps.3.device.1`. */
+export function forEachDeviceName(scenario: Scenario, visit: (path: string, name: string) => void): void {
+  if (scenario.device !== undefined) visit('device', scenario.device);
+  scenario.steps.forEach((step, i) => {
+    const devices = step.device;
+    if (devices === undefined || devices === 'all') return;
+    if (typeof devices === 'string') visit(`steps.${i}.device`, devices);
+    else devices.forEach((name, k) => visit(`steps.${i}.device.${k}`, name));
+  });
+}
+
 /**
- * What the schema cannot know: that targets and attributes exist on this device and that a
- * clearFault names a fault an earlier step gave that name. Checked before a run starts, so a
- * typo is a 400 (or exit 2), not a failed run half-way through.
+ * What the schema cannot know: that targets and attributes exist on this device, that a
+ * clearFault names a fault an earlier step gave that name, and that a `device:` names this
+ * device (a lone device runs no step meant for another). Checked before a run starts, so a typo
+ * is a 400 (or exit 2), not a failed run half-way through.
  */
 export function checkScenario(file: string, scenario: Scenario, device: Device): ScenarioProblem[] {
+  const own = device.identity.name;
   const problems: ScenarioProblem[] = [];
+  forEachDeviceName(scenario, (path, name) => {
+    if (name !== own) problems.push({ file, path, message: `this device is ${own}: on a lone device, device: may name only the device itself (other names are fleet devices: run the scenario on the fleet, /fleet/v1/scenarios)` });
+  });
+  return [...problems, ...checkSteps(file, scenario, () => [{ device }])];
+}
+
+/** A device a step is checked against; `name` prefixes its problems when a step names several. */
+export interface CheckedDevice {
+  name?: string;
+  device: Device;
+}
+
+/**
+ * The targets, attributes and fault names of every step, each step against the devices it will
+ * act on (`devicesOf(i)`); a path is reported once, for the first device that has the problem.
+ */
+export function checkSteps(file: string, scenario: Scenario, devicesOf: (stepIndex: number) => readonly CheckedDevice[]): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const seen = new Set<string>();
   const named = new Set<string>();
-  const problem = (path: string, message: string) => problems.push({ file, path, message });
-  const channelAt = (path: string, ref: string, attribute?: string) => {
+  let on = '';
+  const problem = (path: string, message: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    problems.push({ file, path, message: `${on}${message}` });
+  };
+  const channelAt = (device: Device, path: string, ref: string, attribute?: string) => {
     const channel = resolveChannelRef(device, ref);
     if (!channel) {
       problem(`${path}.target`, `no channel ${ref} (slot/index or an ioName)`);
@@ -70,33 +107,37 @@ export function checkScenario(file: string, scenario: Scenario, device: Device):
   scenario.steps.forEach((step, i) => {
     const action = actionOf(step);
     const path = `steps.${i}.${action.type}`;
-    switch (action.type) {
-      case 'set':
-      case 'signal':
-        channelAt(path, action.spec.target);
-        break;
-      case 'write':
-        channelAt(path, action.spec.target, action.spec.attribute);
-        break;
-      case 'waitFor':
-      case 'assert': {
-        const c = action.spec;
-        if (c.target !== undefined) channelAt(path, c.target, c.attribute);
-        if (c.journal?.ioName !== undefined && !resolveChannelRef(device, c.journal.ioName)) problem(`${path}.journal.ioName`, `no channel or register ${c.journal.ioName}`);
-        break;
+    if (action.type === 'fault' && action.spec.as !== undefined) named.add(action.spec.as);
+    if (action.type === 'clearFault' && action.name !== 'all' && !named.has(action.name)) {
+      on = '';
+      problem(path, `no earlier fault step is named ${action.name} (fault: {as: ${action.name}}), and it is not "all"`);
+    }
+    for (const { name, device } of devicesOf(i)) {
+      on = name === undefined ? '' : `on ${name}: `;
+      switch (action.type) {
+        case 'set':
+        case 'signal':
+          channelAt(device, path, action.spec.target);
+          break;
+        case 'write':
+          channelAt(device, path, action.spec.target, action.spec.attribute);
+          break;
+        case 'waitFor':
+        case 'assert': {
+          const c = action.spec;
+          if (c.target !== undefined) channelAt(device, path, c.target, c.attribute);
+          if (c.journal?.ioName !== undefined && !resolveChannelRef(device, c.journal.ioName)) problem(`${path}.journal.ioName`, `no channel or register ${c.journal.ioName}`);
+          break;
+        }
+        case 'fault': {
+          const spec = action.spec.spec;
+          const missing = spec.kind === 'serial' ? undefined : faultTargetProblem(device, spec);
+          if (missing) problem(`${path}.${missing.path}`, missing.message);
+          break;
+        }
+        default:
+          break;
       }
-      case 'fault': {
-        const spec = action.spec.spec;
-        const missing = spec.kind === 'serial' ? undefined : faultTargetProblem(device, spec);
-        if (missing) problem(`${path}.${missing.path}`, missing.message);
-        if (action.spec.as !== undefined) named.add(action.spec.as);
-        break;
-      }
-      case 'clearFault':
-        if (action.name !== 'all' && !named.has(action.name)) problem(path, `no earlier fault step is named ${action.name} (fault: {as: ${action.name}}), and it is not "all"`);
-        break;
-      default:
-        break;
     }
   });
   return problems;

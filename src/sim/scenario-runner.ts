@@ -1,18 +1,20 @@
 /**
- * Runs one scenario's steps in order on the device clock and records each in the journal
- * (kind `scenario`, source `scenario`, action = the step's description, result = passed/failed
- * and the detail).
+ * Runs one scenario's steps in order on the one clock and records each in the journal of the
+ * device(s) it acted on (kind `scenario`, source `scenario`, action = the step's description,
+ * result = passed/failed and the detail).
  *
- *   step ─► set / write / signal / fault / clearFault / log   act now
+ *   step ─► which devices: step.device ?? scenario.device ─► DeviceLookup (a lone device: itself;
+ *           a fleet: by name, src/fleet/scenarios.ts); a device gone since submit fails the step
+ *        ─► set / write / signal / fault / clearFault / log   act now, on each device in turn
  *        ─► wait / waitFor                                   let device time pass:
  *              manual clock: the runner advances it, to the next due timer at a time (1 ms
  *                            when none waits and a waitFor polls), yielding one event-loop turn
  *                            between advances so sockets (Modbus, MQTT peers) make progress
  *              real clock:   a clock timer, and the condition checked on every journal entry,
  *                            every MQTT message and every 50 ms
- *        ─► assert                                           check now
+ *        ─► assert                                           check now; on several devices it must hold on each
  *
- * A failed step (an assert that does not hold, a waitFor that times out, an action the device
+ * A failed step (an assert that does not hold, a waitFor that times out, an action a device
  * refuses) fails the run and skips the rest, unless it has `continueOnFailure`. Faults the run
  * injected that are still active at its end are cleared, so a run leaves no fault behind.
  */
@@ -20,26 +22,20 @@ import type { Channel } from '../device/channel.js';
 import { ManualClock, type TimerHandle } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { writeField } from '../device/field-write.js';
-import type { SignalSpec } from '../device/schema.js';
-import type { Clock } from '../device/clock.js';
 import { resolveChannelRef } from '../config/profile.js';
-import { describeStep, evaluate, mqttMessageSchema, type MqttMessage, type Window } from './scenario-conditions.js';
-import { actionOf, type Condition, type Scenario, type StepAction } from './scenario-schema.js';
+import { describeStep, evaluate, mqttMessageSchema, type Evaluation, type MqttMessage, type Window } from './scenario-conditions.js';
+import type { DeviceLookup, ScenarioTarget } from './scenario-devices.js';
+import { actionOf, touchesDevice, type Condition, type Scenario, type StepAction, type StepDevices } from './scenario-schema.js';
+import type { Clock } from '../device/clock.js';
 import type { RunEvent, RunResult, RunStatus, RunSummary, StepCounts, StepResult, StepStatus } from './contract.js';
 
-/** The signal generators as the runner needs them; src/sim/signals.ts SignalRunner fits. */
-export interface ScenarioSignals {
-  attach(channel: Channel, spec: SignalSpec): void;
-  detach(channel: Channel): boolean;
-}
+// Where a run finds its devices (declared with the lookup).
+export type { DeviceLookup, ScenarioHost, ScenarioRig, ScenarioSignals, ScenarioTarget } from './scenario-devices.js';
 
-/** What a run acts on. */
-export interface ScenarioRig {
-  device: Device;
+/** What a run needs: the one clock and where its devices are. */
+export interface RunRig {
   clock: Clock;
-  signals: ScenarioSignals;
-  /** Calls the listener with each MQTT message published or received; returns the unsubscribe. Absent when MQTT is off. */
-  onMqttMessage?: (listener: (message: object) => void) => () => void;
+  lookup: DeviceLookup;
 }
 
 // A run's documents (GET /sim/v1/scenarios...) are declared in the contract.
@@ -77,6 +73,33 @@ function targetOf(action: StepAction): string | undefined {
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** An MQTT message a run heard, with the device that published or received it. */
+interface Heard {
+  device: Device;
+  message: MqttMessage;
+}
+
+/** Where a condition counts from: per device, the journal seq already seen; the MQTT message number of the run already seen. */
+interface RunWindow {
+  seq: ReadonlyMap<Device, number>;
+  mqttIndex: number;
+}
+
+/** A fault the run injected, on the device it went to. */
+interface Injected {
+  device: Device;
+  id: string;
+}
+
+/** Per-device parts a step's detail lists: a step on all of 1,000 devices says how many, and the first few. */
+const DETAIL_DEVICES = 3;
+
+function listed(parts: readonly string[]): string {
+  return parts.slice(0, DETAIL_DEVICES).join('; ') + (parts.length > DETAIL_DEVICES ? `; and ${parts.length - DETAIL_DEVICES} more` : '');
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export class ScenarioRun {
   private state: RunStatus = 'queued';
   private startedAt: number | null = null;
@@ -85,19 +108,22 @@ export class ScenarioRun {
   private aborted = false;
   /** Ends a real-clock wait early on abort. */
   private wake: (() => void) | undefined;
-  /** The last MQTT_KEPT messages this run saw; mqtt[0] is message number mqttBase of the run. */
-  private mqtt: MqttMessage[] = [];
+  /** The last MQTT_KEPT messages this run heard; mqtt[0] is message number mqttBase of the run. */
+  private mqtt: Heard[] = [];
   private mqttBase = 0;
   private readonly mqttListeners = new Set<() => void>();
-  private readonly faultIds = new Map<string, string>();
-  private readonly injected = new Set<string>();
-  private runWindow: Window = { journalSeq: 0, mqttIndex: 0 };
+  private readonly faultIds = new Map<string, Injected[]>();
+  private readonly injected: Injected[] = [];
+  /** The devices the scenario names, as they ran at its start: its start and end are in their journals. */
+  private involved: ScenarioTarget[] = [];
+  /** Journal seq per device when the run started (a device first met later: when it was met). */
+  private readonly runSeq = new Map<Device, number>();
 
   constructor(
     readonly id: string,
     private readonly scenario: Scenario,
     inputs: readonly unknown[],
-    private readonly rig: ScenarioRig,
+    private readonly rig: RunRig,
     private readonly emit: (event: RunEvent) => void,
   ) {
     this.steps = scenario.steps.map((step, index) => ({
@@ -148,161 +174,249 @@ export class ScenarioRun {
   }
 
   async run(): Promise<RunResult> {
-    const { device, clock } = this.rig;
+    const { clock, lookup } = this.rig;
     if (this.aborted) return this.finish('aborted');
     this.state = 'running';
     this.startedAt = clock.now();
+    this.involved = lookup.involved(this.scenario);
     // MQTT messages are kept only for a run that counts them, and only while it runs (#14 point 8).
     const countsMqtt = this.scenario.steps.some((s) => s.waitFor?.mqtt !== undefined || s.assert?.mqtt !== undefined);
-    const unsubscribe = countsMqtt ? this.rig.onMqttMessage?.((message) => {
-      const parsed = mqttMessageSchema.safeParse(message);
-      if (!parsed.success) return;
-      this.mqtt.push(parsed.data);
-      // A bounded window, as the journal is a ring: a long run under a publish flood keeps the last MQTT_KEPT.
-      if (this.mqtt.length > 2 * MQTT_KEPT) {
-        this.mqttBase += this.mqtt.length - MQTT_KEPT;
-        this.mqtt = this.mqtt.slice(-MQTT_KEPT);
-      }
-      for (const listener of this.mqttListeners) listener();
-    }) : undefined;
-    this.record(`scenario ${this.scenario.name} (${this.id}) started`, 'running', undefined);
-    this.runWindow = { journalSeq: device.journal.lastSeq, mqttIndex: 0 };
+    const unsubscribes = countsMqtt ? this.involved.flatMap((target) => target.onMqttMessage?.((message) => this.hear(target.device, message)) ?? []) : [];
+    this.record(this.involved, `scenario ${this.scenario.name} (${this.id}) started`, 'running', undefined);
+    for (const { device } of this.involved) this.runSeq.set(device, device.journal.lastSeq);
     let failed = false;
     try {
       for (const result of this.steps) {
+        const step = this.scenario.steps[result.index]!;
         if (this.aborted || failed) {
-          this.settle(result, 'skipped', this.aborted ? 'aborted' : 'an earlier step failed', undefined);
+          this.settle(result, 'skipped', this.aborted ? 'aborted' : 'an earlier step failed', undefined, this.quietTargets(step.device));
           continue;
         }
-        const step = this.scenario.steps[result.index]!;
         result.status = 'running';
         result.startedAt = clock.now();
         const action = actionOf(step);
         let outcome: Outcome;
+        let targets: ScenarioTarget[] = [];
         try {
-          outcome = await this.perform(action);
+          // A step on a device must find it (a device removed from a fleet since submit fails the step); a wait or log need not.
+          targets = touchesDevice(step) ? lookup.resolve(step.device ?? this.scenario.device) : this.quietTargets(step.device);
+          outcome = await this.perform(action, step.device ?? this.scenario.device, targets);
         } catch (error) {
-          outcome = { passed: false, detail: error instanceof Error ? error.message : String(error) };
+          outcome = { passed: false, detail: messageOf(error) };
         }
         if (this.aborted) {
-          this.settle(result, 'skipped', 'aborted', action);
+          this.settle(result, 'skipped', 'aborted', action, targets);
           continue;
         }
-        this.settle(result, outcome.passed ? 'passed' : 'failed', outcome.detail, action);
+        this.settle(result, outcome.passed ? 'passed' : 'failed', outcome.detail, action, targets);
         if (!outcome.passed && !step.continueOnFailure) failed = true;
       }
     } finally {
-      unsubscribe?.();
-      for (const id of this.injected) device.faults.clear(id);
+      for (const unsubscribe of unsubscribes) unsubscribe();
+      for (const { device, id } of this.injected) device.faults.clear(id);
     }
     return this.finish(this.aborted ? 'aborted' : failed ? 'failed' : 'passed');
   }
 
+  private hear(device: Device, message: object): void {
+    const parsed = mqttMessageSchema.safeParse(message);
+    if (!parsed.success) return;
+    this.mqtt.push({ device, message: parsed.data });
+    // A bounded window, as the journal is a ring: a long run under a publish flood keeps the last MQTT_KEPT.
+    if (this.mqtt.length > 2 * MQTT_KEPT) {
+      this.mqttBase += this.mqtt.length - MQTT_KEPT;
+      this.mqtt = this.mqtt.slice(-MQTT_KEPT);
+    }
+    for (const listener of this.mqttListeners) listener();
+  }
+
+  /** The devices a step names, or none if one of them is gone (a skipped step is journaled where it can be). */
+  private quietTargets(devices: StepDevices | undefined): ScenarioTarget[] {
+    try {
+      return this.rig.lookup.resolve(devices ?? this.scenario.device);
+    } catch {
+      return [];
+    }
+  }
+
   private finish(status: RunStatus): RunResult {
     this.mqtt = []; // a kept run holds its results, not the messages it saw
-    for (const result of this.steps) if (result.status === 'pending') this.settle(result, 'skipped', 'aborted', undefined);
+    for (const result of this.steps) if (result.status === 'pending') this.settle(result, 'skipped', 'aborted', undefined, []);
     this.state = status;
     this.endedAt = this.rig.clock.now();
-    this.record(`scenario ${this.scenario.name} (${this.id}) ended`, status, undefined);
+    this.record(this.involved, `scenario ${this.scenario.name} (${this.id}) ended`, status, undefined);
     const view = this.view();
     this.emit({ type: 'end', run: view });
     return view;
   }
 
-  private settle(result: StepResult, status: StepStatus, detail: string | null, action: StepAction | undefined): void {
+  private settle(result: StepResult, status: StepStatus, detail: string | null, action: StepAction | undefined, targets: readonly ScenarioTarget[]): void {
     result.status = status;
     result.detail = detail;
     result.startedAt ??= this.rig.clock.now();
     result.endedAt = this.rig.clock.now();
-    this.record(`step ${result.index}: ${result.description}`, detail === null ? status : `${status}: ${detail}`, action);
+    // A step on no device of its own (a wait, a log) is journaled where the run's start is.
+    this.record(targets.length > 0 ? targets : this.involved, `step ${result.index}: ${result.description}`, detail === null ? status : `${status}: ${detail}`, action);
     this.emit({ type: 'step', step: { ...result } });
   }
 
-  private record(action: string, result: string, step: StepAction | undefined): void {
+  private record(targets: readonly ScenarioTarget[], action: string, result: string, step: StepAction | undefined): void {
     const ref = step ? targetOf(step) : undefined;
-    const ioName = ref === undefined ? undefined : resolveChannelRef(this.rig.device, ref)?.ioName;
-    this.rig.device.journal.record({ kind: 'scenario', source: 'scenario', peer: null, ...(ioName ? { ioName } : {}), action, result });
+    for (const { device } of targets) {
+      const ioName = ref === undefined ? undefined : resolveChannelRef(device, ref)?.ioName;
+      device.journal.record({ kind: 'scenario', source: 'scenario', peer: null, ...(ioName ? { ioName } : {}), action, result });
+    }
   }
 
-  private channel(ref: string): Channel {
-    const channel = resolveChannelRef(this.rig.device, ref);
-    // checkScenario refused unknown targets before the run; a restart could still change the rail.
+  private channel(device: Device, ref: string): Channel {
+    const channel = resolveChannelRef(device, ref);
+    // The check refused unknown targets before the run; a restart could still change the rail.
     if (!channel) throw new Error(`no channel ${ref}`);
     return channel;
   }
 
-  private async perform(action: StepAction): Promise<Outcome> {
-    const { device, signals } = this.rig;
+  /**
+   * Acts on each device in turn. One device: its detail, and what it refuses fails the step. Several:
+   * every device is acted on; the step fails if any refused, naming the first few.
+   */
+  private onEach(targets: readonly ScenarioTarget[], act: (target: ScenarioTarget) => string | null): Outcome {
+    if (targets.length === 1) return { passed: true, detail: act(targets[0]!) };
+    const refused: string[] = [];
+    const details: string[] = [];
+    for (const target of targets) {
+      try {
+        const detail = act(target);
+        if (detail !== null) details.push(`${target.name}: ${detail}`);
+      } catch (error) {
+        refused.push(`${target.name}: ${messageOf(error)}`);
+      }
+    }
+    if (refused.length > 0) return { passed: false, detail: `${refused.length} of ${targets.length} devices refused: ${listed(refused)}` };
+    return { passed: true, detail: details.length === 0 ? `on ${targets.length} devices` : listed(details) };
+  }
+
+  private async perform(action: StepAction, selection: StepDevices | undefined, targets: readonly ScenarioTarget[]): Promise<Outcome> {
     switch (action.type) {
       case 'set': {
         const { target, ...input } = action.spec;
         // The field side, as PUT /sim/v1/slots/{slot}/channels/{index} does it: a running signal
         // is detached, or it would overwrite the value at its next step (#15 item 3).
-        writeField(this.channel(target), input, { source: 'scenario', signals });
-        return { passed: true, detail: null };
+        return this.onEach(targets, ({ device, signals }) => {
+          writeField(this.channel(device, target), input, { source: 'scenario', signals });
+          return null;
+        });
       }
       case 'write': {
         const { target, attribute, value } = action.spec;
-        const channel = this.channel(target);
-        // A write as a protocol would do it; the journal's write source is `sim`, as for /sim/v1 writes.
-        channel.write(attribute, value, 'scenario');
-        return { passed: true, detail: `${attribute} = ${channel.read(attribute)}` };
+        // A write as a protocol would do it; the journal's write source is `scenario`.
+        return this.onEach(targets, ({ device }) => {
+          const channel = this.channel(device, target);
+          channel.write(attribute, value, 'scenario');
+          return `${attribute} = ${channel.read(attribute)}`;
+        });
       }
       case 'signal': {
-        const channel = this.channel(action.spec.target);
-        if (action.spec.signal === null) return { passed: true, detail: signals.detach(channel) ? 'detached' : 'no signal was attached' };
-        signals.attach(channel, action.spec.signal);
-        return { passed: true, detail: null };
+        const { target, signal } = action.spec;
+        return this.onEach(targets, ({ device, signals }) => {
+          const channel = this.channel(device, target);
+          if (signal === null) return signals.detach(channel) ? 'detached' : 'no signal was attached';
+          signals.attach(channel, signal);
+          return null;
+        });
       }
       case 'wait':
-        await this.elapse(action.ms, undefined);
+        await this.elapse(action.ms, undefined, []);
         return { passed: true, detail: null };
       case 'waitFor': {
         const spec = action.spec;
-        const window = this.windowFor(spec);
+        const window = this.windowFor(spec, targets);
         const started = this.rig.clock.monotonic();
-        const held = await this.elapse(spec.timeoutMs, () => evaluate(device, spec, this.held(window), this.mqtt, 'waitFor').holds);
-        const { detail } = evaluate(device, spec, this.held(window), this.mqtt, 'waitFor');
+        // The devices are looked up again at every check: one removed while the step waits ends the wait and fails it.
+        let lost: unknown;
+        const check = (): boolean => {
+          try {
+            return this.evaluateAll(this.rig.lookup.resolve(selection), spec, window, 'waitFor').holds;
+          } catch (error) {
+            lost = error;
+            return true;
+          }
+        };
+        const held = await this.elapse(spec.timeoutMs, check, targets);
+        if (lost !== undefined) throw lost;
+        const { detail } = this.evaluateAll(this.rig.lookup.resolve(selection), spec, window, 'waitFor');
         const took = this.rig.clock.monotonic() - started;
         return held ? { passed: true, detail: `${detail} after ${took} ms` } : { passed: false, detail: `timed out after ${spec.timeoutMs} ms: ${detail}` };
       }
       case 'assert': {
-        const { holds, detail } = evaluate(device, action.spec, this.held(this.windowFor(action.spec)), this.mqtt, 'assert');
+        const { holds, detail } = this.evaluateAll(targets, action.spec, this.windowFor(action.spec, targets), 'assert');
         return { passed: holds, detail };
       }
       case 'fault': {
-        const fault = device.faults.inject(action.spec.spec);
-        this.injected.add(fault.id);
-        if (action.spec.as !== undefined) this.faultIds.set(action.spec.as, fault.id);
-        return { passed: true, detail: `fault ${fault.id}` };
+        const { spec, as } = action.spec;
+        return this.onEach(targets, ({ device }) => {
+          const fault = device.faults.inject(spec);
+          const injected = { device, id: fault.id };
+          this.injected.push(injected);
+          if (as !== undefined) this.faultIds.set(as, [...(this.faultIds.get(as) ?? []), injected]);
+          return `fault ${fault.id}`;
+        });
       }
       case 'clearFault': {
-        if (action.name === 'all') return { passed: true, detail: `cleared ${device.faults.clearAll()}` };
-        const id = this.faultIds.get(action.name);
-        // A fault with a `count` clears itself; clearing it again is not a failure.
-        return { passed: true, detail: id !== undefined && device.faults.clear(id) ? `cleared ${id}` : 'no longer active' };
+        const name = action.name;
+        if (name === 'all') return this.onEach(targets, ({ device }) => `cleared ${device.faults.clearAll()}`);
+        return this.onEach(targets, ({ device }) => {
+          const ids = (this.faultIds.get(name) ?? []).filter((f) => f.device === device).map((f) => f.id);
+          // A fault with a `count` clears itself; clearing it again is not a failure.
+          const cleared = ids.filter((id) => device.faults.clear(id));
+          return cleared.length > 0 ? `cleared ${cleared.join(', ')}` : 'no longer active';
+        });
       }
       case 'log':
         return { passed: true, detail: null };
     }
   }
 
-  private windowFor(condition: Condition): Window {
-    return condition.window === 'step' ? { journalSeq: this.rig.device.journal.lastSeq, mqttIndex: this.mqttBase + this.mqtt.length } : this.runWindow;
+  /** A condition on every device a step names: it holds when it holds on each. */
+  private evaluateAll(targets: readonly ScenarioTarget[], condition: Condition, window: RunWindow, mode: 'waitFor' | 'assert'): Evaluation {
+    if (targets.length === 1) return this.evaluateOn(targets[0]!, condition, window, mode);
+    const failing: string[] = [];
+    for (const target of targets) {
+      const evaluation = this.evaluateOn(target, condition, window, mode);
+      if (!evaluation.holds) failing.push(`${target.name}: ${evaluation.detail}`);
+    }
+    if (failing.length === 0) return { holds: true, detail: `holds on ${targets.length} devices` };
+    return { holds: false, detail: `${failing.length} of ${targets.length} devices: ${listed(failing)}` };
   }
 
-  /** A window (message numbers of the run) as indexes into the messages still held. */
-  private held(window: Window): Window {
-    return { ...window, mqttIndex: Math.max(0, window.mqttIndex - this.mqttBase) };
+  private evaluateOn(target: ScenarioTarget, condition: Condition, window: RunWindow, mode: 'waitFor' | 'assert'): Evaluation {
+    const { device } = target;
+    const journalSeq = window.seq.get(device) ?? this.runSeqOf(device);
+    // Only an MQTT condition needs the messages: the device's own, from the window on, of those still held.
+    const messages = condition.mqtt ? this.mqtt.slice(Math.max(0, window.mqttIndex - this.mqttBase)).flatMap((h) => (h.device === device ? [h.message] : [])) : [];
+    const held: Window = { journalSeq, mqttIndex: 0 };
+    return evaluate(device, condition, held, messages, mode);
+  }
+
+  /** Where a device's run window starts: the run's start, or when the run first met the device. */
+  private runSeqOf(device: Device): number {
+    let seq = this.runSeq.get(device);
+    if (seq === undefined) this.runSeq.set(device, (seq = device.journal.lastSeq));
+    return seq;
+  }
+
+  private windowFor(condition: Condition, targets: readonly ScenarioTarget[]): RunWindow {
+    if (condition.window !== 'step') return { seq: this.runSeq, mqttIndex: 0 };
+    return { seq: new Map(targets.map(({ device }) => [device, device.journal.lastSeq])), mqttIndex: this.mqttBase + this.mqtt.length };
   }
 
   /**
    * Lets `ms` of device time pass, or less if `until` holds first; resolves whether it held. The
-   * condition is checked before any time passes and after every advance.
+   * condition is checked before any time passes and after every advance (on a real clock, also on
+   * each journal entry of `targets`).
    */
-  private elapse(ms: number, until: (() => boolean) | undefined): Promise<boolean> {
+  private elapse(ms: number, until: (() => boolean) | undefined, targets: readonly ScenarioTarget[]): Promise<boolean> {
     const clock = this.rig.clock;
-    return clock instanceof ManualClock ? this.elapseManual(clock, ms, until) : this.elapseReal(ms, until);
+    return clock instanceof ManualClock ? this.elapseManual(clock, ms, until) : this.elapseReal(ms, until, targets);
   }
 
   private async elapseManual(clock: ManualClock, ms: number, until: (() => boolean) | undefined): Promise<boolean> {
@@ -318,8 +432,8 @@ export class ScenarioRun {
     }
   }
 
-  private elapseReal(ms: number, until: (() => boolean) | undefined): Promise<boolean> {
-    const { clock, device } = this.rig;
+  private elapseReal(ms: number, until: (() => boolean) | undefined, targets: readonly ScenarioTarget[]): Promise<boolean> {
+    const { clock } = this.rig;
     return new Promise<boolean>((resolve) => {
       const handles: (TimerHandle | undefined)[] = [];
       const cleanups: (() => void)[] = [];
@@ -346,7 +460,7 @@ export class ScenarioRun {
         const check = () => {
           if (until()) finish(true);
         };
-        cleanups.push(device.journal.onEntry(check));
+        for (const { device } of targets) cleanups.push(device.journal.onEntry(check));
         this.mqttListeners.add(check);
         cleanups.push(() => this.mqttListeners.delete(check));
         handles.push(clock.setInterval(check, POLL_MS));

@@ -20,6 +20,17 @@ const name = z.string().min(1).max(128);
 /** A channel as `slot/index` or an ioName, as in profiles and /sim/v1/faults. */
 const target = name;
 const timeoutMs = z.number().int().min(0).max(86_400_000).default(5000);
+/** A device name as a fleet names its devices (src/fleet/contract.ts): 1..64 characters. */
+export const scenarioDeviceName = z.string().min(1).max(64);
+/** The most names one step's `device:` list holds: a fleet runs at most 10 000 devices (src/config/fleet.ts). */
+export const MAX_STEP_DEVICES = 10_000;
+/**
+ * Which devices a step acts on and reads (docs/scenarios.md, "Devices"): one name, a list of
+ * names (each acted on in turn; a condition must hold on every one), or `all` (every device
+ * running when the step runs). On a lone device the only name it takes is its own.
+ */
+export const deviceSelectionSchema = z.union([z.literal('all'), scenarioDeviceName, z.array(scenarioDeviceName).min(1).max(MAX_STEP_DEVICES)]);
+export type StepDevices = z.infer<typeof deviceSelectionSchema>;
 const count = z.number().int().min(0);
 
 /** The field side, as PUT /sim/v1/slots/{slot}/channels/{index} takes it (src/device/field-input.ts). */
@@ -130,17 +141,28 @@ export const stepSchema = z
     continueOnFailure: z.boolean().default(false),
     /** Replaces the generated description in results and the journal. */
     description: z.string().min(1).max(200).optional(),
+    /** The device(s) the step acts on and reads; default: the scenario's `device`. */
+    device: deviceSelectionSchema.optional(),
   })
   .superRefine((step, ctx) => {
     const present = ACTIONS.filter((a) => step[a] !== undefined);
     if (present.length !== 1) {
       ctx.addIssue({ code: 'custom', message: present.length === 0 ? `a step needs one action: ${ACTIONS.join(', ')}` : `a step has one action; this one has ${present.join(' and ')}`, path: [] });
     }
+    // Time passes on the one clock every device of a fleet shares: a device on a wait would suggest otherwise.
+    if (step.wait !== undefined && step.device !== undefined) ctx.addIssue({ code: 'custom', message: 'a wait lets time pass on the clock every device shares; it takes no device', path: ['device'] });
   });
+
+/** Whether a step acts on or reads a device (so in a fleet it must name one, or the scenario must). */
+export function touchesDevice(step: ScenarioStep): boolean {
+  return step.wait === undefined && step.log === undefined;
+}
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(100),
   description: z.string().max(2000).optional(),
+  /** The device every step acts on unless it names its own (`device:` on the step); a fleet device name. */
+  device: scenarioDeviceName.optional(),
   steps: z.array(stepSchema).min(1).max(10_000),
 });
 
