@@ -39,12 +39,14 @@ export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --prof
 export const FIRST_INDEX_ENV = 'IOTHINX_SIM_FLEET_FIRST';
 
 export const FLEET_USAGE = `  iothinx-sim fleet [--profile FILE] [--count N] [--first K] [--seed N] [--addressing ports|ports:0|loopback]
-                    [--http HOST:PORT|off] [--device-http] [--mqtt URL|embedded|profile|off] [--broker HOST:PORT] [--clock real|manual]
-                    [--ready-file FILE] [--log-level LEVEL] [--quiet]
+                    [--http HOST:PORT|off] [--device-http] [--gateway HOST:PORT|off] [--mqtt URL|embedded|profile|off] [--broker HOST:PORT]
+                    [--clock real|manual] [--scenario FILE] [--ready-file FILE] [--log-level LEVEL] [--quiet]
       N devices from the profile (its fleet: section, else defaults), each distinct on the wire;
       --first also from ${FIRST_INDEX_ENV}; ports:0 = every port picked by the OS (the fleet API's too,
       unless --http names one); --http: the fleet API /fleet/v1 (default 127.0.0.1:8080), every device
-      under /fleet/v1/devices/NAME/; a device's own HTTP listener is then off unless fleet.addressing names its port or --device-http`;
+      under /fleet/v1/devices/NAME/; a device's own HTTP listener is then off unless fleet.addressing names its port or --device-http;
+      --gateway: one Modbus/TCP port for the fleet where unit id u selects device first + u - 1 (fleet.gateway; default off);
+      --scenario: a scenario whose steps name fleet devices (device: NAME), queued as run s1 of /fleet/v1/scenarios before the ready file`;
 
 export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start options; defaults --clock manual, every service on port 0, --mqtt off]
       runs the scenario on a fresh emulator, one line per step; exit 0 passed, 1 failed, 2 invalid file or options`;

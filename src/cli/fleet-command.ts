@@ -2,18 +2,20 @@
  * `iothinx-sim fleet`: many devices from one profile in one process (src/fleet/fleet.ts,
  * docs/fleet.md). The profile's `fleet:` section sets count, first index, identity templates,
  * addressing and journal size; flags override the common ones. The ready file lists every device
- * with its identity and addresses, and `http`, where the fleet API listens (null with --http off).
+ * with its identity and addresses, and `http`, where the fleet API listens (null with --http off),
+ * and `gateway`, where the Modbus gateway listens (null when off; each device's `unitId` selects it there).
  */
 import { rm } from 'node:fs/promises';
 import { Fleet } from '../fleet/fleet.js';
 import { createLogger } from '../app/logger.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
-import { fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
+import { fleetGatewaySchema, fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
 import { loadProfile } from '../config/load.js';
 import { SimError } from '../errors.js';
 import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
 import { inFile } from '../app/check.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
+import { readScenario, submitScenario } from './scenario-command.js';
 import { exitOnSignal } from './shutdown.js';
 
 /** Where the fleet API listens unless --http says otherwise. */
@@ -38,9 +40,11 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
       addressing: { type: 'string' },
       http: { type: 'string' },
       'device-http': { type: 'boolean', default: false },
+      gateway: { type: 'string' },
       mqtt: { type: 'string', default: 'profile' },
       broker: { type: 'string', default: '127.0.0.1:1883' },
       clock: { type: 'string', default: 'real' },
+      scenario: { type: 'string' },
       'ready-file': { type: 'string' },
       'log-level': { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -63,7 +67,10 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
     ...(values.count !== undefined ? { count: integer('--count', values.count, 1, 10_000) } : {}),
     ...(firstText !== undefined && firstText !== '' ? { first: integer(values.first !== undefined ? '--first' : FIRST_INDEX_ENV, firstText, 0, 999_999) } : {}),
     ...(values.addressing !== undefined ? { addressing: addressingFlag(values.addressing, deviceHttp) } : {}),
+    gateway: gatewayFlag(values.gateway, section.gateway, values.addressing === 'ports:0'),
   };
+  // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
+  const scenario = values.scenario === undefined ? undefined : await readScenario(values.scenario);
   const logger = createLogger(values['log-level']);
   const readyFile = values['ready-file'];
   if (readyFile) await rm(readyFile, { force: true });
@@ -73,17 +80,41 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
     throw inFile(file, error);
   });
   exitOnSignal(() => started.stop(), logger);
-  const devices = started.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, ...m.addresses }));
-  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, http: started.httpAddress, broker: started.broker?.address ?? null, devices })}\n`);
+  // -- scenario: checked against the running devices and queued before the ready file is out, so
+  // a client that waits for the file finds run s1 at /fleet/v1/scenarios/s1. The fleet keeps running.
+  if (scenario) {
+    const print = (line: string) => (values.quiet ? undefined : process.stderr.write(`${line}\n`));
+    try {
+      void submitScenario(started.scenarios, scenario, print).catch((error: unknown) => logger.error({ err: error }, 'fleet scenario run failed'));
+    } catch (error) {
+      await started.stop();
+      throw error;
+    }
+  }
+  const devices = started.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, ...m.addresses, unitId: m.unitId }));
+  const gateway = started.gateway();
+  const gatewayAddress = gateway.enabled ? gateway.address : null;
+  if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, http: started.httpAddress, broker: started.broker?.address ?? null, gateway: gatewayAddress, devices })}\n`);
   if (!values.quiet) {
     const first = devices[0]!;
     const last = devices.at(-1)!;
     process.stderr.write(
       `iothinx-sim fleet: ${devices.length} devices, ${first.name} (Modbus ${first.modbus ?? 'off'}, HTTP ${first.http ?? 'off'}) .. ${last.name} (Modbus ${last.modbus ?? 'off'}, HTTP ${last.http ?? 'off'})` +
         `${started.httpAddress ? `\n  fleet API    http://${started.httpAddress}/fleet/v1/devices` : ''}` +
+        `${gatewayAddress ? `\n  Modbus gateway ${gatewayAddress} (unit id u = device ${fleet.first} + u - 1)` : ''}` +
         `${started.broker ? `\n  MQTT broker  mqtt://${started.broker.address}` : ''}\n`,
     );
   }
+}
+
+/**
+ * --gateway HOST:PORT turns the gateway on there (the section's other settings kept), `off` turns
+ * it off; absent: the section's, on a port the OS picks under `--addressing ports:0`.
+ */
+function gatewayFlag(text: string | undefined, section: FleetSection['gateway'], anyPort: boolean): FleetSection['gateway'] {
+  if (text === undefined) return section && anyPort ? { ...section, port: 0 } : section;
+  const listen = parseAddress('gateway', text);
+  return listen === null ? null : { ...(section ?? fleetGatewaySchema.parse({})), ...listen };
 }
 
 /**

@@ -55,7 +55,7 @@ async function start(options: StartOptions): Promise<void> {
   if (scenario) {
     const print = (line: string) => (options.quiet ? undefined : process.stderr.write(`${line}\n`));
     try {
-      void submitScenario(emulator.emulatorNow, scenario, print).catch((error: unknown) => logger.error({ err: error }, 'scenario run failed'));
+      void submitScenario(emulator.emulatorNow.scenarios, scenario, print).catch((error: unknown) => logger.error({ err: error }, 'scenario run failed'));
     } catch (error) {
       await emulator.stop();
       throw error;

@@ -1,18 +1,19 @@
 /**
  * Scenarios from the command line: `iothinx-sim run-scenario FILE` (a fresh emulator, the run,
- * one line per step, exit 0 passed / 1 failed / 2 invalid) and `start --scenario FILE` (one run
- * once the emulator is ready; the emulator keeps running after it).
+ * one line per step, exit 0 passed / 1 failed / 2 invalid), `start --scenario FILE` (one run
+ * once the emulator is ready; the emulator keeps running after it) and `fleet --scenario FILE`
+ * (the same on the fleet's runs, whose steps name their devices).
  */
 import { rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { loadProfile } from '../config/load.js';
 import { SimError } from '../errors.js';
-import { checkScenario, loadScenario, type ScenarioProblem } from '../sim/scenario-load.js';
+import { loadScenario, type ScenarioProblem } from '../sim/scenario-load.js';
+import type { ScenarioController } from '../sim/scenario-control.js';
 import type { RunResult, StepResult } from '../sim/scenario-runner.js';
 import type { Scenario } from '../sim/scenario-schema.js';
 import { parseRunScenario } from './args.js';
 import { inFile } from '../app/check.js';
-import type { Emulator } from '../app/emulator.js';
 import { createLogger } from '../app/logger.js';
 import { Runner } from '../app/runner.js';
 
@@ -34,15 +35,18 @@ export async function readScenario(file: string): Promise<LoadedScenario> {
   return { file, scenario: parsed.scenario, inputs: parsed.inputs };
 }
 
-/** Checks the scenario against the running device and queues it; throws the problems (exit 2). */
-export function submitScenario(emulator: Emulator, loaded: LoadedScenario, print: (line: string) => void): Promise<RunResult> {
-  const problems = checkScenario(loaded.file, loaded.scenario, emulator.device);
+/**
+ * Checks the scenario against the running device (or the fleet: `fleet --scenario`) and queues
+ * it; throws the problems (exit 2).
+ */
+export function submitScenario(scenarios: ScenarioController, loaded: LoadedScenario, print: (line: string) => void): Promise<RunResult> {
+  const problems = scenarios.check(loaded.file, loaded.scenario);
   if (problems.length > 0) throw invalid(problems);
-  const { id } = emulator.scenarios.submit(loaded.scenario, loaded.inputs);
-  emulator.scenarios.subscribe(id, (event) => {
+  const { id } = scenarios.submit(loaded.scenario, loaded.inputs);
+  scenarios.subscribe(id, (event) => {
     if (event.type === 'step') print(stepLine(event.step));
   });
-  const done = emulator.scenarios.finished(id);
+  const done = scenarios.finished(id);
   if (!done) throw new SimError('HTTP_INTERNAL', `scenario run ${id} was not queued`);
   return done.then((run) => {
     const passed = run.steps.filter((s) => s.status === 'passed').length;
@@ -77,7 +81,7 @@ export async function runScenarioCommand(argv: string[], defaultProfile: string)
   process.once('SIGTERM', abort);
   try {
     if (options.readyFile) await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...runner.addresses })}\n`);
-    const run = await submitScenario(emulator, loaded, (line) => process.stdout.write(`${line}\n`));
+    const run = await submitScenario(emulator.scenarios, loaded, (line) => process.stdout.write(`${line}\n`));
     return run.status === 'passed' ? 0 : 1;
   } finally {
     process.off('SIGINT', abort);

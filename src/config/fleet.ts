@@ -53,6 +53,30 @@ export const fleetAddressingSchema = z.discriminatedUnion('mode', [
   }),
 ]);
 
+/** Unit ids a gateway gives devices: 1..247 (Modbus over serial line §2.2: 0 is broadcast, 248..255 reserved). */
+export const GATEWAY_UNIT_IDS = { first: 1, last: 247 } as const;
+
+/**
+ * One Modbus/TCP port for the whole fleet where the unit id selects the device (docs/fleet.md,
+ * "Modbus gateway"): unit id u answers as device first + u - 1. Off (null) by default, because a
+ * 4510 answers any unit id. Connections are bounded here; the accessible-IP list, idle timeout
+ * and limits.modbus are the template profile's, as on a device's own port.
+ */
+export const fleetGatewaySchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 = the OS picks (tests); the address is in the ready file and GET /fleet/v1/gateway. */
+  port: port.default(502),
+  /** Open connections at once, across all devices behind it; one more is closed at accept and counted. */
+  maxConnections: z.number().int().min(1).max(1024).default(32),
+  /**
+   * The exception for a unit id that selects no running device (none at that index, removed,
+   * 0, 248..255), and for a device whose modbus-drop fault is on: 11 GATEWAY TARGET DEVICE FAILED
+   * TO RESPOND (default; what a Moxa MGate answers for a slave that does not answer) or 10
+   * GATEWAY PATH UNAVAILABLE.
+   */
+  noDeviceException: z.union([z.literal(10), z.literal(11)]).default(11),
+});
+
 export const fleetSchema = z.strictObject({
   count: z.number().int().min(1).max(10_000).default(1),
   /** The first device index (a Kubernetes pod ordinal times the count, say). */
@@ -61,8 +85,11 @@ export const fleetSchema = z.strictObject({
   addressing: fleetAddressingSchema.default({ mode: 'ports', host: '127.0.0.1', base: { modbus: 10_000, snmp: 30_000 } }),
   /** Journal entries each device keeps: fewer than one device's 10 000, so memory stays bounded. */
   journalCapacity: z.number().int().min(10).max(100_000).default(1000),
+  /** The Modbus gateway: one port, the unit id selects the device; null = off. */
+  gateway: fleetGatewaySchema.nullable().default(null),
 });
 
 export type Fleet = z.infer<typeof fleetSchema>;
 export type FleetInput = z.input<typeof fleetSchema>;
 export type FleetAddressing = z.infer<typeof fleetAddressingSchema>;
+export type FleetGateway = z.infer<typeof fleetGatewaySchema>;

@@ -7,7 +7,6 @@
 import type { Logger } from 'pino';
 import type { ListenAddress } from '../app/service.js';
 import type { Profile } from '../config/profile.js';
-import { Refusals } from '../device/refusals.js';
 import { createFleetApp } from '../http/fleet/app.js';
 import { listenHttp } from '../http/server.js';
 import { fleetControl } from './control.js';
@@ -26,7 +25,8 @@ export interface FleetApi {
  */
 export async function startFleetApi(fleet: FleetMembers, listen: ListenAddress, profile: Profile, logger: Logger): Promise<FleetApi> {
   const control = fleetControl(fleet, logger);
-  const refusals = new Refusals();
+  // The fleet's own: its scenario queue counts there too.
+  const refusals = fleet.refusals;
   const app = createFleetApp({
     control,
     limits: profile.limits.http,

@@ -3,7 +3,7 @@
  * every device's identity from the templates (valid, and distinct on the wire) and its addresses.
  * `validate` reports these with the file and path, as it does the other sections.
  */
-import type { Fleet } from '../config/fleet.js';
+import { GATEWAY_UNIT_IDS, type Fleet } from '../config/fleet.js';
 import type { Profile } from '../config/profile.js';
 import { isSimError } from '../errors.js';
 import { listenAt } from './addressing.js';
@@ -35,6 +35,13 @@ export function fleetIssues(profile: Profile, fleet: Fleet): FleetIssue[] {
     } catch (error) {
       caught(error);
     }
+  }
+  const unitIds = GATEWAY_UNIT_IDS.last - GATEWAY_UNIT_IDS.first + 1;
+  if (fleet.gateway && fleet.count > unitIds) {
+    issues.push({
+      path: 'fleet.gateway',
+      message: `the gateway selects a device by unit id ${GATEWAY_UNIT_IDS.first}..${GATEWAY_UNIT_IDS.last}, so it reaches ${unitIds} devices; count ${fleet.count} would leave devices ${fleet.first + unitIds}.. without one (lower fleet.count, or turn the gateway off)`,
+    });
   }
   try {
     // The last device needs the highest port or address.

@@ -10,6 +10,7 @@ import type { Clock } from '../device/clock.js';
 import type { Device, DeviceChange } from '../device/device.js';
 import { faultSpecSchema } from '../device/faults.js';
 import { fieldInputSchema } from '../device/field-input.js';
+import { listenerStatsSchema } from '../modbus/contract.js';
 import type { SerialControl } from '../serial/contract.js';
 import type { SignalControl } from '../sim/contract.js';
 
@@ -44,6 +45,11 @@ export const fleetDeviceSchema = z.strictObject({
   mac: z.string(),
   ip: z.string().meta({ description: 'The IP the device reports as its own (identity), not where it listens.' }),
   endpoints: fleetEndpointsSchema,
+  unitId: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'The unit id that selects this device on the fleet\'s Modbus gateway (index - first + 1); null when the gateway is off or the index is outside unit ids 1..247.' }),
   health: deviceHealthSchema,
   links: z.strictObject({
     sim: z.string().meta({ description: 'Its emulator API through the fleet listener.' }),
@@ -51,6 +57,24 @@ export const fleetDeviceSchema = z.strictObject({
   }),
 });
 export type FleetDevice = z.infer<typeof fleetDeviceSchema>;
+
+/** GET /fleet/v1/gateway: the Modbus gateway (one port, the unit id selects the device), or `enabled: false`. */
+export const fleetGatewayStatusSchema = z.union([
+  z.strictObject({ enabled: z.literal(false) }),
+  z.strictObject({
+    enabled: z.literal(true),
+    address: z.string().meta({ description: 'host:port it listens on.' }),
+    firstIndex: z.number().int().meta({ description: 'The device index unit id 1 selects: unit id u selects index firstIndex + u - 1.' }),
+    unitIds: z.strictObject({ first: z.number().int(), last: z.number().int() }),
+    noDeviceException: z.number().int().meta({ description: 'The exception code for a unit id that selects no running device (11 or 10).' }),
+    stats: listenerStatsSchema,
+    refusals: z.strictObject({
+      backpressure: z.number().int().meta({ description: 'Connections paused because their replies were not drained.' }),
+      frameTimeout: z.number().int().meta({ description: 'Connections closed for a request frame not complete in time.' }),
+    }),
+  }),
+]);
+export type FleetGatewayStatus = z.infer<typeof fleetGatewayStatusSchema>;
 
 export const fleetHealthSchema = z.strictObject({
   status: z.enum(['ready', 'starting']).meta({ description: '`ready` (200) once every device is ready and none is starting; else 503.' }),
@@ -137,6 +161,8 @@ export interface FleetControl<App> {
   /** Stops the device; false when none has that name. */
   remove(name: string): Promise<boolean>;
   health(): FleetHealth;
+  /** The Modbus gateway's address and counters. */
+  gateway(): FleetGatewayStatus;
   /** The one clock every device runs on. */
   readonly clock: Clock;
   /** Every device's changes (devices added later included), and devices coming and going. */

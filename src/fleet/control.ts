@@ -62,6 +62,7 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
       mac: member.mac,
       ip: member.ip,
       endpoints: member.addresses,
+      unitId: member.unitId,
       health: healthOf(emulator),
       links: { sim: `${path}/sim/v1/`, api: `${path}/api/` },
     };
@@ -107,6 +108,7 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
         clock: fleet.clock.kind,
       };
     },
+    gateway: () => fleet.gateway(),
     onEvent: (listener) => {
       const remove = events.add(listener);
       if (events.size === 1) for (const m of fleet.list()) follow(m.index, m.name);

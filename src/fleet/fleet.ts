@@ -7,6 +7,7 @@
  *   profile + fleet section ─► identityAt(i), listenAt(k) ─► Emulator.start (src/app) × count
  *                                   └─ one clock, one embedded broker ─┘
  *                                   └─ optionally one HTTP listener: /fleet/v1 (api.ts)
+ *                                   └─ optionally one Modbus gateway: unit id ─► device (gateway.ts)
  */
 import type { Logger } from 'pino';
 import type { Fleet as FleetSection } from '../config/fleet.js';
@@ -24,6 +25,8 @@ import type { ListenAddress } from '../app/service.js';
 import { Listeners } from '../device/listeners.js';
 import { startFleetApi, type FleetApi } from './api.js';
 import type { FleetMember, FleetMembers, FleetMembership } from './members.js';
+import { FleetModbusGateway, unitIdOf } from './gateway.js';
+import type { FleetGatewayStatus } from './contract.js';
 
 export interface FleetOptions {
   /** The profile every device is made from; its identity is the base of the templates. */
@@ -61,6 +64,7 @@ export class Fleet implements FleetMembers {
   private readonly adding = new Set<number>();
   private readonly membership: Listeners<FleetMembership>;
   private api: FleetApi | null = null;
+  private modbusGateway: FleetModbusGateway | null = null;
   private stopped = false;
 
   private constructor(
@@ -91,6 +95,17 @@ export class Fleet implements FleetMembers {
     const created = new Fleet(options, clock, broker);
     try {
       for (let i = fleet.first; i < fleet.first + fleet.count; i++) await created.add(i);
+      if (fleet.gateway) {
+        created.modbusGateway = await FleetModbusGateway.start({
+          section: fleet.gateway,
+          first: fleet.first,
+          profile,
+          clock,
+          // The live member table: devices added or removed later are reachable, or not, at once.
+          unitOf: (index) => created.members.get(index)?.emulator.modbus.unit,
+          logger: options.logger.child({ component: 'fleet-modbus-gateway' }),
+        });
+      }
       if (options.http) created.api = await startFleetApi(created, options.http, profile, options.logger.child({ component: 'fleet-http' }));
     } catch (error) {
       await created.stop();
@@ -110,6 +125,11 @@ export class Fleet implements FleetMembers {
   /** Where the fleet API listens (`host:port`), or null when it does not. */
   get httpAddress(): string | null {
     return this.api?.address ?? null;
+  }
+
+  /** The Modbus gateway (one port, the unit id selects the device): its address and counters. */
+  gateway(): FleetGatewayStatus {
+    return this.modbusGateway?.status() ?? { enabled: false };
   }
 
   /** Indexes being added right now. */
@@ -162,7 +182,7 @@ export class Fleet implements FleetMembers {
       const message = `fleet device ${index} (${name}) did not start: ${(error as Error).message}`;
       throw isSimError(error) ? new SimError(error.code, message, { cause: error, context: { ...error.context, index } }) : new Error(message, { cause: error });
     });
-    const member: FleetMember = { index, name, serialNumber: identity.device.serialNumber, mac: identity.device.mac, ip: identity.device.ip, addresses: emulator.addresses };
+    const member: FleetMember = { index, name, serialNumber: identity.device.serialNumber, mac: identity.device.mac, ip: identity.device.ip, addresses: emulator.addresses, unitId: unitIdOf(fleet.gateway, fleet.first, index) };
     if (this.stopped) {
       // The fleet stopped while this device started: it must not outlive the fleet.
       await emulator.stop();
@@ -202,6 +222,7 @@ export class Fleet implements FleetMembers {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'the fleet API did not stop cleanly');
     }
+    await this.modbusGateway?.close();
     // Many at once: one after another, 1,000 devices with MQTT took 4.8 s, past SIGTERM's deadline
     // (each MQTT client flushes and says goodbye to the broker, which is mostly waiting).
     const emulators = [...this.members.values()].map((m) => m.emulator).reverse();

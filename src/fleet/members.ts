@@ -6,6 +6,7 @@
 import type { Emulator } from '../app/emulator.js';
 import type { EmulatorAddresses } from '../app/service.js';
 import type { Clock } from '../device/clock.js';
+import type { FleetGatewayStatus } from './contract.js';
 
 /** One device of the fleet as the ready file and the fleet API list it. */
 export interface FleetMember {
@@ -15,6 +16,8 @@ export interface FleetMember {
   mac: string;
   ip: string;
   addresses: EmulatorAddresses;
+  /** The unit id that selects it on the fleet's Modbus gateway; null with the gateway off or outside 1..247. */
+  unitId: number | null;
 }
 
 /** A device that joined or left the fleet. */
@@ -32,5 +35,6 @@ export interface FleetMembers {
   add(index: number): Promise<FleetMember>;
   remove(index: number): Promise<boolean>;
   starting(): number[];
+  gateway(): FleetGatewayStatus;
   onMembership(listener: (event: FleetMembership) => void): () => void;
 }

@@ -36,9 +36,13 @@ function control(scenarios: ScenarioControl | undefined): ScenarioControl {
   return scenarios;
 }
 
-function runOf(scenarios: ScenarioControl | undefined, id: string): RunResult {
+function unknownRun(id: string, prefix: string): SimError {
+  return new SimError('SCENARIO_UNKNOWN', `no scenario run ${id}; GET ${prefix}/scenarios lists them`, { context: { path: 'id' } });
+}
+
+function runOf(scenarios: ScenarioControl | undefined, id: string, prefix: string): RunResult {
   const run = control(scenarios).get(id);
-  if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
+  if (!run) throw unknownRun(id, prefix);
   return run;
 }
 
@@ -70,14 +74,18 @@ function streamRun(scenarios: ScenarioControl, run: RunResult, req: Request, res
   });
 }
 
-export function scenarioRoutes({ scenarios }: { scenarios?: ScenarioControl | undefined }): Route[] {
+/**
+ * The routes under `prefix` (where they are mounted: /sim/v1 on a device, /fleet/v1 for the
+ * fleet's runs, whose steps name their devices); the same bodies and errors in both places.
+ */
+export function scenarioRoutes({ scenarios, prefix = '/sim/v1' }: { scenarios?: ScenarioControl | undefined; prefix?: string }): Route[] {
   return [
     route({
       method: 'post',
       path: '/scenarios',
       summary: 'Submits a scenario document and starts it (202); runs queue and run one at a time, in order.',
       description:
-        'The document is checked against the schema and the device (targets, attributes, fault names) first; any problem is a 400 naming its path. Past limits.scenarios.maxQueued waiting runs (default 16) the answer is 429 SCENARIO_QUEUE_FULL. Format: docs/scenarios.md.',
+        'The document is checked against the schema and the device(s) (device names, targets, attributes, fault names) first; any problem is a 400 naming its path. Past limits.scenarios.maxQueued waiting runs (default 16) the answer is 429 SCENARIO_QUEUE_FULL. Format: docs/scenarios.md.',
       body: documentObject,
       documentedBody: scenarioDocumentSchema,
       response: runResultSchema,
@@ -109,7 +117,7 @@ export function scenarioRoutes({ scenarios }: { scenarios?: ScenarioControl | un
       summary: 'One run: status (queued, running, passed, failed, aborted) and every step with status, device-clock times and detail.',
       params: idParams,
       response: runResultSchema,
-      handle: ({ params }) => runOf(scenarios, params.id),
+      handle: ({ params }) => runOf(scenarios, params.id, prefix),
     }),
     route({
       method: 'delete',
@@ -119,7 +127,7 @@ export function scenarioRoutes({ scenarios }: { scenarios?: ScenarioControl | un
       response: runResultSchema,
       handle: ({ params }) => {
         const run = control(scenarios).abort(params.id);
-        if (!run) throw new SimError('SCENARIO_UNKNOWN', `no scenario run ${params.id}; GET /sim/v1/scenarios lists them`, { context: { path: 'id' } });
+        if (!run) throw unknownRun(params.id, prefix);
         return run;
       },
     }),
@@ -132,7 +140,7 @@ export function scenarioRoutes({ scenarios }: { scenarios?: ScenarioControl | un
       response: runEventDataSchema,
       stream: true,
       handle: ({ params, req, res }) => {
-        const run = runOf(scenarios, params.id);
+        const run = runOf(scenarios, params.id, prefix);
         streamRun(control(scenarios), run, req, res);
         return undefined;
       },

@@ -22,6 +22,11 @@ export interface StartFleetOptions {
   /** 'off' (default), 'embedded' (one broker for the fleet, on a free port), 'profile' or a broker URL. */
   mqtt?: 'off' | 'embedded' | 'profile' | (string & {});
   clock?: 'real' | 'manual';
+  /**
+   * The Modbus gateway (one port, unit id u selects device first + u - 1) on a port the OS picks:
+   * true turns it on, false off; absent: as the profile's fleet.gateway says (off by default).
+   */
+  gateway?: boolean;
   /** 'child' (default): the built CLI in its own process; 'in-process': the same fleet in this one. */
   mode?: 'child' | 'in-process';
   env?: Record<string, string | undefined>;
@@ -38,6 +43,8 @@ export interface FleetDevice {
   http: string;
   modbus: HostPort | null;
   snmp: HostPort | null;
+  /** The unit id that selects it on the fleet's Modbus gateway, or null (gateway off). */
+  unitId: number | null;
   /** The broker URL its MQTT client uses, or null when MQTT is off. */
   mqtt: string | null;
   client: SimClient;
@@ -49,6 +56,8 @@ export interface StartedFleet {
   api: string | null;
   /** The fleet's embedded broker, or null. */
   broker: HostPort | null;
+  /** The fleet's Modbus gateway (each device answers its `unitId` there), or null when off. */
+  gateway: HostPort | null;
   /** The device with this name or index; throws if there is none. */
   device(nameOrIndex: string | number): FleetDevice;
   stop(): Promise<void>;
@@ -59,7 +68,8 @@ export interface StartedFleet {
 interface FleetReady {
   http?: string | null;
   broker: string | null;
-  devices: { index: number; name: string; serialNumber: string; mac: string; ip: string; http: string | null; modbus: string | null; snmp: string | null; mqtt: string | null }[];
+  gateway: string | null;
+  devices: { index: number; name: string; serialNumber: string; mac: string; ip: string; http: string | null; modbus: string | null; snmp: string | null; mqtt: string | null; unitId: number | null }[];
 }
 
 function fleetArgs(options: StartFleetOptions, profile: string): string[] {
@@ -73,6 +83,7 @@ function fleetArgs(options: StartFleetOptions, profile: string): string[] {
     '--mqtt', options.mqtt ?? 'off',
     '--broker', '127.0.0.1:0',
     '--clock', options.clock ?? 'real',
+    ...(options.gateway === undefined ? [] : ['--gateway', options.gateway ? '127.0.0.1:0' : 'off']),
   ];
 }
 
@@ -99,6 +110,7 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
       http: httpOf(d),
       modbus: hostPort(d.modbus),
       snmp: hostPort(d.snmp),
+      unitId: d.unitId,
       mqtt: d.mqtt,
       client: new SimClient(httpOf(d)),
     }));
@@ -107,7 +119,7 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
       if (!found) throw new Error(`no fleet device ${key}; the fleet has ${devices[0]?.name ?? 'none'} .. ${devices.at(-1)?.name ?? ''}`);
       return found;
     };
-    return { devices, api, device, broker: hostPort(started.ready.broker), stop, [asyncDispose]: stop };
+    return { devices, api, device, broker: hostPort(started.ready.broker), gateway: hostPort(started.ready.gateway), stop, [asyncDispose]: stop };
   } catch (error) {
     await removeDir();
     throw error;
@@ -116,7 +128,7 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
 
 async function startInProcess(options: StartFleetOptions, profileFile: string): Promise<{ ready: FleetReady; stop(): Promise<void> }> {
   // Loaded only here: child mode needs none of the emulator in the test process.
-  const [{ Fleet }, { loadProfile }, { fleetSchema }, { createLogger }] = await Promise.all([
+  const [{ Fleet }, { loadProfile }, { fleetGatewaySchema, fleetSchema }, { createLogger }] = await Promise.all([
     import('../fleet/fleet.js'),
     import('../config/load.js'),
     import('../config/fleet.js'),
@@ -124,9 +136,12 @@ async function startInProcess(options: StartFleetOptions, profileFile: string): 
   ]);
   const profile = await loadProfile(profileFile);
   const section = profile.fleet ?? fleetSchema.parse({});
+  // As the CLI's --gateway and ports:0 do: on a port the OS picks.
+  const gatewayOn = options.gateway ?? section.gateway !== null;
+  const gateway = gatewayOn ? { ...(section.gateway ?? fleetGatewaySchema.parse({})), host: '127.0.0.1', port: 0 } : null;
   const fleet = await Fleet.start({
     profile,
-    fleet: { ...section, count: options.count ?? 10, first: options.first ?? section.first, addressing: fleetSchema.shape.addressing.parse({ mode: 'ports', base: { http: 0, modbus: 0, snmp: 0 } }) },
+    fleet: { ...section, gateway, count: options.count ?? 10, first: options.first ?? section.first, addressing: fleetSchema.shape.addressing.parse({ mode: 'ports', base: { http: 0, modbus: 0, snmp: 0 } }) },
     profileFile,
     mqtt: options.mqtt ?? 'off',
     broker: { host: '127.0.0.1', port: 0 },
@@ -134,6 +149,7 @@ async function startInProcess(options: StartFleetOptions, profileFile: string): 
     seed: options.seed ?? 1,
     logger: createLogger(undefined),
   });
-  const devices = fleet.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, http: m.addresses.http, modbus: m.addresses.modbus, snmp: m.addresses.snmp, mqtt: m.addresses.mqtt }));
-  return { ready: { broker: fleet.broker?.address ?? null, devices }, stop: () => fleet.stop() };
+  const devices = fleet.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, http: m.addresses.http, modbus: m.addresses.modbus, snmp: m.addresses.snmp, mqtt: m.addresses.mqtt, unitId: m.unitId }));
+  const status = fleet.gateway();
+  return { ready: { broker: fleet.broker?.address ?? null, gateway: status.enabled ? status.address : null, devices }, stop: () => fleet.stop() };
 }

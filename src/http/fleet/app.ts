@@ -6,6 +6,7 @@
  *                                           │      (its own guard, accounts, body rules, routes and errors)
  *                                           └─ /fleet/v1/... ─► no-store ─► auth (the template profile's accounts)
  *                                                 ─► JSON only (415) ─► body ≤ maxBodyBytes (413) ─► route table ─► errors.ts
+ *                                                    (devices, field, faults, clock, events, scenarios)
  */
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import { mountFleetUi } from '../static.js';
 import { BoundedStreams } from '../events.js';
 import { requestGuard, shareServedHosts } from '../guard.js';
 import { mountRoutes, type Route } from '../route.js';
+import { scenarioRoutes } from '../scenario-routes.js';
 import { onClose } from '../shutdown.js';
 import { fleetEventRoutes } from './events.js';
 import { mountFleetMetrics } from './metrics.js';
@@ -39,11 +41,18 @@ export const FLEET_ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /devices': 'user',
   'GET /devices/:name': 'user',
   'GET /clock': 'user',
+  'GET /gateway': 'user',
   'GET /events': 'user',
   'PUT /field': 'operator',
   'POST /faults': 'operator',
   'POST /faults/clear': 'operator',
   'POST /clock/advance': 'operator',
+  // The fleet's scenario runs, as a device's (access.ts): a scenario drives the field side and injects faults.
+  'GET /scenarios': 'user',
+  'GET /scenarios/:id': 'user',
+  'GET /scenarios/:id/events': 'user',
+  'POST /scenarios': 'operator',
+  'DELETE /scenarios/:id': 'operator',
   'POST /devices': 'administrator',
   'DELETE /devices/:name': 'administrator',
 };
@@ -92,7 +101,13 @@ export function createFleetApp(options: FleetAppOptions): Express {
   const auth = new Auth({ accounts: options.accounts, limits: options.loginLimits, refusals, logger });
   const streams = new BoundedStreams(logger, { maxBufferBytes: limits.maxSseBufferBytes, refusals, accounts: options.accounts, identity: (req) => auth.identity(req) });
   onClose(app, () => streams.closeAll());
-  const routes: Route[] = [...deviceRoutes(control), ...operationRoutes(control, logger), ...fleetEventRoutes(control, streams)];
+  const routes: Route[] = [
+    ...deviceRoutes(control),
+    ...operationRoutes(control, logger),
+    ...fleetEventRoutes(control, streams),
+    // The device's scenario routes over the fleet's runs: the same bodies, limits and errors.
+    ...scenarioRoutes({ scenarios: control.scenarios, prefix: FLEET_PREFIX }),
+  ];
 
   app.use(requestGuard(app, { allowedHosts: limits.allowedHosts, refusals }));
   app.use(`${FLEET_PREFIX}/devices/:name`, deviceMount(app, control));

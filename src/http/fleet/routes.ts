@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SimError } from '../../errors.js';
-import { addDeviceBodySchema, fleetDeviceSchema, fleetHealthSchema, type FleetControl } from '../../fleet/contract.js';
+import { addDeviceBodySchema, fleetDeviceSchema, fleetGatewayStatusSchema, fleetHealthSchema, type FleetControl } from '../../fleet/contract.js';
 import { route, type Route } from '../route.js';
 import { advanceBodySchema, advanceResponseSchema, clockSchema } from '../schemas.js';
 import { isManual } from '../sim-routes.js';
@@ -23,9 +23,22 @@ export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
     route({
       method: 'get',
       path: '/devices',
-      summary: 'Every running device: identity, endpoints (null = off), health and its paths through this listener.',
-      response: z.strictObject({ devices: z.array(fleetDeviceSchema) }),
-      handle: () => ({ devices: control.list() }),
+      summary: 'Every running device: identity, endpoints (null = off), gateway unit id, health and its paths through this listener.',
+      response: z.strictObject({
+        devices: z.array(fleetDeviceSchema),
+        gateway: z.string().nullable().meta({ description: 'Where the Modbus gateway listens (host:port; each device answers its `unitId` there), or null when it is off.' }),
+      }),
+      handle: () => {
+        const gateway = control.gateway();
+        return { devices: control.list(), gateway: gateway.enabled ? gateway.address : null };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/gateway',
+      summary: 'The Modbus gateway: one port where unit id u selects device firstIndex + u - 1; its address and counters, or enabled: false.',
+      response: fleetGatewayStatusSchema,
+      handle: () => control.gateway(),
     }),
     route({
       method: 'get',
