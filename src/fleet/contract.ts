@@ -12,7 +12,7 @@ import { faultSpecSchema } from '../device/faults.js';
 import { fieldInputSchema } from '../device/field-input.js';
 import { listenerStatsSchema } from '../modbus/contract.js';
 import type { SerialControl } from '../serial/contract.js';
-import type { SignalControl } from '../sim/contract.js';
+import type { ScenarioControl, SignalControl } from '../sim/contract.js';
 
 /** Most device names one request may name: a fleet has at most 10 000 devices (src/config/fleet.ts). */
 export const MAX_SELECTED_DEVICES = 10_000;
@@ -165,6 +165,8 @@ export interface FleetControl<App> {
   gateway(): FleetGatewayStatus;
   /** The one clock every device runs on. */
   readonly clock: Clock;
+  /** Scenario runs whose steps name fleet devices (/fleet/v1/scenarios). */
+  readonly scenarios: ScenarioControl;
   /** Every device's changes (devices added later included), and devices coming and going. */
   onEvent(listener: (event: FleetEvent) => void): () => void;
 }

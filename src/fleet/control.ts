@@ -79,6 +79,7 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
 
   return {
     clock: fleet.clock,
+    scenarios: fleet.scenarios,
     list: () => listed().map(({ member, emulator }) => describe(member, emulator)),
     handle: (name) => {
       const index = byName.get(name);

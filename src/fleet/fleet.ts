@@ -27,6 +27,9 @@ import { startFleetApi, type FleetApi } from './api.js';
 import type { FleetMember, FleetMembers, FleetMembership } from './members.js';
 import { FleetModbusGateway, unitIdOf } from './gateway.js';
 import type { FleetGatewayStatus } from './contract.js';
+import { Refusals } from '../device/refusals.js';
+import type { ScenarioController } from '../sim/scenario-control.js';
+import { fleetScenarios } from './scenarios.js';
 
 export interface FleetOptions {
   /** The profile every device is made from; its identity is the base of the templates. */
@@ -65,6 +68,10 @@ export class Fleet implements FleetMembers {
   private readonly membership: Listeners<FleetMembership>;
   private api: FleetApi | null = null;
   private modbusGateway: FleetModbusGateway | null = null;
+  /** What the fleet's own limits refused (the fleet API's requests, its scenario queue): iothinx_fleet_limit_refusals_total. */
+  readonly refusals = new Refusals();
+  /** Scenarios whose steps name fleet devices (src/fleet/scenarios.ts, /fleet/v1/scenarios, fleet --scenario). */
+  readonly scenarios: ScenarioController;
   private stopped = false;
 
   private constructor(
@@ -73,6 +80,7 @@ export class Fleet implements FleetMembers {
     readonly broker: EmbeddedBroker | null,
   ) {
     this.membership = new Listeners('fleet membership', options.logger, (event) => ({ index: event.index }));
+    this.scenarios = fleetScenarios(this, this.refusals, options.profile.limits.scenarios, options.logger.child({ component: 'fleet-scenarios' }));
   }
 
   static async start(options: FleetOptions): Promise<Fleet> {
@@ -223,6 +231,8 @@ export class Fleet implements FleetMembers {
       this.options.logger.warn({ err: error }, 'the fleet API did not stop cleanly');
     }
     await this.modbusGateway?.close();
+    // Then the fleet's scenario runs: none acts on a device being stopped.
+    await this.scenarios.stop();
     // Many at once: one after another, 1,000 devices with MQTT took 4.8 s, past SIGTERM's deadline
     // (each MQTT client flushes and says goodbye to the broker, which is mostly waiting).
     const emulators = [...this.members.values()].map((m) => m.emulator).reverse();

@@ -7,6 +7,8 @@ import type { Emulator } from '../app/emulator.js';
 import type { EmulatorAddresses } from '../app/service.js';
 import type { Clock } from '../device/clock.js';
 import type { FleetGatewayStatus } from './contract.js';
+import type { Refusals } from '../device/refusals.js';
+import type { ScenarioControl } from '../sim/contract.js';
 
 /** One device of the fleet as the ready file and the fleet API list it. */
 export interface FleetMember {
@@ -30,6 +32,10 @@ export interface FleetMembership {
 /** What the fleet API drives of a `Fleet` (src/fleet/fleet.ts). */
 export interface FleetMembers {
   readonly clock: Clock;
+  /** What the fleet's own limits refused (iothinx_fleet_limit_refusals_total). */
+  readonly refusals: Refusals;
+  /** The fleet's scenario runs (steps name their devices). */
+  readonly scenarios: ScenarioControl;
   list(): FleetMember[];
   device(index: number): Emulator | undefined;
   add(index: number): Promise<FleetMember>;
