@@ -31,8 +31,8 @@ const name = (i: number) => `ioThinx_4510-00${i}`;
 /** A device time-out long enough that an HTTP request from the test lands first, however slow the machine. */
 const LONG = 86_400_000;
 
-async function startFleet(count: number): Promise<{ fleet: Fleet; base: string }> {
-  const profile = await loadProfile(PROFILE);
+async function startFleet(count: number, file = PROFILE): Promise<{ fleet: Fleet; base: string }> {
+  const profile = await loadProfile(file);
   const fleet = fleetSchema.parse({ count, addressing: { mode: 'ports', base: { modbus: 0, snmp: null } } });
   const started = await Fleet.start({ profile, fleet, profileFile: PROFILE, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger, http: { host: '127.0.0.1', port: 0 } });
   running.push(started);
@@ -44,8 +44,8 @@ interface Reply<T> {
   body: T;
 }
 
-async function call<T = Record<string, unknown>>(url: string, method = 'GET', body?: unknown): Promise<Reply<T>> {
-  const res = await fetch(url, { method, headers: method === 'GET' ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function call<T = Record<string, unknown>>(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  const res = await fetch(url, { method, headers: method === 'GET' ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as T };
 }
 
@@ -217,6 +217,23 @@ describe('fleet scenarios (/fleet/v1/scenarios)', () => {
     expect(done.steps[1]).toMatchObject({ status: 'skipped', detail: 'an earlier step failed' });
     // A new run naming it is refused at submit.
     expect((await call(`${base}/scenarios`, 'POST', { name: 'again', steps: [{ log: 'x', device: name(3) }] })).body).toMatchObject({ statusCode: 400, path: 'steps.0.device' });
+  });
+});
+
+describe('fleet scenario roles', () => {
+  it('lets a user read runs and an operator submit and abort them, as on a device', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'accounts.yaml');
+    await writeFile(file, 'http:\n  accounts:\n    enabled: true\n    users:\n      - { role: administrator, password: "Adm1n!x" }\n      - { role: operator, name: op, password: "0per!x" }\n      - { role: user, name: viewer, password: "V1ew!x" }\n');
+    const { base } = await startFleet(1, file);
+    const as = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const doc = { name: 'r', device: name(1), steps: [{ wait: LONG }] };
+    expect((await call(`${base}/scenarios`, 'POST', doc)).status).toBe(401);
+    expect((await call(`${base}/scenarios`, 'POST', doc, as('viewer', 'V1ew!x'))).status).toBe(403);
+    expect((await call(`${base}/scenarios`, 'POST', doc, as('op', '0per!x'))).status).toBe(202);
+    expect((await call<unknown[]>(`${base}/scenarios`, 'GET', undefined, as('viewer', 'V1ew!x'))).body).toHaveLength(1);
+    expect((await call(`${base}/scenarios/s1`, 'DELETE', undefined, as('viewer', 'V1ew!x'))).status).toBe(403);
+    expect((await call(`${base}/scenarios/s1`, 'DELETE', undefined, as('op', '0per!x'))).body).toMatchObject({ id: 's1' });
   });
 });
 
