@@ -104,6 +104,9 @@ describe('the fleet Modbus gateway', () => {
 
   it('answers exception 11 for a unit id that selects no device: beyond the fleet, 0, 248..255', async () => {
     const fleet = await startFleet(3);
+    const scrape = async () => (await fetch(`http://${fleet.httpAddress}/fleet/v1/metrics`)).text();
+    // A device's metrics count from its app's first use (docs/fleet.md): this scrape builds them.
+    await scrape();
     const gateway = await RawModbusClient.connect(gatewayPort(fleet));
     for (const unit of [4, 247, 0, 248, 255]) {
       const frame = await gateway.request(readPdu(3, 0, 1), unit);
@@ -114,6 +117,11 @@ describe('the fleet Modbus gateway', () => {
     // The connection is still served, and the refusals are counted.
     expect((await gateway.call(readPdu(3, 0, 1), 1)).length).toBeGreaterThan(0);
     expect(fleet.gateway()).toMatchObject({ stats: { requests: 6, exceptions: 5, unrouted: 5 } });
+    const metrics = await scrape();
+    expect(metrics).toContain('iothinx_fleet_gateway_requests_total{result="no_device"} 5');
+    expect(metrics).toContain('iothinx_fleet_gateway_requests_total{result="ok"} 1');
+    // What device 1 answered through the gateway is in its own metrics, labelled with its name.
+    expect(metrics).toContain(`iothinx_modbus_requests_total{device="${fleet.list()[0]!.name}",function="3",result="ok"} 1`);
   });
 
   it('a device removed through /fleet/v1 stops answering at once, one added answers at once', async () => {

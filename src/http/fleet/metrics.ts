@@ -5,7 +5,7 @@
  *
  *   device app ─► metricsOfApp() ─► prom-client JSON ─┐
  *   device app ─► ...                                 ├─► grouped by metric name (one HELP/TYPE) ─► text 0.0.4
- *   fleet: devices, refusals; process_*, nodejs_* ────┘
+ *   fleet: devices, refusals, Modbus gateway; process_*, nodejs_* ─┘
  */
 import type { Express, RequestHandler } from 'express';
 import type { Refusals } from '../../device/refusals.js';
@@ -50,6 +50,17 @@ export function mountFleetMetrics(app: Express, control: FleetControl<Express>, 
     family('iothinx_fleet_devices', 'Devices running in the fleet.', 'gauge').lines.push(`iothinx_fleet_devices ${handles.length}`);
     const limits = family('iothinx_fleet_limit_refusals_total', "Requests and connections the fleet listener refused by a client limit, by limit.", 'counter');
     for (const [limit, n] of Object.entries(refusals.all())) limits.lines.push(`iothinx_fleet_limit_refusals_total${labels({ limit })} ${n}`);
+    const gateway = control.gateway();
+    if (gateway.enabled) {
+      // The Modbus gateway's own counters; what each device answered through it is in that device's iothinx_modbus_requests_total.
+      const g = gateway.stats;
+      family('iothinx_fleet_gateway_connections', 'Open connections on the fleet Modbus gateway.', 'gauge').lines.push(`iothinx_fleet_gateway_connections ${g.connections}`);
+      const requests = family('iothinx_fleet_gateway_requests_total', 'Requests the fleet Modbus gateway carried, by result: ok, exception (answered by the device), no_device (its unit id selects no running device).', 'counter');
+      for (const [result, n] of [['ok', g.requests - g.exceptions], ['exception', g.exceptions - g.unrouted], ['no_device', g.unrouted]] as const) requests.lines.push(`iothinx_fleet_gateway_requests_total${labels({ result })} ${n}`);
+      const refused = family('iothinx_fleet_gateway_refusals_total', 'Connections the fleet Modbus gateway refused or closed, by reason.', 'counter');
+      const reasons = { accessible_ip_list: g.refusedByList, connection_limit: g.refusedByLimit, malformed: g.malformed, backpressure: gateway.refusals.backpressure, frame_timeout: gateway.refusals.frameTimeout };
+      for (const [reason, n] of Object.entries(reasons)) refused.lines.push(`iothinx_fleet_gateway_refusals_total${labels({ reason })} ${n}`);
+    }
     for (const handle of handles) {
       // The first scrape builds every device's app (they are built on first use): from then on its tallies count.
       const app = handle.app();
