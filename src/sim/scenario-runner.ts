@@ -282,17 +282,20 @@ export class ScenarioRun {
   private onEach(targets: readonly ScenarioTarget[], act: (target: ScenarioTarget) => string | null): Outcome {
     if (targets.length === 1) return { passed: true, detail: act(targets[0]!) };
     const refused: string[] = [];
-    const details: string[] = [];
+    const details: { name: string; detail: string }[] = [];
     for (const target of targets) {
       try {
         const detail = act(target);
-        if (detail !== null) details.push(`${target.name}: ${detail}`);
+        if (detail !== null) details.push({ name: target.name, detail });
       } catch (error) {
         refused.push(`${target.name}: ${messageOf(error)}`);
       }
     }
     if (refused.length > 0) return { passed: false, detail: `${refused.length} of ${targets.length} devices refused: ${listed(refused)}` };
-    return { passed: true, detail: details.length === 0 ? `on ${targets.length} devices` : listed(details) };
+    // The same detail everywhere (`doStatus = 1`) is said once; different ones (fault ids) per device.
+    const first = details[0]?.detail;
+    if (details.length === targets.length && details.every((d) => d.detail === first)) return { passed: true, detail: `${first} on ${targets.length} devices` };
+    return { passed: true, detail: details.length === 0 ? `on ${targets.length} devices` : listed(details.map((d) => `${d.name}: ${d.detail}`)) };
   }
 
   private async perform(action: StepAction, selection: StepDevices | undefined, targets: readonly ScenarioTarget[]): Promise<Outcome> {
