@@ -239,6 +239,13 @@ describe('fleet scenario roles', () => {
 });
 
 describe('iothinx-sim fleet --scenario', () => {
+  it('passes the example that drives a whole line, profiles/scenarios/fleet-line.yaml', async () => {
+    const example = new URL('../../profiles/scenarios/fleet-line.yaml', import.meta.url).pathname;
+    const started = await startCliWith(['fleet', '--count', '3', '--addressing', 'ports:0', '--mqtt', 'off', '--clock', 'manual', '--quiet', '--scenario', example]);
+    const run = await ended(`http://${(started.ready as unknown as { http: string }).http}/fleet/v1`, 's1');
+    expect([run.status, run.steps.every((s) => s.status === 'passed')]).toEqual(['passed', true]);
+  });
+
   it('queues the scenario as run s1 before the ready file, and exits 2 naming steps.N.device for an unknown device', async () => {
     const dir = await tempDir();
     const file = join(dir, 'line.yaml');
