@@ -221,6 +221,22 @@ describe('fleet scenarios (/fleet/v1/scenarios)', () => {
   });
 });
 
+describe('fleet scenario limits', () => {
+  it('refuses a run past limits.scenarios.maxQueued with 429, counted in the fleet metrics, as a device does', async () => {
+    const { base } = await startFleet(1);
+    const doc = { name: 'q', device: name(1), steps: [{ wait: LONG }] };
+    await submit(base, doc);
+    await runningStep(base, 's1', 0);
+    for (let i = 0; i < 16; i++) await submit(base, doc);
+    const res = await fetch(`${base}/scenarios`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ statusCode: 429, code: 'SCENARIO_QUEUE_FULL' });
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('iothinx_fleet_limit_refusals_total{limit="scenario_queue"} 1');
+    expect((await call<unknown[]>(`${base}/scenarios`)).body).toHaveLength(17);
+  });
+});
+
 describe('fleet scenario roles', () => {
   it('lets a user read runs and an operator submit and abort them, as on a device', async () => {
     const dir = await tempDir();
