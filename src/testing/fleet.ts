@@ -27,6 +27,12 @@ export interface StartFleetOptions {
    * true turns it on, false off; absent: as the profile's fleet.gateway says (off by default).
    */
   gateway?: boolean;
+  /**
+   * A scenario file whose steps name fleet devices (docs/fleet.md "Scenarios"), queued as run s1
+   * of `${api}/scenarios` before the fleet is handed over, as `fleet --scenario` does; a
+   * problem in it (an unknown device name) rejects the start.
+   */
+  scenario?: string;
   /** 'child' (default): the built CLI in its own process; 'in-process': the same fleet in this one. */
   mode?: 'child' | 'in-process';
   env?: Record<string, string | undefined>;
@@ -84,6 +90,7 @@ function fleetArgs(options: StartFleetOptions, profile: string): string[] {
     '--broker', '127.0.0.1:0',
     '--clock', options.clock ?? 'real',
     ...(options.gateway === undefined ? [] : ['--gateway', options.gateway ? '127.0.0.1:0' : 'off']),
+    ...(options.scenario === undefined ? [] : ['--scenario', options.scenario]),
   ];
 }
 
@@ -128,12 +135,16 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
 
 async function startInProcess(options: StartFleetOptions, profileFile: string): Promise<{ ready: FleetReady; stop(): Promise<void> }> {
   // Loaded only here: child mode needs none of the emulator in the test process.
-  const [{ Fleet }, { loadProfile }, { fleetGatewaySchema, fleetSchema }, { createLogger }] = await Promise.all([
+  const [{ Fleet }, { loadProfile }, { fleetGatewaySchema, fleetSchema }, { createLogger }, { loadScenario }] = await Promise.all([
     import('../fleet/fleet.js'),
     import('../config/load.js'),
     import('../config/fleet.js'),
     import('../app/logger.js'),
+    import('../sim/scenario-load.js'),
   ]);
+  // Read before anything starts, as the CLI does.
+  const scenario = options.scenario === undefined ? undefined : await loadScenario(options.scenario);
+  if (scenario && !scenario.ok) throw new Error(scenario.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'));
   const profile = await loadProfile(profileFile);
   const section = profile.fleet ?? fleetSchema.parse({});
   // As the CLI's --gateway and ports:0 do: on a port the OS picks.
@@ -149,6 +160,14 @@ async function startInProcess(options: StartFleetOptions, profileFile: string): 
     seed: options.seed ?? 1,
     logger: createLogger(undefined),
   });
+  if (scenario?.ok) {
+    const problems = fleet.scenarios.check(options.scenario ?? 'scenario', scenario.scenario);
+    if (problems.length > 0) {
+      await fleet.stop();
+      throw new Error(problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n'));
+    }
+    fleet.scenarios.submit(scenario.scenario, scenario.inputs);
+  }
   const devices = fleet.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, http: m.addresses.http, modbus: m.addresses.modbus, snmp: m.addresses.snmp, mqtt: m.addresses.mqtt, unitId: m.unitId }));
   const status = fleet.gateway();
   return { ready: { broker: fleet.broker?.address ?? null, gateway: status.enabled ? status.address : null, devices }, stop: () => fleet.stop() };

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fleetSchema } from '../../src/config/fleet.js';
 import { loadProfile } from '../../src/config/load.js';
 import { Fleet } from '../../src/fleet/fleet.js';
+import { startFleet as fixtureFleet } from '../../src/testing/fleet.js';
 import { RawModbusClient } from '../helpers/modbus-client.js';
 import { cleanupProcesses, runCli, startCliWith, tempDir } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
@@ -255,6 +256,21 @@ describe('fleet scenario roles', () => {
 });
 
 describe('iothinx-sim fleet --scenario', () => {
+  it('startFleet({scenario}) queues it in both modes and rejects an unknown device name', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'two.yaml');
+    await writeFile(file, `name: two\nsteps:\n  - { set: { target: 1/6, level: 1 }, device: ${name(2)} }\n`);
+    for (const mode of ['child', 'in-process'] as const) {
+      await using fleet = await fixtureFleet({ count: 2, clock: 'manual', scenario: file, mode });
+      await until(`${mode}: device 2's DI 1/6 set by the scenario`, async () => ((await fleet.device(2).client.device()).slots[1]?.channels[6]?.diStatus === 1 ? true : undefined));
+      expect((await fleet.device(1).client.device()).slots[1]?.channels[6]?.diStatus).toBe(0);
+      if (fleet.api) expect((await ended(fleet.api, 's1')).status).toBe('passed');
+    }
+    const bad = join(dir, 'unknown.yaml');
+    await writeFile(bad, 'name: u\nsteps:\n  - { log: x, device: Line9-999 }\n');
+    await expect(fixtureFleet({ count: 1, scenario: bad, mode: 'in-process' })).rejects.toThrow(`${bad}: steps.0.device: no device Line9-999 in the fleet`);
+  });
+
   it('passes the example that drives a whole line, profiles/scenarios/fleet-line.yaml', async () => {
     const example = new URL('../../profiles/scenarios/fleet-line.yaml', import.meta.url).pathname;
     const started = await startCliWith(['fleet', '--count', '3', '--addressing', 'ports:0', '--mqtt', 'off', '--clock', 'manual', '--quiet', '--scenario', example]);
