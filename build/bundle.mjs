@@ -19,7 +19,8 @@ await build({
   target: 'node20',
   // The launcher passes the bundle's file URL in; CommonJS has no import.meta.
   define: { 'import.meta.url': '__iothinxUrl' },
-  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs' },
+  // debug-shim: see its header (the largest allocation site of MQTT traffic, for nothing).
+  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs' },
   // Required at run time from node_modules, only when a self-signed certificate is made.
   // serialport loads a native binding from its own folder, so it stays a real require.
   external: ['selfsigned', 'serialport'],

@@ -14,7 +14,7 @@ import { loadProfile } from '../config/load.js';
 import { SimError } from '../errors.js';
 import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
 import { inFile } from '../app/check.js';
-import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
+import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { readScenario, submitScenario } from './scenario-command.js';
 import { exitOnSignal } from './shutdown.js';
 
@@ -55,7 +55,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const mqtt = parseMqtt(values.mqtt, usage);
   const seed = integer('--seed', values.seed, ...SEED_RANGE);
   const firstText = values.first ?? process.env[FIRST_INDEX_ENV];
-  limitHeapGrowth(heapGrowingPercent());
+  limitHeapGrowth(heapGrowingPercent(process.env, DEFAULT_FLEET_HEAP_GROWING_PERCENT));
 
   const file = values.profile ?? defaultProfile;
   const profile = await loadProfile(file);

@@ -13,11 +13,18 @@ import { SimError } from '../errors.js';
 
 export const HEAP_GROWING_ENV = 'IOTHINX_SIM_HEAP_GROWING_PERCENT';
 export const DEFAULT_HEAP_GROWING_PERCENT = 30;
+/**
+ * A fleet's: its heap is large (~1.2 MiB a device) and grows for as long as devices start, so
+ * 1.3x meant a full collection every few MiB of growth: with 1,000 devices and MQTT, 1.3x took
+ * 17 s to start and 2x 13 s, at 1.23 and 1.41 GiB RSS (bench/fleet.mjs, issue #16; V8's own 4x:
+ * 15 s, 1.49 GiB, still growing). Both stay under the 2 MiB a device the fleet is held to.
+ */
+export const DEFAULT_FLEET_HEAP_GROWING_PERCENT = 100;
 
-/** The percent to use: the environment's if set (0..400), else the default; a bad value is a usage error (exit 2). */
-export function heapGrowingPercent(env: NodeJS.ProcessEnv = process.env): number {
+/** The percent to use: the environment's if set (0..400), else `fallback`; a bad value is a usage error (exit 2). */
+export function heapGrowingPercent(env: NodeJS.ProcessEnv = process.env, fallback = DEFAULT_HEAP_GROWING_PERCENT): number {
   const text = env[HEAP_GROWING_ENV];
-  if (text === undefined || text === '') return DEFAULT_HEAP_GROWING_PERCENT;
+  if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || value > 400) {
     throw new SimError('CLI_USAGE', `${HEAP_GROWING_ENV}: expected an integer 0..400 (percent; 0 = V8's own heuristic), got "${text}"`);

@@ -17,12 +17,19 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import aedesPersistence from 'aedes-persistence';
 import type { Logger } from 'pino';
 import { brokerLimitsSchema } from '../config/limits.js';
 import { Refusals, type LimitName } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import { PacketSizeGate, type GuardedStream } from './packet-limit.js';
+import { indexRetained } from './retained-index.js';
+import { streamPair } from './stream-pair.js';
+
+// The package is CommonJS (module.exports = the factory) while its types declare an ES default
+// export, so TypeScript types the import as the namespace; at run time it is the factory.
+const memoryPersistence = aedesPersistence as unknown as typeof aedesPersistence.default;
 
 /** Whether a peer is the emulator's own MQTT client: 'unknown' while that client is still connecting. */
 export type OwnClient = (address: string, port: number) => 'yes' | 'no' | 'unknown';
@@ -54,6 +61,9 @@ export interface BrokerOptions {
 
 export class EmbeddedBroker {
   private readonly sockets = new Set<Socket>();
+  /** The broker's ends of in-process connections (connectInProcess), and what aedes sees of them. */
+  private readonly inProcess = new Set<Duplex>();
+  private readonly inProcessGates = new WeakSet<object>();
   private readonly clientsById = new Map<string, Client>();
   private closed = false;
   /** What the limits refused, by limit (the device's counters when given in the options). */
@@ -90,10 +100,11 @@ export class EmbeddedBroker {
     const { options, logger } = this;
     const credentials = options.credentials;
     const aedes = await Aedes.createBroker({
+      persistence: indexRetained(memoryPersistence()),
       // [MQTT-3.1.4-1] the server may check the connection before it answers: the peer again,
       // now that the emulator's own client (exempt) can be told apart (see admit).
       preConnect: (client, _packet, done) => {
-        const refused = this.admit(client.conn as unknown as GuardedStream, 'connect');
+        const refused = this.inProcessGates.has(client.conn) ? null : this.admit(client.conn as unknown as GuardedStream, 'connect');
         if (refused) done(new Error(refused), false);
         else done(null, true);
       },
@@ -197,12 +208,28 @@ export class EmbeddedBroker {
   }
 
   /** Serves one MQTT connection over any duplex stream, its packets bounded by limits.broker.maxPacketBytes. */
-  handle(stream: Duplex): void {
+  handle(stream: Duplex): Duplex {
     const gate = new PacketSizeGate(stream, this.limits.maxPacketBytes, (size) => {
       this.refusals.count('broker_packet_size');
       this.logger?.debug({ peer: gate.remoteAddress, size, max: this.limits.maxPacketBytes }, 'embedded broker: packet over limits.broker.maxPacketBytes, connection closed');
     });
     this.aedes.handle(gate);
+    return gate;
+  }
+
+  /**
+   * A client connection from inside this process (a fleet device's MQTT client, src/fleet/fleet.ts):
+   * the client's end of an in-memory stream pair, with no socket on either side. It is the
+   * process's own client, so the checks that guard the listener (the accessible-IP list,
+   * maxClients) do not apply; its packets are bounded as any connection's.
+   */
+  connectInProcess(): Duplex {
+    if (this.closed) throw new SimError('MQTT_BROKER_LISTEN_FAILED', 'the embedded MQTT broker is closed');
+    const [client, broker] = streamPair();
+    this.inProcess.add(broker);
+    broker.once('close', () => this.inProcess.delete(broker));
+    this.inProcessGates.add(this.handle(broker));
+    return client;
   }
 
   /** Clients connected now. */
@@ -221,6 +248,7 @@ export class EmbeddedBroker {
   /** Cuts every client connection without a DISCONNECT, as a network failure would: their wills fire. */
   dropClients(): void {
     for (const socket of this.sockets) socket.destroy();
+    for (const stream of this.inProcess) stream.destroy();
   }
 
   /** Stops listening and drops every connection (retained messages are lost with the broker). */
@@ -229,6 +257,7 @@ export class EmbeddedBroker {
     this.closed = true;
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
+    for (const stream of this.inProcess) stream.destroy();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await stopped;
   }

@@ -16,7 +16,8 @@
  * identical. A manual transport clock advanced by more than 1.5 × keep-alive in one step looks
  * like a silent broker to mqtt.js and makes the client reconnect; nothing queued is lost.
  */
-import { connect, type IClientOptions, type MqttClient, type Timer } from 'mqtt';
+import type { Duplex } from 'node:stream';
+import { connect, MqttClient, type IClientOptions, type Timer } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import { describeError, type MqttError } from './connect-errors.js';
@@ -50,6 +51,11 @@ export interface ConnectionSettings {
   subscription: { topic: string; qos: Qos } | null;
   /** Publications in flight at once. */
   window: number;
+  /**
+   * Opens the connection's byte stream instead of dialling `url` (a fleet device to the fleet's
+   * own embedded broker, src/mqtt/stream-pair.ts); `url` is then only what is shown and logged.
+   */
+  dial?: () => Duplex;
 }
 
 export interface ConnectionEvents {
@@ -213,7 +219,12 @@ export class MqttConnection {
     this.session = s;
     let client: MqttClient;
     try {
-      client = connect(this.settings.url, this.clientOptions());
+      const dial = this.settings.dial;
+      if (dial) {
+        client = new MqttClient(() => dial(), this.clientOptions());
+        // As connect() does: errors are read from the session's own 'error' listener below.
+        client.on('error', () => {});
+      } else client = connect(this.settings.url, this.clientOptions());
     } catch (error) {
       s.error = describeError(error as Error, this.settings);
       this.onClose(s);

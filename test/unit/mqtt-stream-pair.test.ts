@@ -1,0 +1,50 @@
+/**
+ * The in-memory connection between a fleet device's MQTT client and the fleet's broker
+ * (src/mqtt/stream-pair.ts) behaves as a socket would: bytes cross both ways in order, an end or
+ * a destroy reaches the other side, and a side that stops reading stops its peer's writes.
+ */
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { streamPair } from '../../src/mqtt/stream-pair.js';
+
+describe('streamPair', () => {
+  it('carries bytes both ways, in order', async () => {
+    const [a, b] = streamPair();
+    const got: string[] = [];
+    b.on('data', (chunk: Buffer) => got.push(chunk.toString()));
+    a.write('one');
+    a.write('two');
+    const back = once(a, 'data');
+    b.write('back');
+    expect(String((await back)[0])).toBe('back');
+    expect(got.join('')).toBe('onetwo');
+  });
+
+  it('ends the peer on end(), and closes it on destroy()', async () => {
+    const [a, b] = streamPair();
+    b.resume();
+    const ended = once(b, 'end');
+    a.end();
+    await ended;
+    const [c, d] = streamPair();
+    const closed = once(d, 'close');
+    c.destroy();
+    await closed;
+    expect(d.destroyed).toBe(true);
+  });
+
+  it('holds writes while the peer does not read, and lets them go when it does', async () => {
+    const [a, b] = streamPair();
+    const chunk = Buffer.alloc(64 * 1024);
+    let acknowledged = 0;
+    // b is paused (no 'data' listener): its buffer fills and a's writes wait.
+    for (let i = 0; i < 20; i++) a.write(chunk, () => (acknowledged += 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(acknowledged).toBeLessThan(20);
+    expect(a.writableLength).toBeGreaterThan(0);
+    let received = 0;
+    b.on('data', (c: Buffer) => (received += c.length));
+    while (acknowledged < 20) await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toBe(20 * chunk.length);
+  });
+});
