@@ -12,8 +12,9 @@ import { writeFileAtomic } from '../config/atomic-write.js';
 import { fleetGatewaySchema, fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
 import { loadProfile } from '../config/load.js';
 import { SimError } from '../errors.js';
-import { FIRST_INDEX_ENV, FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
+import { FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
 import { inFile } from '../app/check.js';
+import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { readScenario, submitScenario } from './scenario-command.js';
 import { exitOnSignal } from './shutdown.js';
@@ -54,7 +55,6 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const clock = parseClock(values.clock, usage);
   const mqtt = parseMqtt(values.mqtt, usage);
   const seed = integer('--seed', values.seed, ...SEED_RANGE);
-  const firstText = values.first ?? process.env[FIRST_INDEX_ENV];
   limitHeapGrowth(heapGrowingPercent(process.env, DEFAULT_FLEET_HEAP_GROWING_PERCENT));
 
   const file = values.profile ?? defaultProfile;
@@ -62,10 +62,12 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const section: FleetSection = profile.fleet ?? fleetSchema.parse({});
   // Without the fleet API a device must have its own listener to be reached over HTTP.
   const deviceHttp = values['device-http'] || values.http === 'off';
+  const count = values.count !== undefined ? integer('--count', values.count, 1, 10_000) : section.count;
+  const first = firstIndexFrom({ flag: values.first, env: process.env, count, fail: usage });
   const fleet: FleetSection = {
     ...section,
-    ...(values.count !== undefined ? { count: integer('--count', values.count, 1, 10_000) } : {}),
-    ...(firstText !== undefined && firstText !== '' ? { first: integer(values.first !== undefined ? '--first' : FIRST_INDEX_ENV, firstText, 0, 999_999) } : {}),
+    count,
+    ...(first !== undefined ? { first } : {}),
     ...(values.addressing !== undefined ? { addressing: addressingFlag(values.addressing, deviceHttp) } : {}),
     gateway: gatewayFlag(values.gateway, section.gateway, values.addressing === 'ports:0'),
   };
