@@ -86,6 +86,16 @@ export const fleetHealthSchema = z.strictObject({
 });
 export type FleetHealth = z.infer<typeof fleetHealthSchema>;
 
+/**
+ * GET /fleet/v1/health/live (#17): the process answers HTTP, whatever its devices' state. A
+ * Kubernetes livenessProbe asks here, so a broker outage (which makes /health 503) restarts nothing.
+ */
+export const fleetLivenessSchema = z.strictObject({
+  status: z.literal('ok'),
+  devices: z.number().int().meta({ description: 'Devices running now.' }),
+});
+export type FleetLiveness = z.infer<typeof fleetLivenessSchema>;
+
 export const addDeviceBodySchema = z.strictObject({
   index: z.number().int().min(0).max(1_009_999).meta({ description: 'The device index; its identity and addresses follow from it as at start.' }),
 });

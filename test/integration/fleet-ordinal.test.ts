@@ -35,3 +35,19 @@ describe('iothinx-sim fleet with IOTHINX_SIM_FLEET_ORDINAL', () => {
     expect(both.stderr).toContain('IOTHINX_SIM_FLEET_FIRST and IOTHINX_SIM_FLEET_ORDINAL are both set');
   });
 });
+
+describe('GET /fleet/v1/health/live', () => {
+  it('answers 200 while /fleet/v1/health says 503 because the broker is away (a livenessProbe restarts nothing)', async () => {
+    const dir = await tempDir();
+    // Port 1 on loopback: no broker there, so every device's MQTT client keeps connecting.
+    const started = await startCliWith(['fleet', '--count', '2', '--addressing', 'ports:0', '--mqtt', 'mqtt://127.0.0.1:1', '--quiet'], dir);
+    const ready = JSON.parse(await readFile(join(dir, 'ready.json'), 'utf8')) as { http: string };
+    const health = await fetch(`http://${ready.http}/fleet/v1/health`);
+    expect(health.status).toBe(503);
+    const live = await fetch(`http://${ready.http}/fleet/v1/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok', devices: 2 });
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toEqual({ code: 0, signal: null });
+  });
+});

@@ -38,6 +38,7 @@ export const FLEET_PREFIX = '/fleet/v1';
  */
 export const FLEET_ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /health': 'open',
+  'GET /health/live': 'open',
   'GET /devices': 'user',
   'GET /devices/:name': 'user',
   'GET /clock': 'user',

@@ -1,10 +1,10 @@
 /**
  * /fleet/v1 routes over the devices of a fleet (#16 item 3): list, one device, add and remove at
- * run time, readiness, and the one shared clock. The fleet-wide operations are operations.ts.
+ * run time, readiness and liveness, and the one shared clock. The fleet-wide operations are operations.ts.
  */
 import { z } from 'zod';
 import { SimError } from '../../errors.js';
-import { addDeviceBodySchema, fleetDeviceSchema, fleetGatewayStatusSchema, fleetHealthSchema, type FleetControl } from '../../fleet/contract.js';
+import { addDeviceBodySchema, fleetDeviceSchema, fleetGatewayStatusSchema, fleetHealthSchema, fleetLivenessSchema, type FleetControl } from '../../fleet/contract.js';
 import { route, type Route } from '../route.js';
 import { advanceBodySchema, advanceResponseSchema, clockSchema } from '../schemas.js';
 import { isManual } from '../sim-routes.js';
@@ -87,6 +87,13 @@ export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
         if (health.status !== 'ready') res.status(503);
         return health;
       },
+    }),
+    route({
+      method: 'get',
+      path: '/health/live',
+      summary: 'Liveness: 200 while the process answers HTTP, whatever its devices and their broker do (a livenessProbe asks here; /health is readiness).',
+      response: fleetLivenessSchema,
+      handle: () => ({ status: 'ok' as const, devices: control.list().length }),
     }),
     route({
       method: 'get',
