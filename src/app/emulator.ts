@@ -8,6 +8,9 @@
  *                ▼
  *   services, started in order, stopped last first (src/app/services):
  *     modbus (IP list, base addresses) ─► serial ─► http (/api, /sim/v1, UI) ─► mqtt ─► snmp
+ *
+ * HTTP answers while MQTT and SNMP still start: GET /sim/v1/health/ready reads `readiness()`,
+ * which says ready only once every service's start resolved and the MQTT client is connected.
  */
 import type { Logger } from 'pino';
 import { resolveChannelRef, type Profile } from '../config/profile.js';
@@ -15,6 +18,7 @@ import { createClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import type { ConfigControl } from '../config/contract.js';
+import type { Readiness } from '../http/schemas.js';
 import type { Certificate } from '../http/tls.js';
 import type { ModbusService } from '../modbus/service.js';
 import type { SerialControl } from '../serial/contract.js';
@@ -77,6 +81,9 @@ export class Emulator implements DeviceCore {
   private readonly httpService: HttpModule;
   private readonly mqttModule: MqttModule;
   private readonly started: ServiceModule[] = [];
+  /** Services whose start() resolved (readiness). */
+  private readonly up = new Set<ServiceModule>();
+  private readonly byName: Readonly<Record<'modbus' | 'snmp', ServiceModule>>;
   private disconnectWiring: () => void = () => {};
   private stopped = false;
 
@@ -114,10 +121,12 @@ export class Emulator implements DeviceCore {
       profileFile,
       dataDir: options.dataDir,
       certificate: options.certificate,
+      readiness: () => this.readiness(),
     });
     // Start order: HTTP before MQTT (the broker may take a moment; the API asks MQTT lazily),
     // the serial ports' first open attempt before SNMP (its coldStart trap says "up").
     this.services = [modbus, serial, this.httpService, mqtt, snmp];
+    this.byName = { modbus, snmp };
   }
 
   /** Builds the device and starts every service; on any failure, stops what started and rejects. */
@@ -129,6 +138,7 @@ export class Emulator implements DeviceCore {
       for (const service of emulator.services) {
         emulator.started.push(service);
         await service.start();
+        emulator.up.add(service);
       }
     } catch (error) {
       await emulator.stop();
@@ -142,6 +152,28 @@ export class Emulator implements DeviceCore {
     const all: EmulatorAddresses = { http: null, https: null, modbus: null, mqtt: null, broker: null, snmp: null };
     for (const service of this.started) Object.assign(all, service.addresses());
     return all;
+  }
+
+  /**
+   * Each service's state, and `ready` once none is starting and MQTT (if on) is connected. A
+   * service that is off in the profile or has no address counts as ready; the serial side is up
+   * once its ports' first open attempt is over, which SNMP's start awaits (services/snmp.ts).
+   */
+  readiness(): Readiness {
+    const a = this.addresses;
+    const state = (service: ServiceModule, on: boolean) => (!this.up.has(service) ? 'starting' : on ? 'up' : 'off');
+    const { serial } = this.profile;
+    const serialOn = serial.port !== null || serial.fieldDevices.some((f) => f.port !== null);
+    const mqtt = this.mqttModule.service();
+    const services: Readiness['services'] = {
+      modbus: state(this.byName.modbus, a.modbus !== null),
+      serial: !this.up.has(this.byName.snmp) ? 'starting' : serialOn ? 'up' : 'off',
+      http: state(this.httpService, a.http !== null || a.https !== null),
+      mqtt: !this.up.has(this.mqttModule) ? 'starting' : mqtt === null ? 'off' : mqtt.status().connected ? 'connected' : 'connecting',
+      snmp: state(this.byName.snmp, a.snmp !== null),
+    };
+    const ready = Object.values(services).every((s) => s !== 'starting' && s !== 'connecting');
+    return { status: ready ? 'ready' : 'starting', services };
   }
 
   /** The express app of /api, /sim/v1 and the UI (null when HTTP and HTTPS are off and `httpApp` was not asked for). */
@@ -172,6 +204,7 @@ export class Emulator implements DeviceCore {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.up.clear();
     // A run still going is aborted first, so its event streams end before HTTP closes.
     await this.scenarios.stop();
     for (const service of this.started.splice(0).reverse()) {

@@ -16,6 +16,7 @@ export type Access = 'open' | Role;
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Open: liveness, the API description, and the way in and out.
   'GET /health': 'open',
+  'GET /health/ready': 'open',
   'GET /openapi.json': 'open',
   'POST /login': 'open',
   'POST /logout': 'open',

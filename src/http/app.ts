@@ -40,6 +40,7 @@ import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
+import type { Readiness } from './schemas.js';
 import { simRoutes } from './sim-routes.js';
 import { mountWebUi } from './static.js';
 
@@ -68,6 +69,8 @@ export interface HttpAppOptions {
   scenarios?: ScenarioControl | undefined;
   /** What GET /metrics reads beyond the above; absent in tests that build the app alone. */
   metrics?: MetricsSources | undefined;
+  /** GET /sim/v1/health/ready: whether every service of the device is up (src/app/emulator.ts). */
+  readiness: () => Readiness;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];

@@ -68,6 +68,25 @@ export const healthSchema = z.strictObject({
   lastSeq: z.number().int().meta({ description: 'seq of the last change event (0 before any).' }),
 });
 
+/** A service that listens: not started yet, off (no address or turned off in the profile), or listening. */
+const serviceStateSchema = z.enum(['starting', 'off', 'up']);
+
+/**
+ * GET /sim/v1/health/ready (#17): 200 once every service the device runs listens (and its MQTT
+ * client is connected), else 503 with the same body. GET /sim/v1/health stays the liveness answer.
+ */
+export const readinessSchema = z.strictObject({
+  status: z.enum(['ready', 'starting']).meta({ description: 'ready: no service is starting and MQTT (if on) is connected; the route answers 503 otherwise.' }),
+  services: z.strictObject({
+    modbus: serviceStateSchema,
+    serial: serviceStateSchema.meta({ description: "up once the serial ports' first open attempt is over (a port that cannot open yet is retried; GET /sim/v1/serial)." }),
+    http: serviceStateSchema.meta({ description: 'HTTP or HTTPS; off when the app is served by a fleet listener.' }),
+    mqtt: z.enum(['starting', 'off', 'connecting', 'connected']).meta({ description: 'connecting: started, but the client is not connected to its broker (yet, or again).' }),
+    snmp: serviceStateSchema,
+  }),
+});
+export type Readiness = z.infer<typeof readinessSchema>;
+
 export const clockSchema = z.strictObject({ kind: z.enum(['real', 'manual']), now: z.number(), monotonic: z.number() });
 export const advanceResponseSchema = z.strictObject({ now: z.number(), monotonic: z.number() });
 

@@ -1,17 +1,18 @@
 /**
- * The emulator itself: health and the clock (and advancing a manual one).
+ * The emulator itself: health (liveness, and readiness of every service) and the clock (and
+ * advancing a manual one).
  */
 import type { Clock, ManualClock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import { route, type Route } from './route.js';
-import { advanceBodySchema, advanceResponseSchema, clockSchema, healthSchema } from './schemas.js';
+import { advanceBodySchema, advanceResponseSchema, clockSchema, healthSchema, readinessSchema, type Readiness } from './schemas.js';
 
 export function isManual(clock: Clock): clock is ManualClock {
   return clock.kind === 'manual';
 }
 
-export function simRoutes({ device, clock }: { device: Device; clock: Clock }): Route[] {
+export function simRoutes({ device, clock, readiness }: { device: Device; clock: Clock; readiness: () => Readiness }): Route[] {
   return [
     route({
       method: 'get',
@@ -19,6 +20,20 @@ export function simRoutes({ device, clock }: { device: Device; clock: Clock }): 
       summary: 'Liveness, uptime, clock kind and the seq of the last change.',
       response: healthSchema,
       handle: () => ({ status: 'ok', uptime: device.uptimeSeconds(), clock: clock.kind, lastSeq: device.lastSeq }),
+    }),
+    route({
+      method: 'get',
+      path: '/health/ready',
+      summary: 'Readiness: 200 once every service the device runs listens and its MQTT client (if on) is connected, else 503 with the same body.',
+      description:
+        'HTTP answers before MQTT and SNMP have started, and again while the MQTT client reconnects: a container HEALTHCHECK, a Kubernetes readinessProbe or a CI wait loop asks here (GET /health is liveness only).',
+      response: readinessSchema,
+      errors: [503],
+      handle: ({ res }) => {
+        const state = readiness();
+        if (state.status !== 'ready') res.status(503);
+        return state;
+      },
     }),
     route({
       method: 'get',

@@ -22,8 +22,8 @@ export class Api {
     this.headers = options.headers ?? {};
   }
 
-  /** One request below /sim/v1; JSON in, JSON out, SimClientError on anything but 2xx. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One request below /sim/v1; JSON in, JSON out, SimClientError on anything but 2xx (and the statuses in `alsoOk`, whose body is the answer too). */
+  async request<T>(method: string, path: string, body?: unknown, alsoOk: readonly number[] = []): Promise<T> {
     const request = `${method.toUpperCase()} /sim/v1${path}`;
     let res: Response;
     try {
@@ -44,7 +44,7 @@ export class Api {
     } catch (error) {
       throw new SimClientError(`${request}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, { status: res.status, code: 'CLIENT_BAD_RESPONSE', path: null, request, cause: error });
     }
-    if (!res.ok) {
+    if (!res.ok && !alsoOk.includes(res.status)) {
       const e = (json ?? {}) as { code?: string; message?: string; path?: string | null };
       throw new SimClientError(`${request}: ${res.status} ${e.code ?? ''}: ${e.message ?? text}`.replace(/ {2}/, ' '), {
         status: res.status,

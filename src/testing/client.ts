@@ -18,7 +18,7 @@ import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { ChannelSnapshot, DeviceChange, DeviceSnapshot } from '../device/device.js';
 import type { ActiveFault, faultSpecSchema, serialFaultSchema } from '../device/faults.js';
 import type { JournalEntry, JournalFilter } from '../device/journal.js';
-import type { advanceResponseSchema, clockSchema, healthSchema, irEntrySchema } from '../http/schemas.js';
+import type { advanceResponseSchema, clockSchema, healthSchema, irEntrySchema, readinessSchema } from '../http/schemas.js';
 import type { AccessibleIps, BaseAddresses, MapRow, ModbusStatus } from '../modbus/contract.js';
 import type { MqttLogEntry, MqttStatusDocument, MqttTopic } from '../mqtt/contract.js';
 import type { FieldDeviceView, SerialStatusDocument } from '../serial/contract.js';
@@ -47,6 +47,8 @@ export type FieldInput = DeviceFieldInput & {
 };
 
 export type Health = z.infer<typeof healthSchema>;
+/** GET /sim/v1/health/ready: `status` is `ready` once every service the device runs is up. */
+export type Readiness = z.infer<typeof readinessSchema>;
 export type ClockState = z.infer<typeof clockSchema>;
 export type ClockAdvanced = z.infer<typeof advanceResponseSchema>;
 export type InternalRegister = z.infer<typeof irEntrySchema>;
@@ -75,6 +77,7 @@ export type SimClientOptions = ApiOptions;
 /** Every route the client calls, as the OpenAPI document spells it (checked by a test). */
 export const CLIENT_ROUTES = [
   ['get', '/sim/v1/health'],
+  ['get', '/sim/v1/health/ready'],
   ['get', '/sim/v1/device'],
   ['get', '/sim/v1/slots/{slot}/channels/{index}'],
   ['put', '/sim/v1/slots/{slot}/channels/{index}'],
@@ -148,6 +151,11 @@ export class SimClient {
 
   health(): Promise<Health> {
     return this.request('get', '/health');
+  }
+
+  /** Whether every service is up (and MQTT connected): the document on 200 and on 503 alike (#17). */
+  readiness(): Promise<Readiness> {
+    return this.api.request('get', '/health/ready', undefined, [503]);
   }
 
   device(): Promise<DeviceSnapshot> {

@@ -28,6 +28,7 @@ export {
   type FieldDeviceView,
   type FieldInput,
   type Health,
+  type Readiness,
   type InternalRegister,
   type JournalEntry,
   type JournalPage,

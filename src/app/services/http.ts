@@ -12,6 +12,7 @@ import { onStateChanged } from '../../http/changes.js';
 import { ConnectionGate } from '../../http/connections.js';
 import type { ConfigControl } from '../../config/contract.js';
 import type { MetricsSources } from '../../http/metrics.js';
+import type { Readiness } from '../../http/schemas.js';
 import type { MqttControl } from '../../mqtt/contract.js';
 import type { SerialControl } from '../../serial/contract.js';
 import type { SnmpControl } from '../../snmp/contract.js';
@@ -38,6 +39,8 @@ export interface HttpModuleOptions {
   dataDir: string | undefined;
   /** A certificate from an earlier start, so a restart keeps the same one. */
   certificate?: Certificate;
+  /** GET /sim/v1/health/ready: the emulator's view of every service. */
+  readiness: () => Readiness;
 }
 
 export interface HttpModule extends ServiceModule {
@@ -53,9 +56,9 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
   const on = options.http !== null || httpsOn;
   const refusedByList = { count: 0 };
   const metrics: MetricsSources = { httpRefusedByList: () => refusedByList.count };
-  const { modbus, mqtt, serial, snmp, config } = options;
+  const { modbus, mqtt, serial, snmp, config, readiness } = options;
   const build = (): Express => {
-    const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, logger: logger.child({ component: 'http' }) });
+    const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, readiness, logger: logger.child({ component: 'http' }) });
     onStateChanged(made, options.onAccessChanged);
     return made;
   };
