@@ -41,13 +41,14 @@ export const FIRST_INDEX_ENV = 'IOTHINX_SIM_FLEET_FIRST';
 export const ORDINAL_ENV = 'IOTHINX_SIM_FLEET_ORDINAL';
 
 export const FLEET_USAGE = `  iothinx-sim fleet [--profile FILE] [--count N] [--first K] [--seed N] [--addressing ports|ports:0|loopback]
-                    [--http HOST:PORT|off] [--device-http] [--gateway HOST:PORT|off] [--mqtt URL|embedded|profile|off] [--broker HOST:PORT]
+                    [--http HOST:PORT|off] [--device-http] [--host HOST] [--gateway HOST:PORT|off] [--mqtt URL|embedded|profile|off] [--broker HOST:PORT]
                     [--clock real|manual] [--scenario FILE] [--ready-file FILE] [--log-level LEVEL] [--quiet]
       N devices from the profile (its fleet: section, else defaults), each distinct on the wire;
       --first also from ${FIRST_INDEX_ENV}, or from ${ORDINAL_ENV} (a pod ordinal O, or a pod name ending in -O):
       first = O × count + 1; ports:0 = every port picked by the OS (the fleet API's too,
       unless --http names one); --http: the fleet API /fleet/v1 (default 127.0.0.1:8080), every device
       under /fleet/v1/devices/NAME/; a device's own HTTP listener is then off unless fleet.addressing names its port or --device-http;
+      --host: where the devices listen with ports addressing (default the profile's, 127.0.0.1);
       --gateway: one Modbus/TCP port for the fleet where unit id u selects device first + u - 1 (fleet.gateway; default off);
       --scenario: a scenario whose steps name fleet devices (device: NAME), queued as run s1 of /fleet/v1/scenarios before the ready file`;
 

@@ -18,6 +18,7 @@ import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { readScenario, submitScenario } from './scenario-command.js';
 import { exitOnSignal } from './shutdown.js';
+import { allowedHostsFromEnv, FLEET_ENV, parseWithEnv, withAllowedHosts } from './env.js';
 
 /** Where the fleet API listens unless --http says otherwise. */
 const DEFAULT_FLEET_HTTP = '127.0.0.1:8080';
@@ -30,8 +31,8 @@ function integer(flag: string, text: string, min: number, max: number): number {
   return parseInteger(flag, text, min, max, usage);
 }
 
-export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
-  const values = parseFlags(
+function parseFleetFlags(argv: string[]) {
+  return parseFlags(
     argv,
     {
       profile: { type: 'string' },
@@ -41,6 +42,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
       addressing: { type: 'string' },
       http: { type: 'string' },
       'device-http': { type: 'boolean', default: false },
+      host: { type: 'string' },
       gateway: { type: 'string' },
       mqtt: { type: 'string', default: 'profile' },
       broker: { type: 'string', default: '127.0.0.1:1883' },
@@ -52,6 +54,11 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
     },
     usage,
   );
+}
+
+export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
+  // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
+  const values = parseWithEnv(argv, FLEET_ENV, (all) => parseFleetFlags(all));
   const clock = parseClock(values.clock, usage);
   const mqtt = parseMqtt(values.mqtt, usage);
   const seed = integer('--seed', values.seed, ...SEED_RANGE);
@@ -59,6 +66,9 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
 
   const file = values.profile ?? defaultProfile;
   const profile = await loadProfile(file);
+  // IOTHINX_SIM_ALLOWED_HOSTS (a compose service name, say) adds to the profile's list: the fleet API's and every device's.
+  const extraHosts = allowedHostsFromEnv();
+  if (extraHosts.length > 0) profile.limits.http.allowedHosts = withAllowedHosts(profile.limits.http.allowedHosts, extraHosts);
   const section: FleetSection = profile.fleet ?? fleetSchema.parse({});
   // Without the fleet API a device must have its own listener to be reached over HTTP.
   const deviceHttp = values['device-http'] || values.http === 'off';
@@ -68,7 +78,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
     ...section,
     count,
     ...(first !== undefined ? { first } : {}),
-    ...(values.addressing !== undefined ? { addressing: addressingFlag(values.addressing, deviceHttp) } : {}),
+    addressing: hostFlag(values.host, values.addressing !== undefined ? addressingFlag(values.addressing, deviceHttp) : section.addressing),
     gateway: gatewayFlag(values.gateway, section.gateway, values.addressing === 'ports:0'),
   };
   // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
@@ -107,6 +117,14 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
         `${started.broker ? `\n  MQTT broker  mqtt://${started.broker.address}` : ''}\n`,
     );
   }
+}
+
+/** --host: where every device listens in `ports` addressing (0.0.0.0 in a container); loopback mode gives each device its own address. */
+function hostFlag(host: string | undefined, addressing: FleetSection['addressing']): FleetSection['addressing'] {
+  if (host === undefined) return addressing;
+  if (addressing.mode !== 'ports') throw usage('--host: only with ports addressing (loopback gives each device an address of its own)');
+  if (host === '') throw usage('--host: expected a host name or address');
+  return { ...addressing, host };
 }
 
 /**

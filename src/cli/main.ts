@@ -19,6 +19,7 @@ import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
 import { fleetIssues } from '../fleet/check.js';
 import { exitOnSignal } from './shutdown.js';
+import { allowedHostsFromEnv, parseWithEnv, START_ENV, withAllowedHosts } from './env.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 
@@ -43,6 +44,9 @@ async function start(options: StartOptions): Promise<void> {
       logger.info({ file: store.file }, 'running the saved config from the data dir');
     }
   }
+  // IOTHINX_SIM_ALLOWED_HOSTS (a container's service name, say) adds to the running config's list.
+  const extraHosts = allowedHostsFromEnv();
+  if (extraHosts.length > 0) running.limits.http.allowedHosts = withAllowedHosts(running.limits.http.allowedHosts, extraHosts);
   const runningFile = running === profile ? file : (store?.file ?? file);
   // The services' own rules (address map, MQTT topics) are checked as they start, not twice.
   const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger }).catch((error: unknown) => {
@@ -106,7 +110,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   try {
     switch (command) {
       case 'start':
-        await start(parseStart(rest));
+        // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
+        await start(parseWithEnv(rest, START_ENV, parseStart));
         return undefined;
       case 'validate':
         return await validate(rest);
