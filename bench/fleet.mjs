@@ -6,7 +6,9 @@
 //   reference: fleet of 1, --mqtt off and --mqtt embedded, REF_RUNS starts each (median)
 //   for N in --counts:
 //     fleet N --mqtt off       ──► start time, RSS after IDLE_S idle
-//     fleet N --mqtt embedded  ──► start time, RSS after IDLE_S idle, CPU over CPU_S idle,
+//     fleet N --mqtt embedded  ──► start time (every device listening, its MQTT client connected),
+//                                  time until its first publications are out ("1st pub s"),
+//                                  then RSS after IDLE_S idle, CPU over CPU_S idle,
 //                                  then every device polled over Modbus/TCP once a second for POLL_S
 //   PROCS x `iothinx-sim start` (--mqtt off), spawned at once ──► start time, summed RSS
 //
@@ -150,14 +152,40 @@ function fleetArgs(n, mqtt, profile) {
   return ['fleet', '--profile', profile, '--count', String(n), '--addressing', 'ports:0', '--mqtt', mqtt, '--broker', '127.0.0.1:0'];
 }
 
+/**
+ * Seconds from ready until every device's MQTT queue and in-flight window are empty (two scrapes of
+ * /fleet/v1/metrics in a row): the fleet's first publications, ~160 retained QoS 1 messages a
+ * device, which the fleet sends once every device has started. null without MQTT or fleet API.
+ */
+async function firstPublicationsDone(info, t0, timeoutMs) {
+  if (!info.http) return null;
+  let empty = 0;
+  while (performance.now() - t0 < timeoutMs) {
+    const text = await fetch(`http://${info.http}/fleet/v1/metrics`).then((r) => r.text());
+    let pending = 0;
+    let devices = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith('iothinx_mqtt_queue_length{') || line.startsWith('iothinx_mqtt_in_flight{')) pending += Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith('iothinx_mqtt_connected{')) devices += 1;
+    }
+    if (devices === 0) return null;
+    empty = pending === 0 ? empty + 1 : 0;
+    if (empty === 2) return (performance.now() - t0) / 1000;
+    await sleep(500);
+  }
+  return NaN;
+}
+
 /** One fleet: start time, RSS after the idle window (and the CPU over that window). Leaves it running. */
 async function startFleet(dir, n, mqtt, profile) {
   const readyFile = join(dir, `fleet-${++runNo}.json`);
   const { child, ms, info } = await startUntilReady(fleetArgs(n, mqtt, profile), readyFile, FLEET_TIMEOUT_MS(n));
   if (info.devices.length !== n) console.log(`  ! fleet of ${n}: the ready file lists ${info.devices.length} devices`);
+  // The idle window starts once the first publications are out, so it measures steady traffic.
+  const publishedS = mqtt === 'off' ? null : await firstPublicationsDone(info, performance.now(), FLEET_TIMEOUT_MS(n));
   const rssAtReady = rssBytes(child.pid);
   const idleCpu = await cpuPercent(child.pid, IDLE_S * 1000);
-  return { child, info, startMs: ms, rssAtReady, rss: rssBytes(child.pid), idleCpu };
+  return { child, info, startMs: ms, publishedS, rssAtReady, rss: rssBytes(child.pid), idleCpu };
 }
 
 /** The reference: a fleet of 1, REF_RUNS times; medians. */
@@ -370,7 +398,7 @@ export async function benchFleet() {
       for (const mqtt of ['off', 'on']) {
         const f = await startFleet(dir, n, mqtt === 'on' ? 'embedded' : 'off', profile.file);
         const r = ref[mqtt];
-        const row = { n, mqtt, startMs: f.startMs, rss: f.rss, rssAtReady: f.rssAtReady, idleCpu: f.idleCpu };
+        const row = { n, mqtt, startMs: f.startMs, publishedS: f.publishedS, rss: f.rss, rssAtReady: f.rssAtReady, idleCpu: f.idleCpu };
         row.msPerDevice = (f.startMs - r.startMs) / (n - 1);
         row.mibPerDevice = mib(f.rss - r.rss) / (n - 1);
         if (mqtt === 'on') {
@@ -394,12 +422,13 @@ export async function benchFleet() {
 
     console.log(`  reference fleet of 1: MQTT off start ${f1(ref.off.startMs)} ms, RSS ${f1(mib(ref.off.rss))} MiB; MQTT on start ${f1(ref.on.startMs)} ms, RSS ${f1(mib(ref.on.rss))} MiB, idle CPU ${f1(ref.on.idleCpu)} %`);
     table([
-      ['N', 'mqtt', 'start s', 'ms/device', 'RSS MiB', 'MiB/device', 'devices/GiB', 'idle CPU %', 'SIGTERM s', 'exit'],
+      ['N', 'mqtt', 'start s', 'ms/device', '1st pub s', 'RSS MiB', 'MiB/device', 'devices/GiB', 'idle CPU %', 'SIGTERM s', 'exit'],
       ...rows.map((r) => [
         r.n,
         r.mqtt,
         f2(r.startMs / 1000),
         f2(r.msPerDevice),
+        r.publishedS == null ? '-' : f1(r.publishedS),
         f1(mib(r.rss)),
         f2(r.mibPerDevice),
         (1024 / r.mibPerDevice).toFixed(0),

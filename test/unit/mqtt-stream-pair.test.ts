@@ -36,15 +36,35 @@ describe('streamPair', () => {
   it('holds writes while the peer does not read, and lets them go when it does', async () => {
     const [a, b] = streamPair();
     const chunk = Buffer.alloc(64 * 1024);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
     let acknowledged = 0;
-    // b is paused (no 'data' listener): its buffer fills and a's writes wait.
+    // b is paused (no 'data' listener): the first hand-over fills its buffer, and a's later
+    // writes wait for room, as on a socket whose peer stops reading.
     for (let i = 0; i < 20; i++) a.write(chunk, () => (acknowledged += 1));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(acknowledged).toBeLessThan(20);
-    expect(a.writableLength).toBeGreaterThan(0);
+    await turn();
+    await turn();
+    const before = acknowledged;
+    for (let i = 0; i < 20; i++) a.write(chunk, () => (acknowledged += 1));
+    await turn();
+    await turn();
+    expect(acknowledged).toBe(before);
+    expect(b.readableLength).toBeGreaterThan(0);
     let received = 0;
     b.on('data', (c: Buffer) => (received += c.length));
-    while (acknowledged < 20) await new Promise((resolve) => setImmediate(resolve));
-    expect(received).toBe(20 * chunk.length);
+    while (acknowledged < 40) await turn();
+    while (received < 40 * chunk.length) await turn();
+    expect(received).toBe(40 * chunk.length);
+  });
+
+  it('hands bytes over in a later turn of the event loop, not in the writer\'s own', async () => {
+    const [a, b] = streamPair();
+    let received = 0;
+    b.on('data', (c: Buffer) => (received += c.length));
+    a.write('x');
+    a.write('y');
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(received).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toBe(2);
   });
 });
