@@ -240,7 +240,7 @@ describe('the StatefulSet', () => {
     expect(ordinal).toBe(tree.includes('pod-name-ordinal') ? 'metadata.name' : "metadata.labels['apps.kubernetes.io/pod-index']");
     expect(c.args?.[0]).toBe('fleet');
     expect(c.args).toContain('--count=$(FLEET_COUNT)');
-    expect(c.args).toContain('--http=0.0.0.0:8080');
+    expect(c.args).toContain('--http=0.0.0.0:80');
     // Every $(VAR) in args and env names a variable defined before it (Kubernetes leaves others as typed).
     const defined = new Set<string>();
     for (const e of c.env ?? []) {
@@ -249,8 +249,8 @@ describe('the StatefulSet', () => {
     }
     for (const arg of c.args ?? []) for (const [, name] of arg.matchAll(/\$\((\w+)\)/g)) expect(defined, `${arg}`).toContain(name);
 
-    // Probes: readiness and start on /fleet/v1/health, liveness on /fleet/v1/health/live, all on the http port 8080.
-    expect(c.ports?.find((p) => p.name === 'http')?.containerPort).toBe(8080);
+    // Probes: readiness and start on /fleet/v1/health, liveness on /fleet/v1/health/live, all on the http port 80 (the device's, as the image's IOTHINX_SIM_HTTP).
+    expect(c.ports?.find((p) => p.name === 'http')?.containerPort).toBe(80);
     for (const probe of [c.startupProbe, c.readinessProbe]) expect(probe?.httpGet).toMatchObject({ path: '/fleet/v1/health', port: 'http' });
     expect(c.livenessProbe?.httpGet).toMatchObject({ path: '/fleet/v1/health/live', port: 'http' });
 
@@ -304,7 +304,7 @@ describe('the headless Service', () => {
     for (const [key, value] of Object.entries(service.spec!.selector!)) expect(set.spec?.template.metadata?.labels?.[key]).toBe(value);
     expect(service.spec?.ports?.map((p) => [p.name, p.port, p.protocol])).toEqual([
       ['modbus', 502, 'TCP'],
-      ['http', 8080, 'TCP'],
+      ['http', 80, 'TCP'],
       ['snmp', 30000, 'UDP'],
     ]);
     const container = fleetContainer(set);
@@ -370,10 +370,10 @@ describe("the pod's command line, run here", () => {
     expect(await get('/fleet/v1/health')).toBe(200);
     expect(await get('/fleet/v1/health/live')).toBe(200);
     for (const host of ['iothinx-sim-1.iothinx-sim', 'iothinx-sim-1.iothinx-sim.iothinx-sim.svc.cluster.local', 'iothinx-sim.iothinx-sim.svc']) {
-      expect(await get('/fleet/v1/devices', `${host}:8080`), host).not.toBe(421);
+      expect(await get('/fleet/v1/devices', `${host}`), host).not.toBe(421);
     }
     // Another pod's name is that pod's to answer.
-    expect(await get('/fleet/v1/devices', 'iothinx-sim-2.iothinx-sim:8080')).toBe(421);
+    expect(await get('/fleet/v1/devices', 'iothinx-sim-2.iothinx-sim')).toBe(421);
     started.child.kill('SIGTERM');
     expect(await started.exited).toEqual({ code: 0, signal: null });
   });
