@@ -60,6 +60,8 @@ export const USAGE = `usage:
                     [--modbus HOST:PORT|off] [--scenario FILE]
                     [--mqtt URL|embedded|off] [--broker HOST:PORT] [--snmp HOST:PORT|off] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
+      the common flags of start and fleet also from IOTHINX_SIM_* variables (IOTHINX_SIM_MODBUS=0.0.0.0:502 ...;
+      docs/container.md); a flag on the command line wins
   iothinx-sim validate FILE...
   iothinx-sim map [--profile FILE] [--format table|csv|json]
 ${FLEET_USAGE}
