@@ -1,0 +1,40 @@
+/**
+ * #17: IOTHINX_SIM_* variables become flags placed before the command line's, so a flag given on
+ * the command line wins (node:util parseArgs keeps the last of a repeated flag).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseStart } from '../../src/cli/args.js';
+import { allowedHostsFromEnv, parseWithEnv, START_ENV, withAllowedHosts, withEnv } from '../../src/cli/env.js';
+import { isSimError } from '../../src/errors.js';
+
+describe('IOTHINX_SIM_* variables (src/cli/env.ts)', () => {
+  it('put the flags first, skip empty and unknown variables, and take 1/true/yes for a boolean flag', () => {
+    const env = { IOTHINX_SIM_MODBUS: '0.0.0.0:502', IOTHINX_SIM_HTTP: '', IOTHINX_SIM_QUIET: 'Yes', IOTHINX_SIM_NOT_A_FLAG: 'x' };
+    expect(withEnv(['--seed', '7'], START_ENV, env)).toEqual({ argv: ['--quiet', '--modbus=0.0.0.0:502', '--seed', '7'], used: ['IOTHINX_SIM_QUIET=Yes', 'IOTHINX_SIM_MODBUS=0.0.0.0:502'] });
+    expect(withEnv([], START_ENV, { IOTHINX_SIM_QUIET: '0' }).argv).toEqual([]);
+  });
+
+  it('lose to the command line', () => {
+    const options = parseWithEnv(['--modbus', '127.0.0.1:5020'], START_ENV, parseStart, { IOTHINX_SIM_MODBUS: '0.0.0.0:502', IOTHINX_SIM_SNMP: 'off' });
+    expect(options.modbus).toEqual({ host: '127.0.0.1', port: 5020 });
+    expect(options.snmp).toBeNull();
+  });
+
+  it('name the variable in a usage error', () => {
+    const parse = () => parseWithEnv([], START_ENV, parseStart, { IOTHINX_SIM_CLOCK: 'sundial' });
+    expect(parse).toThrow(/--clock: expected real or manual[\s\S]*\(flags from the environment: IOTHINX_SIM_CLOCK=sundial\)/);
+    try {
+      withEnv([], START_ENV, { IOTHINX_SIM_QUIET: 'maybe' });
+      expect.unreachable();
+    } catch (error) {
+      expect(isSimError(error, 'CLI_USAGE')).toBe(true);
+      expect((error as Error).message).toContain('IOTHINX_SIM_QUIET');
+    }
+  });
+
+  it('add allowed hosts without duplicates, within the profile bound of 64', () => {
+    expect(allowedHostsFromEnv({ IOTHINX_SIM_ALLOWED_HOSTS: ' fleet, plant.local ,,' })).toEqual(['fleet', 'plant.local']);
+    expect(withAllowedHosts(['fleet'], ['fleet', 'mosquitto'])).toEqual(['fleet', 'mosquitto']);
+    expect(() => withAllowedHosts([], Array.from({ length: 65 }, (_, i) => `h${i}`))).toThrow(/at most 64/);
+  });
+});
