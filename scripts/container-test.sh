@@ -129,12 +129,17 @@ CA_ARGS=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   CA_ARGS=(-v "$NODE_EXTRA_CA_CERTS:/tmp/iothinx-sim-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/tmp/iothinx-sim-build-ca.crt)
 fi
+previous=$(podman image inspect "$IMAGE" --format '{{.Id}}' 2>/dev/null || true)
 t_build=$(now)
 buildah bud --format docker --layers --network host -q "${CA_ARGS[@]}" -t "$IMAGE" --build-arg "BASE=$BASE" --build-arg "RUNTIME_BASE=$NODE_BASE" -f Dockerfile . >"$CACHE/build.log" 2>&1 || {
   tail -30 "$CACHE/build.log"
   fail "building $IMAGE failed (log: $CACHE/build.log)"
 }
 build_s=$(since "$t_build")
+# The image it replaces would stay behind untagged on every change; the build stages' layers stay
+# as the cache of the next build (`podman image prune` clears them).
+current=$(podman image inspect "$IMAGE" --format '{{.Id}}')
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
 size_mb=$(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{ printf "%.0f", $1 / 1e6 }')
 say "image $IMAGE built in $build_s s, $size_mb MB"
 
