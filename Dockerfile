@@ -15,7 +15,8 @@ ARG RUNTIME_BASE=${BASE}
 FROM ${BASE} AS build
 # Behind a TLS-intercepting proxy npm needs its CA: give a file mounted at build time, e.g.
 # buildah bud -v /etc/ssl/certs/ca-certificates.crt:/tmp/ca.crt:ro --build-arg NODE_EXTRA_CA_CERTS=/tmp/ca.crt
-# (docker: a secret). Used by the RUN steps only; the image keeps no trace of it but this path.
+# (podman/buildah; with docker build, put the CA into BASE). The RUN steps use it; the image
+# keeps no trace of it but this path, in the build stages' history.
 ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /src
 COPY package.json package-lock.json ./
