@@ -62,6 +62,8 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const clock = parseClock(values.clock, usage);
   const mqtt = parseMqtt(values.mqtt, usage);
   const seed = integer('--seed', values.seed, ...SEED_RANGE);
+  // 2x while the devices start, 1.3x once they run (src/cli/heap.ts); the variable sets both.
+  const steadyHeapGrowth = heapGrowingPercent();
   limitHeapGrowth(heapGrowingPercent(process.env, DEFAULT_FLEET_HEAP_GROWING_PERCENT));
 
   const file = values.profile ?? defaultProfile;
@@ -106,6 +108,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const devices = started.list().map((m) => ({ index: m.index, name: m.name, serialNumber: m.serialNumber, mac: m.mac, ip: m.ip, ...m.addresses, unitId: m.unitId }));
   const gateway = started.gateway();
   const gatewayAddress = gateway.enabled ? gateway.address : null;
+  limitHeapGrowth(steadyHeapGrowth);
   if (readyFile) await writeFileAtomic(readyFile, `${JSON.stringify({ pid: process.pid, http: started.httpAddress, broker: started.broker?.address ?? null, gateway: gatewayAddress, devices })}\n`);
   if (!values.quiet) {
     const first = devices[0]!;

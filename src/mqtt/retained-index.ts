@@ -119,8 +119,10 @@ export function indexRetained(persistence: AedesMemoryPersistence): AedesMemoryP
     // Only PUBLISH packets are retained; the type is every packet's.
     if (!('topic' in packet) || !('payload' in packet)) return cb ? queueMicrotask(() => cb(null)) : Promise.resolve();
     // A copy, as aedes' own store keeps: the packet object goes on to be delivered and changed.
+    // The payload too: as parsed it is a view into the chunk the connection read, and kept as a
+    // view it would keep that whole chunk alive, once per retained topic.
     if (packet.payload.length === 0) index.delete(packet.topic);
-    else index.set(packet.topic, { ...packet });
+    else index.set(packet.topic, { ...packet, payload: Buffer.from(packet.payload) });
     if (!cb) return Promise.resolve();
     // Answered after this turn, as aedes' own store answers (a promise).
     queueMicrotask(() => cb(null));
