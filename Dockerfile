@@ -32,11 +32,14 @@ RUN npm run build
 FROM ${BASE} AS deps
 ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /app
-COPY package.json package-lock.json ./
-# Production dependencies only. serialport's binding loads a prebuilt binary at run time
-# (node-gyp-build), so no install script is needed. Type declarations, source maps, TypeScript
-# sources and readmes are not read at run time (19 MB of 49).
+COPY package.json package-lock.json deploy/container/prune-runtime-deps.cjs ./
+COPY --from=build /src/dist/cli/bundle.cjs /tmp/bundle.cjs
+# Production dependencies only, and of those only what the bundle loads at run time (net-snmp,
+# selfsigned, serialport: see prune-runtime-deps.cjs). serialport's binding loads a prebuilt binary at run
+# time (node-gyp-build), so no install script is needed. Type declarations, source maps,
+# TypeScript sources and readmes are not read at run time.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
+ && node prune-runtime-deps.cjs /tmp/bundle.cjs && rm prune-runtime-deps.cjs /tmp/bundle.cjs \
  && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o -name '*.md' \) -delete \
  && rm -rf /root/.npm
 
