@@ -61,6 +61,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Polls URL (every 20 ms, at most TRIES times) until it answers 200: sets ready_s (seconds since
+# T0) and seen503 (yes once it answered 503 first); ready_s stays empty if it never does.
+await_200() {
+  local url=$1 t0=$2 tries=$3 code
+  ready_s=""
+  seen503=no
+  for _ in $(seq 1 "$tries"); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)
+    [ "$code" = 503 ] && seen503=yes
+    if [ "$code" = 200 ]; then
+      ready_s=$(since "$t0")
+      return
+    fi
+    sleep 0.02
+  done
+}
+
 # Free loopback TCP ports, one a line (UDP ones are taken from the same numbers).
 free_ports() {
   node -e '
@@ -153,17 +170,7 @@ t_run=$(now)
 podman run -d --name "$RUN-device" --sysctl net.ipv4.ip_unprivileged_port_start=0 \
   -p "127.0.0.1:$P_HTTP:80" -p "127.0.0.1:$P_MODBUS:502" -p "127.0.0.1:$P_SNMP:161/udp" -p "127.0.0.1:$P_BROKER:1883" \
   "$IMAGE" >/dev/null 2>>"$CACHE/run.log" || fail "podman run of one device failed (log: $CACHE/run.log)"
-seen503=no
-ready_s=""
-for _ in $(seq 1 400); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$P_HTTP/sim/v1/health/ready" || true)
-  [ "$code" = 503 ] && seen503=yes
-  if [ "$code" = 200 ]; then
-    ready_s=$(since "$t_run")
-    break
-  fi
-  sleep 0.02
-done
+await_200 "http://127.0.0.1:$P_HTTP/sim/v1/health/ready" "$t_run" 400
 [ -n "$ready_s" ] || {
   podman logs "$RUN-device" 2>&1 | tail -20
   fail "the device's /sim/v1/health/ready never answered 200"
@@ -200,15 +207,7 @@ t_run=$(now)
 podman run -d --name "$RUN-fleet" --sysctl net.ipv4.ip_unprivileged_port_start=0 -p "127.0.0.1:${FP[0]}:80" \
   -p "127.0.0.1:${FP[1]}:10000" -p "127.0.0.1:${FP[2]}:10001" -p "127.0.0.1:${FP[3]}:10002" -p "127.0.0.1:${FP[4]}:10003" -p "127.0.0.1:${FP[5]}:10004" \
   "$IMAGE" fleet --count 5 >/dev/null 2>>"$CACHE/run.log" || fail "podman run of a fleet failed (log: $CACHE/run.log)"
-ready_s=""
-for _ in $(seq 1 500); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:${FP[0]}/fleet/v1/health" || true)
-  if [ "$code" = 200 ]; then
-    ready_s=$(since "$t_run")
-    break
-  fi
-  sleep 0.02
-done
+await_200 "http://127.0.0.1:${FP[0]}/fleet/v1/health" "$t_run" 500
 [ -n "$ready_s" ] || {
   podman logs "$RUN-fleet" 2>&1 | tail -20
   fail "the fleet's /fleet/v1/health never answered 200"
@@ -242,15 +241,7 @@ podman-compose -p "$RUN" -f compose.yaml up -d >"$CACHE/compose.log" 2>&1 || {
   tail -20 "$CACHE/compose.log"
   fail "podman-compose up failed"
 }
-ready_s=""
-for _ in $(seq 1 750); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$PLANT_HTTP_PORT/fleet/v1/health" || true)
-  if [ "$code" = 200 ]; then
-    ready_s=$(since "$t_run")
-    break
-  fi
-  sleep 0.02
-done
+await_200 "http://127.0.0.1:$PLANT_HTTP_PORT/fleet/v1/health" "$t_run" 750
 [ -n "$ready_s" ] || {
   podman-compose -p "$RUN" -f compose.yaml logs 2>&1 | tail -30
   fail "the plant's /fleet/v1/health never answered 200 (every device connected to mosquitto)"

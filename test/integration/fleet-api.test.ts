@@ -4,46 +4,20 @@
  * listener of their own), fleet-wide field writes, faults and the shared clock, one event stream
  * naming the device, metrics with a `device` label, and 4xx naming the field.
  */
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Fleet } from '../../src/fleet/fleet.js';
-import { fleetSchema, type FleetInput } from '../../src/config/fleet.js';
-import { loadProfile } from '../../src/config/load.js';
+import type { FleetInput } from '../../src/config/fleet.js';
+import { ApiFleets, call } from '../helpers/fleet-api.js';
 import { until } from '../helpers/until.js';
 
-const PROFILE = new URL('../../profiles/default.yaml', import.meta.url).pathname;
-const logger = pino({ level: 'silent' });
-const running: Fleet[] = [];
+const fleets = new ApiFleets();
 const aborts: AbortController[] = [];
 
 afterEach(async () => {
   for (const a of aborts.splice(0)) a.abort();
-  for (const f of running.splice(0)) await f.stop();
+  await fleets.stopAll();
 });
 
-async function startFleet(count: number, input: FleetInput = {}, clock: 'manual' | 'real' = 'manual'): Promise<{ fleet: Fleet; base: string }> {
-  const profile = await loadProfile(PROFILE);
-  const fleet = fleetSchema.parse({ count, addressing: { mode: 'ports', base: { modbus: 0, snmp: null } }, ...input });
-  const started = await Fleet.start({ profile, fleet, profileFile: PROFILE, mqtt: 'off', broker: null, clock, seed: 1, logger, http: { host: '127.0.0.1', port: 0 } });
-  running.push(started);
-  return { fleet: started, base: `http://${started.httpAddress}/fleet/v1` };
-}
-
-interface Reply<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = Record<string, unknown>>(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-  const res = await fetch(url, {
-    method,
-    // A change needs a JSON Content-Type even without a body (the cross-site guard, src/http/guard.ts).
-    headers: method === 'GET' ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text) as T };
-}
+const startFleet = (count: number, input: FleetInput = {}, clock: 'manual' | 'real' = 'manual') => fleets.start(count, { input, clock });
 
 interface Device {
   index: number;

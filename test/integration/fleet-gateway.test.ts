@@ -8,34 +8,28 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetSchema, type FleetInput } from '../../src/config/fleet.js';
 import { loadProfile } from '../../src/config/load.js';
-import { Fleet } from '../../src/fleet/fleet.js';
+import type { Fleet } from '../../src/fleet/fleet.js';
 import { fleetIssues } from '../../src/fleet/check.js';
 import { startFleet as startFleetFixture } from '../../src/testing/fleet.js';
+import { ApiFleets, DEFAULT_PROFILE as PROFILE } from '../helpers/fleet-api.js';
 import { closeClients, exceptionCode, RawModbusClient, readPdu, writeCoilPdu } from '../helpers/modbus-client.js';
 import { cleanupProcesses, runCli, startCliWith, tempDir } from '../helpers/process.js';
 
-const PROFILE = new URL('../../profiles/default.yaml', import.meta.url).pathname;
-const logger = pino({ level: 'silent' });
-const running: Fleet[] = [];
+const fleets = new ApiFleets();
 /** Exception 11: GATEWAY TARGET DEVICE FAILED TO RESPOND (Modbus Application Protocol §7). */
 const NO_DEVICE = 0x0b;
 
 afterEach(async () => {
   await closeClients();
-  for (const f of running.splice(0)) await f.stop();
+  await fleets.stopAll();
   await cleanupProcesses();
 });
 
 async function startFleet(count: number, input: FleetInput = {}): Promise<Fleet> {
-  const profile = await loadProfile(PROFILE);
-  const fleet = fleetSchema.parse({ count, addressing: { mode: 'ports', base: { modbus: 0, snmp: null } }, gateway: { port: 0 }, ...input });
-  const started = await Fleet.start({ profile, fleet, profileFile: PROFILE, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger, http: { host: '127.0.0.1', port: 0 } });
-  running.push(started);
-  return started;
+  return (await fleets.start(count, { input: { gateway: { port: 0 }, ...input } })).fleet;
 }
 
 function portOf(address: string): number {

@@ -7,24 +7,20 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fleetSchema } from '../../src/config/fleet.js';
-import { loadProfile } from '../../src/config/load.js';
-import { Fleet } from '../../src/fleet/fleet.js';
 import { startFleet as fixtureFleet } from '../../src/testing/fleet.js';
+import type { Fleet } from '../../src/fleet/fleet.js';
+import { ApiFleets, call } from '../helpers/fleet-api.js';
 import { RawModbusClient } from '../helpers/modbus-client.js';
 import { cleanupProcesses, runCli, startCliWith, tempDir } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
-const PROFILE = new URL('../../profiles/default.yaml', import.meta.url).pathname;
-const logger = pino({ level: 'silent' });
-const running: Fleet[] = [];
+const fleets = new ApiFleets();
 const clients: RawModbusClient[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.destroy();
-  for (const f of running.splice(0)) await f.stop();
+  await fleets.stopAll();
   await cleanupProcesses();
 });
 
@@ -32,23 +28,7 @@ const name = (i: number) => `ioThinx_4510-00${i}`;
 /** A device time-out long enough that an HTTP request from the test lands first, however slow the machine. */
 const LONG = 86_400_000;
 
-async function startFleet(count: number, file = PROFILE): Promise<{ fleet: Fleet; base: string }> {
-  const profile = await loadProfile(file);
-  const fleet = fleetSchema.parse({ count, addressing: { mode: 'ports', base: { modbus: 0, snmp: null } } });
-  const started = await Fleet.start({ profile, fleet, profileFile: PROFILE, mqtt: 'off', broker: null, clock: 'manual', seed: 1, logger, http: { host: '127.0.0.1', port: 0 } });
-  running.push(started);
-  return { fleet: started, base: `http://${started.httpAddress}/fleet/v1` };
-}
-
-interface Reply<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = Record<string, unknown>>(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
-  const res = await fetch(url, { method, headers: method === 'GET' ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as T };
-}
+const startFleet = (count: number, profileFile?: string) => fleets.start(count, { profileFile });
 
 interface RunView {
   id: string;
