@@ -6,7 +6,7 @@
  * and `gateway`, where the Modbus gateway listens (null when off; each device's `unitId` selects it there).
  */
 import { rm } from 'node:fs/promises';
-import { Fleet } from '../fleet/fleet.js';
+import { Fleet, StartAborted } from '../fleet/fleet.js';
 import { createLogger } from '../app/logger.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { fleetGatewaySchema, fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
@@ -17,7 +17,7 @@ import { inFile } from '../app/check.js';
 import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { readScenario, submitScenario } from './scenario-command.js';
-import { exitOnSignal } from './shutdown.js';
+import { onShutdownSignal } from './shutdown.js';
 import { allowedHostsFromEnv, FLEET_ENV, parseWithEnv, withAllowedHosts } from './env.js';
 
 /** Where the fleet API listens unless --http says otherwise. */
@@ -86,14 +86,19 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
   const scenario = values.scenario === undefined ? undefined : await readScenario(values.scenario);
   const logger = createLogger(values['log-level']);
+  const signals = onShutdownSignal(logger);
   const readyFile = values['ready-file'];
   if (readyFile) await rm(readyFile, { force: true });
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
   const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP));
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http }).catch((error: unknown) => {
-    throw inFile(file, error);
-  });
-  exitOnSignal(() => started.stop(), logger);
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http, abort: signals.abort }).catch(
+    (error: unknown) => {
+      // SIGTERM while the devices started: those that had started are stopped; a clean exit.
+      if (error instanceof StartAborted) process.exit(0);
+      throw inFile(file, error);
+    },
+  );
+  if (!signals.ready(() => started.stop())) return;
   // -- scenario: checked against the running devices and queued before the ready file is out, so
   // a client that waits for the file finds run s1 at /fleet/v1/scenarios/s1. The fleet keeps running.
   if (scenario) {

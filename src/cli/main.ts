@@ -18,7 +18,7 @@ import { createLogger } from '../app/logger.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
 import { fleetIssues } from '../fleet/check.js';
-import { exitOnSignal } from './shutdown.js';
+import { onShutdownSignal } from './shutdown.js';
 import { allowedHostsFromEnv, parseWithEnv, START_ENV, withAllowedHosts } from './env.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
@@ -26,6 +26,7 @@ export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yam
 async function start(options: StartOptions): Promise<void> {
   limitHeapGrowth(heapGrowingPercent());
   const logger = createLogger(options.logLevel);
+  const signals = onShutdownSignal(logger);
   // A ready file left by an earlier run must not announce this one before it listens.
   if (options.readyFile) await rm(options.readyFile, { force: true });
   const file = options.profile ?? DEFAULT_PROFILE;
@@ -52,8 +53,8 @@ async function start(options: StartOptions): Promise<void> {
   const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger }).catch((error: unknown) => {
     throw inFile(runningFile, error);
   });
-  // Handlers first: a supervisor may send SIGTERM the moment the ready file appears.
-  exitOnSignal(() => emulator.stop(), logger);
+  // Before the ready file: a supervisor may send SIGTERM the moment it appears.
+  if (!signals.ready(() => emulator.stop())) return;
   // -- scenario: checked against the running device and queued before the ready file is out, so a
   // client that waits for the file finds run s1 (the file appears before its folder is fsynced). The emulator keeps running.
   if (scenario) {

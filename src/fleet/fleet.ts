@@ -49,6 +49,16 @@ export interface FleetOptions {
    * `fleet.addressing` names its port (src/fleet/addressing.ts).
    */
   http?: ListenAddress | null;
+  /** Aborted (SIGTERM while the fleet starts): no more devices start, those started stop, start() rejects with StartAborted. */
+  abort?: AbortSignal;
+}
+
+/** Fleet.start was aborted through `abort` and has stopped what it started. */
+export class StartAborted extends Error {
+  constructor() {
+    super('the fleet was stopped while it started');
+    this.name = 'StartAborted';
+  }
 }
 
 /**
@@ -113,7 +123,7 @@ export class Fleet implements FleetMembers {
     }
     const created = new Fleet(options, clock, broker);
     try {
-      await created.addAll(fleet.first, fleet.count);
+      await created.addAll(fleet.first, fleet.count, options.abort);
       if (fleet.gateway) {
         created.modbusGateway = await FleetModbusGateway.start({
           section: fleet.gateway,
@@ -168,21 +178,25 @@ export class Fleet implements FleetMembers {
    * listeners and its MQTT handshake, and meanwhile others can be built. The first failure stops
    * the rest from starting and is thrown (the caller stops the fleet).
    */
-  private async addAll(first: number, count: number): Promise<void> {
+  private async addAll(first: number, count: number, abort?: AbortSignal): Promise<void> {
     let next = first;
     let failure: { error: unknown } | null = null;
     const worker = async () => {
-      while (failure === null && next < first + count) {
+      while (failure === null && !abort?.aborted && next < first + count) {
         const index = next++;
         try {
           await this.add(index);
         } catch (error) {
           failure ??= { error };
         }
+        // A turn of the event loop between devices: a device's start can complete without one
+        // (its listeners bind at once), and without it a SIGTERM waited for the whole fleet.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     };
     await Promise.all(Array.from({ length: Math.min(START_AT_ONCE, count) }, worker));
     if (failure !== null) throw (failure as { error: unknown }).error;
+    if (abort?.aborted) throw new StartAborted();
   }
 
   /** Builds and starts device `index`; a start that fails names the device and leaves nothing of it running. */
