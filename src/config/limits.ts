@@ -68,6 +68,12 @@ export const brokerLimitsSchema = z.strictObject({
   maxPacketBytes: count(1024, 256 * 1024 * 1024, 1024 * 1024),
   /** Clients connected to the embedded broker at once. */
   maxClients: count(1, 65_535, 256),
+  /**
+   * Topics the embedded broker keeps a retained message for. A retained message on a new topic
+   * past it is delivered but not kept; one replacing or clearing a kept topic always is. The
+   * device itself retains about 160 (one per enabled topic, and its status).
+   */
+  maxRetained: count(1, 10_000_000, 10_000),
 });
 
 export const snmpLimitsSchema = z.strictObject({

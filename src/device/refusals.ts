@@ -20,6 +20,7 @@ export const LIMIT_NAMES = [
   'broker_packet_size',
   'broker_clients',
   'broker_auth',
+  'broker_retained',
   'snmp_response_size',
   'config_write_failed',
 ] as const;

@@ -71,6 +71,8 @@ const YIELD_MS = 50;
 /** Devices stopped at once on stop(): enough to overlap their MQTT goodbyes, few enough to bound the sockets closing together. */
 const STOP_AT_ONCE = 100;
 
+/** A device retains at most one message per enabled topic (256 at most, mqtt.maxTopics) and its status. */
+const RETAINED_PER_DEVICE = 257;
 /** The MQTT clients of every device plus room for the users' own. */
 const BROKER_CLIENTS_BEYOND_DEVICES = 256;
 /** The most devices one fleet runs, at start (fleet.count) and after adds at run time. */
@@ -119,7 +121,16 @@ export class Fleet implements FleetMembers {
     if (mqttOn && (options.mqtt === 'embedded' || (options.mqtt === 'profile' && profile.mqtt.url === 'embedded'))) {
       const listen = options.broker ?? { host: '127.0.0.1', port: 1883 };
       broker = await EmbeddedBroker.start(
-        { ...listen, limits: { maxPacketBytes: profile.limits.broker.maxPacketBytes, maxClients: fleet.count + BROKER_CLIENTS_BEYOND_DEVICES } },
+        {
+          ...listen,
+          limits: {
+            maxPacketBytes: profile.limits.broker.maxPacketBytes,
+            maxClients: fleet.count + BROKER_CLIENTS_BEYOND_DEVICES,
+            // Room for every device's own retained topics (at most 256 enabled, and the status) beside the
+            // profile's bound for everyone else's; devices added at run time share that bound.
+            maxRetained: profile.limits.broker.maxRetained + fleet.count * RETAINED_PER_DEVICE,
+          },
+        },
         options.logger.child({ component: 'fleet-broker' }),
       );
     }

@@ -50,7 +50,7 @@ export interface BrokerOptions {
   /** Require this username and password (CONNACK 4 otherwise); anonymous when absent. */
   credentials?: { username: string; password: string };
   /** limits.broker; the schema's defaults (1 MiB packets, 256 clients) when absent. */
-  limits?: { maxPacketBytes: number; maxClients: number };
+  limits?: { maxPacketBytes: number; maxClients: number; maxRetained: number };
   /** The accessible-IP list: false closes the connection unanswered. Everyone when absent. */
   accept?: (address: string | undefined) => boolean;
   /** Exempts the emulator's own client from `accept` and maxClients (it must reach its broker). */
@@ -68,7 +68,7 @@ export class EmbeddedBroker {
   private closed = false;
   /** What the limits refused, by limit (the device's counters when given in the options). */
   readonly refusals: { count(limit: LimitName): void };
-  private readonly limits: { maxPacketBytes: number; maxClients: number };
+  private readonly limits: { maxPacketBytes: number; maxClients: number; maxRetained: number };
   private aedes!: Aedes;
   private server!: Server;
   private bound: AddressInfo | null = null;
@@ -100,7 +100,13 @@ export class EmbeddedBroker {
     const { options, logger } = this;
     const credentials = options.credentials;
     const aedes = await Aedes.createBroker({
-      persistence: indexRetained(memoryPersistence()),
+      persistence: indexRetained(memoryPersistence(), {
+        maxTopics: this.limits.maxRetained,
+        refused: (topic) => {
+          this.refusals.count('broker_retained');
+          logger?.debug({ topic, max: this.limits.maxRetained }, 'embedded broker: retained message on a new topic past limits.broker.maxRetained, delivered but not kept');
+        },
+      }),
       // [MQTT-3.1.4-1] the server may check the connection before it answers: the peer again,
       // now that the emulator's own client (exempt) can be told apart (see admit).
       preConnect: (client, _packet, done) => {

@@ -47,6 +47,15 @@ export class RetainedTopicIndex<P> {
     level.message = message;
   }
 
+  has(topic: string): boolean {
+    let level: Level<P> | undefined = this.root;
+    for (const word of topic.split('/')) {
+      level = level.children?.get(word);
+      if (!level) return false;
+    }
+    return level.message !== null;
+  }
+
   /** Forgets the retained message of `topic` (an empty retained payload), and the levels it alone held. */
   delete(topic: string): void {
     const words = topic.split('/');
@@ -109,10 +118,11 @@ export class RetainedTopicIndex<P> {
 }
 
 /**
- * Replaces the retained-message part of aedes' memory persistence with a RetainedTopicIndex; the
- * rest (sessions, subscriptions, QoS queues) stays aedes' own.
+ * Replaces the retained-message part of aedes' memory persistence with a RetainedTopicIndex of at
+ * most `maxTopics` topics (limits.broker.maxRetained); the rest (sessions, subscriptions, QoS
+ * queues) stays aedes' own.
  */
-export function indexRetained(persistence: AedesMemoryPersistence): AedesMemoryPersistence {
+export function indexRetained(persistence: AedesMemoryPersistence, bound: { maxTopics: number; refused: (topic: string) => void }): AedesMemoryPersistence {
   const index = new RetainedTopicIndex<Packet>();
   // aedes calls it without a callback and waits on the promise; the types declare only the callback.
   const storeRetained = (packet: Packet, cb?: (error: Error | null) => void): Promise<void> | void => {
@@ -122,6 +132,8 @@ export function indexRetained(persistence: AedesMemoryPersistence): AedesMemoryP
     // The payload too: as parsed it is a view into the chunk the connection read, and kept as a
     // view it would keep that whole chunk alive, once per retained topic.
     if (packet.payload.length === 0) index.delete(packet.topic);
+    // A client-controlled number of topics: past the bound a new one is delivered, not kept.
+    else if (index.size >= bound.maxTopics && !index.has(packet.topic)) bound.refused(packet.topic);
     else index.set(packet.topic, { ...packet, payload: Buffer.from(packet.payload) });
     if (!cb) return Promise.resolve();
     // Answered after this turn, as aedes' own store answers (a promise).

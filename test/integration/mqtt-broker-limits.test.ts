@@ -132,7 +132,7 @@ describe('#14.11: packet size (limits.broker.maxPacketBytes)', () => {
 
   it('#14.11: a PUBLISH under the limit arrives whole; one over it closes only its own client', async () => {
     const refusals = new Refusals();
-    const broker = await startBroker({ refusals, limits: { maxPacketBytes: 256 * 1024, maxClients: 16 } });
+    const broker = await startBroker({ refusals, limits: { maxPacketBytes: 256 * 1024, maxClients: 16, maxRetained: 100 } });
     const sub = await subscriber(broker.port, ['big/#']);
     const pub = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 });
     clients.add(pub);
@@ -155,10 +155,32 @@ describe('#14.11: packet size (limits.broker.maxPacketBytes)', () => {
   });
 });
 
+describe('retained topics (limits.broker.maxRetained)', () => {
+  it('past maxRetained a retained message on a new topic is delivered but not kept, counted; kept topics still change and clear', async () => {
+    const refusals = new Refusals();
+    const broker = await startBroker({ refusals, limits: { maxPacketBytes: 1024 * 1024, maxClients: 16, maxRetained: 3 } });
+    const pub = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 });
+    clients.add(pub);
+    const live = await subscriber(broker.port, ['r/#']);
+    for (const t of ['r/1', 'r/2', 'r/3', 'r/4', 'r/5']) await pub.publishAsync(t, `v-${t}`, { qos: 1, retain: true });
+    // Every one reached the subscriber that was there.
+    await live.waitFor((m) => m.topic === 'r/5');
+    expect(refusals.get('broker_retained')).toBe(2);
+    // A replacement of a kept topic is kept; a clear frees a place for a new topic.
+    await pub.publishAsync('r/1', 'v-r/1 again', { qos: 1, retain: true });
+    await pub.publishAsync('r/2', '', { qos: 1, retain: true });
+    await pub.publishAsync('r/6', 'v-r/6', { qos: 1, retain: true });
+    expect(refusals.get('broker_retained')).toBe(2);
+    const late = await subscriber(broker.port, ['r/#']);
+    const kept = await late.waitFor((m) => m.retain, 3, 'three retained messages');
+    expect(kept.map((m) => `${m.topic}=${m.text}`).sort()).toEqual(['r/1=v-r/1 again', 'r/3=v-r/3', 'r/6=v-r/6']);
+  });
+});
+
 describe('#14.11: clients (limits.broker.maxClients)', () => {
   it('#14.11: past maxClients a connection is closed before a byte is answered, counted, and a freed place is taken again', async () => {
     const refusals = new Refusals();
-    const broker = await startBroker({ refusals, limits: { maxPacketBytes: 1024 * 1024, maxClients: 2 } });
+    const broker = await startBroker({ refusals, limits: { maxPacketBytes: 1024 * 1024, maxClients: 2, maxRetained: 100 } });
     const first = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 });
     clients.add(first);
     const second = await connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 });

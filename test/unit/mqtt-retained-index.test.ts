@@ -34,6 +34,11 @@ describe('RetainedTopicIndex', () => {
     expect(indexOf(TOPICS).match(filter).sort()).toEqual([...expected].sort());
   });
 
+  it('knows which topics it holds', () => {
+    const index = indexOf(['a/b', 'a/b/c']);
+    expect([index.has('a/b'), index.has('a/b/c'), index.has('a'), index.has('a/x'), index.has('a/b/c/d')]).toEqual([true, true, false, false, false]);
+  });
+
   it('keeps one message per topic, the last', () => {
     const index = new RetainedTopicIndex<number>();
     index.set('a/b', 1);
