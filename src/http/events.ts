@@ -67,7 +67,6 @@ class Stream {
     readonly req: Request,
     readonly res: Response,
     readonly opener: Opener | undefined,
-    readonly ioNames: ReadonlySet<string> | undefined,
   ) {}
 }
 
@@ -99,7 +98,7 @@ export class BoundedStreams {
    * client, bounded as every stream is; the subscription ends when the response closes.
    */
   startFeed(req: Request, res: Response, greeting: string, subscribe: (send: (chunk: Buffer) => void) => () => void): void {
-    const stream = this.open_(req, res, greeting, undefined);
+    const stream = this.open_(req, res, greeting);
     if (!stream) return;
     const unsubscribe = subscribe((chunk) => this.send(stream, chunk));
     res.once('close', unsubscribe);
@@ -228,9 +227,9 @@ export class BoundedStreams {
   }
 
   /** The SSE plumbing: headers, the opening comment, heartbeat, cleanup. */
-  protected open_(req: Request, res: Response, greeting: string, ioNames: ReadonlySet<string> | undefined): Stream | undefined {
+  private open_(req: Request, res: Response, greeting: string): Stream | undefined {
     if (!beginEventStream(req, res, greeting)) return undefined;
-    const stream = new Stream(req, res, this.opener(req), ioNames);
+    const stream = new Stream(req, res, this.opener(req));
     this.open.add(stream);
     this.heartbeat ??= setInterval(() => {
       for (const s of this.open) this.send(s, HEARTBEAT);
@@ -267,11 +266,48 @@ export class BoundedStreams {
   }
 }
 
+/**
+ * One feed to many streams: one subscription to `source` while anyone listens, each event made
+ * into bytes once for the listeners whose filter (a set of keys: ioNames, device names) wants it.
+ */
+export class FanOut<E> {
+  private readonly listeners = new Set<{ keys: ReadonlySet<string> | undefined; send: (chunk: Buffer) => void }>();
+  private stop: (() => void) | undefined;
+
+  constructor(
+    private readonly source: (listener: (event: E) => void) => () => void,
+    private readonly keyOf: (event: E) => string,
+    private readonly render: (event: E) => Buffer,
+  ) {}
+
+  /** `send` gets every event whose key is in `keys` (all when absent); returns the removal. */
+  subscribe(keys: ReadonlySet<string> | undefined, send: (chunk: Buffer) => void): () => void {
+    const listener = { keys, send };
+    this.listeners.add(listener);
+    this.stop ??= this.source((event) => this.broadcast(event));
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.stop?.();
+        this.stop = undefined;
+      }
+    };
+  }
+
+  private broadcast(event: E): void {
+    let chunk: Buffer | undefined;
+    for (const { keys, send } of this.listeners) {
+      if (keys && !keys.has(this.keyOf(event))) continue;
+      chunk ??= this.render(event);
+      send(chunk);
+    }
+  }
+}
+
 /** A device's streams of `change` events (GET /sim/v1/events) and MQTT messages. */
 export class EventStreams extends BoundedStreams {
-  /** Streams of `change` events; the Device listener exists while there is one. */
-  private readonly changeStreams = new Set<Stream>();
-  private stopChanges: (() => void) | undefined;
+  /** The `change` events; the Device listener exists while a stream is open. */
+  private readonly changes: FanOut<DeviceChange>;
 
   constructor(
     private readonly device: Device,
@@ -279,33 +315,17 @@ export class EventStreams extends BoundedStreams {
     options: EventStreamOptions,
   ) {
     super(logger, options);
+    this.changes = new FanOut(
+      (listener) => device.onChange(listener),
+      (change) => change.ioName,
+      (change) => Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`),
+    );
   }
 
   /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
   start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
-    const stream = this.open_(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, ioNames);
-    if (!stream) return;
-    this.changeStreams.add(stream);
-    this.stopChanges ??= this.device.onChange((change) => this.broadcast(change));
-    res.once('close', () => {
-      this.changeStreams.delete(stream);
-      if (this.changeStreams.size === 0) {
-        this.stopChanges?.();
-        this.stopChanges = undefined;
-      }
-    });
+    this.startFeed(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, (send) => this.changes.subscribe(ioNames, send));
   }
-
-  /** One change, made into bytes once, to every stream that wants it. */
-  private broadcast(change: DeviceChange): void {
-    let chunk: Buffer | undefined;
-    for (const stream of this.changeStreams) {
-      if (stream.ioNames && !stream.ioNames.has(change.ioName)) continue;
-      chunk ??= Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
-      this.send(stream, chunk);
-    }
-  }
-
 }
 
 export function eventRoutes(device: Device, streams: EventStreams): Route[] {

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { MAX_SELECTED_DEVICES, type FleetControl, type FleetEvent } from '../../fleet/contract.js';
-import type { BoundedStreams } from '../events.js';
+import { FanOut, type BoundedStreams } from '../events.js';
 import { route, type Route } from '../route.js';
 import { changeSchema } from '../schemas.js';
 
@@ -21,45 +21,13 @@ const eventsQuery = z.object({
     .meta({ description: 'Only events of this device; repeat for several. A name not running (yet) is allowed: it may be added later.' }),
 });
 
-type Send = (chunk: Buffer) => void;
-
 function render(event: FleetEvent): Buffer {
   if (event.kind === 'change') return Buffer.from(`event: change\ndata: ${JSON.stringify({ device: event.device, ...event.change })}\n\n`);
   return Buffer.from(`event: device\ndata: ${JSON.stringify({ device: event.device, index: event.index, action: event.kind })}\n\n`);
 }
 
-/** One subscription on the fleet for all open streams; each event is made into bytes once. */
-class FleetEventHub<App> {
-  private readonly subscribers = new Set<{ devices: ReadonlySet<string> | undefined; send: Send }>();
-  private stop: (() => void) | undefined;
-
-  constructor(private readonly control: FleetControl<App>) {}
-
-  subscribe(devices: ReadonlySet<string> | undefined, send: Send): () => void {
-    const subscriber = { devices, send };
-    this.subscribers.add(subscriber);
-    this.stop ??= this.control.onEvent((event) => this.broadcast(event));
-    return () => {
-      this.subscribers.delete(subscriber);
-      if (this.subscribers.size === 0) {
-        this.stop?.();
-        this.stop = undefined;
-      }
-    };
-  }
-
-  private broadcast(event: FleetEvent): void {
-    let chunk: Buffer | undefined;
-    for (const { devices, send } of this.subscribers) {
-      if (devices && !devices.has(event.device)) continue;
-      chunk ??= render(event);
-      send(chunk);
-    }
-  }
-}
-
 export function fleetEventRoutes<App>(control: FleetControl<App>, streams: BoundedStreams): Route[] {
-  const hub = new FleetEventHub(control);
+  const events = new FanOut<FleetEvent>((listener) => control.onEvent(listener), (event) => event.device, render);
   return [
     route({
       method: 'get',
@@ -71,7 +39,7 @@ export function fleetEventRoutes<App>(control: FleetControl<App>, streams: Bound
       stream: true,
       handle: ({ query, req, res }) => {
         const devices = query.device === undefined ? undefined : new Set(typeof query.device === 'string' ? [query.device] : query.device);
-        streams.startFeed(req, res, `iothinx-sim fleet events, ${control.list().length} devices`, (send) => hub.subscribe(devices, send));
+        streams.startFeed(req, res, `iothinx-sim fleet events, ${control.list().length} devices`, (send) => events.subscribe(devices, send));
         return undefined;
       },
     }),
