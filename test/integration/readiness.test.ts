@@ -11,7 +11,7 @@ import { Emulator } from '../../src/app/emulator.js';
 import { loadProfile } from '../../src/config/load.js';
 import { EmbeddedBroker } from '../../src/mqtt/broker.js';
 import { SimClient } from '../../src/testing/client.js';
-import { cleanupProcesses, startCliWith } from '../helpers/process.js';
+import { cleanupProcesses, runCli, startCliWith } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
 const PROFILE = new URL('../../profiles/default.yaml', import.meta.url).pathname;
@@ -108,7 +108,8 @@ describe('IOTHINX_SIM_* variables (#17)', () => {
     expect(devices).toHaveLength(2);
     const health = await fetch(`http://${file.http}/fleet/v1/health`);
     expect(health.status).toBe(200);
-    const bad = await startCliWith(['start', '--quiet'], undefined, { IOTHINX_SIM_MODBUS: 'nowhere' }).catch((error: unknown) => error as Error);
-    expect(String(bad)).toContain('IOTHINX_SIM_MODBUS=nowhere');
+    const bad = await runCli(['start', '--quiet'], 15_000, { IOTHINX_SIM_MODBUS: 'nowhere' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('IOTHINX_SIM_MODBUS=nowhere');
   });
 });

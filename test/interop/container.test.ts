@@ -46,9 +46,8 @@ describe('the container image (#17)', () => {
       ]) {
         expect(out).toMatch(line);
       }
-      // SIGTERM ends the emulator within about a second (DESIGN.md allows 5 s; the image aims for 1).
-      const stops = [...out.matchAll(/SIGTERM: \w+ exited 0 in ([\d.]+) s/g)].map((m) => Number(m[1]));
-      for (const s of stops) expect(s).toBeLessThan(3);
+      // How long SIGTERM took is printed above, not asserted (the machine is shared); the CLI itself
+      // exits 1 past its 5 s deadline, so "exited 0" is the bound.
     },
     TIMEOUT_MS,
   );
