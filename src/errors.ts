@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   SCENARIO_QUEUE_FULL: 'limits.scenarios.maxQueued runs (default 16) already wait; submit again once one has started.',
   // Fleets (many devices in one process, /fleet/v1).
   FLEET_DEVICE_UNKNOWN: 'No running device of the fleet has that name (GET /fleet/v1/devices lists them).',
-  FLEET_DEVICE_EXISTS: 'A device with that index already runs or is starting in the fleet.',
+  FLEET_DEVICE_EXISTS: 'A device with that index, or with that name, serial number or MAC, already runs or is starting in the fleet.',
   FLEET_FULL: 'The fleet already runs 10 000 devices, the most one fleet holds.',
   // The clock.
   CLOCK_NOT_MANUAL: 'Time can be advanced only when the device runs with --clock manual.',

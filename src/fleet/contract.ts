@@ -163,6 +163,8 @@ export interface FleetDeviceHandle<App> {
 export interface FleetControl<App> {
   /** The running devices, by index. */
   list(): FleetDevice[];
+  /** How many devices run: what a probe or a greeting needs, without describing each. */
+  count(): number;
   /** A running device by name; undefined when none has it. */
   handle(name: string): FleetDeviceHandle<App> | undefined;
   handles(): FleetDeviceHandle<App>[];

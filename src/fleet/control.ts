@@ -81,6 +81,7 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
     clock: fleet.clock,
     scenarios: fleet.scenarios,
     list: () => listed().map(({ member, emulator }) => describe(member, emulator)),
+    count: () => fleet.size,
     handle: (name) => {
       const index = byName.get(name);
       return index === undefined ? undefined : handleOf(index, name);

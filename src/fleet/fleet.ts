@@ -20,7 +20,7 @@ import { deriveSeed } from '../sim/random.js';
 import { Emulator } from '../app/emulator.js';
 import { listenAt } from './addressing.js';
 import { fleetIssues } from './check.js';
-import { identityAt } from './identity.js';
+import { identityAt, type FleetIdentity } from './identity.js';
 import type { ListenAddress } from '../app/service.js';
 import { Listeners } from '../device/listeners.js';
 import { startFleetApi, type FleetApi } from './api.js';
@@ -68,6 +68,8 @@ export class StartAborted extends Error {
 const START_AT_ONCE = 16;
 /** The longest the fleet's start goes without a turn of the event loop (signals, I/O). */
 const YIELD_MS = 50;
+/** What no two devices may share: a broker, a SCADA or an SNMP manager would take them for one. */
+const IDENTITY_FIELDS = ['name', 'serialNumber', 'mac'] as const;
 /** Devices stopped at once on stop(): enough to overlap their MQTT goodbyes, few enough to bound the sockets closing together. */
 const STOP_AT_ONCE = 100;
 
@@ -82,6 +84,8 @@ export type { FleetMember, FleetMembership } from './members.js';
 
 export class Fleet implements FleetMembers {
   private readonly members = new Map<number, { emulator: Emulator; member: FleetMember }>();
+  /** `field:value` of every running or starting device's name, serial number and MAC, to its index. */
+  private readonly identities = new Map<string, number>();
   /** Indexes whose add is under way: a second add of one is refused, not raced. */
   private readonly adding = new Set<number>();
   private readonly membership: Listeners<FleetMembership>;
@@ -224,17 +228,31 @@ export class Fleet implements FleetMembers {
       throw new SimError('FLEET_DEVICE_EXISTS', `fleet: device ${index} already runs${this.adding.has(index) ? ' (it is starting)' : ''}`, { context: { path: 'index' } });
     }
     if (this.members.size + this.adding.size >= MAX_FLEET_DEVICES) throw new SimError('FLEET_FULL', `fleet: ${MAX_FLEET_DEVICES} devices run already, the most one fleet holds`);
+    const identity = identityAt(this.options.profile, this.options.fleet, index);
+    // At start fleetIssues rules out templates that repeat an identity; a device added later (an
+    // index past the section's, a template without {index}) is checked against those running.
+    const keys = IDENTITY_FIELDS.map((field) => `${field}:${identity.device[field]}`);
+    const clash = keys.findIndex((key) => this.identities.has(key));
+    if (clash !== -1) {
+      const field = IDENTITY_FIELDS[clash]!;
+      throw new SimError('FLEET_DEVICE_EXISTS', `fleet: device ${this.identities.get(keys[clash]!)} already has ${field} "${identity.device[field]}"; device ${index} would knock it off the wire`, {
+        context: { path: `identity.${field}` },
+      });
+    }
     this.adding.add(index);
+    for (const key of keys) this.identities.set(key, index);
     try {
-      return await this.build(index);
+      return await this.build(index, identity);
+    } catch (error) {
+      for (const key of keys) this.identities.delete(key);
+      throw error;
     } finally {
       this.adding.delete(index);
     }
   }
 
-  private async build(index: number): Promise<FleetMember> {
+  private async build(index: number, identity: FleetIdentity): Promise<FleetMember> {
     const { profile, fleet, logger } = this.options;
-    const identity = identityAt(profile, fleet, index);
     const own = structuredClone(profile);
     own.device = identity.device;
     if (identity.mqttClientId !== null) own.mqtt.clientId = identity.mqttClientId;
@@ -276,9 +294,14 @@ export class Fleet implements FleetMembers {
     const found = this.members.get(index);
     if (!found) return false;
     this.members.delete(index);
+    for (const field of IDENTITY_FIELDS) this.identities.delete(`${field}:${found.member[field]}`);
     this.membership.emit({ kind: 'removed', index, name: found.member.name });
     await found.emulator.stop();
     return true;
+  }
+
+  get size(): number {
+    return this.members.size;
   }
 
   /** The running devices, by index. */

@@ -37,6 +37,8 @@ export interface FleetMembers {
   /** The fleet's scenario runs (steps name their devices). */
   readonly scenarios: ScenarioControl;
   list(): FleetMember[];
+  /** How many devices run (without listing them). */
+  readonly size: number;
   device(index: number): Emulator | undefined;
   add(index: number): Promise<FleetMember>;
   remove(index: number): Promise<boolean>;

@@ -85,6 +85,15 @@ describe('a fleet of 100 devices in one process', () => {
     await until('a takeover to show', () => (statuses().some((s) => s.attempts > 1 || s.lastError !== null) ? true : undefined), 5000);
   });
 
+  it('refuses a device added at run time whose identity a running device has (a template without {index})', async () => {
+    const fleet = await startFleet(1, { identity: { name: 'Pump', mqttClientId: null } });
+    await expect(fleet.add(2)).rejects.toMatchObject({ code: 'FLEET_DEVICE_EXISTS', context: { path: 'identity.name' } });
+    expect(fleet.list().map((m) => m.index)).toEqual([1]);
+    // Once the first is gone its name is free again.
+    await fleet.remove(1);
+    expect((await fleet.add(2)).name).toBe('Pump');
+  });
+
   it('adds and removes a device at run time; the others keep running', async () => {
     const fleet = await startFleet(3);
     const added = await fleet.add(10);

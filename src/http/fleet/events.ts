@@ -39,7 +39,7 @@ export function fleetEventRoutes<App>(control: FleetControl<App>, streams: Bound
       stream: true,
       handle: ({ query, req, res }) => {
         const devices = query.device === undefined ? undefined : new Set(typeof query.device === 'string' ? [query.device] : query.device);
-        streams.startFeed(req, res, `iothinx-sim fleet events, ${control.list().length} devices`, (send) => events.subscribe(devices, send));
+        streams.startFeed(req, res, `iothinx-sim fleet events, ${control.count()} devices`, (send) => events.subscribe(devices, send));
         return undefined;
       },
     }),

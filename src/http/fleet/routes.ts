@@ -93,7 +93,7 @@ export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
       path: '/health/live',
       summary: 'Liveness: 200 while the process answers HTTP, whatever its devices and their broker do (a livenessProbe asks here; /health is readiness).',
       response: fleetLivenessSchema,
-      handle: () => ({ status: 'ok' as const, devices: control.list().length }),
+      handle: () => ({ status: 'ok' as const, devices: control.count() }),
     }),
     route({
       method: 'get',
