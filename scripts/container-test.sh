@@ -62,9 +62,11 @@ cleanup() {
 trap cleanup EXIT
 
 # Polls URL (every 20 ms, at most TRIES times) until it answers 200: sets ready_s (seconds since
-# T0) and seen503 (yes once it answered 503 first); ready_s stays empty if it never does.
+# T0) and seen503 (yes once it answered 503 first). If it never does, runs LOGS... (the last
+# words of what should have answered) and fails naming WHAT.
 await_200() {
-  local url=$1 t0=$2 tries=$3 code
+  local url=$1 t0=$2 tries=$3 what=$4 code
+  shift 4
   ready_s=""
   seen503=no
   for _ in $(seq 1 "$tries"); do
@@ -76,6 +78,8 @@ await_200() {
     fi
     sleep 0.02
   done
+  "$@" 2>&1 | tail -30 || true
+  fail "$what never answered 200"
 }
 
 # Free loopback TCP ports, one a line (UDP ones are taken from the same numbers).
@@ -170,11 +174,7 @@ t_run=$(now)
 podman run -d --name "$RUN-device" --sysctl net.ipv4.ip_unprivileged_port_start=0 \
   -p "127.0.0.1:$P_HTTP:80" -p "127.0.0.1:$P_MODBUS:502" -p "127.0.0.1:$P_SNMP:161/udp" -p "127.0.0.1:$P_BROKER:1883" \
   "$IMAGE" >/dev/null 2>>"$CACHE/run.log" || fail "podman run of one device failed (log: $CACHE/run.log)"
-await_200 "http://127.0.0.1:$P_HTTP/sim/v1/health/ready" "$t_run" 400
-[ -n "$ready_s" ] || {
-  podman logs "$RUN-device" 2>&1 | tail -20
-  fail "the device's /sim/v1/health/ready never answered 200"
-}
+await_200 "http://127.0.0.1:$P_HTTP/sim/v1/health/ready" "$t_run" 400 "the device's /sim/v1/health/ready" podman logs "$RUN-device"
 say "device ready: /sim/v1/health/ready 200 ${ready_s} s after podman run (503 seen before: $seen503)"
 podman healthcheck run "$RUN-device" >/dev/null 2>&1 || fail "podman healthcheck run: the image's HEALTHCHECK says unhealthy"
 say "HEALTHCHECK: healthy"
@@ -207,11 +207,7 @@ t_run=$(now)
 podman run -d --name "$RUN-fleet" --sysctl net.ipv4.ip_unprivileged_port_start=0 -p "127.0.0.1:${FP[0]}:80" \
   -p "127.0.0.1:${FP[1]}:10000" -p "127.0.0.1:${FP[2]}:10001" -p "127.0.0.1:${FP[3]}:10002" -p "127.0.0.1:${FP[4]}:10003" -p "127.0.0.1:${FP[5]}:10004" \
   "$IMAGE" fleet --count 5 >/dev/null 2>>"$CACHE/run.log" || fail "podman run of a fleet failed (log: $CACHE/run.log)"
-await_200 "http://127.0.0.1:${FP[0]}/fleet/v1/health" "$t_run" 500
-[ -n "$ready_s" ] || {
-  podman logs "$RUN-fleet" 2>&1 | tail -20
-  fail "the fleet's /fleet/v1/health never answered 200"
-}
+await_200 "http://127.0.0.1:${FP[0]}/fleet/v1/health" "$t_run" 500 "the fleet's /fleet/v1/health" podman logs "$RUN-fleet"
 say "fleet ready: /fleet/v1/health 200 ${ready_s} s after podman run"
 podman healthcheck run "$RUN-fleet" >/dev/null 2>&1 || fail "podman healthcheck run: the fleet is unhealthy"
 for k in 1 2 3 4 5; do
@@ -241,11 +237,8 @@ podman-compose -p "$RUN" -f compose.yaml up -d >"$CACHE/compose.log" 2>&1 || {
   tail -20 "$CACHE/compose.log"
   fail "podman-compose up failed"
 }
-await_200 "http://127.0.0.1:$PLANT_HTTP_PORT/fleet/v1/health" "$t_run" 750
-[ -n "$ready_s" ] || {
-  podman-compose -p "$RUN" -f compose.yaml logs 2>&1 | tail -30
-  fail "the plant's /fleet/v1/health never answered 200 (every device connected to mosquitto)"
-}
+await_200 "http://127.0.0.1:$PLANT_HTTP_PORT/fleet/v1/health" "$t_run" 750 "the plant's /fleet/v1/health (every device connected to mosquitto)" \
+  podman-compose -p "$RUN" -f compose.yaml logs
 say "compose: plant ready (10 devices connected to mosquitto) ${ready_s} s after up"
 out=$(mbpoll -m tcp -p "$PLANT_MODBUS_PORT" -a 3 -0 -t 3 -r 34 -c 6 -1 127.0.0.1 2>&1) || fail "compose: mbpoll through the gateway failed: $out"
 grep -q '^\[34\]:' <<<"$out" || fail "compose: no register 34 from device 3: $out"

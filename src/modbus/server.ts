@@ -77,6 +77,12 @@ interface Connection {
 const MBAP = 7;
 /** MBAP length field: unit id + PDU, PDU at most 253 bytes (spec §4.1). */
 const MAX_LENGTH = 254;
+
+/** An MBAP header at `offset` that no Modbus/TCP frame has (spec §4.2): protocol id not 0, or a length out of range. */
+function malformedHeader(data: Buffer, offset: number): boolean {
+  const length = data.readUInt16BE(offset + 4);
+  return data.readUInt16BE(offset + 2) !== 0 || length < 2 || length > MAX_LENGTH;
+}
 const SWEEP_MS = 100;
 /**
  * Requests answered for one connection in one event-loop turn. A client that pipelines sends
@@ -221,7 +227,7 @@ export class ModbusTcpServer {
       while (!over && served < FAIR_REQUESTS && data.length - offset >= MBAP) {
         const protocolId = data.readUInt16BE(offset + 2);
         const length = data.readUInt16BE(offset + 4);
-        if (protocolId !== 0 || length < 2 || length > MAX_LENGTH) {
+        if (malformedHeader(data, offset)) {
           // A stream that lies about its framing cannot be resynchronised: close it (spec §4.2).
           this.counters.malformed += 1;
           this.logger.info({ peer: conn.peer, protocolId, length }, 'malformed MBAP header; closing connection');
@@ -274,7 +280,9 @@ export class ModbusTcpServer {
     if (offset > 0) conn.lastActivity = now;
     // Yield the turn only for a whole request left over: a partial one just waits for its bytes.
     const left = data.length - offset;
-    const wholeLeft = left >= MBAP && left >= 6 + data.readUInt16BE(offset + 4);
+    // A malformed header counts as whole: the next turn closes the connection at once, rather than
+    // its bytes waiting in conn.buffer for the frame timeout.
+    const wholeLeft = left >= MBAP && (malformedHeader(data, offset) || left >= 6 + data.readUInt16BE(offset + 4));
     const yielding = served >= FAIR_REQUESTS && wholeLeft && !conn.paused && !conn.closing;
     if (offset === data.length) conn.frameStartedAt = -1;
     else if (conn.paused || yielding) {

@@ -20,6 +20,12 @@ type Done = (error?: Error | null) => void;
 
 class Side extends Duplex {
   peer!: Side;
+
+  constructor() {
+    // Not half-open, as a socket's end is: a side whose peer ended ends and closes too.
+    super({ allowHalfOpen: false });
+  }
+
   /** Written this turn, not yet handed to the peer. */
   private outgoing: Buffer[] = [];
   private scheduled = false;
@@ -66,13 +72,15 @@ class Side extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: Done): void {
-    // As a socket's peer sees a reset: the other side ends and closes too. Bytes not yet handed
-    // over go with this side.
+    // As a socket's close reaches its peer: what was written still arrives (a broker's CONNACK
+    // refusing a client, then the close), then the end; the peer, not half-open, then ends and
+    // closes itself once its reader has seen it all.
+    const chunks = this.outgoing;
     this.outgoing = [];
     this.blocked = [];
     if (!this.peer.destroyed) {
+      if (chunks.length > 0) this.peer.push(Buffer.concat(chunks));
       this.peer.push(null);
-      this.peer.destroy();
     }
     callback(error);
   }

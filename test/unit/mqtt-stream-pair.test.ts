@@ -26,10 +26,16 @@ describe('streamPair', () => {
     const ended = once(b, 'end');
     a.end();
     await ended;
+    // What was written before a destroy still arrives (a broker's CONNACK refusing a client), then
+    // the reading peer ends and closes, as a socket whose peer closed.
     const [c, d] = streamPair();
+    let got = '';
+    d.on('data', (chunk: Buffer) => (got += chunk.toString()));
     const closed = once(d, 'close');
+    c.write('last words');
     c.destroy();
     await closed;
+    expect(got).toBe('last words');
     expect(d.destroyed).toBe(true);
   });
 
