@@ -33,6 +33,7 @@ import { modbusModule } from './services/modbus.js';
 import { mqttModule, type MqttModule } from './services/mqtt.js';
 import { serialModule } from './services/serial.js';
 import { snmpModule } from './services/snmp.js';
+import type { MetricsJson } from '../http/metrics.js';
 
 export type { EmulatorAddresses, ListenAddress } from './service.js';
 
@@ -177,6 +178,11 @@ export class Emulator implements DeviceCore {
   }
 
   /** The express app of /api, /sim/v1 and the UI (null when HTTP and HTTPS are off and `httpApp` was not asked for). */
+  /** The device's metrics as prom-client's JSON (what its GET /metrics shows), app or not. */
+  metrics(): Promise<MetricsJson> {
+    return this.httpService.metrics();
+  }
+
   get app() {
     return this.httpService.app;
   }

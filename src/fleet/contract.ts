@@ -151,9 +151,19 @@ export interface FleetDeviceHandle<App> {
   readonly serial: SerialControl;
   /**
    * Its /api, /sim/v1 and /metrics app, which the fleet API mounts under /fleet/v1/devices/{name}/.
-   * Built on first call (about 0.9 MiB a device): its metrics count from then.
+   * Built on first call (about 0.9 MiB a device).
    */
   app(): App | null;
+  /** Its metrics (what its GET /metrics shows, counted from its start), without building the app. */
+  metrics(): Promise<FleetMetricFamily[]>;
+}
+
+/** A metric family as prom-client's getMetricsAsJSON gives it. */
+export interface FleetMetricFamily {
+  name: string;
+  help: string;
+  type: unknown;
+  values: { labels: Partial<Record<string, string | number>>; value: number }[];
 }
 
 /**

@@ -74,7 +74,7 @@ export function fleetControl(fleet: FleetMembers, logger: { error(obj: object, m
     });
   const handleOf = (index: number, name: string): FleetDeviceHandle<Express> | undefined => {
     const emulator = fleet.device(index);
-    return emulator && { index, name, device: emulator.device, signals: emulator.signals, serial: emulator.serial, app: () => emulator.app };
+    return emulator && { index, name, device: emulator.device, signals: emulator.signals, serial: emulator.serial, app: () => emulator.app, metrics: () => emulator.metrics() };
   };
 
   return {

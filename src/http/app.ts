@@ -35,7 +35,7 @@ import { journalRoutes } from './journal-routes.js';
 import { faultRoutes } from './fault-routes.js';
 import { snmpRoutes } from './snmp-routes.js';
 import { scenarioRoutes } from './scenario-routes.js';
-import { mountMetrics, type MetricsSources } from './metrics.js';
+import { DeviceMetrics, mountMetrics, type MetricsSources } from './metrics.js';
 import { mqttRoutes } from './mqtt-routes.js';
 import { serialRoutes } from './serial-routes.js';
 import { mountRoutes, type Route } from './route.js';
@@ -69,6 +69,8 @@ export interface HttpAppOptions {
   scenarios?: ScenarioControl | undefined;
   /** What GET /metrics reads beyond the above; absent in tests that build the app alone. */
   metrics?: MetricsSources | undefined;
+  /** The device's metrics, which outlive any app of it (src/app/services/http.ts); absent: the app makes its own. */
+  deviceMetrics?: DeviceMetrics | undefined;
   /** GET /sim/v1/health/ready: whether every service of the device is up (src/app/emulator.ts). */
   readiness: () => Readiness;
 }
@@ -152,7 +154,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(API_PREFIX, journalRequests(options.device, 'http', false), jsonOnly, jsonBody(options.profile.limits.http.maxBodyBytes, options.device.refusals));
   mountRoutes(app, API_PREFIX, routes);
   app.use('/api', journalRequests(options.device, 'rest', true), deviceApiFaults(options.device, options.clock), deviceApiRouter({ ...options, logger }));
-  mountMetrics(app, options, auth); // GET /metrics (Prometheus), outside /sim/v1
+  // GET /metrics (Prometheus), outside /sim/v1. An app built alone (tests) counts for itself.
+  let deviceMetrics = options.deviceMetrics;
+  if (!deviceMetrics) {
+    const own = new DeviceMetrics(options);
+    onClose(app, () => own.dispose());
+    deviceMetrics = own;
+  }
+  mountMetrics(app, deviceMetrics, auth);
   mountWebUi(app);
   app.use(notFound);
   app.use(errorHandler(logger, options.profile.limits.http.maxBodyBytes));

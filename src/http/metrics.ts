@@ -28,7 +28,6 @@ import type { Auth } from './auth.js';
 import type { ModbusControl, ModbusServerStats } from '../modbus/contract.js';
 import type { MqttControl, MqttStatus } from '../mqtt/contract.js';
 import type { SerialControl, SerialStatus } from '../serial/contract.js';
-import { onClose } from './shutdown.js';
 
 type Client = typeof PromClient;
 type Labels = Record<string, string>;
@@ -254,38 +253,54 @@ export function processMetrics(client: Client): PromClient.Registry {
 }
 
 /**
- * Mounts GET /metrics on `app`. Counting starts now; prom-client loads on the first scrape.
- * Access (when accounts are on) is METRICS_ACCESS (access.ts).
+ * One device's emulator metrics: requests, writes and changes counted from its journal from the
+ * moment it exists, the registry made (and prom-client loaded) on the first read. It belongs to
+ * the device, not to an HTTP app: a fleet reads every device's without building their apps (each
+ * ~0.9 MiB, built on first use; src/app/services/http.ts).
  */
-export function mountMetrics(app: Express, options: MetricsInputs, auth: Auth): void {
-  const tallies = new JournalTallies(options.device);
-  onClose(app, tallies.dispose);
-  let loading: Promise<{ client: Client; registry: PromClient.Registry }> | undefined;
-  const load = () =>
-    (loading ??= import('prom-client').then(
-      (client) => ({ client, registry: emulatorRegistry(client, options, tallies) }),
+export class DeviceMetrics {
+  private readonly tallies: JournalTallies;
+  private loading: Promise<{ client: Client; registry: PromClient.Registry }> | undefined;
+
+  constructor(private readonly inputs: MetricsInputs) {
+    this.tallies = new JournalTallies(inputs.device);
+  }
+
+  /** The registry, made once; a failed load of prom-client is tried again next time. */
+  load(): Promise<{ client: Client; registry: PromClient.Registry }> {
+    return (this.loading ??= import('prom-client').then(
+      (client) => ({ client, registry: emulatorRegistry(client, this.inputs, this.tallies) }),
       (error: unknown) => {
-        loading = undefined;
+        this.loading = undefined;
         throw error;
       },
     ));
+  }
+
+  /** The metrics as prom-client's JSON (for a scrape that labels many devices, src/http/fleet/metrics.ts). */
+  async json(): Promise<MetricsJson> {
+    return (await this.load()).registry.getMetricsAsJSON();
+  }
+
+  dispose(): void {
+    this.tallies.dispose();
+  }
+}
+
+/**
+ * Mounts GET /metrics on `app`: the device's metrics and the process's. Access (when accounts
+ * are on) is METRICS_ACCESS (access.ts).
+ */
+export function mountMetrics(app: Express, metrics: DeviceMetrics, auth: Auth): void {
   const scrape: RequestHandler = async (_req, res) => {
-    const { client, registry } = await load();
+    const { client, registry } = await metrics.load();
     const text = await client.Registry.merge([processMetrics(client), registry]).metrics();
     res.setHeader('Cache-Control', 'no-store');
     res.type(registry.contentType).send(text);
   };
   app.get('/metrics', auth.require(METRICS_ACCESS), scrape);
-  registries.set(app, async () => (await load()).registry.getMetricsAsJSON());
 }
 
 /** prom-client's JSON of a registry: [{name, help, type, values: [{labels, value}]}]. */
 export type MetricsJson = Awaited<ReturnType<PromClient.Registry['getMetricsAsJSON']>>;
 
-/** Each app's metrics as prom-client's JSON, for a scrape that labels many devices (src/http/fleet/metrics.ts). */
-const registries = new WeakMap<object, () => Promise<MetricsJson>>();
-
-/** The emulator metrics of an app that mountMetrics set up (each fleet device's), as prom-client's JSON; undefined for other apps. */
-export function metricsOfApp(app: object): (() => Promise<MetricsJson>) | undefined {
-  return registries.get(app);
-}

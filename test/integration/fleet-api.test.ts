@@ -181,6 +181,9 @@ describe('the fleet API (/fleet/v1)', () => {
   it('exports Prometheus metrics with a device label', async () => {
     const { base } = await startFleet(2);
     await call(`${base}/devices/ioThinx_4510-001/sim/v1/slots/1/channels/0`, 'PUT', { level: 1 });
+    // Device 2 is changed only through the fleet-wide route, so its app was never built: its
+    // metrics belong to the device and count from its start, not from the first scrape.
+    expect((await call(`${base}/field`, 'PUT', { devices: ['ioThinx_4510-002'], slot: 1, channel: 4, input: { level: 1 } })).status).toBe(200);
     const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -188,6 +191,7 @@ describe('the fleet API (/fleet/v1)', () => {
     expect(text).toMatch(/^iothinx_device_uptime_seconds\{device="ioThinx_4510-001"\} /m);
     expect(text).toMatch(/^iothinx_device_uptime_seconds\{device="ioThinx_4510-002"\} /m);
     expect(text).toMatch(/^iothinx_changes_total\{device="ioThinx_4510-001",source="sim"\} [1-9]/m);
+    expect(text).toMatch(/^iothinx_changes_total\{device="ioThinx_4510-002",source="sim"\} [1-9]/m);
     // One HELP and TYPE per family, whatever the number of devices.
     expect(text.match(/^# TYPE iothinx_device_uptime_seconds /gm)).toHaveLength(1);
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);

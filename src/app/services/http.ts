@@ -11,7 +11,7 @@ import { createHttpApp } from '../../http/app.js';
 import { onStateChanged } from '../../http/changes.js';
 import { ConnectionGate } from '../../http/connections.js';
 import type { ConfigControl } from '../../config/contract.js';
-import type { MetricsSources } from '../../http/metrics.js';
+import { DeviceMetrics, type MetricsJson, type MetricsSources } from '../../http/metrics.js';
 import type { Readiness } from '../../http/schemas.js';
 import type { MqttControl } from '../../mqtt/contract.js';
 import type { SerialControl } from '../../serial/contract.js';
@@ -48,6 +48,8 @@ export interface HttpModule extends ServiceModule {
   readonly app: Express | null;
   /** The HTTPS certificate in use once started, handed to the next start so a restart keeps it. */
   certificate(): Certificate | undefined;
+  /** The device's metrics as prom-client's JSON, without building the app. */
+  metrics(): Promise<MetricsJson>;
 }
 
 export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpModule {
@@ -57,8 +59,10 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
   const refusedByList = { count: 0 };
   const metrics: MetricsSources = { httpRefusedByList: () => refusedByList.count };
   const { modbus, mqtt, serial, snmp, config, readiness } = options;
+  // The device's, app or not: a fleet reads it without building the app.
+  const deviceMetrics = new DeviceMetrics({ device, modbus, mqtt, serial, metrics });
   const build = (): Express => {
-    const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, snmp, config, profile, readiness, logger: logger.child({ component: 'http' }) });
+    const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, deviceMetrics, snmp, config, profile, readiness, logger: logger.child({ component: 'http' }) });
     onStateChanged(made, options.onAccessChanged);
     return made;
   };
@@ -74,6 +78,7 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
       return app;
     },
     certificate: () => certificate,
+    metrics: () => deviceMetrics.json(),
     start: async () => {
       if (!app) return;
       const accept = (peer: string | undefined) => {
@@ -92,6 +97,7 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
       }
     },
     stop: async () => {
+      deviceMetrics.dispose();
       // Both close even if one fails; the first failure is reported.
       const closing = listeners.splice(0).reverse().map(({ listener }) => listener.close());
       const failed = (await Promise.allSettled(closing)).find((r) => r.status === 'rejected');

@@ -3,7 +3,7 @@
  * own GET /metrics) in one Prometheus text exposition, each sample with a `device` label, plus
  * the fleet's own and the process metrics once.
  *
- *   device app ─► metricsOfApp() ─► prom-client JSON ─┐
+ *   device ─► its metrics() ─► prom-client JSON ─┐
  *   device app ─► ...                                 ├─► grouped by metric name (one HELP/TYPE) ─► text 0.0.4
  *   fleet: devices, refusals, Modbus gateway; process_*, nodejs_* ─┘
  */
@@ -12,7 +12,7 @@ import type { Refusals } from '../../device/refusals.js';
 import type { FleetControl } from '../../fleet/contract.js';
 import { METRICS_ACCESS } from '../access.js';
 import type { Auth } from '../auth.js';
-import { metricsOfApp, processMetrics } from '../metrics.js';
+import { processMetrics } from '../metrics.js';
 
 interface Family {
   help: string;
@@ -62,11 +62,7 @@ export function mountFleetMetrics(app: Express, control: FleetControl<Express>, 
       for (const [reason, n] of Object.entries(reasons)) refused.lines.push(`iothinx_fleet_gateway_refusals_total${labels({ reason })} ${n}`);
     }
     for (const handle of handles) {
-      // The first scrape builds every device's app (they are built on first use): from then on its tallies count.
-      const app = handle.app();
-      const json = app ? metricsOfApp(app) : undefined;
-      if (!json) continue;
-      for (const metric of await json()) {
+      for (const metric of await handle.metrics()) {
         // prom-client's typings say a numeric enum; at run time `type` is the exposition's word ('counter').
         const f = family(metric.name, metric.help, String(metric.type));
         for (const v of metric.values) f.lines.push(`${metric.name}${labels({ device: handle.name, ...v.labels })} ${number(v.value)}`);
