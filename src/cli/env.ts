@@ -9,6 +9,7 @@
  *     ─► start --modbus 0.0.0.0:502 --http 0.0.0.0:8080
  */
 import { isSimError, SimError } from '../errors.js';
+import { withoutCredentials } from '../net-address.js';
 
 /** A flag that takes a value, or a boolean flag (`1`/`true`/`yes` sets it, `0`/`false`/`no`/empty leaves it unset). */
 type EnvFlag = { flag: string; boolean?: true };
@@ -72,7 +73,8 @@ export function withEnv(argv: readonly string[], table: EnvTable, env: NodeJS.Pr
       if (value === '') continue;
       flags.push(`--${flag}=${value}`);
     }
-    used.push(`${name}=${value}`);
+    // Echoed in a usage error: a broker URL's password is not.
+    used.push(`${name}=${withoutCredentials(value)}`);
   }
   return { argv: [...flags, ...argv], used };
 }

@@ -59,6 +59,9 @@ function parseFleetFlags(argv: string[]) {
 export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
   // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
   const values = parseWithEnv(argv, FLEET_ENV, (all) => parseFleetFlags(all));
+  // Before anything starts (the profile read included): a container's PID 1 drops a signal it has no handler for.
+  const logger = createLogger(values['log-level']);
+  const signals = onShutdownSignal(logger);
   const clock = parseClock(values.clock, usage);
   const mqtt = parseMqtt(values.mqtt, usage);
   const seed = integer('--seed', values.seed, ...SEED_RANGE);
@@ -85,8 +88,6 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   };
   // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
   const scenario = values.scenario === undefined ? undefined : await readScenario(values.scenario);
-  const logger = createLogger(values['log-level']);
-  const signals = onShutdownSignal(logger);
   const readyFile = values['ready-file'];
   if (readyFile) await rm(readyFile, { force: true });
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.

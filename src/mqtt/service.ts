@@ -15,6 +15,7 @@ import { RealClock, type Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { emitSafely } from '../device/listeners.js';
 import { SimError } from '../errors.js';
+import { withoutCredentials } from '../net-address.js';
 import { EmbeddedBroker, type BrokerOptions } from './broker.js';
 import { MqttConnection, type MqttError } from './connection.js';
 import type { MqttLogEntry, MqttStatus, MqttTopic } from './contract.js';
@@ -174,11 +175,11 @@ export class MqttService {
     });
     connection.hold(held());
     connection.start();
-    this.logger.info({ url: redact(url), topics: this.topicTable.length }, 'MQTT client started');
+    this.logger.info({ url: withoutCredentials(url), topics: this.topicTable.length }, 'MQTT client started');
     // A broker in this process (its own, or a fleet's through `transport`) answers at once: the
     // device is started when its client is connected, as a client of an external one is not.
     if ((this.broker || this.options.transport) && !held()) await connection.whenConnected();
-    return { mqtt: redact(url), broker: this.broker?.address ?? null };
+    return { mqtt: withoutCredentials(url), broker: this.broker?.address ?? null };
   }
 
   /** Closes the embedded broker's connections from hosts the accessible-IP list no longer allows. */
@@ -215,7 +216,7 @@ export class MqttService {
     return {
       state: conn?.state ?? 'idle',
       connected: conn?.connected ?? false,
-      url: this.url === null ? null : redact(this.url),
+      url: this.url === null ? null : withoutCredentials(this.url),
       clientId: conn?.clientId ?? null,
       broker: this.broker?.address ?? null,
       lastError: conn?.lastError ?? null,
@@ -272,9 +273,4 @@ export function connectHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-/** The URL without user:password. */
-function redact(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)[^@/]*@/, '$1');
 }

@@ -22,6 +22,10 @@ describe('IOTHINX_SIM_* variables (src/cli/env.ts)', () => {
   it('name the variable in a usage error', () => {
     const parse = () => parseWithEnv([], START_ENV, parseStart, { IOTHINX_SIM_CLOCK: 'sundial' });
     expect(parse).toThrow(/--clock: expected real or manual[\s\S]*\(flags from the environment: IOTHINX_SIM_CLOCK=sundial\)/);
+    // The variables echoed with a usage error keep a broker URL's password to themselves.
+    const secret = () => parseWithEnv([], START_ENV, parseStart, { IOTHINX_SIM_CLOCK: 'sundial', IOTHINX_SIM_MQTT: 'mqtt://plant:s3cret@broker:1883' });
+    expect(secret).toThrow(/IOTHINX_SIM_MQTT=mqtt:\/\/broker:1883/);
+    expect(secret).not.toThrow(/s3cret/);
     expect(() => withEnv([], START_ENV, { IOTHINX_SIM_QUIET: 'maybe' })).toThrow(expect.objectContaining({ code: 'CLI_USAGE', message: expect.stringContaining('IOTHINX_SIM_QUIET') }));
   });
 
