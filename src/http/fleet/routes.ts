@@ -6,8 +6,7 @@ import { z } from 'zod';
 import { SimError } from '../../errors.js';
 import { addDeviceBodySchema, fleetDeviceSchema, fleetGatewayStatusSchema, fleetHealthSchema, fleetLivenessSchema, type FleetControl } from '../../fleet/contract.js';
 import { route, type Route } from '../route.js';
-import { advanceBodySchema, advanceResponseSchema, clockSchema } from '../schemas.js';
-import { isManual } from '../sim-routes.js';
+import { clockRoutes, readinessAnswer } from '../sim-routes.js';
 
 export const nameParams = z.strictObject({
   name: z.string().min(1).max(64).meta({ description: 'The device name (GET /fleet/v1/devices lists them).', examples: ['ioThinx_4510-001'] }),
@@ -82,11 +81,7 @@ export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
       path: '/health',
       summary: 'Readiness: 200 once every device listens on every service it has (and its MQTT client is connected), else 503.',
       response: fleetHealthSchema,
-      handle: ({ res }) => {
-        const health = control.health();
-        if (health.status !== 'ready') res.status(503);
-        return health;
-      },
+      handle: ({ res }) => readinessAnswer(res, control.health()),
     }),
     route({
       method: 'get',
@@ -95,27 +90,6 @@ export function deviceRoutes<App>(control: FleetControl<App>): Route[] {
       response: fleetLivenessSchema,
       handle: () => ({ status: 'ok' as const, devices: control.count() }),
     }),
-    route({
-      method: 'get',
-      path: '/clock',
-      summary: 'The clock every device of the fleet runs on.',
-      response: clockSchema,
-      handle: () => ({ kind: control.clock.kind, now: control.clock.now(), monotonic: control.clock.monotonic() }),
-    }),
-    route({
-      method: 'post',
-      path: '/clock/advance',
-      summary: 'Moves the one manual clock forward: every device sees the same time pass, due timers firing in order.',
-      description: '409 CLOCK_NOT_MANUAL unless the fleet runs with --clock manual.',
-      body: advanceBodySchema,
-      response: advanceResponseSchema,
-      errors: [409],
-      handle: ({ body }) => {
-        const { clock } = control;
-        if (!isManual(clock)) throw new SimError('CLOCK_NOT_MANUAL', 'the fleet runs on the real clock; start it with --clock manual to advance time');
-        clock.advance(body.ms);
-        return { now: clock.now(), monotonic: clock.monotonic() };
-      },
-    }),
+    ...clockRoutes(control.clock, { owner: 'the fleet', what: 'The clock every device of the fleet runs on', fires: 'for every device at once, firing due timers in order' }),
   ];
 }
