@@ -68,6 +68,8 @@ export interface EmulatorOptions {
    * fleet's one listener can serve it under /fleet/v1/devices/{name}/ (#16 item 3). It is built
    * on the first read of `app`; its /metrics counts from then.
    */
+  /** Names the HTTP API is served under beyond limits.http.allowedHosts (IOTHINX_SIM_ALLOWED_HOSTS); not part of the config. */
+  servedHosts?: readonly string[] | undefined;
   httpApp?: boolean;
 }
 
@@ -123,6 +125,7 @@ export class Emulator implements DeviceCore {
       dataDir: options.dataDir,
       certificate: options.certificate,
       readiness: () => this.readiness(),
+      servedHosts: options.servedHosts ?? [],
     });
     // Start order: HTTP before MQTT (the broker may take a moment; the API asks MQTT lazily),
     // the serial ports' first open attempt before SNMP (its coldStart trap says "up").

@@ -40,6 +40,8 @@ export interface RunnerOptions {
   clock: 'real' | 'manual';
   seed: number;
   logger: Logger;
+  /** Names the HTTP API is served under beyond limits.http.allowedHosts (IOTHINX_SIM_ALLOWED_HOSTS); not part of the config. */
+  servedHosts?: readonly string[];
 }
 
 /** What the writer keeps: the config, where it lives, and which whole config it descends from. */
@@ -244,6 +246,7 @@ export class Runner implements ConfigControl {
       seed: o.seed,
       logger: o.logger,
       config: this,
+      servedHosts: o.servedHosts,
       // Same certificate across restarts, unless the new config names other files.
       certificate: this.emulator?.certificate && this.certificateSource === JSON.stringify(running.http.https) ? this.emulator.certificate : undefined,
     });

@@ -92,18 +92,22 @@ export function parseWithEnv<T>(argv: readonly string[], table: EnvTable, parse:
   }
 }
 
-/** IOTHINX_SIM_ALLOWED_HOSTS as a list (empty when unset). */
+/**
+ * IOTHINX_SIM_ALLOWED_HOSTS as a list (empty when unset): names this process is served under (a
+ * container's service name), passed to the HTTP Host check beside the config's
+ * limits.http.allowedHosts and never written into it, so a saved config does not keep them.
+ * Bounded as that list is: 64 names of at most 253 characters.
+ */
 export function allowedHostsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env[ALLOWED_HOSTS_ENV] ?? '')
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
-}
-
-/** The profile's allowedHosts plus the environment's, within the schema's bound (64). */
-export function withAllowedHosts(current: readonly string[], extra: readonly string[]): string[] {
-  const all = [...new Set([...current, ...extra])];
-  if (all.length > 64) throw usage(`${ALLOWED_HOSTS_ENV}: limits.http.allowedHosts holds at most 64 names, would be ${all.length}`);
-  for (const host of extra) if (host.length > 253) throw usage(`${ALLOWED_HOSTS_ENV}: "${host.slice(0, 40)}...": a host name has at most 253 characters`);
-  return all;
+  const hosts = [
+    ...new Set(
+      (env[ALLOWED_HOSTS_ENV] ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    ),
+  ];
+  if (hosts.length > 64) throw usage(`${ALLOWED_HOSTS_ENV}: at most 64 names, got ${hosts.length}`);
+  for (const host of hosts) if (host.length > 253) throw usage(`${ALLOWED_HOSTS_ENV}: "${host.slice(0, 40)}...": a host name has at most 253 characters`);
+  return hosts;
 }

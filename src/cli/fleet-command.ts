@@ -18,7 +18,7 @@ import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { readScenario, submitScenario } from './scenario-command.js';
 import { onShutdownSignal } from './shutdown.js';
-import { allowedHostsFromEnv, FLEET_ENV, parseWithEnv, withAllowedHosts } from './env.js';
+import { allowedHostsFromEnv, FLEET_ENV, parseWithEnv } from './env.js';
 
 /** Where the fleet API listens unless --http says otherwise. */
 const DEFAULT_FLEET_HTTP = '127.0.0.1:8080';
@@ -71,9 +71,8 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
 
   const file = values.profile ?? defaultProfile;
   const profile = await loadProfile(file);
-  // IOTHINX_SIM_ALLOWED_HOSTS (a compose service name, say) adds to the profile's list: the fleet API's and every device's.
-  const extraHosts = allowedHostsFromEnv();
-  if (extraHosts.length > 0) profile.limits.http.allowedHosts = withAllowedHosts(profile.limits.http.allowedHosts, extraHosts);
+  // IOTHINX_SIM_ALLOWED_HOSTS (a compose service name, say): names the fleet API and every device are served under.
+  const servedHosts = allowedHostsFromEnv();
   const section: FleetSection = profile.fleet ?? fleetSchema.parse({});
   // Without the fleet API a device must have its own listener to be reached over HTTP.
   const deviceHttp = values['device-http'] || values.http === 'off';
@@ -92,7 +91,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   if (readyFile) await rm(readyFile, { force: true });
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
   const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP));
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http, abort: signals.abort }).catch(
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http, abort: signals.abort, servedHosts }).catch(
     (error: unknown) => {
       // SIGTERM while the devices started: those that had started are stopped; a clean exit.
       if (error instanceof StartAborted) process.exit(0);

@@ -19,7 +19,7 @@ import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
 import { fleetIssues } from '../fleet/check.js';
 import { onShutdownSignal } from './shutdown.js';
-import { allowedHostsFromEnv, parseWithEnv, START_ENV, withAllowedHosts } from './env.js';
+import { allowedHostsFromEnv, parseWithEnv, START_ENV } from './env.js';
 
 export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 
@@ -45,12 +45,9 @@ async function start(options: StartOptions): Promise<void> {
       logger.info({ file: store.file }, 'running the saved config from the data dir');
     }
   }
-  // IOTHINX_SIM_ALLOWED_HOSTS (a container's service name, say) adds to the running config's list.
-  const extraHosts = allowedHostsFromEnv();
-  if (extraHosts.length > 0) running.limits.http.allowedHosts = withAllowedHosts(running.limits.http.allowedHosts, extraHosts);
   const runningFile = running === profile ? file : (store?.file ?? file);
   // The services' own rules (address map, MQTT topics) are checked as they start, not twice.
-  const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger }).catch((error: unknown) => {
+  const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger, servedHosts: allowedHostsFromEnv() }).catch((error: unknown) => {
     throw inFile(runningFile, error);
   });
   // Before the ready file: a supervisor may send SIGTERM the moment it appears.

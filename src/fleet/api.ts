@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ListenAddress } from '../app/service.js';
 import type { Profile } from '../config/profile.js';
 import { createFleetApp } from '../http/fleet/app.js';
+import { addServedHost } from '../http/guard.js';
 import { listenHttp } from '../http/server.js';
 import { fleetControl } from './control.js';
 import type { FleetMembers } from './members.js';
@@ -23,7 +24,7 @@ export interface FleetApi {
  * a device's accounts changed at run time through its own /sim/v1 apply to that device's routes
  * only. The fleet listener has no accessible-IP list of its own: it is the tester's control plane.
  */
-export async function startFleetApi(fleet: FleetMembers, listen: ListenAddress, profile: Profile, logger: Logger): Promise<FleetApi> {
+export async function startFleetApi(fleet: FleetMembers, listen: ListenAddress, profile: Profile, logger: Logger, servedHosts: readonly string[] = []): Promise<FleetApi> {
   const control = fleetControl(fleet, logger);
   // The fleet's own: its scenario queue counts there too.
   const refusals = fleet.refusals;
@@ -35,6 +36,7 @@ export async function startFleetApi(fleet: FleetMembers, listen: ListenAddress, 
     refusals,
     logger,
   });
+  for (const host of servedHosts) addServedHost(app, host);
   try {
     const listener = await listenHttp(app, listen.host, listen.port, { limits: profile.limits.http, refusals });
     return {

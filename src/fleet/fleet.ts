@@ -49,6 +49,8 @@ export interface FleetOptions {
    * `fleet.addressing` names its port (src/fleet/addressing.ts).
    */
   http?: ListenAddress | null;
+  /** Names the fleet API and every device's app are served under beyond limits.http.allowedHosts (IOTHINX_SIM_ALLOWED_HOSTS). */
+  servedHosts?: readonly string[];
   /** Aborted (SIGTERM while the fleet starts): no more devices start, those started stop, start() rejects with StartAborted. */
   abort?: AbortSignal;
 }
@@ -152,7 +154,7 @@ export class Fleet implements FleetMembers {
           logger: options.logger.child({ component: 'fleet-modbus-gateway' }),
         });
       }
-      if (options.http) created.api = await startFleetApi(created, options.http, profile, options.logger.child({ component: 'fleet-http' }));
+      if (options.http) created.api = await startFleetApi(created, options.http, profile, options.logger.child({ component: 'fleet-http' }), options.servedHosts);
       // Last: the devices' first publications (~160 messages each) would slow every await above.
       created.startAll();
     } catch (error) {
@@ -270,6 +272,7 @@ export class Fleet implements FleetMembers {
       journalCapacity: fleet.journalCapacity,
       // The fleet API serves each device's app under /fleet/v1/devices/{name}/, listener or not.
       httpApp: fleetApi,
+      servedHosts: this.options.servedHosts,
       // The fleet's own broker is reached in memory, not through a loopback socket per device
       // (src/mqtt/stream-pair.ts): same MQTT, a fifth less CPU at 1,000 devices.
       ...(this.broker ? { mqttService: { transport: () => this.broker!.connectInProcess(), initialPublishAfter: this.startedAll } } : { mqttService: { initialPublishAfter: this.startedAll } }),

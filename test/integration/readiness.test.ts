@@ -99,6 +99,9 @@ describe('IOTHINX_SIM_* variables (#17)', () => {
     expect((await ready(file.http!)).status).toBe(200);
     expect(await statusWithHost(file.http!, '/sim/v1/health', 'plant-device:8080')).toBe(200);
     expect(await statusWithHost(file.http!, '/sim/v1/health', 'elsewhere:8080')).toBe(421);
+    // Served under those names, not written into the config: a saved config does not keep them.
+    const config = (await (await fetch(`http://${file.http}/sim/v1/config`)).json()) as { limits: { http: { allowedHosts: string[] } } };
+    expect(config.limits.http.allowedHosts).not.toContain('plant-device');
   });
 
   it('give fleet its count and device host, and a bad value names the variable (exit 2)', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseStart } from '../../src/cli/args.js';
-import { allowedHostsFromEnv, parseWithEnv, START_ENV, withAllowedHosts, withEnv } from '../../src/cli/env.js';
+import { allowedHostsFromEnv, parseWithEnv, START_ENV, withEnv } from '../../src/cli/env.js';
 
 describe('IOTHINX_SIM_* variables (src/cli/env.ts)', () => {
   it('put the flags first, skip empty and unknown variables, and take 1/true/yes for a boolean flag', () => {
@@ -31,7 +31,7 @@ describe('IOTHINX_SIM_* variables (src/cli/env.ts)', () => {
 
   it('add allowed hosts without duplicates, within the profile bound of 64', () => {
     expect(allowedHostsFromEnv({ IOTHINX_SIM_ALLOWED_HOSTS: ' fleet, plant.local ,,' })).toEqual(['fleet', 'plant.local']);
-    expect(withAllowedHosts(['fleet'], ['fleet', 'mosquitto'])).toEqual(['fleet', 'mosquitto']);
-    expect(() => withAllowedHosts([], Array.from({ length: 65 }, (_, i) => `h${i}`))).toThrow(/at most 64/);
+    expect(allowedHostsFromEnv({ IOTHINX_SIM_ALLOWED_HOSTS: 'fleet,fleet,mosquitto' })).toEqual(['fleet', 'mosquitto']);
+    expect(() => allowedHostsFromEnv({ IOTHINX_SIM_ALLOWED_HOSTS: Array.from({ length: 65 }, (_, i) => `h${i}`).join(',') })).toThrow(/at most 64/);
   });
 });

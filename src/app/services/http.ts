@@ -10,6 +10,7 @@ import { isAllowedForServices } from '../../config/accessible-ips.js';
 import { createHttpApp } from '../../http/app.js';
 import { onStateChanged } from '../../http/changes.js';
 import { ConnectionGate } from '../../http/connections.js';
+import { addServedHost } from '../../http/guard.js';
 import type { ConfigControl } from '../../config/contract.js';
 import { DeviceMetrics, type MetricsJson, type MetricsSources } from '../../http/metrics.js';
 import type { Readiness } from '../../http/schemas.js';
@@ -41,6 +42,8 @@ export interface HttpModuleOptions {
   certificate?: Certificate;
   /** GET /sim/v1/health/ready: the emulator's view of every service. */
   readiness: () => Readiness;
+  /** Names the app is served under beyond limits.http.allowedHosts (IOTHINX_SIM_ALLOWED_HOSTS). */
+  servedHosts: readonly string[];
 }
 
 export interface HttpModule extends ServiceModule {
@@ -64,6 +67,7 @@ export function httpModule(core: DeviceCore, options: HttpModuleOptions): HttpMo
   const build = (): Express => {
     const made = createHttpApp({ scenarios, device, clock, signals, modbus, mqtt, serial, metrics, deviceMetrics, snmp, config, profile, readiness, logger: logger.child({ component: 'http' }) });
     onStateChanged(made, options.onAccessChanged);
+    for (const host of options.servedHosts) addServedHost(made, host);
     return made;
   };
   // Without a listener of its own the app is built on first use: it costs about 0.9 MiB of heap,
