@@ -5,30 +5,28 @@
  * fleet starts stops it part-way (no more devices start, those started stop), exit 0, and no
  * ready file announces it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, tempDir } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
-/** A base port with `count` free ports after it (Modbus of device k listens on base + k). */
+/** A base port with `count` free ports after it (Modbus of device k listens on base + k): every one is tried. */
 async function freeBase(count: number): Promise<number> {
+  const bind = (port: number) =>
+    new Promise<net.Server | null>((resolve) => {
+      const s = net.createServer().once('error', () => resolve(null));
+      s.listen(port, '127.0.0.1', () => resolve(s));
+    });
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all(
-      [0, count - 1].map(
-        (k) =>
-          new Promise<boolean>((resolve) => {
-            const s = net.createServer().once('error', () => resolve(false));
-            s.listen(base + k, '127.0.0.1', () => s.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return base;
+    const held = await Promise.all(Array.from({ length: count }, (_, k) => bind(base + k)));
+    await Promise.all(held.map((s) => s && new Promise((resolve) => s.close(resolve))));
+    if (held.every(Boolean)) return base;
   }
 }
 
@@ -40,6 +38,12 @@ const accepts = (port: number) =>
     });
     socket.once('error', () => resolve(false));
   });
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  // A failed assertion must not leave a 1,000-device fleet running.
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 describe('SIGTERM during start-up', () => {
   it('a fleet signalled while its devices start stops part-way: exit 0 within the deadline, no ready file', async () => {
@@ -53,6 +57,7 @@ describe('SIGTERM during start-up', () => {
     const child = spawn(process.execPath, [CLI, 'fleet', '--profile', profile, '--count', String(count), '--mqtt', 'off', '--http', '127.0.0.1:0', '--log-level', 'info', '--ready-file', readyFile], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    children.push(child);
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, 'exit');
