@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../../src/config/load.js';
+import { DEFAULT_PROFILE, isBareName, PROFILES_DIR, resolveProfile, shippedProfileNames } from '../../src/config/profile-name.js';
+import { expectSimError } from './helpers.js';
+
+const ROOT_PROFILES = fileURLToPath(new URL('../../profiles/', import.meta.url));
+
+describe('profiles by name (#18)', () => {
+  it('finds the package profiles/ folder and lists its device profiles, not field devices or scenarios', () => {
+    expect(PROFILES_DIR).toBe(ROOT_PROFILES);
+    expect(DEFAULT_PROFILE).toBe(join(ROOT_PROFILES, 'default.yaml'));
+    expect(shippedProfileNames()).toEqual(['default', 'packaging-line', 'rtu-gateway', 'tank-station']);
+  });
+
+  it('resolves a bare name to the shipped file and no option to the default', () => {
+    expect(resolveProfile('tank-station')).toBe(join(ROOT_PROFILES, 'tank-station.yaml'));
+    expect(resolveProfile('default')).toBe(DEFAULT_PROFILE);
+    expect(resolveProfile(undefined)).toBe(DEFAULT_PROFILE);
+  });
+
+  it('leaves a path alone: a slash or a .yaml/.yml/.json extension', () => {
+    for (const path of ['./tank-station', 'profiles/tank-station.yaml', '/abs/x', 'mine.yaml', 'mine.YML', 'mine.json', 'C:\\p\\x']) {
+      expect(isBareName(path)).toBe(false);
+      expect(resolveProfile(path)).toBe(path);
+    }
+  });
+
+  it('an unknown name is PROFILE_READ_FAILED naming the name and listing the shipped names', () => {
+    for (const name of ['tank-statoin', '', '..', '.default']) {
+      const error = expectSimError(() => resolveProfile(name), 'PROFILE_READ_FAILED');
+      expect(error.message).toContain('default, packaging-line, rtu-gateway, tank-station');
+      expect(error.context).toMatchObject({ name, shipped: ['default', 'packaging-line', 'rtu-gateway', 'tank-station'] });
+      // One problem, printed by the CLI as `NAME: (profile name): ...` with exit 2.
+      expect(problemsOf(error)).toEqual([{ file: name, path: '(profile name)', message: expect.stringContaining('no profile of that name ships with iothinx-sim') as string }]);
+    }
+    expect(resolveProfile.bind(null, 'tank-statoin')).toThrow(/^tank-statoin: \(profile name\): .*e\.g\. \.\/tank-statoin\.yaml$/);
+  });
+});
