@@ -7,6 +7,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../config/profile.js';
+import { isBareName } from '../config/profile-name.js';
 import type { FieldDeviceRef } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import { SimError } from '../errors.js';
@@ -18,9 +19,9 @@ import { deriveSeed, mulberry32 } from '../sim/random.js';
 
 export const FIELD_DEVICES_DIR = fileURLToPath(new URL('../../profiles/field-devices/', import.meta.url));
 
-/** A bare name (power-meter) is a ready-made map; anything with a slash or an extension is a file. */
+/** A bare name (power-meter) is a ready-made map; anything with a slash or an extension is a file (the profiles' rule). */
 export function definitionFile(definition: string, profileFile: string): string {
-  if (!/[/\\]|\.(ya?ml|json)$/i.test(definition)) return resolve(FIELD_DEVICES_DIR, `${definition}.yaml`);
+  if (isBareName(definition)) return resolve(FIELD_DEVICES_DIR, `${definition}.yaml`);
   return isAbsolute(definition) ? definition : resolve(dirname(profileFile), definition);
 }
 

@@ -10,12 +10,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveProfile } from '../config/profile-name.js';
 import { SimClientError } from './errors.js';
 
 /** From dist/testing or src/testing alike: the package root's dist/. */
 const CLI = fileURLToPath(new URL('../../dist/cli/iothinx-sim.cjs', import.meta.url));
 const STOP_DEADLINE_MS = 5000;
-export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 
 export interface HostPort {
   host: string;
@@ -37,17 +37,30 @@ export function once(task: () => Promise<void>): () => Promise<void> {
   return () => (done ??= task());
 }
 
+/**
+ * A profile option as a file: a shipped profile's name (`tank-station`), a path, or the default
+ * (src/config/profile-name.ts); an unknown name rejects with CLIENT_START_FAILED listing the shipped names.
+ */
+function profileFile(profile: string | undefined): string {
+  try {
+    return resolveProfile(profile);
+  } catch (error) {
+    throw new SimClientError((error as Error).message, { status: null, code: 'CLIENT_START_FAILED', path: 'profile', request: null, cause: error });
+  }
+}
+
 /** A run's temp dir (kept with IOTHINX_KEEP_TEMP=1) and its profile file: the one named, the default, or the document written there. */
 export async function runDir(prefix: string, profile: string | object | undefined): Promise<{ dir: string; profile: string; remove(): Promise<void> }> {
+  // Before the temp dir: an unknown name leaves nothing behind.
+  const file = typeof profile === 'object' ? undefined : profileFile(profile);
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const remove = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
-  if (typeof profile === 'string') return { dir, profile, remove };
-  if (profile === undefined) return { dir, profile: DEFAULT_PROFILE, remove };
+  if (file !== undefined) return { dir, profile: file, remove };
   try {
     // JSON is YAML: the loader reads it and reports problems against this file.
-    const file = join(dir, 'profile.yaml');
-    await writeFile(file, `${JSON.stringify(profile, null, 2)}\n`);
-    return { dir, profile: file, remove };
+    const written = join(dir, 'profile.yaml');
+    await writeFile(written, `${JSON.stringify(profile, null, 2)}\n`);
+    return { dir, profile: written, remove };
   } catch (error) {
     await remove();
     throw error;

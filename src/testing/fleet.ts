@@ -11,7 +11,7 @@ import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } 
 import { SimClient } from './client.js';
 
 export interface StartFleetOptions {
-  /** A profile file or document (its `fleet:` section gives identity templates); default profiles/default.yaml. */
+  /** A shipped profile's name ('tank-station'), a profile file or a document (its `fleet:` section gives identity templates); default profiles/default.yaml. */
   profile?: string | object;
   /** Devices (default 10). */
   count?: number;

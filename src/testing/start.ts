@@ -18,7 +18,7 @@ import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
 
 export interface StartDeviceOptions {
-  /** A profile file, or a profile document (written to a temp file). Default: profiles/default.yaml. */
+  /** A shipped profile's name ('tank-station'), a profile file, or a profile document (written to a temp file). Default: profiles/default.yaml. */
   profile?: string | object;
   /** 'child' (default): the built CLI in its own process; 'in-process': the same emulator in this one. */
   mode?: 'child' | 'in-process';
