@@ -67,8 +67,9 @@ export default tseslint.config(
 
     app: ['fleet', 'cli'],
     fleet: ['cli'],
-    // The published client (iothinx-sim, iothinx-sim/testing) speaks the API: the contracts, never the services.
-    testing: ['modbus', 'modbus-pdu', 'serial', 'mqtt', 'snmp', 'sim', 'http', 'cli'],
+    // The published client (iothinx-sim, iothinx-sim/testing) speaks the API: the contracts, never
+    // the services. modbus-pdu has no I/O: the fixture's Modbus helpers share its word codec (#18).
+    testing: ['modbus', 'serial', 'mqtt', 'snmp', 'sim', 'http', 'cli'],
   }, ['http', 'testing']),
   {
     files: ['**/*.js', '**/*.mjs'],

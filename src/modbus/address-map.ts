@@ -11,6 +11,7 @@ import type { Device } from '../device/device.js';
 import type { IoModule } from '../device/module.js';
 import { SimError } from '../errors.js';
 import { exceptionFor, ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
+import { decode32, encode32 } from '../modbus-pdu/words.js';
 import { attributePoint, bitmapPoint, type Point } from './points.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { systemBlock, type BlockEntry } from './system-block.js';
@@ -35,8 +36,6 @@ interface RegisterCell {
   /** -1 a single WORD; 0 / 1 the first / second register of a 32-bit value on the wire. */
   part: -1 | 0 | 1;
 }
-
-const f32 = new DataView(new ArrayBuffer(4));
 
 function registersPer(type: PointType): number {
   return type === 'dword' || type === 'float' ? 2 : 1;
@@ -206,25 +205,11 @@ export class AddressMap implements PointSpace {
   }
 
   private encode32(point: Point): [number, number] {
-    const value = point.read();
-    let u: number;
-    if (point.type === 'float') {
-      f32.setFloat32(0, value);
-      u = f32.getUint32(0);
-    } else u = value >>> 0;
-    const hi = u >>> 16;
-    const lo = u & 0xffff;
-    return this.highFirst ? [hi, lo] : [lo, hi];
+    return encode32(point.read(), point.type === 'float' ? 'float' : 'dword', this.highFirst);
   }
 
-  private decode32(point: Point, [first, second]: [number, number]): number {
-    const [hi, lo] = this.highFirst ? [first, second] : [second, first];
-    const u = (hi * 0x10000 + lo) >>> 0;
-    if (point.type === 'float') {
-      f32.setUint32(0, u);
-      return f32.getFloat32(0);
-    }
-    return point.signed ? u | 0 : u;
+  private decode32(point: Point, words: [number, number]): number {
+    return decode32(words, point.type === 'float' ? 'float' : 'dword', this.highFirst, point.signed);
   }
 
   private place(slot: number, entries: readonly BlockEntry[], base: SlotBase): void {

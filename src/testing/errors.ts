@@ -4,8 +4,21 @@
  * failures use closed CLIENT_* codes with status null.
  */
 
-/** Raised by the client itself, not by the API. */
-export const CLIENT_ERROR_CODES = ['CLIENT_TIMEOUT', 'CLIENT_UNREACHABLE', 'CLIENT_BAD_RESPONSE', 'CLIENT_START_FAILED'] as const;
+/**
+ * Raised by the client itself, not by the API. The fixture's Modbus helpers (modbus.ts) add:
+ * CLIENT_NO_MODBUS (the device has no Modbus/TCP server, or was stopped), CLIENT_UNKNOWN_ATTRIBUTE
+ * (no row for that channel and parameter in the device's address map) and CLIENT_MODBUS_FAILED
+ * (the Modbus request failed: an exception reply, a timeout, a closed connection).
+ */
+export const CLIENT_ERROR_CODES = [
+  'CLIENT_TIMEOUT',
+  'CLIENT_UNREACHABLE',
+  'CLIENT_BAD_RESPONSE',
+  'CLIENT_START_FAILED',
+  'CLIENT_NO_MODBUS',
+  'CLIENT_UNKNOWN_ATTRIBUTE',
+  'CLIENT_MODBUS_FAILED',
+] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
 export interface SimClientErrorInit {

@@ -9,6 +9,7 @@
  */
 import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } from './child.js';
 import { SimClient } from './client.js';
+import { DeviceModbus, modbusFixture, type ModbusFixture } from './modbus.js';
 
 export interface StartFleetOptions {
   /** A shipped profile's name ('tank-station'), a profile file or a document (its `fleet:` section gives identity templates); default profiles/default.yaml. */
@@ -39,7 +40,8 @@ export interface StartFleetOptions {
   timeoutMs?: number;
 }
 
-export interface FleetDevice {
+/** One device of a fleet; its Modbus helpers (ModbusFixture) use its own Modbus/TCP port, not the gateway. */
+export interface FleetDevice extends ModbusFixture {
   index: number;
   name: string;
   serialNumber: string;
@@ -98,8 +100,10 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
   const { dir, profile, remove: removeDir } = await runDir('iothinx-fleet-', options.profile);
   try {
     const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<FleetReady>(fleetArgs(options, profile), dir, options);
+    const modbus: DeviceModbus[] = [];
     const stop = once(async () => {
       try {
+        await Promise.all(modbus.map((m) => m.close()));
         await started.stop();
       } finally {
         await removeDir();
@@ -108,19 +112,25 @@ export async function startFleet(options: StartFleetOptions = {}): Promise<Start
     const api = started.ready.http ? `http://${started.ready.http}/fleet/v1` : null;
     // Through the fleet API when there is one (devices have no HTTP listener of their own then).
     const httpOf = (d: FleetReady['devices'][number]) => (api ? `${api}/devices/${encodeURIComponent(d.name)}` : `http://${d.http}`);
-    const devices = started.ready.devices.map((d) => ({
-      index: d.index,
-      name: d.name,
-      serialNumber: d.serialNumber,
-      mac: d.mac,
-      ip: d.ip,
-      http: httpOf(d),
-      modbus: hostPort(d.modbus),
-      snmp: hostPort(d.snmp),
-      unitId: d.unitId,
-      mqtt: d.mqtt,
-      client: new SimClient(httpOf(d)),
-    }));
+    const devices = started.ready.devices.map((d) => {
+      const client = new SimClient(httpOf(d));
+      const m = new DeviceModbus(client, hostPort(d.modbus), `fleet device ${d.name}`);
+      modbus.push(m);
+      return {
+        index: d.index,
+        name: d.name,
+        serialNumber: d.serialNumber,
+        mac: d.mac,
+        ip: d.ip,
+        http: httpOf(d),
+        modbus: hostPort(d.modbus),
+        snmp: hostPort(d.snmp),
+        unitId: d.unitId,
+        mqtt: d.mqtt,
+        client,
+        ...modbusFixture(m),
+      };
+    });
     const device = (key: string | number) => {
       const found = devices.find((d) => (typeof key === 'number' ? d.index === key : d.name === key));
       if (!found) throw new Error(`no fleet device ${key}; the fleet has ${devices[0]?.name ?? 'none'} .. ${devices.at(-1)?.name ?? ''}`);

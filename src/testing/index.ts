@@ -4,12 +4,15 @@
  *   import { startDevice } from 'iothinx-sim/testing';
  *   const device = await startDevice({ clock: 'manual' });
  *   await device.client.setField('1/0', { level: 1 });
+ *   await device.readAttribute('1/0', 'diStatus');        // 1, over Modbus/TCP, address from the device's map
+ *   const modbus = await device.modbusClient();          // a connected modbus-serial client
  *   await device.stop();
  *
  *   const fleet = await startFleet({ count: 20 });   // 20 distinct devices in one process
  */
 export { startDevice, type HostPort, type StartDeviceOptions, type StartedDevice } from './start.js';
 export { startFleet, type FleetDevice, type StartFleetOptions, type StartedFleet } from './fleet.js';
+export { type ModbusClientOptions, type ModbusFixture, type ModbusPoint, type ModbusSerialClient } from './modbus.js';
 export {
   CLIENT_ROUTES,
   SCENARIO_ROUTES,

@@ -16,6 +16,7 @@ export type { HostPort };
 import { MQTT_URL } from '../config/sections.js';
 import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
+import { DeviceModbus, modbusFixture, type ModbusFixture } from './modbus.js';
 
 export interface StartDeviceOptions {
   /** A shipped profile's name ('tank-station'), a profile file, or a profile document (written to a temp file). Default: profiles/default.yaml. */
@@ -41,7 +42,8 @@ export interface StartDeviceOptions {
   timeoutMs?: number;
 }
 
-export interface StartedDevice {
+/** The handle: addresses, the emulator API client and the Modbus helpers (ModbusFixture, src/testing/modbus.ts). */
+export interface StartedDevice extends ModbusFixture {
   /** `http://127.0.0.1:PORT`: the web UI, /sim/v1 and /api. */
   http: string;
   /** `https://127.0.0.1:PORT`, or null unless `https` was asked for and the profile enables it. */
@@ -54,7 +56,7 @@ export interface StartedDevice {
   /** The child's pid, or this process's in in-process mode. */
   pid: number;
   client: SimClient;
-  /** Stops the device (SIGTERM to the child, or the in-process emulator); safe to call twice. */
+  /** Closes the Modbus clients it handed out, then stops the device (SIGTERM to the child, or the in-process emulator); safe to call twice. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -72,15 +74,18 @@ export async function startDevice(options: StartDeviceOptions = {}): Promise<Sta
   const { dir, profile, remove: removeDir } = await runDir('iothinx-device-', options.profile);
   try {
     const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<Ready>(['start', ...startArgs(options, profile)], dir, options);
+    const r = started.ready;
+    if (!r.http) throw new SimClientError('the device started without HTTP', { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
+    const client = new SimClient(`http://${r.http}`);
+    const modbus = new DeviceModbus(client, hostPort(r.modbus), 'the device');
     const stop = once(async () => {
       try {
+        await modbus.close();
         await started.stop();
       } finally {
         await removeDir();
       }
     });
-    const r = started.ready;
-    if (!r.http) throw new SimClientError('the device started without HTTP', { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
     return {
       http: `http://${r.http}`,
       https: r.https ? `https://${r.https}` : null,
@@ -88,7 +93,8 @@ export async function startDevice(options: StartDeviceOptions = {}): Promise<Sta
       mqtt: r.mqtt,
       broker: hostPort(r.broker),
       pid: r.pid,
-      client: new SimClient(`http://${r.http}`),
+      client,
+      ...modbusFixture(modbus),
       stop,
       [asyncDispose]: stop,
     };
