@@ -4,6 +4,7 @@
  * verification failures, other TLS handshake failures, and everything else (unreachable).
  */
 import type { ErrorCode } from '../errors.js';
+import { withoutCredentials } from '../net-address.js';
 
 export interface MqttError {
   code: ErrorCode;
@@ -56,7 +57,8 @@ const CONNACK: Record<number, string> = {
 
 /** A readable, classified error for lastError and the log. Library errors are wrapped here. */
 export function describeError(error: Error & { code?: unknown; host?: unknown }, s: DescribeSettings): Omit<MqttError, 'at'> {
-  const url = s.url;
+  // Into lastError, the status route and the log: a URL's user:password never is (#18).
+  const url = withoutCredentials(s.url);
   const code = error.code;
   if (typeof code === 'number') {
     const what = CONNACK[code] ?? error.message;

@@ -38,4 +38,10 @@ describe('#14.17: each certificate failure says what is wrong', () => {
   it('an unknown code that looks like an inherited property is not a certificate failure', () => {
     expect(describeError(tlsError('constructor', 'odd'), SETTINGS).code).toBe('MQTT_CONNECT_FAILED');
   });
+
+  it('never repeats the password of a broker URL (#18: it showed in the log of a failed connect)', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const described = describeError(refused, { ...SETTINGS, url: 'mqtt://user:secret@127.0.0.1:1' });
+    expect(described.message).toBe('mqtt://127.0.0.1:1: cannot connect to the broker: connect ECONNREFUSED 127.0.0.1:1 (ECONNREFUSED)');
+  });
 });
