@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   SERIAL_PORT_FAILED: 'The serial port could not be opened or went away; the master reports it and retries with backoff.',
   // Command line.
   CLI_USAGE: 'The command line is invalid.',
+  CLI_LISTEN_FAILED: 'A listener of start or fleet could not bind its address (in use, not allowed, or not on this host); the message names the service and the flag that moves it.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,9 +5,11 @@
  * The handlers go in before anything starts. In a container the emulator is PID 1, and a signal
  * a PID 1 has no handler for is dropped: a `docker stop` during start-up used to be ignored until
  * the runtime's SIGKILL (10 s later). A signal that comes while the command starts is kept and
- * acted on as soon as there is something to stop; the deadline runs from the signal.
+ * acted on as soon as there is something to stop; the deadline runs from the signal. The end of
+ * the parent's pipe (IOTHINX_SIM_PARENT_FD, src/cli/parent.ts) is handled as a SIGTERM.
  */
 import type { Logger } from 'pino';
+import { watchParent } from './parent.js';
 
 /** SIGTERM/SIGINT must end the process within 5 s; leave margin. */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -47,6 +49,8 @@ export function onShutdownSignal(logger: Logger): SignalShutdown {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // IOTHINX_SIM_PARENT_FD: the fixture that started this process is gone (src/cli/parent.ts).
+  watchParent(() => shutdown('parent gone'));
   return {
     abort: controller.signal,
     ready(how) {

@@ -69,6 +69,7 @@ const STATUS: Record<ErrorCode, number> = {
   SCENARIO_QUEUE_FULL: 429,
   SERIAL_PORT_FAILED: 503,
   CLI_USAGE: 500,
+  CLI_LISTEN_FAILED: 500,
 };
 
 export function statusOf(code: ErrorCode): number {

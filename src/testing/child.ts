@@ -2,10 +2,13 @@
  * The built CLI as a child process for the fixtures (startDevice, startFleet): spawned with
  * `--ready-file` in a temp dir, resolved once the file appears, rejected with its stderr if it
  * exits first or does not get ready in time; killed when this process exits, whatever the test
- * runner does.
+ * runner does, and ending by itself when this process is killed outright (SIGKILL): it watches a
+ * pipe only this process holds (IOTHINX_SIM_PARENT_FD) and removes its run dir as it exits
+ * (IOTHINX_SIM_REMOVE_ON_EXIT).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch } from 'node:fs';
+import type { Socket } from 'node:net';
+import { rmSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +57,14 @@ export async function runDir(prefix: string, profile: string | object | undefine
   // Before the temp dir: an unknown name leaves nothing behind.
   const file = typeof profile === 'object' ? undefined : profileFile(profile);
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const remove = () => (process.env.IOTHINX_KEEP_TEMP ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  // Removed by stop(), else as this process exits (onExit), else by the child as it exits (IOTHINX_SIM_REMOVE_ON_EXIT).
+  if (!process.env.IOTHINX_KEEP_TEMP) liveDirs.add(dir);
+  installExitHook();
+  const remove = async () => {
+    if (process.env.IOTHINX_KEEP_TEMP) return;
+    await rm(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
+  };
   if (file !== undefined) return { dir, profile: file, remove };
   try {
     // JSON is YAML: the loader reads it and reports problems against this file.
@@ -67,17 +77,37 @@ export async function runDir(prefix: string, profile: string | object | undefine
   }
 }
 
-/** Children still running when this process exits are killed, whatever the test runner does. */
+/**
+ * Children still running when this process exits are killed, and run dirs not yet removed are,
+ * whatever the test runner does (a test that never called stop(), process.exit()). Past what an
+ * 'exit' hook sees (SIGKILL of this process) each child notices the end of its parent pipe and
+ * stops, removing its run dir itself (src/cli/parent.ts).
+ */
 const children = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHook = false;
-function track(child: ChildProcess): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
+function installExitHook(): void {
   if (exitHook) return;
   exitHook = true;
   process.once('exit', () => {
     for (const c of children) c.kill('SIGKILL');
+    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  installExitHook();
+}
+
+/**
+ * What the child watches (src/cli/parent.ts; not imported: nothing outside src/cli imports it):
+ * fd 3 is a pipe only this process holds the other end of, and the run dir goes with the child.
+ */
+const PARENT_FD = 3;
+function parentEnv(dir: string): Record<string, string> {
+  return { IOTHINX_SIM_PARENT_FD: String(PARENT_FD), ...(process.env.IOTHINX_KEEP_TEMP ? {} : { IOTHINX_SIM_REMOVE_ON_EXIT: dir }) };
 }
 
 
@@ -86,10 +116,13 @@ export async function spawnUntilReady<T>(argv: string[], dir: string, options: {
   const readyFile = join(dir, 'ready.json');
   const timeoutMs = options.timeoutMs ?? 20_000;
   const child = spawn(process.execPath, [CLI, ...argv, '--quiet', '--ready-file', readyFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...options.env },
+    // fd 3 (PARENT_FD): closed by the kernel whenever this process ends, SIGKILL included.
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env, ...parentEnv(dir) },
   });
   track(child);
+  // Held (child.stdio keeps the reference while the child is tracked) but never read, and it keeps nothing alive.
+  (child.stdio[PARENT_FD] as Socket | null)?.unref();
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-64_000)));
