@@ -12,10 +12,12 @@ ready="$dir/ready.json"
 # first lines waits for the start without polling. Logs keep draining to our stderr.
 exec 3< <(exec node dist/cli/iothinx-sim.cjs start --http 127.0.0.1:0 --modbus 127.0.0.1:0 --mqtt off --snmp 127.0.0.1:0 \
   --clock manual --ready-file "$ready" 2>&1 >/dev/null)
-pid=$!
+pid=$!   # the process substitution's: with `npx iothinx-sim`, npx's, not the emulator's
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 while [ ! -s "$ready" ] && read -r -t 20 -u 3 line; do echo "$line" >&2; done
 [ -s "$ready" ] || { echo "smoke: the emulator did not start" >&2; exit 1; }
+# The emulator's own pid, from its ready file: what the trap must stop (killing npx would leave it running).
+pid=$(sed -E 's/.*"pid":([0-9]+).*/\1/' "$ready")
 cat <&3 >&2 &
 
 export IOTHINX_URL="http://$(sed -E 's/.*"http":"([^"]*)".*/\1/' "$ready")"
@@ -34,4 +36,5 @@ sim ctl wait 2/3 doStatus 1 --timeout 2000
 expect "writes of DO 3" "$(sim ctl journal --kind write --source rest --ioName 2/3 | wc -l | tr -d ' ')" 1
 
 sim ctl advance 1000
+kill -0 "$pid"   # the pid from the ready file is the emulator's, alive until the trap stops it
 echo "smoke: ok"
