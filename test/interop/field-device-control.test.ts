@@ -1,9 +1,11 @@
 /**
  * `iothinx-sim field-device --control`: a standalone virtual field device on one end of a socat
  * pty pair, polled by mbpoll (libmodbus) as the RTU master on the other end, and driven over its
- * control API while it runs: points, faults, and refusals that name the field.
+ * control API while it runs: points, faults, and refusals that name the field. Then modbus-serial,
+ * the Node users' library, as the RTU master on the same pty (#18).
  */
 import { join } from 'node:path';
+import ModbusRTU from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mbpoll as mbpollClient } from '../helpers/mbpoll.js';
 import { CLI, tempDir } from '../helpers/process.js';
@@ -67,5 +69,31 @@ describe('field-device --control', () => {
     const now = (await call('GET', '/')).body;
     expect(now.fault.kind).toBe('none');
     expect(now.points.find((p: { name: string }) => p.name === 'frequencySetpoint').value).toBe(25);
+  });
+});
+
+describe('modbus-serial as the RTU master (#18)', () => {
+  it('reads and writes the field device over the pty, and sees an injected exception', async () => {
+    // A CommonJS module: its default import's `default` is the class (as its types say).
+    const master = new ModbusRTU.default();
+    await master.connectRTUBuffered(pty.a, { baudRate: BAUD, parity: 'none', dataBits: 8, stopBits: 1 });
+    try {
+      master.setID(SLAVE);
+      master.setTimeout(2000);
+      await master.writeRegister(1, 4321); // frequencySetpoint, 0.01 Hz (FC 6)
+      expect((await call('GET', '/')).body.points.find((p: { name: string }) => p.name === 'frequencySetpoint').value).toBeCloseTo(43.21, 2);
+      expect((await master.readHoldingRegisters(1, 1)).data).toEqual([4321]);
+      await master.writeCoil(0, true); // run (FC 5)
+      expect((await master.readCoils(0, 2)).data.slice(0, 2)).toEqual([true, false]);
+      // runHours: a uint32, high word first (FC 4).
+      const [hi, lo] = (await master.readInputRegisters(8, 2)).data;
+      expect(hi! * 0x10000 + lo!).toBe(1234);
+      await call('PUT', '/fault', { kind: 'exception', exceptionCode: 2 });
+      await expect(master.readHoldingRegisters(1, 1)).rejects.toMatchObject({ modbusCode: 2 });
+      await call('DELETE', '/fault');
+      expect((await master.readHoldingRegisters(1, 1)).data).toEqual([4321]);
+    } finally {
+      await new Promise<void>((resolve) => master.close(() => resolve()));
+    }
   });
 });
