@@ -7,6 +7,7 @@
 //   for each of ROUNDS rounds (order rotates each round):
 //     rtu-master (libmodbus)                   on A/a ──► {"polls", "seconds", ...}
 //     bench/lib/rtu-master-loop.mjs (RtuMaster) on A/a ──► the same line
+//     bench/lib/modbus-serial-master-loop.mjs   on A/a ──► the same line (a user's alternative, #18)
 //   socat pty pair B ──► rtu-slave on B/b;  iothinx-sim start with a profile whose serial port is
 //   B/a and 8 RTU profiles at scan rate 1 (100 ms) ──► run 2 x BENCH_SECONDS
 //     ──► GET /sim/v1/serial ──► lateness p50/p99/max per profile
@@ -23,6 +24,11 @@
 // pty it cannot reach libmodbus's rate. The line ceiling printed under the table is what a real
 // line at BAUD would carry (request + response characters + t3.5); a master above it is not the
 // bottleneck on real hardware.
+//
+// modbus-serial: the Node library a user of the emulator would script an RTU master with (the
+// fixture's Modbus client is modbus-serial too), measured beside the others as a user's
+// alternative to libmodbus, not as a target; it keeps no t3.5 silence either. BENCH_SERIAL_MODBUS_SERIAL=0
+// leaves it out.
 //
 // Jitter: how late each scheduled poll started against its scan-rate slot, as the emulator
 // reports it; a figure the issue asked for, not compared against a peer.
@@ -56,6 +62,8 @@ const TARGET = '>= 0.5x';
 
 const benchDir = new URL('.', import.meta.url).pathname;
 const masterLoop = join(benchDir, 'lib', 'rtu-master-loop.mjs');
+const modbusSerialLoop = join(benchDir, 'lib', 'modbus-serial-master-loop.mjs');
+const MODBUS_SERIAL = process.env.BENCH_SERIAL_MODBUS_SERIAL !== '0';
 const builtMaster = process.env.RTU_MASTER_DIST
   ? join(process.env.RTU_MASTER_DIST, 'serial', 'master.js')
   : new URL('../dist/serial/master.js', import.meta.url).pathname;
@@ -239,6 +247,7 @@ function report(masters, skipped, jitter) {
     console.log(`  iothinx-sim / libmodbus, both sending as soon as the answer is in (ifd0: serial.interFrameDelayMs 0): ${(masters['iothinx-sim ifd0'].pollsPerSecond / ref.pollsPerSecond).toFixed(2)}x (target ${TARGET})`);
     if (masters['iothinx-sim']) console.log(`  with the default t3.5 silence before each request (the Modbus line timing libmodbus skips): ${(masters['iothinx-sim'].pollsPerSecond / ref.pollsPerSecond).toFixed(2)}x`);
   }
+  if (ref && masters['modbus-serial']) console.log(`  modbus-serial / libmodbus, the Node library as the RTU master: ${(masters['modbus-serial'].pollsPerSecond / ref.pollsPerSecond).toFixed(2)}x`);
   console.log(`  line ceiling at ${BAUD} 8N1 (33 characters + t3.5 per poll): ${fmt(lineCeiling(BAUD), 0)} polls/s`);
 
   console.log(`serial: scan-rate jitter, iothinx-sim polling ${PROFILES} RTU profiles every ${SCAN_RATE * 100} ms for ${SECONDS * 2} s`);
@@ -287,6 +296,7 @@ export async function benchSerial() {
       // Like for like: libmodbus sends the next request as soon as the answer is in.
       masters['iothinx-sim ifd0'] = [process.execPath, masterLoop, '--inter-frame=0'];
     }
+    if (MODBUS_SERIAL) masters['modbus-serial'] = [process.execPath, modbusSerialLoop];
     if (!skipped && VARIANTS) {
       for (const transport of ['serialport']) {
         for (const interFrame of ['default', '0']) {
@@ -319,6 +329,7 @@ export async function benchSerial() {
       baud: BAUD,
       masters: measured,
       ratio: sim && ref ? sim.pollsPerSecond / ref.pollsPerSecond : null,
+      modbusSerialRatio: measured['modbus-serial'] && ref ? measured['modbus-serial'].pollsPerSecond / ref.pollsPerSecond : null,
       skipped,
       lineCeiling: lineCeiling(BAUD),
       jitter: jitter.error ? { error: jitter.error } : { runSeconds: jitter.runSeconds, profiles: jitter.profiles },

@@ -41,7 +41,7 @@ if (!path || !(baudRate > 0) || !(seconds > 0) || !transports.includes(options.t
 // The one place that knows the built master's module layout.
 async function loadMaster() {
   const dist = process.env.RTU_MASTER_DIST ? pathToFileURL(`${process.env.RTU_MASTER_DIST.replace(/\/$/, '')}/`) : new URL('../../dist/', import.meta.url);
-  const transportModule = { default: 'serial/transport.js', tty: 'serial/tty-transport.js', serialport: 'serial/serialport-transport.js' }[options.transport];
+  const transportModule = { default: 'serial/transport-factory.js', tty: 'serial/tty-transport.js', serialport: 'serial/serialport-transport.js' }[options.transport];
   try {
     const [transports, { RtuMaster }, { RealClock }] = await Promise.all([
       import(new URL(transportModule, dist).href),
