@@ -40,10 +40,13 @@ export const FIRST_INDEX_ENV = 'IOTHINX_SIM_FLEET_FIRST';
 /** A StatefulSet pod's ordinal (or its name, NAME-ORDINAL): first index = ordinal × count + 1 (src/cli/fleet-first.ts). */
 export const ORDINAL_ENV = 'IOTHINX_SIM_FLEET_ORDINAL';
 
-export const FLEET_USAGE = `  iothinx-sim fleet [--profile FILE] [--count N] [--first K] [--seed N] [--addressing ports|ports:0|loopback]
+/** The names `--profile NAME` takes (src/config/profile-name.ts; test/unit/profile-name.test.ts keeps this in step with profiles/). */
+export const SHIPPED_PROFILES = 'default, packaging-line, rtu-gateway, tank-station';
+
+export const FLEET_USAGE = `  iothinx-sim fleet [--profile NAME|FILE] [--count N] [--first K] [--seed N] [--addressing ports|ports:0|loopback]
                     [--http HOST:PORT|off] [--device-http] [--host HOST] [--gateway HOST:PORT|off] [--mqtt URL|embedded|profile|off] [--broker HOST:PORT]
                     [--clock real|manual] [--scenario FILE] [--ready-file FILE] [--log-level LEVEL] [--quiet]
-      N devices from the profile (its fleet: section, else defaults), each distinct on the wire;
+      N devices from the profile (its fleet: section, else defaults), each distinct on the wire; NAME: a shipped profile (${SHIPPED_PROFILES});
       --first also from ${FIRST_INDEX_ENV}, or from ${ORDINAL_ENV} (a pod ordinal O, or a pod name ending in -O):
       first = O × count + 1; ports:0 = every port picked by the OS (the fleet API's too,
       unless --http names one); --http: the fleet API /fleet/v1 (default 127.0.0.1:8080), every device
@@ -55,23 +58,56 @@ export const FLEET_USAGE = `  iothinx-sim fleet [--profile FILE] [--count N] [--
 export const RUN_SCENARIO_USAGE = `  iothinx-sim run-scenario FILE [the start options; defaults --clock manual, every service on port 0, --mqtt off]
       runs the scenario on a fresh emulator, one line per step; exit 0 passed, 1 failed, 2 invalid file or options`;
 
-export const USAGE = `usage:
-  iothinx-sim start [--profile FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
+export const START_USAGE = `  iothinx-sim start [--profile NAME|FILE] [--data-dir DIR] [--http HOST:PORT|off] [--https HOST:PORT|off]
                     [--modbus HOST:PORT|off] [--scenario FILE]
                     [--mqtt URL|embedded|off] [--broker HOST:PORT] [--snmp HOST:PORT|off] [--clock real|manual] [--seed N] [--ready-file FILE]
                     [--log-level LEVEL] [--quiet]
+      NAME: a shipped profile (${SHIPPED_PROFILES}); FILE: a path (one with a / or a .yaml/.yml/.json extension)
       the common flags of start and fleet also from IOTHINX_SIM_* variables (IOTHINX_SIM_MODBUS=0.0.0.0:502 ...;
-      docs/container.md); a flag on the command line wins
-  iothinx-sim validate FILE...
-  iothinx-sim map [--profile FILE] [--format table|csv|json]
-${FLEET_USAGE}
-${RUN_SCENARIO_USAGE}
-${FIELD_DEVICE_USAGE}
-${CTL_USAGE}`;
+      docs/container.md); a flag on the command line wins`;
 
-function usage(message: string): SimError {
-  return new SimError('CLI_USAGE', `${message}\n${USAGE}`);
+export const VALIDATE_USAGE = `  iothinx-sim validate [--kind profile|scenario|field-device] FILE|NAME...
+      checks each file against the schema of its kind, told by its keys (or --kind): a profile (slots:,
+      device: ...), a scenario (steps:) or a field device definition (points:); exit 0 with "FILE: ok (KIND)",
+      or 2 with one "file: path: message" line per problem; NAME: a shipped profile (${SHIPPED_PROFILES})`;
+
+export const MAP_USAGE = `  iothinx-sim map [--profile NAME|FILE] [--format table|csv|json]
+      the profile's Modbus address table; NAME: a shipped profile (${SHIPPED_PROFILES})`;
+
+/** Each command's usage: what `COMMAND --help` prints (stdout, exit 0) and what follows its usage errors (stderr, exit 2). */
+export const COMMAND_USAGE = {
+  start: START_USAGE,
+  validate: VALIDATE_USAGE,
+  map: MAP_USAGE,
+  fleet: FLEET_USAGE,
+  'run-scenario': RUN_SCENARIO_USAGE,
+  'field-device': FIELD_DEVICE_USAGE,
+  ctl: CTL_USAGE,
+} as const;
+
+export type Command = keyof typeof COMMAND_USAGE;
+
+export function isCommand(name: string | undefined): name is Command {
+  return name !== undefined && Object.hasOwn(COMMAND_USAGE, name);
 }
+
+/** `iothinx-sim --help`: every command's usage. */
+export const USAGE = `usage:
+${Object.values(COMMAND_USAGE).join('\n')}
+  iothinx-sim COMMAND --help | -h      that command's usage only
+  iothinx-sim --version | -V           the package version`;
+
+/** One command's usage, as `COMMAND --help` prints it. */
+export function usageOf(command: Command): string {
+  return `usage:\n${COMMAND_USAGE[command]}`;
+}
+
+/** A usage error of one command: the message, then that command's usage only (main prints it to stderr, exit 2). */
+export function usageError(command: Command, message: string): SimError {
+  return new SimError('CLI_USAGE', `${message}\n${usageOf(command)}`);
+}
+
+const usage = (message: string): SimError => usageError('start', message);
 
 type Fail = (message: string) => SimError;
 
@@ -97,11 +133,11 @@ export function parseMqtt(text: string, fail: Fail = usage): string {
 /** A seed fits V8's small integers and the seeded random generator's 32 bits. */
 export const SEED_RANGE = [-(2 ** 31), 2 ** 31 - 1] as const;
 
-export function parseAddress(flag: string, value: string): ListenAddress | null {
+export function parseAddress(flag: string, value: string, fail: Fail = usage): ListenAddress | null {
   if (value === 'off') return null;
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value) ?? /^()()(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65_535) throw usage(`--${flag}: expected HOST:PORT, PORT or off, got "${value}"`);
+  if (!m || port > 65_535) throw fail(`--${flag}: expected HOST:PORT, PORT or off, got "${value}"`);
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
 
@@ -119,7 +155,7 @@ export function parseFlags<const O extends NonNullable<ParseArgsConfig['options'
   }
 }
 
-export function parseStart(argv: string[]): StartOptions {
+export function parseStart(argv: string[], fail: Fail = usage): StartOptions {
   const values = parseFlags(argv, {
     profile: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -135,19 +171,19 @@ export function parseStart(argv: string[]): StartOptions {
     'log-level': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     scenario: { type: 'string' },
-  });
-  const clock = parseClock(values.clock);
-  const seed = parseInteger('--seed', values.seed, ...SEED_RANGE);
-  const mqtt = parseMqtt(values.mqtt);
+  }, fail);
+  const clock = parseClock(values.clock, fail);
+  const seed = parseInteger('--seed', values.seed, ...SEED_RANGE, fail);
+  const mqtt = parseMqtt(values.mqtt, fail);
   return {
     profile: values.profile,
     dataDir: values['data-dir'],
-    http: parseAddress('http', values.http),
-    https: parseAddress('https', values.https),
-    modbus: parseAddress('modbus', values.modbus),
+    http: parseAddress('http', values.http, fail),
+    https: parseAddress('https', values.https, fail),
+    modbus: parseAddress('modbus', values.modbus, fail),
     mqtt,
-    broker: parseAddress('broker', values.broker),
-    snmp: parseAddress('snmp', values.snmp),
+    broker: parseAddress('broker', values.broker, fail),
+    snmp: parseAddress('snmp', values.snmp, fail),
     clock,
     seed,
     readyFile: values['ready-file'],
@@ -163,10 +199,11 @@ export function parseStart(argv: string[]): StartOptions {
  */
 export function parseRunScenario(argv: string[]): { file: string; options: StartOptions } {
   const [file, ...flags] = argv;
-  if (file === undefined || file.startsWith('-')) throw usage('run-scenario: name the scenario file first');
+  const fail = (message: string) => usageError('run-scenario', message);
+  if (file === undefined || file.startsWith('-')) throw fail('run-scenario: name the scenario file first');
   const defaults = ['--clock', 'manual', '--http', '127.0.0.1:0', '--https', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--broker', '127.0.0.1:0', '--snmp', '127.0.0.1:0'];
-  const options = parseStart([...defaults, ...flags]);
-  if (options.scenario !== undefined) throw usage('run-scenario: the scenario is the first argument, not --scenario');
+  const options = parseStart([...defaults, ...flags], fail);
+  if (options.scenario !== undefined) throw fail('run-scenario: the scenario is the first argument, not --scenario');
   return { file, options };
 }
 
@@ -176,7 +213,8 @@ export interface MapOptions {
 }
 
 export function parseMap(argv: string[]): MapOptions {
-  const values = parseFlags(argv, { profile: { type: 'string' }, format: { type: 'string', default: 'table' } });
-  if (values.format !== 'table' && values.format !== 'csv' && values.format !== 'json') throw usage(`--format: expected table, csv or json, got "${values.format}"`);
+  const fail = (message: string) => usageError('map', message);
+  const values = parseFlags(argv, { profile: { type: 'string' }, format: { type: 'string', default: 'table' } }, fail);
+  if (values.format !== 'table' && values.format !== 'csv' && values.format !== 'json') throw fail(`--format: expected table, csv or json, got "${values.format}"`);
   return { profile: values.profile, format: values.format };
 }

@@ -23,7 +23,7 @@ function usage(message: string): SimError {
 }
 
 function hostPort(value: string): [string, number] {
-  const address = parseAddress('control', value);
+  const address = parseAddress('control', value, usage);
   if (!address) throw usage('--control: expected HOST:PORT');
   return [address.host, address.port];
 }

@@ -11,8 +11,10 @@ import { createLogger } from '../app/logger.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { fleetGatewaySchema, fleetSchema, type Fleet as FleetSection } from '../config/fleet.js';
 import { loadProfile } from '../config/load.js';
+import { resolveProfile } from '../config/profile-name.js';
 import { SimError } from '../errors.js';
-import { FLEET_USAGE, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
+import { listenFailure, refused, type BindFailure, type Listener } from './listen-error.js';
+import { FLEET_USAGE, type ListenAddress, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
 import { inFile } from '../app/check.js';
 import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
@@ -56,7 +58,7 @@ function parseFleetFlags(argv: string[]) {
   );
 }
 
-export async function runFleet(argv: string[], defaultProfile: string): Promise<void> {
+export async function runFleet(argv: string[]): Promise<void> {
   // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
   const values = parseWithEnv(argv, FLEET_ENV, (all) => parseFleetFlags(all));
   // Before anything starts (the profile read included): a container's PID 1 drops a signal it has no handler for.
@@ -69,7 +71,7 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const steadyHeapGrowth = heapGrowingPercent();
   limitHeapGrowth(heapGrowingPercent(process.env, DEFAULT_FLEET_HEAP_GROWING_PERCENT));
 
-  const file = values.profile ?? defaultProfile;
+  const file = resolveProfile(values.profile);
   const profile = await loadProfile(file);
   // IOTHINX_SIM_ALLOWED_HOSTS (a compose service name, say): names the fleet API and every device are served under.
   const servedHosts = allowedHostsFromEnv();
@@ -90,12 +92,14 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   const readyFile = values['ready-file'];
   if (readyFile) await rm(readyFile, { force: true });
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
-  const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP));
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker: parseAddress('broker', values.broker), clock, seed, logger, http, abort: signals.abort, servedHosts }).catch(
+  const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP), usage);
+  const broker = parseAddress('broker', values.broker, usage);
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker, clock, seed, logger, http, abort: signals.abort, servedHosts }).catch(
     (error: unknown) => {
       // SIGTERM while the devices started: those that had started are stopped; a clean exit.
       if (error instanceof StartAborted) process.exit(0);
-      throw inFile(file, error);
+      // A port in use names its listener and the flag that moves it (exit 1).
+      throw listenFailure(error, fleetListeners(http, fleet.gateway, broker, mqtt), deviceClash) ?? inFile(file, error);
     },
   );
   if (!signals.ready(() => started.stop())) return;
@@ -127,6 +131,20 @@ export async function runFleet(argv: string[], defaultProfile: string): Promise<
   }
 }
 
+/** The fleet's own listeners, for a bind failure's message (src/cli/listen-error.ts). */
+function fleetListeners(http: ListenAddress | null, gateway: FleetSection['gateway'], broker: ListenAddress | null, mqtt: string): Listener[] {
+  return [
+    { service: 'fleet API (HTTP)', flag: '--http', address: http },
+    { service: 'Modbus gateway', flag: '--gateway', address: gateway ? { host: gateway.host, port: gateway.port } : null },
+    { service: 'MQTT broker (embedded)', flag: '--broker', address: mqtt === 'off' ? null : broker },
+  ];
+}
+
+/** Any other port is a device's (fleet.addressing: Modbus 10000+k, SNMP 30000+k, HTTP 20000+k). */
+function deviceClash(failure: BindFailure): string {
+  return `a fleet device's ${failure.udp ? 'SNMP' : 'Modbus/TCP or HTTP'} listener: ${refused(failure)}; choose other ports with --addressing ports:0 (the OS picks) or the profile's fleet.addressing.base`;
+}
+
 /** --host: where every device listens in `ports` addressing (0.0.0.0 in a container); loopback mode gives each device its own address. */
 function hostFlag(host: string | undefined, addressing: FleetSection['addressing']): FleetSection['addressing'] {
   if (host === undefined) return addressing;
@@ -141,7 +159,7 @@ function hostFlag(host: string | undefined, addressing: FleetSection['addressing
  */
 function gatewayFlag(text: string | undefined, section: FleetSection['gateway'], anyPort: boolean): FleetSection['gateway'] {
   if (text === undefined) return section && anyPort ? { ...section, port: 0 } : section;
-  const listen = parseAddress('gateway', text);
+  const listen = parseAddress('gateway', text, usage);
   return listen === null ? null : { ...(section ?? fleetGatewaySchema.parse({})), ...listen };
 }
 

@@ -1,27 +1,32 @@
 /**
- * iothinx-sim command line: start | validate | map. Exit codes: 0 ok, 1 runtime failure,
- * 2 bad input (usage or an invalid profile), with one line per problem naming file and path.
+ * iothinx-sim command line: start | validate | map | fleet | run-scenario | field-device | ctl
+ * (their usages: src/cli/args.ts COMMAND_USAGE; `COMMAND --help` prints one, `--version` the
+ * package's). Exit codes: 0 ok, 1 runtime failure (a port in use names its service and flag), 2 bad
+ * input (usage, printed with that command's usage only, or an invalid file), with one line per
+ * problem naming file and path.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { formatProblem, loadProfile, problemsOf } from '../config/load.js';
+import { resolveProfile } from '../config/profile-name.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { runFieldDevice } from './field-device-command.js';
 import { readScenario, runScenarioCommand, submitScenario } from './scenario-command.js';
 import { runCtl } from './ctl.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
-import { parseMap, parseStart, USAGE, type StartOptions } from './args.js';
+import { isCommand, parseMap, parseStart, USAGE, usageOf, type StartOptions } from './args.js';
+import { startBanner, startListeners } from './banner.js';
+import { listenFailure } from './listen-error.js';
+import { removeOnExit } from './parent.js';
+import { runValidate } from './validate.js';
+import { packageVersion } from './version.js';
 import { checkServices, inFile } from '../app/check.js';
 import { Runner } from '../app/runner.js';
 import { createLogger } from '../app/logger.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
-import { fleetIssues } from '../fleet/check.js';
 import { onShutdownSignal } from './shutdown.js';
 import { allowedHostsFromEnv, parseWithEnv, START_ENV } from './env.js';
-
-export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/default.yaml', import.meta.url));
 
 async function start(options: StartOptions): Promise<void> {
   limitHeapGrowth(heapGrowingPercent());
@@ -29,7 +34,8 @@ async function start(options: StartOptions): Promise<void> {
   const signals = onShutdownSignal(logger);
   // A ready file left by an earlier run must not announce this one before it listens.
   if (options.readyFile) await rm(options.readyFile, { force: true });
-  const file = options.profile ?? DEFAULT_PROFILE;
+  // --profile NAME is a shipped profile (src/config/profile-name.ts); absent, the default.
+  const file = resolveProfile(options.profile);
   const profile = await loadProfile(file);
   // -- scenario: read before anything starts, so a bad file is exit 2 with nothing left running.
   const scenario = options.scenario === undefined ? undefined : await readScenario(options.scenario);
@@ -48,7 +54,8 @@ async function start(options: StartOptions): Promise<void> {
   const runningFile = running === profile ? file : (store?.file ?? file);
   // The services' own rules (address map, MQTT topics) are checked as they start, not twice.
   const emulator = await Runner.start({ ...options, profileFile: file, profile: running, store, logger, servedHosts: allowedHostsFromEnv() }).catch((error: unknown) => {
-    throw inFile(runningFile, error);
+    // A port in use names its service and flag (exit 1); a section a service refuses, its file and path (exit 2).
+    throw listenFailure(error, startListeners(options)) ?? inFile(runningFile, error);
   });
   // Before the ready file: a supervisor may send SIGTERM the moment it appears.
   if (!signals.ready(() => emulator.stop())) return;
@@ -66,55 +73,28 @@ async function start(options: StartOptions): Promise<void> {
   if (options.readyFile) {
     await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
   }
-  if (!options.quiet) {
-    const a = emulator.addresses;
-    process.stderr.write(
-      `iothinx-sim: ${running.device.name} with ${running.slots.length} modules` +
-        `${a.http ? `\n  web UI and APIs  http://${a.http}/  (emulator API: /sim/v1, device API: /api)` : ''}` +
-        `${a.modbus ? `\n  Modbus/TCP       ${a.modbus}` : ''}` +
-        `${a.broker ? `\n  MQTT broker      mqtt://${a.broker}` : ''}\n`,
-    );
-  }
-}
-
-async function validate(files: string[]): Promise<number> {
-  if (files.length === 0) {
-    process.stderr.write(`validate: name at least one profile file\n${USAGE}\n`);
-    return 2;
-  }
-  let failed = false;
-  for (const file of files) {
-    try {
-      const profile = checkServices(file, await loadProfile(file));
-      const fleet = profile.fleet ? fleetIssues(profile, profile.fleet) : [];
-      if (fleet.length > 0) {
-        failed = true;
-        for (const issue of fleet) process.stderr.write(`${formatProblem({ file, ...issue })}\n`);
-        continue;
-      }
-      process.stdout.write(`${file}: ok\n`);
-    } catch (error) {
-      const problems = problemsOf(error);
-      if (!problems) throw error;
-      failed = true;
-      for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-    }
-  }
-  return failed ? 2 : 0;
+  if (!options.quiet) process.stderr.write(startBanner(running.device.name, running.slots.length, emulator.addresses));
 }
 
 export async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   try {
+    // `COMMAND --help`: that command's usage only, on stdout (ctl's own subcommands included).
+    if (isCommand(command) && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(`${usageOf(command)}\n`);
+      return 0;
+    }
+    // IOTHINX_SIM_REMOVE_ON_EXIT: the fixture's run dir goes with this process (src/cli/parent.ts).
+    removeOnExit();
     switch (command) {
       case 'start':
         // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
         await start(parseWithEnv(rest, START_ENV, parseStart));
         return undefined;
       case 'validate':
-        return await validate(rest);
+        return await runValidate(rest);
       case 'run-scenario':
-        return await runScenarioCommand(rest, DEFAULT_PROFILE);
+        return await runScenarioCommand(rest);
       case 'field-device':
         await runFieldDevice(rest);
         return undefined;
@@ -122,19 +102,25 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await runCtl(rest);
       case 'fleet':
         // Loaded only here: the fleet brings the broker in statically, which `start` loads on demand.
-        await (await import('./fleet-command.js')).runFleet(rest, DEFAULT_PROFILE);
+        await (await import('./fleet-command.js')).runFleet(rest);
         return undefined;
       case 'map': {
         const options = parseMap(rest);
-        const file = options.profile ?? DEFAULT_PROFILE;
+        const file = resolveProfile(options.profile);
         printMap(checkServices(file, await loadProfile(file)), options.format);
         return 0;
       }
-      case undefined:
       case '--help':
       case '-h':
         process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return 0;
+      case '--version':
+      case '-V':
+        process.stdout.write(`${packageVersion()}\n`);
+        return 0;
+      case undefined:
+        process.stderr.write(`name a command\n${USAGE}\n`);
+        return 2;
       default:
         process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
         return 2;
@@ -145,6 +131,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
       return 2;
     }
+    if (isSimError(error, 'CLI_LISTEN_FAILED')) {
+      process.stderr.write(`iothinx-sim: ${error.message}\n`);
+      return 1;
+    }
     if (isSimError(error, 'CLI_USAGE') || isSimError(error, 'PROFILE_INVALID') || isSimError(error, 'TLS_CERT_INVALID')) {
       process.stderr.write(`${error.message}\n`);
       return 2;
@@ -153,6 +143,17 @@ export async function main(argv: string[]): Promise<number | undefined> {
     return 1;
   }
 }
+
+// Output piped into `head` (or any reader that stops early): EPIPE on stdout ends the command
+// quietly instead of with a stack trace; on stderr (logs, the banner) it is ignored, so a running
+// emulator whose log reader went away keeps serving.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 main(process.argv.slice(2)).then((code) => {
   if (code !== undefined) process.exitCode = code;

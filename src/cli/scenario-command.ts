@@ -7,6 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { loadProfile } from '../config/load.js';
+import { resolveProfile } from '../config/profile-name.js';
 import { SimError } from '../errors.js';
 import { loadScenario, type ScenarioProblem } from '../sim/scenario-load.js';
 import type { ScenarioController } from '../sim/scenario-control.js';
@@ -63,12 +64,12 @@ export function stepLine(step: StepResult): string {
 }
 
 /** `iothinx-sim run-scenario FILE [options]`; resolves to the exit code. */
-export async function runScenarioCommand(argv: string[], defaultProfile: string): Promise<number> {
+export async function runScenarioCommand(argv: string[]): Promise<number> {
   const { file, options } = parseRunScenario(argv);
   const loaded = await readScenario(file);
   const logger = createLogger(options.logLevel);
   if (options.readyFile) await rm(options.readyFile, { force: true });
-  const profileFile = options.profile ?? defaultProfile;
+  const profileFile = resolveProfile(options.profile);
   const profile = await loadProfile(profileFile);
   const runner = await Runner.start({ ...options, profileFile, profile, store: undefined, logger }).catch((error: unknown) => {
     throw inFile(profileFile, error);

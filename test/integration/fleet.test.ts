@@ -153,7 +153,8 @@ describe('iothinx-sim fleet', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`${same}: fleet.identity.name: devices 1 and 2 would both be "Pump": give a template with {index}`);
     expect(run.stderr).toMatch(new RegExp(`${long.replace(/[.]/g, '\\.')}: fleet\\.identity\\.serialNumber: device 1 would be "SN00000000001"`));
-    expect(run.stdout).toBe(`${good}: ok\n`);
+    expect(run.stdout).toContain(`${good}: ok (profile)\n`);
+    expect(run.stdout).not.toContain(`${same}: ok`);
   });
 
   it('exits 2 naming the flag or the template field', async () => {

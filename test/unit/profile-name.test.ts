@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SHIPPED_PROFILES } from '../../src/cli/args.js';
 import { problemsOf } from '../../src/config/load.js';
 import { DEFAULT_PROFILE, isBareName, PROFILES_DIR, resolveProfile, shippedProfileNames } from '../../src/config/profile-name.js';
 import { expectSimError } from './helpers.js';
@@ -12,6 +13,8 @@ describe('profiles by name (#18)', () => {
     expect(PROFILES_DIR).toBe(ROOT_PROFILES);
     expect(DEFAULT_PROFILE).toBe(join(ROOT_PROFILES, 'default.yaml'));
     expect(shippedProfileNames()).toEqual(['default', 'packaging-line', 'rtu-gateway', 'tank-station']);
+    // The CLI's usage text names them without reading the folder at start-up.
+    expect(SHIPPED_PROFILES).toBe(shippedProfileNames().join(', '));
   });
 
   it('resolves a bare name to the shipped file and no option to the default', () => {
