@@ -41,12 +41,29 @@ function fieldInput(channel: Channel, value: number): FieldInput {
 
 export class SignalRunner {
   private readonly running = new Map<Channel, Running>();
+  /** Signals attached before `startAfter` resolved, waiting for their first step. */
+  private held: Array<() => void> | null;
 
+  /**
+   * `startAfter`: signals apply their first value when attached but take no step before it
+   * resolves. A fleet passes "every device has started": its devices then run in step on the
+   * shared clock whatever the order they started in, and a device started first does not drive
+   * field changes (and MQTT traffic) through the start of the rest, which made a fleet's start
+   * grow with the square of its size.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly seed: number,
     private readonly logger?: SignalLogger,
-  ) {}
+    startAfter?: Promise<void>,
+  ) {
+    this.held = startAfter ? [] : null;
+    void startAfter?.then(() => {
+      const held = this.held ?? [];
+      this.held = null;
+      for (const first of held) first();
+    });
+  }
 
   /** Attaches a signal and applies its first value now; throws (changing nothing) if it does not fit. */
   attach(channel: Channel, spec: SignalSpec): void {
@@ -57,7 +74,8 @@ export class SignalRunner {
     this.detach(channel);
     const running: Running = { spec, generator, timer: undefined };
     this.running.set(channel, running);
-    this.schedule(channel, running);
+    if (this.held) this.held.push(() => this.running.get(channel) === running && this.schedule(channel, running));
+    else this.schedule(channel, running);
   }
 
   detach(channel: Channel): boolean {

@@ -80,6 +80,23 @@ describe('signals', () => {
     expect(at).toEqual([0, 250, 1000, 1250, 2000]); // the first edge is the attach itself
   });
 
+  it('startAfter (a fleet starting): the first value at once, no step until the promise resolves, then the same steps as without', async () => {
+    const r = simRig();
+    let release!: () => void;
+    const runner = new SignalRunner(r.clock, 1, undefined, new Promise<void>((resolve) => (release = resolve)));
+    runner.attach(r.di, signalSchema.parse({ kind: 'square', periodMs: 1000, duty: 0.25 }));
+    expect(r.di.read('diStatus')).toBe(1);
+    expect(r.clock.pending()).toBe(0);
+    expect(sample(r, () => r.di.read('diStatus'), 250, 4)).toEqual([1, 1, 1, 1]);
+    // Detached while held: nothing of it runs after the release.
+    runner.attach(r.vin, signalSchema.parse({ kind: 'ramp', from: 0, to: 10, periodMs: 1000, sampleMs: 100 }));
+    runner.detach(r.vin);
+    release();
+    await Promise.resolve();
+    expect(r.clock.pending()).toBe(1);
+    expect(sample(r, () => r.di.read('diStatus'), 250, 4)).toEqual([0, 0, 0, 1]);
+  });
+
   it('square: custom low and high on an AI', () => {
     const r = simRig();
     r.attach(r.ain, { kind: 'square', periodMs: 200, low: 4, high: 20 });
