@@ -72,6 +72,14 @@ export function attr(
   return { name, access, kind, topicClass, min: range?.min ?? min, max: range?.max ?? max, action: range?.action ?? false };
 }
 
+/** By attribute list, not by channel: channels of one kind share their list (256 internal registers, four lists). */
+const attributeIndexes = new WeakMap<readonly AttributeSpec[], Map<string, AttributeSpec>>();
+function attributeIndex(attributes: readonly AttributeSpec[]): Map<string, AttributeSpec> {
+  let index = attributeIndexes.get(attributes);
+  if (!index) attributeIndexes.set(attributes, (index = new Map(attributes.map((a) => [a.name, a]))));
+  return index;
+}
+
 export function checkValue(spec: AttributeSpec, value: number, where: string): void {
   const integral = spec.kind !== 'float';
   if (!Number.isFinite(value) || (integral && !Number.isInteger(value)) || value < spec.min || value > spec.max) {
@@ -89,8 +97,8 @@ export type IoType = ChannelType | 'ir' | 'sys';
 export abstract class Channel {
   abstract readonly type: IoType;
   abstract readonly attributes: readonly AttributeSpec[];
-  private attributeIndex: Map<string, AttributeSpec> | undefined;
   private tracking = false;
+  private ioNameOnce: string | undefined;
 
   constructor(
     protected readonly host: ChannelHost,
@@ -99,8 +107,9 @@ export abstract class Channel {
     public name: string,
   ) {}
 
+  /** Built once: names do not change while a device runs (a rename is a restart), and topic and map building read it ~10 times a channel. */
   get ioName(): string {
-    return `${this.module.name}@${this.name}`;
+    return (this.ioNameOnce ??= `${this.module.name}@${this.name}`);
   }
 
   /** The mode code (diMode, doMode, aiMode, rtdMode, tcType, aoMode); 0 where a type has none. */
@@ -147,8 +156,7 @@ export abstract class Channel {
   }
 
   spec(attribute: string): AttributeSpec {
-    this.attributeIndex ??= new Map(this.attributes.map((a) => [a.name, a]));
-    const spec = this.attributeIndex.get(attribute);
+    const spec = attributeIndex(this.attributes).get(attribute);
     if (!spec) {
       throw new SimError('DEVICE_UNKNOWN_ATTRIBUTE', `${this.ioName} has no attribute ${attribute}`, {
         context: { ioName: this.ioName, attribute, known: this.attributes.map((a) => a.name) },
@@ -158,8 +166,7 @@ export abstract class Channel {
   }
 
   hasAttribute(attribute: string): boolean {
-    this.attributeIndex ??= new Map(this.attributes.map((a) => [a.name, a]));
-    return this.attributeIndex.has(attribute);
+    return attributeIndex(this.attributes).has(attribute);
   }
 
   /** Every attribute by name, as the device API's channel GET returns them. */

@@ -13,6 +13,7 @@ const COUNTER = [
   attr('diCounterOverflowFlag', 'r', 'bit'),
   attr('diCounterOverflowFlagClear', 'rw', 'bit', 'attribute', { action: true }),
 ];
+const WITH_COUNTER = [...BASE, ...COUNTER];
 
 export interface DiOptions {
   counterCapable: boolean;
@@ -40,7 +41,7 @@ export class DiChannel extends Channel {
   constructor(host: ChannelHost, module: ModuleRef, index: number, name: string, options: DiOptions) {
     super(host, module, index, name);
     this.counterCapable = options.counterCapable;
-    this.attributes = options.counterCapable ? [...BASE, ...COUNTER] : BASE;
+    this.attributes = options.counterCapable ? WITH_COUNTER : BASE;
     this.diMode = options.mode;
     this.level = options.level ?? 0;
     this.status = this.level;

@@ -14,6 +14,7 @@ const PULSE = [
   attr('doPulseOffWidth', 'rw', 'uint16', 'attribute', { min: 1 }),
   attr('doPulseStatus', 'rw', 'bit', 'value'),
 ];
+const WITH_PULSE = [...BASE, ...PULSE];
 
 /** Pulse widths are counted in 500 µs units (M-EZ p=120). */
 export const PULSE_UNIT_MS = 0.5;
@@ -43,7 +44,7 @@ export class DoChannel extends Channel {
   constructor(host: ChannelHost, module: ModuleRef, index: number, name: string, options: DoOptions) {
     super(host, module, index, name);
     this.pulseCapable = options.pulseCapable;
-    this.attributes = options.pulseCapable ? [...BASE, ...PULSE] : BASE;
+    this.attributes = options.pulseCapable ? WITH_PULSE : BASE;
     this.doMode = options.mode;
     this.status = options.mode === 0 ? (options.status ?? 0) : 0;
     this.pulseCount = options.pulse?.count ?? 0;

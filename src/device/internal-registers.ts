@@ -16,6 +16,8 @@ export function irValueSpec(irType: IrType): AttributeSpec {
   return attr('irValue', 'rw', IR_KIND[irType], 'value');
 }
 
+const IR_ATTRIBUTES: Record<IrType, readonly AttributeSpec[]> = { bool: [irValueSpec('bool')], word: [irValueSpec('word')], dword: [irValueSpec('dword')], float: [irValueSpec('float')] };
+
 export class IrChannel extends Channel {
   readonly type = 'ir' as const;
   readonly attributes: readonly AttributeSpec[];
@@ -28,7 +30,7 @@ export class IrChannel extends Channel {
     index: number,
   ) {
     super(host, module, index, `${IR_PREFIX[irType]}-${String(index).padStart(2, '0')}`);
-    this.attributes = [irValueSpec(irType)];
+    this.attributes = IR_ATTRIBUTES[irType];
   }
 
   override get ioName(): string {

@@ -255,9 +255,9 @@ export class Fleet implements FleetMembers {
 
   private async build(index: number, identity: FleetIdentity): Promise<FleetMember> {
     const { profile, fleet, logger } = this.options;
-    const own = structuredClone(profile);
-    own.device = identity.device;
-    if (identity.mqttClientId !== null) own.mqtt.clientId = identity.mqttClientId;
+    // Sections shared with the template, not a structured clone (4% of a fleet's start): nothing
+    // changes a section in place (src/app/emulator.ts putInForce replaces `http`).
+    const own: Profile = { ...profile, device: identity.device, mqtt: identity.mqttClientId === null ? profile.mqtt : { ...profile.mqtt, clientId: identity.mqttClientId } };
     const fleetApi = (this.options.http ?? null) !== null;
     const listen = listenAt(fleet.addressing, index - fleet.first, fleetApi);
     const name = identity.device.name;
@@ -273,6 +273,7 @@ export class Fleet implements FleetMembers {
       // The fleet API serves each device's app under /fleet/v1/devices/{name}/, listener or not.
       httpApp: fleetApi,
       servedHosts: this.options.servedHosts,
+      signalsAfter: this.startedAll,
       // The fleet's own broker is reached in memory, not through a loopback socket per device
       // (src/mqtt/stream-pair.ts): same MQTT, a fifth less CPU at 1,000 devices.
       ...(this.broker ? { mqttService: { transport: () => this.broker!.connectInProcess(), initialPublishAfter: this.startedAll } } : { mqttService: { initialPublishAfter: this.startedAll } }),

@@ -60,6 +60,18 @@ function guarded(module: IoModule, point: Point): Point {
   };
 }
 
+/** Each point of a slot's block with its address and width in registers, in map order. */
+function eachPlacement(entries: readonly BlockEntry[], base: SlotBase, visit: (entry: BlockEntry, i: number, address: number, per: number) => void): void {
+  const offset: Record<PointTable, number> = { coil: 0, discrete: 0, holding: 0, input: 0 };
+  for (const entry of entries) {
+    const per = registersPer(entry.type);
+    for (let i = 0; i < entry.points.length; i++) {
+      visit(entry, i, base[entry.table] + offset[entry.table], per);
+      offset[entry.table] += per;
+    }
+  }
+}
+
 function moduleBlock(module: IoModule): BlockEntry[] {
   return moduleTable(module.model).map((row) => {
     const channels = module.channelsOf(row.channelType).slice(0, row.count);
@@ -79,8 +91,9 @@ function blockSize(entries: readonly BlockEntry[], table: PointTable): number {
 }
 
 export class AddressMap implements PointSpace {
-  readonly rows: MapRow[] = [];
   readonly bases: SlotBase[] = [];
+  private readonly placed: { slot: number; entries: readonly BlockEntry[]; base: SlotBase }[] = [];
+  private rowsOnce: MapRow[] | undefined;
   private readonly bits: Record<'coil' | 'discrete', (Point | undefined)[]> = { coil: [], discrete: [] };
   private readonly registers: Record<'holding' | 'input', (RegisterCell | undefined)[]> = { holding: [], input: [] };
   private readonly highFirst: boolean;
@@ -110,7 +123,8 @@ export class AddressMap implements PointSpace {
         taken[table].push({ slot: block.slot, from: start, to: end });
       }
       this.bases.push(base);
-      this.place(block.slot, block.entries, base);
+      this.place(block.entries, base);
+      this.placed.push({ slot: block.slot, entries: block.entries, base });
     }
     for (const [i, o] of options.baseAddresses.entries()) {
       if (!blocks.some((b) => b.slot === o.slot)) issues.push({ path: ['modbus', 'baseAddresses', i, 'slot'], message: `no module in slot ${o.slot}` });
@@ -118,7 +132,18 @@ export class AddressMap implements PointSpace {
     if (issues.length > 0) {
       throw new SimError('PROFILE_INVALID', issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), { context: { issues } });
     }
-    this.rows.sort((a, b) => POINT_TABLES.indexOf(a.table) - POINT_TABLES.indexOf(b.table) || a.address - b.address);
+  }
+
+  /** Every point as the map lists it, by table then address; built when first asked for (a fleet builds 1,000 maps that are rarely listed). */
+  get rows(): MapRow[] {
+    if (!this.rowsOnce) {
+      const rows: MapRow[] = [];
+      for (const { slot, entries, base } of this.placed) {
+        eachPlacement(entries, base, (entry, i, address, per) => rows.push({ slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type }));
+      }
+      this.rowsOnce = rows.sort((a, b) => POINT_TABLES.indexOf(a.table) - POINT_TABLES.indexOf(b.table) || a.address - b.address);
+    }
+    return this.rowsOnce;
   }
 
   readBits(table: 'coil' | 'discrete', address: number, quantity: number): Uint8Array {
@@ -212,21 +237,16 @@ export class AddressMap implements PointSpace {
     return decode32(words, point.type === 'float' ? 'float' : 'dword', this.highFirst, point.signed);
   }
 
-  private place(slot: number, entries: readonly BlockEntry[], base: SlotBase): void {
-    const offset: Record<PointTable, number> = { coil: 0, discrete: 0, holding: 0, input: 0 };
-    for (const entry of entries) {
-      const per = registersPer(entry.type);
-      entry.points.forEach((point, i) => {
-        const address = base[entry.table] + offset[entry.table];
-        this.rows.push({ slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type });
-        if (entry.table === 'coil' || entry.table === 'discrete') this.bits[entry.table][address] = point;
-        else if (per === 1) this.registers[entry.table][address] = { point, part: -1 };
-        else {
-          this.registers[entry.table][address] = { point, part: 0 };
-          this.registers[entry.table][address + 1] = { point, part: 1 };
-        }
-        offset[entry.table] += per;
-      });
-    }
+  private place(entries: readonly BlockEntry[], base: SlotBase): void {
+    eachPlacement(entries, base, (entry, i, address, per) => {
+      const point = entry.points[i]!;
+      if (entry.table === 'coil' || entry.table === 'discrete') this.bits[entry.table][address] = point;
+      else if (per === 1) this.registers[entry.table][address] = { point, part: -1 };
+      else {
+        this.registers[entry.table][address] = { point, part: 0 };
+        this.registers[entry.table][address + 1] = { point, part: 1 };
+      }
+    });
   }
+
 }
