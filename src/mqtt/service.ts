@@ -98,7 +98,7 @@ export class MqttService {
         context: { issues, path: issues[0]?.path.join('.') ?? null },
       });
     }
-    this.topicTable = topics.filter((t) => t.enabled);
+    this.topicTable = topics;
     this.transportClock = options.transportClock ?? (clock.kind === 'real' ? clock : new RealClock());
     this.writes = new WriteHandler(device, this.transportClock, logger, () => this.url?.replace(/^[a-z]+:\/\//, '') ?? null);
     this.outbox = new Outbox(config.queue.max);

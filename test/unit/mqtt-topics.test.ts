@@ -10,7 +10,8 @@ import { allModels } from '../../src/device/catalog.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { deviceSpecSchema } from '../../src/device/schema.js';
-import { encodePayload, parseWriteTopic, readTopic, writeAttribute } from '../../src/mqtt/topics.js';
+import { profileSchema } from '../../src/config/profile.js';
+import { encodePayload, parseWriteTopic, readTopic, resolveTopics, writeAttribute } from '../../src/mqtt/topics.js';
 
 function everything(): Device {
   const slots = allModels().map((m, i) => ({ slot: i + 1, module: m.model }));
@@ -74,5 +75,35 @@ describe('topic names and payloads', () => {
     expect(globToRegExp('*@AI-*').test('45MR-3800-0@AI-00')).toBe(true);
     expect(globToRegExp('a.b').test('axb')).toBe(false);
     expect(globToRegExp('a+b').test('a+b')).toBe(true);
+  });
+});
+
+describe('resolveTopics: one plan per rule list and rail', () => {
+  const rules = profileSchema.parse({}).mqtt;
+  const deviceOf = (name: string, slots: unknown[]) => new Device(deviceSpecSchema.parse({ device: { name }, slots, internalRegisters: { quantities: { bool: 1, word: 1, dword: 1, float: 1 } } }), new ManualClock());
+  const names = (topics: { topic: string }[]) => topics.map((t) => t.topic);
+
+  it('gives devices that share rules and rail their own names, and a different rail its own topics', () => {
+    const mqtt = { ...rules, topics: [{ ioName: '*', parameter: '*', enabled: true }] } as typeof rules;
+    const a = resolveTopics(deviceOf('line-a', [{ slot: 1, module: '45MR-2600' }]), mqtt);
+    const b = resolveTopics(deviceOf('line-b', [{ slot: 1, module: '45MR-2600' }]), mqtt);
+    expect(names(b.topics)).toEqual(names(a.topics).map((t) => t.replace(/^line-a\//, 'line-b/')));
+    expect(b.topics[0]?.channel).not.toBe(a.topics[0]?.channel);
+    const other = resolveTopics(deviceOf('line-c', [{ slot: 1, module: '45MR-1600' }]), mqtt);
+    expect(names(other.topics).some((t) => t.includes('diStatus'))).toBe(true);
+    expect(names(other.topics).some((t) => t.includes('doStatus'))).toBe(false);
+    // Back to the first rail with the same rule list: its topics again, not the DI rail's.
+    expect(names(resolveTopics(deviceOf('line-d', [{ slot: 1, module: '45MR-2600' }]), mqtt).topics)).toEqual(names(a.topics).map((t) => t.replace(/^line-a\//, 'line-d/')));
+  });
+
+  it('re-plans when the defaults change under the same rule list, and keeps only enabled topics', () => {
+    const topics = [{ ioName: '*@DO-0?', parameter: 'doStatus', enabled: true }];
+    const device = deviceOf('d', [{ slot: 1, module: '45MR-2600' }]);
+    const qos0 = resolveTopics(device, { ...rules, topics, defaults: { ...rules.defaults, qos: 0 } } as typeof rules).topics;
+    const qos2 = resolveTopics(device, { ...rules, topics, defaults: { ...rules.defaults, qos: 2 } } as typeof rules).topics;
+    expect(qos0.map((t) => t.qos)).toEqual(qos0.map(() => 0));
+    expect(qos2.map((t) => t.qos)).toEqual(qos0.map(() => 2));
+    expect(qos0.every((t) => t.enabled && t.parameter === 'doStatus')).toBe(true);
+    expect(qos0).toHaveLength(10); // DO-00..DO-09 of the 16
   });
 });
