@@ -94,7 +94,9 @@ export async function runFleet(argv: string[]): Promise<void> {
   // ports:0 means every port the fleet opens is the OS's pick, the fleet API's included.
   const http = parseAddress('http', values.http ?? (values.addressing === 'ports:0' ? '127.0.0.1:0' : DEFAULT_FLEET_HTTP), usage);
   const broker = parseAddress('broker', values.broker, usage);
-  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker, clock, seed, logger, http, abort: signals.abort, servedHosts }).catch(
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const started = await Fleet.start({ profile, fleet, profileFile: file, mqtt, broker, clock, seed, logger, http, abort: signals.abort, servedHosts, release: released }).catch(
     (error: unknown) => {
       // SIGTERM while the devices started: those that had started are stopped; a clean exit.
       if (error instanceof StartAborted) process.exit(0);
@@ -129,6 +131,8 @@ export async function runFleet(argv: string[]): Promise<void> {
         `${started.broker ? `\n  MQTT broker  mqtt://${started.broker.address}` : ''}\n`,
     );
   }
+  // Signals and the first publications begin now that a client waiting for the file can connect.
+  release();
 }
 
 /** The fleet's own listeners, for a bind failure's message (src/cli/listen-error.ts). */

@@ -53,6 +53,12 @@ export interface FleetOptions {
   servedHosts?: readonly string[];
   /** Aborted (SIGTERM while the fleet starts): no more devices start, those started stop, start() rejects with StartAborted. */
   abort?: AbortSignal;
+  /**
+   * The devices' signals and first MQTT publications (~160 messages a device) begin once every
+   * device has started and this resolves; the CLI resolves it once the ready file is out, so the
+   * file is not held back by the first data of 1,000 devices. Default: at once.
+   */
+  release?: Promise<void>;
 }
 
 /** Fleet.start was aborted through `abort` and has stopped what it started. */
@@ -156,7 +162,7 @@ export class Fleet implements FleetMembers {
       }
       if (options.http) created.api = await startFleetApi(created, options.http, profile, options.logger.child({ component: 'fleet-http' }), options.servedHosts);
       // Last: the devices' first publications (~160 messages each) would slow every await above.
-      created.startAll();
+      void (options.release ?? Promise.resolve()).then(() => created.startAll());
     } catch (error) {
       await created.stop();
       throw error;
@@ -317,6 +323,17 @@ export class Fleet implements FleetMembers {
     return this.members.get(index)?.emulator;
   }
 
+  /**
+   * A device of the fleet's own broker drops its connection rather than flushing and saying
+   * goodbye: the broker closes next and loses what is unsent anyway, and 1,000 devices flushing
+   * their first publications took SIGTERM past its 5 s. The broker publishes each one's will
+   * ({"value":"offline"}), as a clean goodbye would have.
+   */
+  private async stopDevice(emulator: Emulator): Promise<void> {
+    if (this.broker) await emulator.mqttService?.close({ abrupt: true });
+    await emulator.stop();
+  }
+
   /** Stops every device, then the broker; safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -335,7 +352,7 @@ export class Fleet implements FleetMembers {
     const emulators = [...this.members.values()].map((m) => m.emulator).reverse();
     this.members.clear();
     for (let i = 0; i < emulators.length; i += STOP_AT_ONCE) {
-      const results = await Promise.allSettled(emulators.slice(i, i + STOP_AT_ONCE).map((e) => e.stop()));
+      const results = await Promise.allSettled(emulators.slice(i, i + STOP_AT_ONCE).map((e) => this.stopDevice(e)));
       for (const r of results) if (r.status === 'rejected') this.options.logger.warn({ err: r.reason }, 'a fleet device did not stop cleanly');
     }
     await this.broker?.close();

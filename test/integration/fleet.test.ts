@@ -10,6 +10,7 @@ import { until } from '../helpers/until.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fleet } from '../../src/fleet/fleet.js';
+import type { ManualClock } from '../../src/device/clock.js';
 import { fleetSchema, type FleetInput } from '../../src/config/fleet.js';
 import { loadProfile } from '../../src/config/load.js';
 import { RawModbusClient } from '../helpers/modbus-client.js';
@@ -111,6 +112,27 @@ describe('a fleet of 100 devices in one process', () => {
 });
 
 describe('iothinx-sim fleet', () => {
+  it('holds signals and the first publications until `release` resolves (the CLI: once the ready file is out)', async () => {
+    const profile = await loadProfile(PROFILE);
+    const fleet = fleetSchema.parse({ count: 3, addressing: { mode: 'ports', base: { http: 0, modbus: 0, snmp: 0 } } });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const started = await Fleet.start({ profile, fleet, profileFile: PROFILE, mqtt: 'embedded', broker: { host: '127.0.0.1', port: 0 }, clock: 'manual', seed: 1, logger, release: released });
+    running.push(started);
+    const clock = started.clock as ManualClock;
+    const device = started.device(1)!;
+    // DI-02 of slot 1 carries the default profile's 1 s square wave.
+    const level = () => device.device.channel(1, 2).read('diStatus');
+    const first = level();
+    clock.advance(500);
+    expect(level()).toBe(first);
+    expect(device.mqttService!.status().published).toBe(0);
+    release();
+    await until('the first publications', () => (device.mqttService!.status().published > 0 ? true : undefined));
+    clock.advance(500);
+    expect(level()).not.toBe(first);
+  });
+
   it('writes a ready file listing every device, takes the first index from IOTHINX_SIM_FLEET_FIRST, and stops on SIGTERM', async () => {
     const dir = await tempDir();
     const started = await startCliWith(['fleet', '--count', '3', '--addressing', 'ports:0', '--mqtt', 'off', '--quiet'], dir, { IOTHINX_SIM_FLEET_FIRST: '40' });
