@@ -299,6 +299,12 @@ export class Fleet implements FleetMembers {
     return member;
   }
 
+  /** Resolves once every running device has sent its first publications (at once for devices without MQTT). */
+  async whenFirstPublicationsOut(): Promise<void> {
+    await this.startedAll;
+    await Promise.all([...this.members.values()].map((m) => m.emulator.mqttService?.whenSent()));
+  }
+
   /** Stops device `index`; false if it does not run. */
   async remove(index: number): Promise<boolean> {
     const found = this.members.get(index);

@@ -80,7 +80,7 @@ function moduleBlock(module: IoModule): BlockEntry[] {
       parameter: row.parameter,
       table: row.table,
       type: row.type,
-      points: channels.map((ch) => guarded(module, attributePoint(ch, row.attribute, row.type))),
+      points: channels.map((ch) => attributePoint(ch, row.attribute, row.type, false, module)),
       ioNames: channels.map((ch) => ch.ioName),
     };
   });

@@ -16,26 +16,53 @@ export interface Point {
   readonly check?: (value: number) => void;
 }
 
-/** One attribute of one channel. */
-export function attributePoint(channel: Channel, attribute: string, type: PointType, signed = false): Point {
-  const spec = channel.spec(attribute);
-  const read = () => channel.read(attribute);
-  if (spec.access !== 'rw') return { type, signed, read };
-  return {
-    type,
-    signed,
-    read,
-    check: (value) => channel.checkWrite(attribute, value),
-    write: (value) => channel.write(attribute, value, 'modbus'),
-  };
+/** The module of a point: while it is faulted (removed, failed) its points are refused. */
+export interface PointGuard {
+  readonly fault: unknown;
+  refusal(): Error | null;
 }
 
 /**
- * A bitmap WORD over the channels' attribute, bit n = channel n (ASSUMPTION on bit order). A
- * write touches only channels whose bit differs (so a pulse-mode DO whose bit is unchanged does
- * not refuse the whole word); for write-1-to-act attributes it acts on the 1 bits. Bits above
- * the channel count are ignored.
+ * One attribute of one channel, as an object of a class rather than closures: a device has ~500
+ * points, a fleet 1,000 devices, and the closures (with a spread per guarded point) were a tenth
+ * of a fleet's start.
  */
+class ReadPoint implements Point {
+  constructor(
+    protected readonly channel: Channel,
+    protected readonly attribute: string,
+    readonly type: PointType,
+    readonly signed: boolean,
+    private readonly guard: PointGuard | undefined,
+  ) {}
+
+  read(): number {
+    this.pass();
+    return this.channel.read(this.attribute);
+  }
+
+  protected pass(): void {
+    if (this.guard && this.guard.fault !== null) throw this.guard.refusal()!;
+  }
+}
+
+class ReadWritePoint extends ReadPoint {
+  write(value: number): void {
+    this.pass();
+    this.channel.write(this.attribute, value, 'modbus');
+  }
+
+  check(value: number): void {
+    this.pass();
+    this.channel.checkWrite(this.attribute, value);
+  }
+}
+
+/** One attribute of one channel; with `guard`, refused while the channel's module is faulted. */
+export function attributePoint(channel: Channel, attribute: string, type: PointType, signed = false, guard?: PointGuard): Point {
+  return channel.spec(attribute).access === 'rw' ? new ReadWritePoint(channel, attribute, type, signed, guard) : new ReadPoint(channel, attribute, type, signed, guard);
+}
+
 export function bitmapPoint(channels: readonly Channel[], attribute: string): Point {
   const read = () => channels.reduce((word, ch, i) => word | ((ch.read(attribute) & 1) << i), 0);
   const first = channels[0];
