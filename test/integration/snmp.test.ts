@@ -596,7 +596,8 @@ describe('SNMP listen address', () => {
       const port = taken.address().port;
       const run = await runCli(['start', '--http', 'off', '--modbus', 'off', '--mqtt', 'off', '--snmp', `127.0.0.1:${port}`, '--quiet']);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`iothinx-sim: SNMP agent: cannot listen on udp 127.0.0.1:${port}: bind EADDRINUSE`);
+      // The service, the address and the flag that moves it (#18, src/cli/listen-error.ts).
+      expect(run.stderr).toContain(`iothinx-sim: SNMP: 127.0.0.1:${port} is in use; choose another with --snmp HOST:PORT or --snmp 127.0.0.1:0`);
     } finally {
       taken.close();
     }
