@@ -84,10 +84,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
       process.stdout.write(`${usageOf(command)}\n`);
       return 0;
     }
-    // IOTHINX_SIM_REMOVE_ON_EXIT: the fixture's run dir goes with this process (src/cli/parent.ts).
-    removeOnExit();
     switch (command) {
       case 'start':
+        // IOTHINX_SIM_REMOVE_ON_EXIT: the fixture's run dir goes with this process (src/cli/parent.ts).
+        removeOnExit();
         // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
         await start(parseWithEnv(rest, START_ENV, parseStart));
         return undefined;
@@ -101,6 +101,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case 'ctl':
         return await runCtl(rest);
       case 'fleet':
+        removeOnExit();
         // Loaded only here: the fleet brings the broker in statically, which `start` loads on demand.
         await (await import('./fleet-command.js')).runFleet(rest);
         return undefined;

@@ -5,15 +5,18 @@
  *   test process ─ pipe ─► fd N of iothinx-sim   (IOTHINX_SIM_PARENT_FD=N; only the parent holds the other end)
  *     exits, crashes or is killed ─► the kernel closes its end ─► 'end' on fd N
  *       ─► the emulator stops as on SIGTERM (src/cli/shutdown.ts) and exits
- *   IOTHINX_SIM_REMOVE_ON_EXIT=DIR ─► DIR removed as the process exits (the fixture's run dir)
+ *   IOTHINX_SIM_REMOVE_ON_EXIT=DIR ─► DIR removed as `start` or `fleet` exits (the fixture's run
+ *     dir: only a folder `iothinx-*` right under the temp dir, so a stray variable cannot remove data)
  *
  * The pipe is watched by the event loop (no polling, no CPU while idle) and unref'd, so it never
  * keeps the process alive by itself. `startDevice` and `startFleet` (src/testing/child.ts) pass
- * both; a shell script can too: `IOTHINX_SIM_PARENT_FD=3 iothinx-sim start ... 3< <(sleep infinity)`.
+ * both. A supervisor can too, passing a pipe whose write end only it holds (not one a child of
+ * its own holds, such as a shell's process substitution: that child outlives a killed shell).
  */
 import { rmSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { SimError } from '../errors.js';
 
 export const PARENT_FD_ENV = 'IOTHINX_SIM_PARENT_FD';
@@ -50,10 +53,16 @@ export function watchParent(onGone: () => void, env: NodeJS.ProcessEnv = process
   socket.unref();
 }
 
-/** IOTHINX_SIM_REMOVE_ON_EXIT=DIR: removes DIR (an absolute path) when the process exits, however it exits short of SIGKILL. */
-export function removeOnExit(env: NodeJS.ProcessEnv = process.env): void {
+/**
+ * IOTHINX_SIM_REMOVE_ON_EXIT=DIR: removes DIR when the process exits, however it exits short of
+ * SIGKILL. For the fixture's run dirs only: DIR must be a folder named `iothinx-*` right under the
+ * temp dir (os.tmpdir()), so the variable set by mistake (in an image, say) removes nothing else.
+ */
+export function removeOnExit(env: NodeJS.ProcessEnv = process.env, temp = tmpdir()): void {
   const dir = env[REMOVE_ON_EXIT_ENV];
   if (dir === undefined || dir === '') return;
-  if (!isAbsolute(dir)) throw usage(`${REMOVE_ON_EXIT_ENV}: expected an absolute path, got "${dir}"`);
+  if (!isAbsolute(dir) || dirname(resolve(dir)) !== resolve(temp) || !basename(dir).startsWith('iothinx-')) {
+    throw usage(`${REMOVE_ON_EXIT_ENV}: expected a folder iothinx-* right under ${temp} (a test fixture's run dir), got "${dir}"`);
+  }
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }

@@ -6,7 +6,8 @@
  * (IOTHINX_SIM_REMOVE_ON_EXIT). The script's TMPDIR is a folder of this test, so "no temp folder
  * left" is "that folder is empty".
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,18 +16,30 @@ import { tempDir, cleanupProcesses } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
 const TESTING = new URL('../../dist/testing/index.js', import.meta.url).href;
+/**
+ * Running, not a zombie: an emulator whose parent was killed is re-parented to PID 1, and where
+ * PID 1 does not reap (a container's npm without --init) it stays a zombie after it exited.
+ */
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) S ...": the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
 };
 
 const leftover: number[] = [];
+const scripts: ChildProcess[] = [];
 afterEach(async () => {
-  // A failed assertion must not leave the emulators running either.
+  // A failed assertion must not leave the test process or the emulators running either.
+  for (const script of scripts.splice(0)) if (script.exitCode === null && script.signalCode === null) script.kill('SIGKILL');
   for (const pid of leftover.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
   await cleanupProcesses();
 });
@@ -52,6 +65,7 @@ describe('the fixture when its test process is killed', () => {
       ].join('\n'),
     );
     const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
+    scripts.push(parent);
     const line = await new Promise<string>((resolve, reject) => {
       createInterface({ input: parent.stdout! }).once('line', resolve);
       parent.once('exit', (code) => reject(new Error(`the test process exited (${code}) before it started its emulators`)));
@@ -83,6 +97,7 @@ describe('the fixture when its test process is killed', () => {
       ].join('\n'),
     );
     const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } });
+    scripts.push(parent);
     let out = '';
     parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => parent.once('exit', resolve));
