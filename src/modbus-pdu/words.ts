@@ -1,9 +1,10 @@
 /**
  * A 32-bit value (DWORD or IEEE-754 REAL) as the two 16-bit registers that carry it, in either
  * word order: `high-first` puts the high word at the lower address (the manual's "HiWord &
- * LoWord"), `low-first` the other way round. The device's address map (src/modbus/address-map.ts)
- * and the testing fixture's Modbus client (src/testing/modbus.ts) both use it, so an encoding
- * and its decoding cannot drift apart. No I/O.
+ * LoWord"), `low-first` the other way round. The device's address map (src/modbus/address-map.ts),
+ * the virtual field devices (src/sim/field-device.ts) and the testing fixture's Modbus client
+ * (src/testing/modbus.ts) all use it, so an encoding and its decoding cannot drift apart; its
+ * test (test/unit/words.test.ts) builds the words without it. No I/O.
  *
  *   value ─► u32 (float32 bits, or the integer mod 2^32) ─► [hi, lo] ─► word order ─► [first, second]
  */

@@ -18,6 +18,7 @@ import type { Clock, TimerHandle } from '../device/clock.js';
 import { SimError } from '../errors.js';
 import { ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
+import { decode32, encode32, type Type32 } from '../modbus-pdu/words.js';
 import {
   describeRange,
   fieldDeviceSchema,
@@ -51,8 +52,6 @@ interface Cell {
 // /sim/v1/serial/field-devices shows them, so they are declared in the serial contract.
 export type FieldPointStatus = FieldPointView;
 export type { FieldDeviceCounters };
-
-const f32 = new DataView(new ArrayBuffer(4));
 
 export class FieldDevice implements PointSpace {
   readonly name: string;
@@ -216,24 +215,11 @@ export class FieldDevice implements PointSpace {
   private encode(state: PointState): [number, number] {
     const { point, raw } = state;
     if (sizeOf(point.type) === 1) return [raw & 0xffff, 0];
-    let u: number;
-    if (point.type === 'float32') {
-      f32.setFloat32(0, raw);
-      u = f32.getUint32(0);
-    } else u = raw >>> 0;
-    const hi = u >>> 16;
-    const lo = u & 0xffff;
-    return this.highFirst ? [hi, lo] : [lo, hi];
+    return encode32(raw, type32(point), this.highFirst);
   }
 
-  private decode(point: FieldPoint, [first, second]: [number, number]): number {
-    const [hi, lo] = this.highFirst ? [first, second] : [second, first];
-    const u = (hi * 0x10000 + lo) >>> 0;
-    if (point.type === 'float32') {
-      f32.setUint32(0, u);
-      return f32.getFloat32(0);
-    }
-    return point.type === 'int32' ? u | 0 : u;
+  private decode(point: FieldPoint, words: [number, number]): number {
+    return decode32(words, type32(point), this.highFirst, point.type === 'int32');
   }
 
   private schedule(state: PointState): void {
@@ -250,6 +236,11 @@ export class FieldDevice implements PointSpace {
       this.schedule(state);
     }, step.delayMs);
   }
+}
+
+/** A 32-bit point as the shared word codec names it: float32 is a REAL, int32 and uint32 a DWORD (int32 decoded signed). */
+function type32(point: FieldPoint): Type32 {
+  return point.type === 'float32' ? 'float' : 'dword';
 }
 
 function isWritable(point: FieldPoint): boolean {

@@ -10,6 +10,7 @@
  *   close ─► every pending waiter rejects with "closed"
  */
 import { connect, type Socket } from 'node:net';
+import { decode32, encode32 } from '../../src/modbus-pdu/words.js';
 
 export interface Frame {
   tid: number;
@@ -109,28 +110,28 @@ export function wordsOf(pdu: Buffer): number[] {
   return Array.from({ length: count }, (_, i) => pdu.readUInt16BE(2 + 2 * i));
 }
 
+// The 32-bit codec is the device's own (src/modbus-pdu/words.ts), pinned against independently
+// built words in test/unit/words.test.ts.
+
 /** Two registers of a 32-bit unsigned value, high word first unless `lowFirst`. */
 export function dwordWords(value: number, lowFirst = false): [number, number] {
-  const hi = (value >>> 16) & 0xffff;
-  const lo = value & 0xffff;
-  return lowFirst ? [lo, hi] : [hi, lo];
+  return encode32(value, 'dword', !lowFirst);
 }
 
-export function wordsDword([a, b]: readonly number[], lowFirst = false): number {
-  const [hi, lo] = lowFirst ? [b!, a!] : [a!, b!];
-  return (hi * 0x10000 + lo) >>> 0;
+export function wordsDword(words: readonly number[], lowFirst = false): number {
+  return decode32(pair(words), 'dword', !lowFirst);
 }
 
 export function floatWords(value: number, lowFirst = false): [number, number] {
-  const buf = Buffer.alloc(4);
-  buf.writeFloatBE(value);
-  return dwordWords(buf.readUInt32BE(0), lowFirst);
+  return encode32(value, 'float', !lowFirst);
 }
 
 export function wordsFloat(words: readonly number[], lowFirst = false): number {
-  const buf = Buffer.alloc(4);
-  buf.writeUInt32BE(wordsDword(words, lowFirst));
-  return buf.readFloatBE(0);
+  return decode32(pair(words), 'float', !lowFirst);
+}
+
+function pair(words: readonly number[]): [number, number] {
+  return [words[0] ?? 0, words[1] ?? 0];
 }
 
 /** ASCII text packed two characters a register, high byte first, NULs dropped. */
