@@ -145,12 +145,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
-// Output piped into `head` (or any reader that stops early): EPIPE on stdout ends the command
-// quietly instead of with a stack trace; on stderr (logs, the banner) it is ignored, so a running
-// emulator whose log reader went away keeps serving.
+// Output piped into `head` (or any reader that stops early): EPIPE on stdout drops the rest of the
+// output instead of ending with a stack trace, and the command runs to its own exit code (a
+// scenario piped into `head -1` still fails as it would have); on stderr (logs, the banner) it is
+// ignored, so a running emulator whose log reader went away keeps serving.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? 0);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
 });
 process.stderr.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;

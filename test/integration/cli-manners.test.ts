@@ -66,7 +66,8 @@ describe('usage errors', () => {
     ['fleet', ['--gateway', 'nowhere:x'], '--gateway: expected HOST:PORT'],
     ['run-scenario', [], 'run-scenario: name the scenario file first'],
     ['field-device', ['--port', '/dev/null'], '--profile is required'],
-    ['ctl', ['frobnicate'], 'unknown command "frobnicate"'],
+    ['ctl', ['frobnicate'], 'ctl: unknown command "frobnicate"'],
+    ['ctl', ['--bogus', 'health'], "ctl: Unknown option '--bogus'"],
   ])('%s %j: the message and that usage only, on stderr, exit 2', async (command, args, message) => {
     const run = await runCli([command, ...args]);
     expect(run.code).toBe(2);
@@ -74,6 +75,8 @@ describe('usage errors', () => {
     expect(run.stderr).toContain(message);
     expect(run.stderr).toContain(COMMAND_USAGE[command]);
     expect(commandsIn(run.stderr)).toEqual([command]);
+    // Every command words it through usageError (src/cli/args.ts): the message, then `usage:` and its usage.
+    expect(run.stderr.endsWith(`\n${usageOf(command)}\n`)).toBe(true);
   });
 
   it('no command: the overview on stderr, exit 2', async () => {
@@ -92,6 +95,18 @@ describe('output into a reader that stops early', () => {
       expect(run.status).toBe(0);
     },
   );
+});
+
+describe('a failing command into a reader that stops early', () => {
+  it("run-scenario | head -1 keeps the scenario's exit code (80 KB of output: past the pipe's buffer, so EPIPE)", async () => {
+    const dir = await tempDir();
+    const scenario = join(dir, 'fails.yaml');
+    await writeFile(scenario, ['name: fails', 'steps:', ...Array.from({ length: 200 }, (_, i) => `  - log: line ${i} ${"x".repeat(400)}`), '  - assert: { target: 1/0, attribute: diStatus, equals: 1 }', ''].join('\n'));
+    const run = spawnSync('bash', ['-o', 'pipefail', '-c', `node ${CLI} run-scenario ${scenario} --clock manual | head -1`], { encoding: 'utf8' });
+    expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/EPIPE|at .*\.cjs/);
+    expect(run.status).toBe(1);
+  });
 });
 
 /** A TCP port held by this process for the test. */
@@ -180,6 +195,23 @@ describe('validate: profiles, scenarios, field devices', () => {
     expect(run.stdout).toContain('profiles/scenarios/default-io-selftest.yaml: ok (scenario)\n');
     expect(run.stdout).toContain('profiles/field-devices/vfd.yaml: ok (field device)\n');
     expect(run.stdout).toMatch(/tank-station\.yaml: ok \(profile\)\n/);
+  });
+
+  it('a bare name is a shipped file of the --kind; an unknown one lists that kind’s names (#18 review)', async () => {
+    const run = await runCli(['validate', '--kind', 'field-device', 'vfd', 'power-meter']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/profiles\/field-devices\/vfd\.yaml: ok \(field device\)\n/);
+    expect(run.stdout).toMatch(/profiles\/field-devices\/power-meter\.yaml: ok \(field device\)\n/);
+    const scenario = await runCli(['validate', '--kind', 'scenario', 'tank-station-selftest']);
+    expect(scenario.code, scenario.stderr).toBe(0);
+    expect(scenario.stdout).toMatch(/profiles\/scenarios\/tank-station-selftest\.yaml: ok \(scenario\)\n/);
+    const unknown = await runCli(['validate', '--kind', 'field-device', 'tank-station']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      'tank-station: (field device name): no field device of that name ships with iothinx-sim (power-meter, temperature-transmitter, vfd); name a file of your own by its path, e.g. ./tank-station.yaml\n',
+    );
+    expect(unknown.stdout).toBe('tank-station: 1 problem (field device)\n');
   });
 
   it('checks a scenario and a field device against their own schemas, naming file and path', async () => {
