@@ -5,9 +5,8 @@
  * emulator API drives them through.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Profile } from '../config/profile.js';
-import { isBareName } from '../config/profile-name.js';
+import { isBareName, shippedDir } from '../config/profile-name.js';
 import type { FieldDeviceRef } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import { SimError } from '../errors.js';
@@ -17,7 +16,8 @@ import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import type { FieldDeviceDefinition } from '../sim/field-device-schema.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 
-export const FIELD_DEVICES_DIR = fileURLToPath(new URL('../../profiles/field-devices/', import.meta.url));
+/** The ready-made maps: profiles/field-devices, the folder `validate --kind field-device NAME` reads (src/config/profile-name.ts). */
+export const FIELD_DEVICES_DIR = shippedDir('field-device');
 
 /** A bare name (power-meter) is a ready-made map; anything with a slash or an extension is a file (the profiles' rule). */
 export function definitionFile(definition: string, profileFile: string): string {

@@ -6,7 +6,10 @@
  *             steps:                 ─► scenario     (src/sim/scenario-load.ts; targets are checked when it runs)
  *             points:                ─► field device (src/sim/field-device.ts)
  *             slots:, device:, ...   ─► profile      (src/config/load.ts, then the services' and the fleet's rules)
- *   NAME (no / nor extension)         ─► a shipped profile (src/config/profile-name.ts)
+ *   NAME (no / nor extension)         ─► a shipped file of the --kind (src/config/profile-name.ts):
+ *             --kind field-device    ─► profiles/field-devices/NAME.yaml
+ *             --kind scenario        ─► profiles/scenarios/NAME.yaml
+ *             else                   ─► profiles/NAME.yaml (a profile)
  *             none of them           ─► "FILE: (root): not a profile, a scenario or a field device file ..."
  */
 import { readFile } from 'node:fs/promises';
@@ -14,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { formatProblem, loadProfile, problemsOf, type ProfileProblem } from '../config/load.js';
 import { profileSchema } from '../config/profile.js';
-import { isBareName, resolveProfile } from '../config/profile-name.js';
+import { isBareName, resolveShipped } from '../config/profile-name.js';
 import { checkServices } from '../app/check.js';
 import { fleetIssues } from '../fleet/check.js';
 import { loadFieldDeviceFile } from '../sim/field-device.js';
@@ -40,17 +43,17 @@ export function kindOf(document: unknown): FileKind | null {
 
 /** The problems of one file, and the kind it was taken for (null: none could be told). */
 async function check(named: string, forced: FileKind | undefined): Promise<{ file: string; kind: FileKind | null; problems: ProfileProblem[] }> {
-  // A bare name (tank-station) is a shipped profile (src/config/profile-name.ts).
+  // A bare name (tank-station, or vfd with --kind field-device) is a shipped file of its kind (src/config/profile-name.ts).
   let file = named;
   let kind = forced ?? null;
   if (isBareName(named)) {
+    kind ??= 'profile';
     try {
-      file = resolveProfile(named);
-      kind = 'profile';
+      file = resolveShipped(kind, named);
     } catch (error) {
       const problems = problemsOf(error);
       if (!problems) throw error;
-      return { file, kind: 'profile', problems };
+      return { file, kind, problems };
     }
   }
   if (!kind) {
