@@ -5,7 +5,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MQTT_URL } from '../config/sections.js';
 import { SimError } from '../errors.js';
-import { CTL_USAGE } from './ctl.js';
 
 import type { ListenAddress } from '../app/emulator.js';
 
@@ -30,6 +29,18 @@ export interface StartOptions {
   /** `--scenario FILE`: a scenario run once the emulator is ready (src/cli/scenario-command.ts). */
   scenario: string | undefined;
 }
+
+/** `ctl`'s usage (src/cli/ctl.ts), here with the others so that ctl can use usageError without an import cycle. */
+export const CTL_USAGE = `  iothinx-sim ctl [--url URL] COMMAND     (URL default: $IOTHINX_URL or http://127.0.0.1:8080)
+      get SLOT/INDEX [ATTRIBUTE]           the channel as JSON, or one attribute's value
+      set SLOT/INDEX --level 0|1 | --physical N | --burnout true|false | --temperature N | --voltage N | --fault true|false
+      write SLOT/INDEX ATTRIBUTE VALUE     a write as a protocol would do it (doStatus, diCounterReset ...)
+      wait SLOT/INDEX ATTRIBUTE VALUE [--timeout MS]   exit 0 once equal, 1 after MS (default 5000)
+      advance MS                           move a manual clock forward
+      fault JSON                           inject a fault, print its id
+      clear-faults                         clear every fault
+      journal [--kind K] [--source S] [--ioName N] [--attribute A] [--peer P] [--since SEQ] [--limit N]   JSON lines
+      health                               the health document`;
 
 export const FIELD_DEVICE_USAGE = `  iothinx-sim field-device --port PATH --profile NAME|FILE [--slave-id N] [--baud N] [--parity none|even|odd]
                     [--data-bits 7|8] [--stop-bits 1|2] [--fault KIND[:ARG]] [--control HOST:PORT] [--seed N] [--ready-file FILE] [--log-level LEVEL]
@@ -69,7 +80,8 @@ export const START_USAGE = `  iothinx-sim start [--profile NAME|FILE] [--data-di
 export const VALIDATE_USAGE = `  iothinx-sim validate [--kind profile|scenario|field-device] FILE|NAME...
       checks each file against the schema of its kind, told by its keys (or --kind): a profile (slots:,
       device: ...), a scenario (steps:) or a field device definition (points:); exit 0 with "FILE: ok (KIND)",
-      or 2 with one "file: path: message" line per problem; NAME: a shipped profile (${SHIPPED_PROFILES})`;
+      or 2 with one "file: path: message" line per problem; NAME: a shipped profile (${SHIPPED_PROFILES}),
+      with --kind scenario or field-device a shipped one of that kind (profiles/scenarios, profiles/field-devices)`;
 
 export const MAP_USAGE = `  iothinx-sim map [--profile NAME|FILE] [--format table|csv|json]
       the profile's Modbus address table; NAME: a shipped profile (${SHIPPED_PROFILES})`;

@@ -6,19 +6,13 @@
 import { parseArgs } from 'node:util';
 import { SimClient, type FieldInput, type FaultSpecInput, type JournalQuery } from '../testing/client.js';
 import { isSimClientError } from '../testing/errors.js';
+import { isSimError, type SimError } from '../errors.js';
+import { usageError } from './args.js';
 
-export const CTL_USAGE = `  iothinx-sim ctl [--url URL] COMMAND     (URL default: $IOTHINX_URL or http://127.0.0.1:8080)
-      get SLOT/INDEX [ATTRIBUTE]           the channel as JSON, or one attribute's value
-      set SLOT/INDEX --level 0|1 | --physical N | --burnout true|false | --temperature N | --voltage N | --fault true|false
-      write SLOT/INDEX ATTRIBUTE VALUE     a write as a protocol would do it (doStatus, diCounterReset ...)
-      wait SLOT/INDEX ATTRIBUTE VALUE [--timeout MS]   exit 0 once equal, 1 after MS (default 5000)
-      advance MS                           move a manual clock forward
-      fault JSON                           inject a fault, print its id
-      clear-faults                         clear every fault
-      journal [--kind K] [--source S] [--ioName N] [--attribute A] [--peer P] [--since SEQ] [--limit N]   JSON lines
-      health                               the health document`;
-
-class Usage extends Error {}
+/** A usage error: `ctl: MESSAGE`, then ctl's usage only (src/cli/args.ts); runCtl prints it and returns 2. */
+function usage(message: string): SimError {
+  return usageError('ctl', `ctl: ${message}`);
+}
 
 const FIELD_FLAGS = ['level', 'physical', 'burnout', 'temperature', 'voltage', 'fault'] as const;
 const JOURNAL_FLAGS = ['kind', 'source', 'ioName', 'attribute', 'peer', 'since', 'from', 'to', 'limit'] as const;
@@ -48,14 +42,14 @@ const ARITY: Record<string, [number, number]> = {
 
 function number(what: string, text: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new Usage(`${what}: expected a number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(n)) throw usage(`${what}: expected a number, got "${text}"`);
   return n;
 }
 
 function boolean(what: string, text: string): boolean {
   if (text === 'true' || text === '1') return true;
   if (text === 'false' || text === '0') return false;
-  throw new Usage(`${what}: expected true or false, got "${text}"`);
+  throw usage(`${what}: expected true or false, got "${text}"`);
 }
 
 function fieldInput(values: Record<string, string | undefined>): FieldInput {
@@ -66,7 +60,7 @@ function fieldInput(values: Record<string, string | undefined>): FieldInput {
     if (key === 'burnout' || key === 'fault') input[key] = boolean(`--${key}`, v);
     else Object.assign(input, { [key]: number(`--${key}`, v) });
   }
-  if (Object.keys(input).length === 0) throw new Usage(`set: give one of ${FIELD_FLAGS.map((f) => `--${f}`).join(', ')}`);
+  if (Object.keys(input).length === 0) throw usage(`set: give one of ${FIELD_FLAGS.map((f) => `--${f}`).join(', ')}`);
   return input;
 }
 
@@ -81,7 +75,7 @@ async function run(client: SimClient, command: string, args: string[], values: R
         out(JSON.stringify(channel));
         return 0;
       }
-      if (!(b in channel)) throw new Usage(`get: ${a} (${String(channel.ioName)}) has no attribute ${b}`);
+      if (!(b in channel)) throw usage(`get: ${a} (${String(channel.ioName)}) has no attribute ${b}`);
       out(JSON.stringify(channel[b]));
       return 0;
     }
@@ -110,7 +104,7 @@ async function run(client: SimClient, command: string, args: string[], values: R
       try {
         spec = JSON.parse(a) as FaultSpecInput;
       } catch (error) {
-        throw new Usage(`fault: not JSON: ${(error as Error).message}`);
+        throw usage(`fault: not JSON: ${(error as Error).message}`);
       }
       out((await client.injectFault(spec)).id);
       return 0;
@@ -131,7 +125,7 @@ async function run(client: SimClient, command: string, args: string[], values: R
 
 function channelPathOf(ref: string): string {
   const m = /^(\d+)\/(\d+)$/.exec(ref);
-  if (!m) throw new Usage(`expected a channel as SLOT/INDEX (e.g. 1/0), got "${ref}"`);
+  if (!m) throw usage(`expected a channel as SLOT/INDEX (e.g. 1/0), got "${ref}"`);
   return `/slots/${m[1]}/channels/${m[2]}`;
 }
 
@@ -145,18 +139,19 @@ export async function runCtl(argv: string[]): Promise<number> {
       options: Object.fromEntries(['url', 'timeout', ...FIELD_FLAGS, ...JOURNAL_FLAGS].map((name) => [name, { type: 'string' as const }])),
     });
     const [command, ...args] = positionals;
-    if (command === undefined || !(command in FLAGS)) throw new Usage(command === undefined ? 'name a command' : `unknown command "${command}"`);
+    if (command === undefined || !(command in FLAGS)) throw usage(command === undefined ? 'name a command' : `unknown command "${command}"`);
     const given = Object.keys(values).filter((k) => k !== 'url');
     const stray = given.find((k) => !FLAGS[command]!.includes(k));
-    if (stray) throw new Usage(`${command}: --${stray} does not apply`);
+    if (stray) throw usage(`${command}: --${stray} does not apply`);
     const [min, max] = ARITY[command]!;
-    if (args.length < min || args.length > max) throw new Usage(`${command}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+    if (args.length < min || args.length > max) throw usage(`${command}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
     if (['get', 'set', 'write', 'wait'].includes(command)) channelPathOf(args[0]!);
     const url = (values.url as string | undefined) ?? process.env.IOTHINX_URL ?? 'http://127.0.0.1:8080';
     return await run(new SimClient(url), command, args, values as Record<string, string | undefined>);
   } catch (error) {
-    if (error instanceof Usage || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ctl: ${(error as Error).message}\nusage:\n${CTL_USAGE}\n`);
+    const usageFailure = isSimError(error, 'CLI_USAGE') ? error : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? usage((error as Error).message) : undefined;
+    if (usageFailure) {
+      process.stderr.write(`${usageFailure.message}\n`);
       return 2;
     }
     if (isSimClientError(error)) {

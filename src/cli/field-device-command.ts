@@ -14,12 +14,12 @@ import { createTransport } from '../serial/transport-factory.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 import { definitionFile } from '../app/field-devices.js';
-import { FIELD_DEVICE_USAGE, parseAddress, parseFlags } from './args.js';
+import { parseAddress, parseFlags, usageError } from './args.js';
 import { listenControl } from './field-device-control.js';
 import { createLogger } from '../app/logger.js';
 
 function usage(message: string): SimError {
-  return new SimError('CLI_USAGE', `field-device: ${message}\nusage:\n${FIELD_DEVICE_USAGE}`);
+  return usageError('field-device', `field-device: ${message}`);
 }
 
 function hostPort(value: string): [string, number] {

@@ -14,7 +14,7 @@ import { loadProfile } from '../config/load.js';
 import { resolveProfile } from '../config/profile-name.js';
 import { SimError } from '../errors.js';
 import { listenFailure, refused, type BindFailure, type Listener } from './listen-error.js';
-import { FLEET_USAGE, type ListenAddress, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE } from './args.js';
+import { type ListenAddress, parseAddress, parseClock, parseFlags, parseInteger, parseMqtt, SEED_RANGE, usageError } from './args.js';
 import { inFile } from '../app/check.js';
 import { firstIndexFrom } from './fleet-first.js';
 import { DEFAULT_FLEET_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from './heap.js';
@@ -26,7 +26,7 @@ import { allowedHostsFromEnv, FLEET_ENV, parseWithEnv } from './env.js';
 const DEFAULT_FLEET_HTTP = '127.0.0.1:8080';
 
 function usage(message: string): SimError {
-  return new SimError('CLI_USAGE', `${message}\nusage:\n${FLEET_USAGE}`);
+  return usageError('fleet', message);
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
