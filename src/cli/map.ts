@@ -3,7 +3,8 @@ import type { Profile } from '../config/profile.js';
 import { mapRows } from '../app/check.js';
 import type { MapRow } from '../modbus/address-map.js';
 
-const COLUMNS: (keyof MapRow)[] = ['table', 'address', 'length', 'type', 'slot', 'ioName', 'parameter'];
+// New columns go at the end, so that a script reading the CSV by position keeps working.
+const COLUMNS: (keyof MapRow)[] = ['table', 'address', 'length', 'type', 'slot', 'ioName', 'parameter', 'signed'];
 
 export function printMap(profile: Profile, format: 'table' | 'csv' | 'json'): void {
   const rows = mapRows(profile);

@@ -20,10 +20,11 @@ import { route, type Route } from './route.js';
 
 const mapQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
-const CSV_COLUMNS = ['slot', 'ioName', 'parameter', 'table', 'address', 'length', 'type'] as const;
+// New columns go at the end, so that a consumer reading columns by position keeps working.
+const CSV_COLUMNS = ['slot', 'ioName', 'parameter', 'table', 'address', 'length', 'type', 'signed'] as const;
 
 function csv(rows: readonly MapRow[]): string {
-  const cell = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+  const cell = (v: string | number | boolean) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 

@@ -139,7 +139,7 @@ export class AddressMap implements PointSpace {
     if (!this.rowsOnce) {
       const rows: MapRow[] = [];
       for (const { slot, entries, base } of this.placed) {
-        eachPlacement(entries, base, (entry, i, address, per) => rows.push({ slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type }));
+        eachPlacement(entries, base, (entry, i, address, per) => rows.push({ slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type, signed: entry.points[i]?.signed ?? false }));
       }
       this.rowsOnce = rows.sort((a, b) => POINT_TABLES.indexOf(a.table) - POINT_TABLES.indexOf(b.table) || a.address - b.address);
     }

@@ -22,6 +22,7 @@ export const mapRowSchema = z.strictObject({
   address: z.number().int().meta({ description: '0-based PDU address.' }),
   length: z.number().int().meta({ description: 'Bits for coil/discrete, registers for holding/input.' }),
   type: pointTypeSchema,
+  signed: z.boolean().meta({ description: 'A word or dword read as two-complement signed: the internal registers WIR/DIR (M-EZ p=120); false for every other value.' }),
 });
 export type MapRow = z.infer<typeof mapRowSchema>;
 

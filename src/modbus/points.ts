@@ -81,8 +81,9 @@ export function bitmapPoint(channels: readonly Channel[], attribute: string): Po
   };
 }
 
-export function constantPoint(type: PointType, read: () => number): Point {
-  return { type, signed: false, read };
+/** A read-only value; `signed` when it stands in a signed block (an unused internal register reads 0 but is listed signed as its neighbours are). */
+export function constantPoint(type: PointType, read: () => number, signed = false): Point {
+  return { type, signed, read };
 }
 
 /** ASCII text packed two characters a register, first character in the high byte, 0-padded. */

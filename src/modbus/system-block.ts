@@ -27,8 +27,11 @@ export function systemBlock(device: Device): BlockEntry[] {
   const id = device.identity;
   const date = () => new Date(device.clock.now());
   const irs = (type: 'bool' | 'word' | 'dword' | 'float') => Array.from({ length: IR_BLOCK }, (_, i) => device.internalRegisters[type][i]);
-  const irPoints = (type: 'bool' | 'word' | 'dword' | 'float', pointType: PointType): Point[] =>
-    irs(type).map((ir) => (ir ? attributePoint(ir, 'irValue', pointType, type === 'word' || type === 'dword') : constantPoint(pointType, () => 0)));
+  const irPoints = (type: 'bool' | 'word' | 'dword' | 'float', pointType: PointType): Point[] => {
+    // The WORD and DWORD internal registers are signed (M-EZ p=120); the map's `signed` column says so.
+    const signed = type === 'word' || type === 'dword';
+    return irs(type).map((ir) => (ir ? attributePoint(ir, 'irValue', pointType, signed) : constantPoint(pointType, () => 0, signed)));
+  };
   const entry = (table: PointTable, parameter: string, type: PointType, points: Point[], irType?: 'bool' | 'word' | 'dword' | 'float'): BlockEntry => ({
     table,
     parameter,
