@@ -5,10 +5,9 @@
  */
 
 /**
- * Raised by the client itself, not by the API. The fixture's Modbus helpers (modbus.ts) add:
- * CLIENT_NO_MODBUS (the device has no Modbus/TCP server, or was stopped), CLIENT_UNKNOWN_ATTRIBUTE
- * (no row for that channel and parameter in the device's address map) and CLIENT_MODBUS_FAILED
- * (the Modbus request failed: an exception reply, a timeout, a closed connection).
+ * Raised by the client itself, not by the API; docs/errors.md ("Test client codes") explains each,
+ * and test/unit/errors.test.ts fails when that table and this list differ. The fixture's Modbus
+ * helpers (modbus.ts) add the CLIENT_NO_MODBUS ... CLIENT_MODBUS_FAILED codes.
  */
 export const CLIENT_ERROR_CODES = [
   'CLIENT_TIMEOUT',
@@ -16,7 +15,10 @@ export const CLIENT_ERROR_CODES = [
   'CLIENT_BAD_RESPONSE',
   'CLIENT_START_FAILED',
   'CLIENT_NO_MODBUS',
+  'CLIENT_STOPPED',
   'CLIENT_UNKNOWN_ATTRIBUTE',
+  'CLIENT_READ_ONLY',
+  'CLIENT_BAD_VALUE',
   'CLIENT_MODBUS_FAILED',
 ] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];

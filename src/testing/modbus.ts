@@ -7,7 +7,8 @@
  *     ─► layout (once per device): GET /sim/v1/modbus/map, /device (slot/index → ioName), /config
  *        (modbus.wordOrder, modbus.unitId)
  *     ─► row {table, address, type} ─► FC 1/2/3/4 on the shared client ─► words ─► number
- *   writeAttribute('2/3', 'doStatus', 1) ─► row ─► FC 5 (coil), 6 (word), 16 (DWORD, REAL)
+ *   writeAttribute('2/3', 'doStatus', 1) ─► row ─► value check (range of the row's type and
+ *        `signed`) ─► FC 5 (coil), 6 (word), 16 (DWORD, REAL)
  *
  * Every client handed out is tracked and closed by close() (the fixture's stop()). The layout is
  * read once: after changing base addresses or the word order at run time, call reloadMap().
@@ -17,7 +18,7 @@ import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import type { MapRow } from '../modbus/contract.js';
 import { decode32, encode32 } from '../modbus-pdu/words.js';
 import type { SimClient } from './client.js';
-import { SimClientError } from './errors.js';
+import { SimClientError, type ClientErrorCode } from './errors.js';
 
 /** The `modbus-serial` client class (`import ModbusRTU from 'modbus-serial'`). */
 export type ModbusSerialClient = ModbusRTU;
@@ -34,12 +35,13 @@ export interface ModbusHost {
   port: number;
 }
 
-/** One value of the device's address map, as readAttribute and writeAttribute use it. */
+/**
+ * One value of the device's address map, as readAttribute and writeAttribute use it; `signed`
+ * (from the map row) says a WORD or DWORD is two-complement (the internal registers, M-EZ p=120).
+ */
 export interface ModbusPoint extends MapRow {
   /** 32-bit values (DWORD, REAL): which register comes first, as the running config says. */
   wordOrder: 'high-first' | 'low-first';
-  /** Read as a signed number (the WORD and DWORD internal registers, M-EZ p=120). */
-  signed: boolean;
 }
 
 /** What the helpers learn from the emulator API once per device. */
@@ -53,11 +55,13 @@ interface Layout {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const CLOSE_DEADLINE_MS = 1000;
-/** The WORD and DWORD internal registers are signed (src/modbus/system-block.ts, M-EZ p=120); every channel attribute is not. */
-const SIGNED_PARAMETERS = new Set(['wirValue', 'dirValue']);
 const REF = /^\d+\/\d+$/;
+/** The largest finite float32: a larger REAL would reach the device as Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
-function clientError(message: string, code: 'CLIENT_NO_MODBUS' | 'CLIENT_UNKNOWN_ATTRIBUTE' | 'CLIENT_MODBUS_FAILED' | 'CLIENT_UNREACHABLE', cause?: unknown): SimClientError {
+type ModbusClientCode = Extract<ClientErrorCode, 'CLIENT_NO_MODBUS' | 'CLIENT_STOPPED' | 'CLIENT_UNKNOWN_ATTRIBUTE' | 'CLIENT_READ_ONLY' | 'CLIENT_BAD_VALUE' | 'CLIENT_MODBUS_FAILED' | 'CLIENT_UNREACHABLE'>;
+
+function clientError(message: string, code: ModbusClientCode, cause?: unknown): SimClientError {
   return new SimClientError(message, { status: null, code, path: null, request: null, cause });
 }
 
@@ -92,7 +96,7 @@ export function findPoint(layout: Layout, ref: string, attribute: string): Modbu
   if (matches.length > 1 || !row) {
     throw clientError(`${label} ${attribute} spans ${matches.length} registers from ${row?.address}; read them with modbusClient()`, 'CLIENT_UNKNOWN_ATTRIBUTE');
   }
-  return { ...row, wordOrder: layout.wordOrder, signed: SIGNED_PARAMETERS.has(row.parameter) };
+  return { ...row, wordOrder: layout.wordOrder };
 }
 
 /** FC and wording of a read of `point`. */
@@ -112,10 +116,34 @@ export async function readPoint(client: ModbusRTU, point: ModbusPoint): Promise<
   return point.signed ? (word << 16) >> 16 : word;
 }
 
-/** Writes `point` with FC 5 (coil: any value but 0 is on), 6 (WORD) or 16 (the two registers of a DWORD or REAL). */
+/** The values a write of `point` takes: [min, max], and whether they must be integers. */
+export function valueRange(point: ModbusPoint): { min: number; max: number; integer: boolean } {
+  if (point.type === 'bit') return { min: 0, max: 1, integer: true };
+  if (point.type === 'float') return { min: -FLOAT32_MAX, max: FLOAT32_MAX, integer: false };
+  const bits = point.type === 'word' ? 16 : 32;
+  return point.signed ? { min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1, integer: true } : { min: 0, max: 2 ** bits - 1, integer: true };
+}
+
+/**
+ * Why `value` cannot be written to `point`, or null: a discrete input or input register is
+ * read-only over Modbus (CLIENT_READ_ONLY); a value that is not finite, not an integer (but for a
+ * REAL) or outside the type's range (signed when the row says so; 0 or 1 for a coil) would be
+ * wrapped or coerced on the wire (CLIENT_BAD_VALUE).
+ */
+export function writeProblem(point: ModbusPoint, value: number): { code: 'CLIENT_READ_ONLY' | 'CLIENT_BAD_VALUE'; reason: string } | null {
+  if (point.table === 'discrete' || point.table === 'input') {
+    return { code: 'CLIENT_READ_ONLY', reason: `${point.table === 'discrete' ? 'a discrete input' : 'an input register'} is read-only over Modbus` };
+  }
+  const { min, max, integer } = valueRange(point);
+  const expected =
+    point.type === 'bit' ? 'expected 0 or 1' : `expected ${integer ? 'an integer' : 'a number'} ${min}..${max} (${point.signed ? 'signed ' : ''}${point.type === 'float' ? 'REAL' : point.type.toUpperCase()})`;
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) return { code: 'CLIENT_BAD_VALUE', reason: `${value} cannot be written; ${expected}` };
+  return null;
+}
+
+/** Writes `point` with FC 5 (coil: 1 is on), 6 (WORD) or 16 (the two registers of a DWORD or REAL); check writeProblem first. */
 export async function writePoint(client: ModbusRTU, point: ModbusPoint, value: number): Promise<void> {
-  if (point.table === 'coil') await client.writeCoil(point.address, value !== 0);
-  else if (point.table !== 'holding') throw clientError(`a ${point.table === 'discrete' ? 'discrete input' : 'input register'} is read-only over Modbus`, 'CLIENT_UNKNOWN_ATTRIBUTE');
+  if (point.table === 'coil') await client.writeCoil(point.address, value === 1);
   else if (point.type === 'dword' || point.type === 'float') await client.writeRegisters(point.address, encode32(value, point.type, point.wordOrder === 'high-first'));
   else await client.writeRegister(point.address, value & 0xffff);
 }
@@ -144,7 +172,7 @@ export class DeviceModbus {
   /**
    * A new connected modbus-serial client for the device's Modbus/TCP address (one connection per
    * call), with the unit id and reply timeout set; closed by close(). Rejects with
-   * CLIENT_NO_MODBUS when the device has no Modbus/TCP server.
+   * CLIENT_NO_MODBUS when the device has no Modbus/TCP server, CLIENT_STOPPED after close().
    */
   async client(options: ModbusClientOptions = {}): Promise<ModbusRTU> {
     const address = this.usable();
@@ -190,9 +218,15 @@ export class DeviceModbus {
     }
   }
 
-  /** Writes an attribute over Modbus/TCP (FC 5, 6 or 16); resolves when the device has answered. */
+  /**
+   * Writes an attribute over Modbus/TCP (FC 5, 6 or 16); resolves when the device has answered.
+   * A read-only point rejects with CLIENT_READ_ONLY, a value the point's type cannot carry with
+   * CLIENT_BAD_VALUE, before anything is sent.
+   */
   async writeAttribute(ref: string, attribute: string, value: number): Promise<void> {
     const point = await this.point(ref, attribute);
+    const problem = writeProblem(point, value);
+    if (problem) throw clientError(`${this.label}: ${describe(point, 'write', ref, attribute)}: ${problem.reason}`, problem.code);
     const client = await this.sharedClient();
     try {
       await writePoint(client, point, value);
@@ -222,7 +256,7 @@ export class DeviceModbus {
   }
 
   private stoppedError(): SimClientError {
-    return clientError(`${this.label} was stopped; its Modbus clients are closed`, 'CLIENT_NO_MODBUS');
+    return clientError(`${this.label} was stopped; its Modbus clients are closed`, 'CLIENT_STOPPED');
   }
 
   private loadLayout(): Promise<Layout> {
@@ -268,7 +302,8 @@ export interface ModbusFixture {
   /**
    * A new connected `modbus-serial` client for the device's Modbus/TCP address (a connection per
    * call; unit id: the profile's modbus.unitId, or 1 when it answers any; 5 s reply timeout).
-   * stop() closes it. Rejects with a SimClientError CLIENT_NO_MODBUS when the device has none.
+   * stop() closes it. Rejects with a SimClientError CLIENT_NO_MODBUS when the device has none,
+   * CLIENT_STOPPED once the device was stopped.
    */
   modbusClient(options?: ModbusClientOptions): Promise<ModbusSerialClient>;
   /**
@@ -279,9 +314,14 @@ export interface ModbusFixture {
    * CLIENT_UNKNOWN_ATTRIBUTE listing the channel's parameters; a failed request with CLIENT_MODBUS_FAILED.
    */
   readAttribute(ref: string, attribute: string): Promise<number>;
-  /** Writes an attribute over Modbus/TCP (FC 5 coil, 6 WORD, 16 DWORD/REAL): `writeAttribute('2/3', 'doStatus', 1)`. */
+  /**
+   * Writes an attribute over Modbus/TCP (FC 5 coil, 6 WORD, 16 DWORD/REAL): `writeAttribute('2/3', 'doStatus', 1)`.
+   * Rejects with CLIENT_READ_ONLY for a discrete input or input register, and with
+   * CLIENT_BAD_VALUE for a value the point cannot carry (not finite; not an integer but for a
+   * REAL; outside the WORD/DWORD range, signed for the internal registers; a coil other than 0/1).
+   */
   writeAttribute(ref: string, attribute: string, value: number): Promise<void>;
-  /** Where readAttribute finds `attribute` of `ref`: table, address, length, type, word order. */
+  /** Where readAttribute finds `attribute` of `ref`: table, address, length, type, signed, word order. */
   modbusPoint(ref: string, attribute: string): Promise<ModbusPoint>;
   /** The map is read once per device; call this after changing base addresses or modbus.wordOrder at run time. */
   reloadModbusMap(): void;

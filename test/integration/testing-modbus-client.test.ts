@@ -9,8 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SimClientError, startDevice, startFleet, type StartedDevice } from '../../src/testing/index.js';
 import { DeviceModbus } from '../../src/testing/modbus.js';
-import { encode32 } from '../../src/modbus-pdu/words.js';
 import { until } from '../helpers/until.js';
+
+/**
+ * The two registers of a REAL in address order, built with Buffer rather than the device's own
+ * codec (src/modbus-pdu/words.ts), so that a wrong word order cannot pass on both sides.
+ */
+function floatRegisters(value: number, wordOrder: 'high-first' | 'low-first'): number[] {
+  const buf = Buffer.alloc(4);
+  buf.writeFloatBE(value);
+  const [hi, lo] = [buf.readUInt16BE(0), buf.readUInt16BE(2)];
+  return wordOrder === 'high-first' ? [hi, lo] : [lo, hi];
+}
 
 async function defaultProfile(): Promise<Record<string, Record<string, unknown>>> {
   return parse(await readFile('profiles/default.yaml', 'utf8')) as Record<string, Record<string, unknown>>;
@@ -47,7 +57,7 @@ describe.each(['child', 'in-process'] as const)('device.modbusClient() and the a
     // The raw registers, as a SCADA sees them: the high word at the lower address.
     const raw = await device.modbusClient();
     const { data } = await raw.readInputRegisters(point.address, 2);
-    expect(data).toEqual(encode32(expected, 'float', true));
+    expect(data).toEqual(floatRegisters(expected, 'high-first'));
   });
 
   it('writes and reads a 32-bit counter (FC 16, FC 3) past 65535, and a REAL AO', async () => {
@@ -67,13 +77,46 @@ describe.each(['child', 'in-process'] as const)('device.modbusClient() and the a
     expect(await device.readAttribute('WIR-00', 'wirValue')).toBe(-5);
   });
 
+  it('takes signedness from the map row: the internal registers are signed, a channel is not (#18)', async () => {
+    expect(await device.modbusPoint('WIR-00', 'wirValue')).toMatchObject({ type: 'word', signed: true });
+    expect(await device.modbusPoint('DIR-00', 'dirValue')).toMatchObject({ type: 'dword', signed: true });
+    expect(await device.modbusPoint('1/0', 'diCounterValue')).toMatchObject({ type: 'dword', signed: false });
+    await device.writeAttribute('DIR-00', 'dirValue', -70_000);
+    expect(await device.readAttribute('DIR-00', 'dirValue')).toBe(-70_000);
+    await device.writeAttribute('WIR-00', 'wirValue', -32_768);
+    expect(await device.readAttribute('WIR-00', 'wirValue')).toBe(-32_768);
+  });
+
+  it.each([
+    ['2/3', 'doStatus', Number.NaN, /^the device: write 2\/3 doStatus \(coil \d+, bit\): NaN cannot be written; expected 0 or 1$/],
+    ['2/3', 'doStatus', 2, /: 2 cannot be written; expected 0 or 1$/],
+    ['2/0', 'doPulseOnWidth', 70_000, /^the device: write 2\/0 doPulseOnWidth \(holding \d+, word\): 70000 cannot be written; expected an integer 0\.\.65535 \(WORD\)$/],
+    ['2/0', 'doPulseOnWidth', 1.5, /: 1\.5 cannot be written; expected an integer 0\.\.65535/],
+    ['1/0', 'diCounterValue', -1, /diCounterValue .*: -1 cannot be written; expected an integer 0\.\.4294967295 \(DWORD\)$/],
+    ['1/0', 'diCounterValue', 2 ** 32, /: 4294967296 cannot be written; expected an integer 0\.\.4294967295/],
+    ['WIR-00', 'wirValue', 40_000, /^the device: write WIR-00 wirValue .*: 40000 cannot be written; expected an integer -32768\.\.32767 \(signed WORD\)$/],
+    ['DIR-00', 'dirValue', 2 ** 31, /: 2147483648 cannot be written; expected an integer -2147483648\.\.2147483647 \(signed DWORD\)$/],
+    ['6/0', 'aoValueScaled', Number.POSITIVE_INFINITY, /aoValueScaled .*: Infinity cannot be written; expected a number -3\.4\d*e\+38\.\.3\.4\d*e\+38 \(REAL\)$/],
+  ])('refuses %s %s = %s with CLIENT_BAD_VALUE, naming the range, and sends nothing (#18)', async (ref, attribute, value, message) => {
+    const { lastSeq } = await device.client.journalPage();
+    const error = await device.writeAttribute(ref, attribute, value).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SimClientError);
+    expect(error).toMatchObject({ code: 'CLIENT_BAD_VALUE', status: null, message: expect.stringMatching(message) });
+    // No Modbus request reached the device.
+    expect(await device.client.journal({ source: 'modbus', since: lastSeq })).toEqual([]);
+  });
+
   it('names the channel, the attribute and the parameters it has when the attribute is unknown', async () => {
     const error = await device.readAttribute('2/3', 'doStatuss').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SimClientError);
     expect(error).toMatchObject({ code: 'CLIENT_UNKNOWN_ATTRIBUTE', status: null });
     expect((error as Error).message).toMatch(/^2\/3 \(45MR-2600-0@DO-03\) has no Modbus parameter "doStatuss"; its parameters: .*doStatus/);
     await expect(device.writeAttribute('9/0', 'doStatus', 1)).rejects.toMatchObject({ code: 'CLIENT_UNKNOWN_ATTRIBUTE', message: expect.stringMatching(/^9\/0: no such channel/) });
-    await expect(device.writeAttribute('1/4', 'diStatus', 1)).rejects.toMatchObject({ code: 'CLIENT_UNKNOWN_ATTRIBUTE', message: expect.stringMatching(/read-only/) });
+    await expect(device.writeAttribute('1/4', 'diStatus', 1)).rejects.toMatchObject({
+      code: 'CLIENT_READ_ONLY',
+      message: expect.stringMatching(/^the device: write 1\/4 diStatus \(discrete \d+, bit\): a discrete input is read-only over Modbus$/),
+    });
+    await expect(device.writeAttribute('4/1', 'aiValueScaled', 1)).rejects.toMatchObject({ code: 'CLIENT_READ_ONLY', message: expect.stringMatching(/an input register is read-only/) });
   });
 
   it('wraps a Modbus exception reply as CLIENT_MODBUS_FAILED', async () => {
@@ -91,7 +134,28 @@ describe.each(['child', 'in-process'] as const)('device.modbusClient() and the a
     await modbus.close();
     expect(a.isOpen).toBe(false);
     await until('the server to count the connections closed', async () => ((await connections(device)) === before ? true : undefined));
-    await expect(modbus.client()).rejects.toMatchObject({ code: 'CLIENT_NO_MODBUS', message: expect.stringMatching(/was stopped/) });
+    await expect(modbus.client()).rejects.toMatchObject({ code: 'CLIENT_STOPPED', message: expect.stringMatching(/^the device was stopped/) });
+    await expect(modbus.readAttribute('1/4', 'diStatus')).rejects.toMatchObject({ code: 'CLIENT_STOPPED' });
+  });
+});
+
+describe.each(['child', 'in-process'] as const)('startDevice() stop(), %s mode', (mode) => {
+  it('closes the clients device.modbusClient() handed out, and the helpers\' own (#18)', async () => {
+    const device = await startDevice({ mode, clock: 'manual' });
+    try {
+      const a = await device.modbusClient();
+      const b = await device.modbusClient({ unitId: 1 });
+      expect(await device.readAttribute('1/4', 'diStatus')).toBe(0);
+      expect(await connections(device)).toBeGreaterThanOrEqual(3);
+      expect([a.isOpen, b.isOpen]).toEqual([true, true]);
+      await device.stop();
+      expect([a.isOpen, b.isOpen]).toEqual([false, false]);
+      await expect(a.readCoils(0, 1)).rejects.toThrow();
+      await expect(device.modbusClient()).rejects.toMatchObject({ code: 'CLIENT_STOPPED' });
+      await expect(device.readAttribute('1/4', 'diStatus')).rejects.toMatchObject({ code: 'CLIENT_STOPPED' });
+    } finally {
+      await device.stop();
+    }
   });
 });
 
@@ -116,7 +180,7 @@ describe('the other word order (modbus.wordOrder: low-first in the profile)', ()
     expect(point.wordOrder).toBe('low-first');
     expect(await device.readAttribute('4/1', 'aiValueScaled')).toBeCloseTo(expected, 4);
     const raw = await device.modbusClient();
-    expect((await raw.readInputRegisters(point.address, 2)).data).toEqual(encode32(expected, 'float', false));
+    expect((await raw.readInputRegisters(point.address, 2)).data).toEqual(floatRegisters(expected, 'low-first'));
     await device.writeAttribute('1/0', 'diCounterValue', 70_000);
     expect(await device.client.read('1/0', 'diCounterValue')).toBe(70_000);
     const counter = await device.modbusPoint('1/0', 'diCounterValue');
