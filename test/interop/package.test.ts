@@ -78,7 +78,7 @@ beforeAll(async () => {
   const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], { cwd: ROOT, maxBuffer: 64 << 20 });
   const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
   const files = new Set(info.files.map((f) => f.path));
-  for (const file of ['dist/cli/iothinx-sim.cjs', 'dist/cli/bundle.cjs', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'profiles/tank-station.yaml', 'profiles/field-devices/vfd.yaml', 'mibs/MOXA-IOTHINX4510-MIB.txt', 'mibs/SNMPv2-SMI.txt', 'web/index.html', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
+  for (const file of ['dist/cli/iothinx-sim.cjs', 'dist/cli/bundle.cjs', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/testing/modbus.js', 'dist/testing/modbus.d.ts', 'profiles/tank-station.yaml', 'profiles/field-devices/vfd.yaml', 'mibs/MOXA-IOTHINX4510-MIB.txt', 'mibs/SNMPv2-SMI.txt', 'web/index.html', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
     expect(files, `the tarball has ${file}`).toContain(file);
   }
   expect([...files].filter((f) => /^(src|test|bench|examples|scripts|build)\//.test(f) || f.startsWith('mibs/') && f.endsWith('.mjs'))).toEqual([]);
@@ -99,15 +99,23 @@ afterAll(async () => {
 });
 
 describe('the packed tarball installed into an empty project (#18)', () => {
-  it('the fixture: startDevice({ profile: "tank-station" }) from iothinx-sim/testing, and an unknown name', async () => {
+  it('the fixture: startDevice({ profile: "tank-station" }) from iothinx-sim/testing, its Modbus client (modbus-serial), and an unknown name', async () => {
     await writeFile(
       join(project, 'fixture.mjs'),
       `import { startDevice } from 'iothinx-sim/testing';
-const device = await startDevice({ profile: 'tank-station' });
+const device = await startDevice({ profile: 'tank-station', modbus: true });
 let out;
 try {
   const snapshot = await device.client.device();
   out = { name: snapshot.name, slots: snapshot.slots.length, levelLow: await device.client.read('1/1', 'diStatus'), pid: device.pid };
+  // The Modbus helpers load modbus-serial on first use: a read (FC 2) and a write (FC 5) round trip.
+  out.levelLowModbus = await device.readAttribute('1/1', 'diStatus');
+  await device.writeAttribute('2/0', 'relayStatus', 1);
+  out.pump = { api: await device.client.read('2/0', 'relayStatus'), modbus: await device.readAttribute('2/0', 'relayStatus') };
+  const client = await device.modbusClient();
+  out.clientOpen = client.isOpen;
+  await device.stop();
+  out.clientOpenAfterStop = client.isOpen;
 } finally {
   await device.stop();
 }
@@ -119,8 +127,8 @@ console.log(JSON.stringify({ ...out, unknown }));
     const result = await exited;
     expect(result.code, result.stderr).toBe(0);
     const out = JSON.parse(result.stdout) as { name: string; slots: number; levelLow: number; pid: number; unknown: { code: string; message: string } };
-    // LevelLow (DI 1 of slot 1) is wired at level 1 in profiles/tank-station.yaml.
-    expect(out).toMatchObject({ name: 'TankStation01', levelLow: 1 });
+    // LevelLow (DI 1 of slot 1) is wired at level 1 in profiles/tank-station.yaml; Pump1 is relay 0 of slot 2.
+    expect(out).toMatchObject({ name: 'TankStation01', levelLow: 1, levelLowModbus: 1, pump: { api: 1, modbus: 1 }, clientOpen: true, clientOpenAfterStop: false });
     expect(out.slots).toBeGreaterThan(1);
     expect(out.unknown.code).toBe('CLIENT_START_FAILED');
     expect(out.unknown.message).toMatch(/^tank-statoin: \(profile name\): .*\(default, packaging-line, rtu-gateway, tank-station\)/);
