@@ -3,7 +3,7 @@
  * pick a free one); a bad flag is a CLI_USAGE error, which main turns into exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MQTT_URL } from '../config/sections.js';
+import { MQTT_URL } from '../config/mqtt-url.js';
 import { SimError } from '../errors.js';
 
 import type { ListenAddress } from '../app/emulator.js';

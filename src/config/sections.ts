@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { serialFaultSchema } from '../device/faults.js';
 import { accountsSchema } from './accounts.js';
+import { MQTT_URL } from './mqtt-url.js';
 
 export const accessibleIpEntrySchema = z.strictObject({
   ip: z.ipv4(),
@@ -191,8 +192,6 @@ const mqttTls = z
  * The MQTT client (reference §5). Topic names and payloads: docs/mqtt.md. Every topic is
  * disabled unless a `topics` rule enables it, as on the real device (M-EZ p=62-63).
  */
-/** A broker the MQTT client may use: the embedded one, or an mqtt(s)/ws(s) URL (profile, --mqtt, the fixture). */
-export const MQTT_URL = /^(embedded|(mqtts?|wss?):\/\/[^\s]+)$/;
 
 export const mqttSchema = z
   .strictObject({

@@ -13,7 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { asyncDispose, hostPort, once, runDir, spawnUntilReady, type HostPort } from './child.js';
 
 export type { HostPort };
-import { MQTT_URL } from '../config/sections.js';
+import { MQTT_URL } from '../config/mqtt-url.js';
 import { SimClient } from './client.js';
 import { SimClientError } from './errors.js';
 import { DeviceModbus, modbusFixture, type ModbusFixture } from './modbus.js';
