@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { SimClient, type FieldInput, type FaultSpecInput, type JournalQuery } from '../testing/client.js';
 import { isSimClientError } from '../testing/errors.js';
+import { httpTransport } from '../testing/http-transport.js';
 import { isSimError, type SimError } from '../errors.js';
 import { usageError } from './args.js';
 
@@ -147,7 +148,8 @@ export async function runCtl(argv: string[]): Promise<number> {
     if (args.length < min || args.length > max) throw usage(`${command}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
     if (['get', 'set', 'write', 'wait'].includes(command)) channelPathOf(args[0]!);
     const url = (values.url as string | undefined) ?? process.env.IOTHINX_URL ?? 'http://127.0.0.1:8080';
-    return await run(new SimClient(url), command, args, values as Record<string, string | undefined>);
+    // node:http, not fetch: a ctl process makes one request, and loading fetch would cost more than the rest of it (#19).
+    return await run(new SimClient(url, { transport: httpTransport }), command, args, values as Record<string, string | undefined>);
   } catch (error) {
     const usageFailure = isSimError(error, 'CLI_USAGE') ? error : (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? usage((error as Error).message) : undefined;
     if (usageFailure) {
