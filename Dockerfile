@@ -48,8 +48,9 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules/ node_modules/
-# The CLI bundle, its launcher and V8 code cache: all the image runs (the library's dist/ is for `import`).
-COPY --from=build /src/dist/cli/iothinx-sim.cjs /src/dist/cli/bundle.cjs /src/dist/cli/bundle.cjs.v8cache dist/cli/
+# The CLI bundle, its launcher and V8 code cache, and ctl's own small bundle and cache: all the
+# image runs (the library's dist/ is for `import`).
+COPY --from=build /src/dist/cli/iothinx-sim.cjs /src/dist/cli/bundle.cjs /src/dist/cli/bundle.cjs.v8cache /src/dist/cli/ctl.cjs /src/dist/cli/ctl.cjs.v8cache dist/cli/
 COPY profiles/ profiles/
 COPY web/ web/
 COPY mibs/ mibs/

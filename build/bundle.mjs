@@ -3,15 +3,13 @@
 // unbundled module graph (bench/startup.mjs measures it). The library build (tsc -> dist/)
 // stays unbundled for `import`.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const out = 'dist/cli';
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: `${out}/bundle.cjs`,
+const common = {
   bundle: true,
   minify: true,
   platform: 'node',
@@ -19,18 +17,39 @@ await build({
   target: 'node20',
   // The launcher passes the bundle's file URL in; CommonJS has no import.meta.
   define: { 'import.meta.url': '__iothinxUrl' },
+  // The launcher runs a bundle through vm.Script, which has no dynamic import callback: an
+  // import() of what stays outside the bundle (node:https in src/testing/http-transport.ts) must
+  // become a require.
+  supported: { 'dynamic-import': false },
+  logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: `${out}/bundle.cjs`,
   // debug-shim: see its header (the largest allocation site of MQTT traffic, for nothing).
   alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs' },
   // Required at run time from node_modules, only when a self-signed certificate is made.
   // serialport loads a native binding from its own folder, so it stays a real require.
   external: ['selfsigned', 'serialport'],
-  logLevel: 'warning',
 });
+// `iothinx-sim ctl`: its own small bundle, which the launcher runs without reading the big one (#19).
+const ctlBuild = await build({ ...common, entryPoints: ['src/cli/ctl-main.ts'], outfile: `${out}/ctl.cjs`, metafile: true });
+// It stays small only while ctl imports nothing of the emulator: a package (zod ...) in it, or a
+// few times today's ~16 kB, means an import brought the emulator in, and the build says so.
+const ctlInputs = Object.keys(ctlBuild.metafile.inputs);
+const ctlBytes = ctlBuild.metafile.outputs[`${out}/ctl.cjs`].bytes;
+if (ctlInputs.some((file) => file.includes('node_modules')) || ctlBytes > 64_000) {
+  console.error(`build: dist/cli/ctl.cjs is ${ctlBytes} bytes from ${ctlInputs.length} files; ctl imports too much:\n  ${ctlInputs.join('\n  ')}`);
+  process.exit(1);
+}
 copyFileSync('build/launcher.cjs', `${out}/iothinx-sim.cjs`);
 chmodSync(`${out}/iothinx-sim.cjs`, 0o755);
 rmSync(`${out}/bundle.cjs.v8cache`, { force: true });
+rmSync(`${out}/ctl.cjs.v8cache`, { force: true });
 
-// Warm the cache with one real start: HTTP on a free port, then SIGTERM once ready.
+// Warm the caches with one real start: HTTP on a free port; once ready, one `ctl get` against it
+// warms ctl's cache, then SIGTERM.
 const dir = mkdtempSync(join(tmpdir(), 'iothinx-build-'));
 const ready = join(dir, 'ready.json');
 const child = spawn(
@@ -40,11 +59,20 @@ const child = spawn(
   // start sets --heap-growing-percent only after the cache is read (src/cli/heap.ts).
   { stdio: 'inherit', env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1', IOTHINX_SIM_HEAP_GROWING_PERCENT: '0' } },
 );
+let ctlCode;
 const code = await new Promise((resolve) => {
   const poll = setInterval(() => {
     if (existsSync(ready)) {
       clearInterval(poll);
-      child.kill('SIGTERM');
+      const { http } = JSON.parse(readFileSync(ready, 'utf8'));
+      const ctl = spawn(process.execPath, [`${out}/iothinx-sim.cjs`, 'ctl', '--url', `http://${http}`, 'get', '1/0', 'diStatus'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1' },
+      });
+      ctl.on('exit', (exitCode) => {
+        ctlCode = exitCode;
+        child.kill('SIGTERM');
+      });
     }
   }, 5);
   child.on('exit', (exitCode) => {
@@ -54,17 +82,20 @@ const code = await new Promise((resolve) => {
 });
 rmSync(dir, { recursive: true, force: true });
 // The warm-up doubles as a smoke test: a bundle that cannot start fails the build.
-if (code !== 0) {
-  console.error(`build: the bundled CLI did not start and stop cleanly (exit ${code})`);
+if (code !== 0 || ctlCode !== 0) {
+  console.error(`build: the bundled CLI did not start and stop cleanly (exit ${code}), or ctl get failed against it (exit ${ctlCode})`);
   process.exit(1);
 }
-if (!existsSync(`${out}/bundle.cjs.v8cache`)) console.warn('build: no V8 code cache was written; start-up will be slower');
-else {
+for (const [name, args] of [['bundle.cjs', []], ['ctl.cjs', ['ctl']]]) {
+  if (!existsSync(`${out}/${name}.v8cache`)) {
+    console.warn(`build: no V8 code cache was written for ${name}; start-up will be slower`);
+    continue;
+  }
   // A cache this very Node rejects is a silent start-up regression (it happened once: a flag set
   // while the cache was made): the launcher reads it back and the build fails if V8 rejects it.
-  const check = spawnSync(process.execPath, [`${out}/iothinx-sim.cjs`], { env: { ...process.env, IOTHINX_SIM_CHECK_V8_CACHE: '1' } });
+  const check = spawnSync(process.execPath, [`${out}/iothinx-sim.cjs`, ...args], { env: { ...process.env, IOTHINX_SIM_CHECK_V8_CACHE: '1' } });
   if (check.status !== 0) {
-    console.error(`build: V8 rejected the code cache it just made (exit ${check.status}): start-up would be ~100 ms slower`);
+    console.error(`build: V8 rejected the code cache it just made for ${name} (exit ${check.status}): start-up would be slower`);
     process.exit(1);
   }
 }

@@ -26,6 +26,7 @@ import { createLogger } from '../app/logger.js';
 import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { printMap } from './map.js';
 import { onShutdownSignal } from './shutdown.js';
+import { tolerateClosedPipes } from './stdio.js';
 import { allowedHostsFromEnv, parseWithEnv, START_ENV } from './env.js';
 
 async function start(options: StartOptions): Promise<void> {
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
         await runFieldDevice(rest);
         return undefined;
       case 'ctl':
+        // The installed command runs ctl from its own small bundle (src/cli/ctl-main.ts); this is the unbundled build's way.
         return await runCtl(rest);
       case 'fleet':
         removeOnExit();
@@ -145,17 +147,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   }
 }
 
-// Output piped into `head` (or any reader that stops early): EPIPE on stdout drops the rest of the
-// output instead of ending with a stack trace, and the command runs to its own exit code (a
-// scenario piped into `head -1` still fails as it would have); on stderr (logs, the banner) it is
-// ignored, so a running emulator whose log reader went away keeps serving.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-});
-process.stderr.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// Output piped into `head`: see src/cli/stdio.ts.
+tolerateClosedPipes();
 
 main(process.argv.slice(2)).then((code) => {
   if (code !== undefined) process.exitCode = code;

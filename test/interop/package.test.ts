@@ -78,7 +78,7 @@ beforeAll(async () => {
   const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], { cwd: ROOT, maxBuffer: 64 << 20 });
   const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
   const files = new Set(info.files.map((f) => f.path));
-  for (const file of ['dist/cli/iothinx-sim.cjs', 'dist/cli/bundle.cjs', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/testing/modbus.js', 'dist/testing/modbus.d.ts', 'profiles/tank-station.yaml', 'profiles/field-devices/vfd.yaml', 'mibs/MOXA-IOTHINX4510-MIB.txt', 'mibs/SNMPv2-SMI.txt', 'web/index.html', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
+  for (const file of ['dist/cli/iothinx-sim.cjs', 'dist/cli/bundle.cjs', 'dist/cli/ctl.cjs', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/testing/modbus.js', 'dist/testing/modbus.d.ts', 'profiles/tank-station.yaml', 'profiles/field-devices/vfd.yaml', 'mibs/MOXA-IOTHINX4510-MIB.txt', 'mibs/SNMPv2-SMI.txt', 'web/index.html', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
     expect(files, `the tarball has ${file}`).toContain(file);
   }
   expect([...files].filter((f) => /^(src|test|bench|examples|scripts|build)\//.test(f) || f.startsWith('mibs/') && f.endsWith('.mjs'))).toEqual([]);
@@ -136,7 +136,7 @@ console.log(JSON.stringify({ ...out, unknown }));
     expect(() => process.kill(out.pid, 0)).toThrow();
   });
 
-  it('npx iothinx-sim start --profile tank-station: ready file, GET /sim/v1/device, SIGTERM', async () => {
+  it('npx iothinx-sim start --profile tank-station: ready file, GET /sim/v1/device, ctl get (its own bundle, #19), SIGTERM', async () => {
     const readyFile = join(root, 'ready.json');
     const started = spawnIn('npx', ['--no', '--', 'iothinx-sim', 'start', '--profile', 'tank-station', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--snmp', '127.0.0.1:0', '--ready-file', readyFile]);
     let code: number | null | undefined;
@@ -148,6 +148,9 @@ console.log(JSON.stringify({ ...out, unknown }));
     const response = await fetch(`http://${ready.http}/sim/v1/device`);
     expect(response.status).toBe(200);
     expect(((await response.json()) as { name: string }).name).toBe('TankStation01');
+    // LevelLow (DI 1 of slot 1) is wired at level 1 in profiles/tank-station.yaml.
+    const ctl = await spawnIn('npx', ['--no', '--', 'iothinx-sim', 'ctl', '--url', `http://${ready.http}`, 'get', '1/1', 'diStatus']).exited;
+    expect(ctl, ctl.stderr).toMatchObject({ code: 0, stdout: '1\n' });
     // The emulator's own pid (from the ready file), not npx's: npm exec need not pass the signal on.
     process.kill(ready.pid, 'SIGTERM');
     const exit = await started.exited;
