@@ -5,9 +5,10 @@ import { benchModbus } from './modbus.mjs';
 import { benchMqtt } from './mqtt.mjs';
 import { benchSerial } from './serial.mjs';
 import { benchSnmp } from './snmp.mjs';
-import { benchStartup } from './startup.mjs';
+import { benchCtl, benchStartup } from './startup.mjs';
 
 await benchStartup();
+await benchCtl();
 await benchModbus();
 await benchDeviceApi();
 await benchMqtt();
