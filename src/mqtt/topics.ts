@@ -249,7 +249,8 @@ export function resolveTopics(device: Device, config: MqttConfig): { topics: Pub
       });
     }
   }
-  return { topics, issues: plan.issues };
+  // A copy: the plan is shared by every device with these rules and rail.
+  return { topics, issues: plan.issues.slice() };
 }
 
 /**
