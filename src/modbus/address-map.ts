@@ -41,25 +41,6 @@ function registersPer(type: PointType): number {
   return type === 'dword' || type === 'float' ? 2 : 1;
 }
 
-/**
- * A module's point answers only while the module is on the rail and healthy (src/device/faults.ts).
- * On every Modbus read of a module: the check is one property test, the refusal built only when
- * a fault is there.
- */
-function guarded(module: IoModule, point: Point): Point {
-  const refuse = () => {
-    throw module.refusal()!;
-  };
-  const { read, write, check } = point;
-  return {
-    type: point.type,
-    signed: point.signed,
-    read: () => (module.fault === null ? read() : refuse()),
-    ...(write ? { write: (value: number) => (module.fault === null ? write(value) : refuse()) } : {}),
-    ...(check ? { check: (value: number) => (module.fault === null ? check(value) : refuse()) } : {}),
-  };
-}
-
 /** Each point of a slot's block with its address and width in registers, in map order. */
 function eachPlacement(entries: readonly BlockEntry[], base: SlotBase, visit: (entry: BlockEntry, i: number, address: number, per: number) => void): void {
   const offset: Record<PointTable, number> = { coil: 0, discrete: 0, holding: 0, input: 0 };
@@ -75,7 +56,7 @@ function eachPlacement(entries: readonly BlockEntry[], base: SlotBase, visit: (e
 function moduleBlock(module: IoModule): BlockEntry[] {
   return moduleTable(module.model).map((row) => {
     const channels = module.channelsOf(row.channelType).slice(0, row.count);
-    if (row.all) return { parameter: row.parameter, table: row.table, type: 'word', points: [guarded(module, bitmapPoint(channels, row.attribute))], ioNames: [module.name] };
+    if (row.all) return { parameter: row.parameter, table: row.table, type: 'word', points: [bitmapPoint(channels, row.attribute, module)], ioNames: [module.name] };
     return {
       parameter: row.parameter,
       table: row.table,
@@ -92,7 +73,8 @@ function blockSize(entries: readonly BlockEntry[], table: PointTable): number {
 
 export class AddressMap implements PointSpace {
   readonly bases: SlotBase[] = [];
-  private readonly placed: { slot: number; entries: readonly BlockEntry[]; base: SlotBase }[] = [];
+  /** Each block's entries at its base, in placing order: what `rows` lists. */
+  private readonly placed: { entries: readonly BlockEntry[]; base: SlotBase }[] = [];
   private rowsOnce: MapRow[] | undefined;
   private readonly bits: Record<'coil' | 'discrete', (Point | undefined)[]> = { coil: [], discrete: [] };
   private readonly registers: Record<'holding' | 'input', (RegisterCell | undefined)[]> = { holding: [], input: [] };
@@ -124,7 +106,7 @@ export class AddressMap implements PointSpace {
       }
       this.bases.push(base);
       this.place(block.entries, base);
-      this.placed.push({ slot: block.slot, entries: block.entries, base });
+      this.placed.push({ entries: block.entries, base });
     }
     for (const [i, o] of options.baseAddresses.entries()) {
       if (!blocks.some((b) => b.slot === o.slot)) issues.push({ path: ['modbus', 'baseAddresses', i, 'slot'], message: `no module in slot ${o.slot}` });
@@ -138,8 +120,8 @@ export class AddressMap implements PointSpace {
   get rows(): MapRow[] {
     if (!this.rowsOnce) {
       const rows: MapRow[] = [];
-      for (const { slot, entries, base } of this.placed) {
-        eachPlacement(entries, base, (entry, i, address, per) => rows.push({ slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type, signed: entry.points[i]?.signed ?? false }));
+      for (const { entries, base } of this.placed) {
+        eachPlacement(entries, base, (entry, i, address, per) => rows.push({ slot: base.slot, ioName: entry.ioNames[i] ?? '', parameter: entry.parameter, table: entry.table, address, length: per, type: entry.type, signed: entry.points[i]?.signed ?? false }));
       }
       this.rowsOnce = rows.sort((a, b) => POINT_TABLES.indexOf(a.table) - POINT_TABLES.indexOf(b.table) || a.address - b.address);
     }

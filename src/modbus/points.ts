@@ -16,10 +16,18 @@ export interface Point {
   readonly check?: (value: number) => void;
 }
 
-/** The module of a point: while it is faulted (removed, failed) its points are refused. */
+/**
+ * The module of a point: it answers only while the module is on the rail and healthy
+ * (src/device/faults.ts). On every Modbus read of a module the check is one property test; the
+ * refusal is built only when a fault is there.
+ */
 export interface PointGuard {
   readonly fault: unknown;
   refusal(): Error | null;
+}
+
+function pass(guard: PointGuard | undefined): void {
+  if (guard && guard.fault !== null) throw guard.refusal()!;
 }
 
 /**
@@ -42,7 +50,7 @@ class ReadPoint implements Point {
   }
 
   protected pass(): void {
-    if (this.guard && this.guard.fault !== null) throw this.guard.refusal()!;
+    pass(this.guard);
   }
 }
 
@@ -63,8 +71,17 @@ export function attributePoint(channel: Channel, attribute: string, type: PointT
   return channel.spec(attribute).access === 'rw' ? new ReadWritePoint(channel, attribute, type, signed, guard) : new ReadPoint(channel, attribute, type, signed, guard);
 }
 
-export function bitmapPoint(channels: readonly Channel[], attribute: string): Point {
-  const read = () => channels.reduce((word, ch, i) => word | ((ch.read(attribute) & 1) << i), 0);
+/**
+ * A bitmap WORD over the channels' attribute, bit n = channel n (ASSUMPTION on bit order). A
+ * write touches only channels whose bit differs (so a pulse-mode DO whose bit is unchanged does
+ * not refuse the whole word); for write-1-to-act attributes it acts on the 1 bits. Bits above
+ * the channel count are ignored. With `guard`, refused while the channels' module is faulted.
+ */
+export function bitmapPoint(channels: readonly Channel[], attribute: string, guard?: PointGuard): Point {
+  const read = () => {
+    pass(guard);
+    return channels.reduce((word, ch, i) => word | ((ch.read(attribute) & 1) << i), 0);
+  };
   const first = channels[0];
   if (!first || first.spec(attribute).access !== 'rw') return { type: 'word', signed: false, read };
   const action = first.spec(attribute).action === true;
@@ -76,8 +93,14 @@ export function bitmapPoint(channels: readonly Channel[], attribute: string): Po
     type: 'word',
     signed: false,
     read,
-    check: (value) => changes(value).forEach(({ ch, bit }) => ch.checkWrite(attribute, bit)),
-    write: (value) => changes(value).forEach(({ ch, bit }) => ch.write(attribute, bit, 'modbus')),
+    check: (value) => {
+      pass(guard);
+      changes(value).forEach(({ ch, bit }) => ch.checkWrite(attribute, bit));
+    },
+    write: (value) => {
+      pass(guard);
+      changes(value).forEach(({ ch, bit }) => ch.write(attribute, bit, 'modbus'));
+    },
   };
 }
 

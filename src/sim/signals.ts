@@ -41,8 +41,8 @@ function fieldInput(channel: Channel, value: number): FieldInput {
 
 export class SignalRunner {
   private readonly running = new Map<Channel, Running>();
-  /** Signals attached before `startAfter` resolved, waiting for their first step. */
-  private held: Array<() => void> | null;
+  /** False until `startAfter` resolves: signals attached before then wait for their first step. */
+  private started: boolean;
 
   /**
    * `startAfter`: signals apply their first value when attached but take no step before it
@@ -57,11 +57,11 @@ export class SignalRunner {
     private readonly logger?: SignalLogger,
     startAfter?: Promise<void>,
   ) {
-    this.held = startAfter ? [] : null;
+    this.started = startAfter === undefined;
     void startAfter?.then(() => {
-      const held = this.held ?? [];
-      this.held = null;
-      for (const first of held) first();
+      this.started = true;
+      // Every signal attached so far is waiting for its first step; a detached one is gone from `running`.
+      for (const [channel, running] of this.running) this.schedule(channel, running);
     });
   }
 
@@ -74,8 +74,7 @@ export class SignalRunner {
     this.detach(channel);
     const running: Running = { spec, generator, timer: undefined };
     this.running.set(channel, running);
-    if (this.held) this.held.push(() => this.running.get(channel) === running && this.schedule(channel, running));
-    else this.schedule(channel, running);
+    if (this.started) this.schedule(channel, running);
   }
 
   detach(channel: Channel): boolean {

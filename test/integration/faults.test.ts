@@ -50,6 +50,9 @@ describe('Modbus/TCP faults', () => {
     const failed = await d.inject({ kind: 'module-failed', slot: 2 });
     expect(exceptionCode(await client.request(readPdu(1, coil, 1)))).toBe(4);
     expect(exceptionCode(await client.request(writeCoilPdu(coil, true)))).toBe(4);
+    // The module's bitmap word (doStatusAll) is refused as its channels are.
+    const all = ((await d.call('GET', '/sim/v1/modbus/map')).body as { slot: number; parameter: string; address: number }[]).find((r) => r.slot === 2 && r.parameter === 'doStatusAll')!.address;
+    expect(exceptionCode(await client.request(readPdu(3, all, 1)))).toBe(4);
     await d.inject({ kind: 'module-removed', slot: 2 });
     expect(exceptionCode(await client.request(readPdu(1, coil, 1)))).toBe(2);
     expect((await d.call('GET', '/sim/v1/faults')).body.map((f: Json) => f.spec.kind)).toEqual(['module-removed']);
