@@ -14,15 +14,6 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function bareNode() {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', () => resolve(performance.now() - t0));
-  });
-}
-
 function emulatorReady(dir, i) {
   const readyFile = join(dir, `ready-${i}.json`);
   return new Promise((resolve, reject) => {
@@ -57,7 +48,7 @@ export async function benchStartup() {
     const ready = [];
     // Interleave so both see the same machine load.
     for (let i = 0; i < RUNS; i++) {
-      bare.push(await bareNode());
+      bare.push(await timed(['-e', '0']));
       ready.push(await emulatorReady(dir, i));
     }
     const b = median(bare);

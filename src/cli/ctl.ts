@@ -8,9 +8,11 @@ import { SimClient, type FieldInput, type FaultSpecInput, type JournalQuery } fr
 import { isSimClientError } from '../testing/errors.js';
 import { httpTransport } from '../testing/http-transport.js';
 import { isSimError, type SimError } from '../errors.js';
-import { usageError } from './args.js';
+import { parseInteger, usageError } from './args.js';
 
 /** A usage error: `ctl: MESSAGE`, then ctl's usage only (src/cli/args.ts); runCtl prints it and returns 2. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function usage(message: string): SimError {
   return usageError('ctl', `ctl: ${message}`);
 }
@@ -87,7 +89,8 @@ async function run(client: SimClient, command: string, args: string[], values: R
       await client.write(a, b, number('VALUE', c));
       return 0;
     case 'wait': {
-      const timeoutMs = values.timeout === undefined ? 5000 : number('--timeout', values.timeout);
+      // Bounded by what a Node timer can hold (past 2^31-1 ms it fires at once).
+      const timeoutMs = values.timeout === undefined ? 5000 : parseInteger('--timeout', values.timeout, 0, MAX_TIMER_MS, usage);
       try {
         await client.waitFor(a, b, number('VALUE', c), { timeoutMs });
         return 0;

@@ -11,13 +11,11 @@ import { resolveProfile } from '../config/profile-name.js';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { runFieldDevice } from './field-device-command.js';
 import { readScenario, runScenarioCommand, submitScenario } from './scenario-command.js';
-import { runCtl } from './ctl.js';
 import { ConfigStore } from '../config/store.js';
 import { isSimError } from '../errors.js';
 import { isCommand, parseMap, parseStart, USAGE, usageOf, type StartOptions } from './args.js';
 import { startBanner, startListeners } from './banner.js';
 import { listenFailure } from './listen-error.js';
-import { removeOnExit } from './parent.js';
 import { runValidate } from './validate.js';
 import { packageVersion } from './version.js';
 import { checkServices, inFile } from '../app/check.js';
@@ -87,8 +85,6 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
     switch (command) {
       case 'start':
-        // IOTHINX_SIM_REMOVE_ON_EXIT: the fixture's run dir goes with this process (src/cli/parent.ts).
-        removeOnExit();
         // The environment's flags (IOTHINX_SIM_*, src/cli/env.ts) come first: the command line wins.
         await start(parseWithEnv(rest, START_ENV, parseStart));
         return undefined;
@@ -101,9 +97,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return undefined;
       case 'ctl':
         // The installed command runs ctl from its own small bundle (src/cli/ctl-main.ts); this is the unbundled build's way.
-        return await runCtl(rest);
+        return await (await import('./ctl.js')).runCtl(rest);
       case 'fleet':
-        removeOnExit();
         // Loaded only here: the fleet brings the broker in statically, which `start` loads on demand.
         await (await import('./fleet-command.js')).runFleet(rest);
         return undefined;

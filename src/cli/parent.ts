@@ -38,16 +38,9 @@ export function watchParent(onGone: () => void, env: NodeJS.ProcessEnv = process
     // EBADF (not open) or ERR_INVALID_FD_TYPE (a file, not a pipe or socket).
     throw new SimError('CLI_USAGE', `${PARENT_FD_ENV}=${text}: not an open pipe or socket (${(error as Error).message})`, { cause: error });
   }
-  let gone = false;
-  const done = () => {
-    if (gone) return;
-    gone = true;
-    socket.destroy();
-    onGone();
-  };
-  socket.on('end', done);
-  socket.on('close', done);
-  socket.on('error', done);
+  // 'end' and 'error' are each followed by 'close' (no half-open socket here).
+  socket.once('close', onGone);
+  socket.on('error', () => undefined);
   // Whatever the parent writes is dropped; reading is what notices the end.
   socket.resume();
   socket.unref();

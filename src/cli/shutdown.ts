@@ -9,7 +9,7 @@
  * the parent's pipe (IOTHINX_SIM_PARENT_FD, src/cli/parent.ts) is handled as a SIGTERM.
  */
 import type { Logger } from 'pino';
-import { watchParent } from './parent.js';
+import { removeOnExit, watchParent } from './parent.js';
 
 /** SIGTERM/SIGINT must end the process within 5 s; leave margin. */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -51,6 +51,8 @@ export function onShutdownSignal(logger: Logger): SignalShutdown {
   process.on('SIGINT', () => shutdown('SIGINT'));
   // IOTHINX_SIM_PARENT_FD: the fixture that started this process is gone (src/cli/parent.ts).
   watchParent(() => shutdown('parent gone'));
+  // IOTHINX_SIM_REMOVE_ON_EXIT: the fixture's run dir goes with this process.
+  removeOnExit();
   return {
     abort: controller.signal,
     ready(how) {

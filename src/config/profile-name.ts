@@ -47,11 +47,6 @@ export function shippedNames(kind: ShippedKind, dir: string = PROFILES_DIR): str
     .sort();
 }
 
-/** The names of the profiles shipped in profiles/. */
-export function shippedProfileNames(dir: string = PROFILES_DIR): string[] {
-  return shippedNames('profile', dir);
-}
-
 /**
  * The file a bare name of a kind stands for (a path is returned unchanged). An unknown name throws
  * PROFILE_READ_FAILED with one problem (`NAME: (KIND name): ...` listing the shipped names of that

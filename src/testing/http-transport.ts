@@ -10,6 +10,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { RequestTransport } from './api.js';
 
+/** How long a request may go without any activity on its socket. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export const httpTransport: RequestTransport = async (url, init) => {
   const target = new URL(url);
   // https only when asked for: node:https brings in TLS.
@@ -17,6 +20,8 @@ export const httpTransport: RequestTransport = async (url, init) => {
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     // agent: false, so no idle keep-alive socket holds the process open after the answer.
     const req = send(target, { method: init.method, headers: init.headers, agent: false }, resolve);
+    // fetch gives up on a server that accepts but never answers; node:http alone would wait forever.
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', (error) => reject(new TypeError('fetch failed', { cause: error })));
     req.end(init.body);
   });

@@ -183,6 +183,8 @@ export class DeviceModbus {
     // A socket error also rejects the requests in flight; without a listener it would crash the test process.
     client.on('error', () => undefined);
     this.clients.add(client);
+    // Closed by the test or the device: no longer this handle's to close.
+    client.on('close', () => this.clients.delete(client));
     try {
       await client.connectTCP(address.host, { port: address.port });
     } catch (error) {
@@ -260,12 +262,15 @@ export class DeviceModbus {
   }
 
   private loadLayout(): Promise<Layout> {
-    const layout = (this.layout ??= loadLayout(this.sim));
-    // A failed read is not kept: the next call tries again.
-    layout.catch(() => {
-      if (this.layout === layout) this.layout = null;
-    });
-    return layout;
+    if (!this.layout) {
+      const layout = loadLayout(this.sim);
+      // A failed read is not kept: the next call tries again.
+      layout.catch(() => {
+        if (this.layout === layout) this.layout = null;
+      });
+      this.layout = layout;
+    }
+    return this.layout;
   }
 
   /** The helpers' connection, opened on first use and again if the device closed it. */

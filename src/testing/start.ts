@@ -75,7 +75,10 @@ export async function startDevice(options: StartDeviceOptions = {}): Promise<Sta
   try {
     const started = options.mode === 'in-process' ? await startInProcess(options, profile) : await spawnUntilReady<Ready>(['start', ...startArgs(options, profile)], dir, options);
     const r = started.ready;
-    if (!r.http) throw new SimClientError('the device started without HTTP', { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
+    if (!r.http) {
+      await started.stop();
+      throw new SimClientError('the device started without HTTP', { status: null, code: 'CLIENT_START_FAILED', path: null, request: null });
+    }
     const client = new SimClient(`http://${r.http}`);
     const modbus = new DeviceModbus(client, hostPort(r.modbus), 'the device');
     const stop = once(async () => {

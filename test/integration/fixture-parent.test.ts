@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('the fixture when its test process is killed', () => {
   it('SIGKILL of the test process: the device and the fleet exit and their temp dirs go', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
     const tmp = join(dir, 'tmp');
-    await (await import('node:fs/promises')).mkdir(tmp);
+    await mkdir(tmp);
     const script = join(dir, 'test-process.mjs');
     await writeFile(
       script,
@@ -85,7 +85,7 @@ describe('the fixture when its test process is killed', () => {
   it('a test process that exits without stop(): the device is killed and its temp dir removed', { timeout: 30_000 }, async () => {
     const dir = await tempDir();
     const tmp = join(dir, 'tmp');
-    await (await import('node:fs/promises')).mkdir(tmp);
+    await mkdir(tmp);
     const script = join(dir, 'forgetful.mjs');
     await writeFile(
       script,

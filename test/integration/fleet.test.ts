@@ -126,9 +126,12 @@ describe('iothinx-sim fleet', () => {
     const first = level();
     clock.advance(500);
     expect(level()).toBe(first);
+    // Connected (Fleet.start waits for it), so nothing published is the hold, not a late client.
+    expect(device.mqttService!.status().connected).toBe(true);
     expect(device.mqttService!.status().published).toBe(0);
     release();
-    await until('the first publications', () => (device.mqttService!.status().published > 0 ? true : undefined));
+    await started.whenFirstPublicationsOut();
+    expect(device.mqttService!.status().published).toBeGreaterThan(0);
     clock.advance(500);
     expect(level()).not.toBe(first);
   });

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevice, type StartedDevice } from '../../src/testing/index.js';
+import { stopChild } from '../helpers/pty.js';
 import { until } from '../helpers/until.js';
 
 const NODE_RED = '4.1.15';
@@ -145,12 +146,7 @@ async function startNodeRed(installDir: string, dir: string): Promise<string> {
 async function stopNodeRed(): Promise<void> {
   const child = nodeRed;
   nodeRed = undefined;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  if (child) await stopChild(child);
 }
 
 async function state(): Promise<FlowState | undefined> {

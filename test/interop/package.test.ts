@@ -140,7 +140,10 @@ console.log(JSON.stringify({ ...out, unknown }));
     const readyFile = join(root, 'ready.json');
     const started = spawnIn('npx', ['--no', '--', 'iothinx-sim', 'start', '--profile', 'tank-station', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', '--mqtt', 'off', '--snmp', '127.0.0.1:0', '--ready-file', readyFile]);
     let code: number | null | undefined;
-    void started.exited.then((e) => (code = e.code));
+    void started.exited.then(
+      (e) => (code = e.code),
+      () => (code = null),
+    );
     const ready = await until('the ready file', async () => {
       if (code !== undefined) throw new Error(`npx iothinx-sim start exited ${code} before it was ready: ${started.stderr()}`);
       return existsSync(readyFile) ? (JSON.parse(await readFile(readyFile, 'utf8')) as { pid: number; http: string; modbus: string }) : undefined;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SHIPPED_PROFILES } from '../../src/cli/args.js';
 import { problemsOf } from '../../src/config/load.js';
-import { DEFAULT_PROFILE, isBareName, PROFILES_DIR, resolveProfile, resolveShipped, shippedNames, shippedProfileNames } from '../../src/config/profile-name.js';
+import { DEFAULT_PROFILE, isBareName, PROFILES_DIR, resolveProfile, resolveShipped, shippedNames } from '../../src/config/profile-name.js';
 import { expectSimError } from './helpers.js';
 
 const ROOT_PROFILES = fileURLToPath(new URL('../../profiles/', import.meta.url));
@@ -12,9 +12,9 @@ describe('profiles by name (#18)', () => {
   it('finds the package profiles/ folder and lists its device profiles, not field devices or scenarios', () => {
     expect(PROFILES_DIR).toBe(ROOT_PROFILES);
     expect(DEFAULT_PROFILE).toBe(join(ROOT_PROFILES, 'default.yaml'));
-    expect(shippedProfileNames()).toEqual(['default', 'packaging-line', 'rtu-gateway', 'tank-station']);
+    expect(shippedNames('profile')).toEqual(['default', 'packaging-line', 'rtu-gateway', 'tank-station']);
     // The CLI's usage text names them without reading the folder at start-up.
-    expect(SHIPPED_PROFILES).toBe(shippedProfileNames().join(', '));
+    expect(SHIPPED_PROFILES).toBe(shippedNames('profile').join(', '));
   });
 
   it('resolves a bare name to the shipped file and no option to the default', () => {
