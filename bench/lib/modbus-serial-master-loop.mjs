@@ -14,6 +14,7 @@
 // polls: transactions that returned the 10 registers; errors: every other one.
 // Exit status: 0 when it ran (even with errors), 1 on bad usage, 2 when the port did not open.
 import ModbusRTU from 'modbus-serial';
+import { pollLoop } from './poll-loop.mjs';
 
 const [path, baudArg, secondsArg] = process.argv.slice(2);
 const baudRate = Number(baudArg);
@@ -33,25 +34,13 @@ try {
 master.setID(1);
 master.setTimeout(1000);
 
-let polls = 0;
-let errors = 0;
-let lastErrorReport = -Infinity;
-const start = performance.now();
-let now = start;
-while ((now = performance.now()) - start < seconds * 1000) {
+const result = await pollLoop('modbus-serial-master-loop', seconds, async () => {
   try {
     const { data } = await master.readHoldingRegisters(0, 10);
-    if (data.length === 10) polls++;
-    else throw new Error(`${data.length} registers`);
+    return data.length === 10 ? null : `${data.length} registers`;
   } catch (err) {
-    errors++;
-    // Say why now and then, not once per poll.
-    if (now - lastErrorReport >= 1000) {
-      console.error(`modbus-serial-master-loop: poll failed: ${err.message}`);
-      lastErrorReport = now;
-    }
+    return err.message;
   }
-}
-const elapsed = (performance.now() - start) / 1000;
+});
 await new Promise((resolve) => master.close(resolve));
-console.log(JSON.stringify({ polls, seconds: Number(elapsed.toFixed(3)), pollsPerSecond: Number((elapsed > 0 ? polls / elapsed : 0).toFixed(1)), errors }));
+console.log(JSON.stringify(result));

@@ -20,6 +20,7 @@
 // Exit status: 0 when it ran (even with errors), 1 on bad usage or when dist/serial is missing,
 // 2 when the port did not open.
 import { pathToFileURL } from 'node:url';
+import { pollLoop } from './poll-loop.mjs';
 
 const options = { transport: process.env.RTU_TRANSPORT ?? 'default', 'inter-frame': process.env.RTU_INTER_FRAME ?? 'default' };
 const positional = [];
@@ -72,25 +73,11 @@ try {
 const master = new RtuMaster(transport, new RealClock(), { settings, responseTimeoutMs: 1000, retries: 0, interFrameDelayMs });
 const request = Buffer.from([3, 0, 0, 0, 10]);
 
-let polls = 0;
-let errors = 0;
-let lastErrorReport = -Infinity;
-const start = performance.now();
-let now = start;
-while ((now = performance.now()) - start < seconds * 1000) {
-  const result = await master.transact(1, request);
+const result = await pollLoop('rtu-master-loop', seconds, async () => {
+  const answer = await master.transact(1, request);
   // A good answer: function 3, byte count 20, 10 registers.
-  if (result.ok && result.pdu.length === 22 && result.pdu[0] === 3 && result.pdu[1] === 20) {
-    polls++;
-  } else {
-    errors++;
-    // Say why now and then, not once per poll.
-    if (now - lastErrorReport >= 1000) {
-      console.error(`rtu-master-loop: poll failed: ${result.ok ? `unexpected answer ${result.pdu.toString('hex')}` : `${result.kind}: ${result.detail}`}`);
-      lastErrorReport = now;
-    }
-  }
-}
-const elapsed = (performance.now() - start) / 1000;
+  if (answer.ok && answer.pdu.length === 22 && answer.pdu[0] === 3 && answer.pdu[1] === 20) return null;
+  return answer.ok ? `unexpected answer ${answer.pdu.toString('hex')}` : `${answer.kind}: ${answer.detail}`;
+});
 await transport.close();
-console.log(JSON.stringify({ polls, seconds: Number(elapsed.toFixed(3)), pollsPerSecond: Number((elapsed > 0 ? polls / elapsed : 0).toFixed(1)), errors }));
+console.log(JSON.stringify(result));

@@ -31,6 +31,7 @@ test('the SCADA switches DO 3 exactly once, through a slow link', async () => {
 });
 
 test('a modbus-serial client reads DO 3 back with FC 1', async () => {
+  await device.client.write('2/3', 'doStatus', 1); // this test's own precondition
   const modbus = await device.modbusClient();
   const { address } = await device.modbusPoint('2/3', 'doStatus');
   assert.deepEqual((await modbus.readCoils(address, 1)).data.slice(0, 1), [true]);

@@ -31,8 +31,13 @@ test('the SCADA switches DO 3 exactly once, through a slow link', async () => {
 
 test('a modbus-serial client, as a SCADA library would use it', async () => {
   const modbus = await device.modbusClient(); // connected, unit id set, closed by stop()
-  const { address } = await device.modbusPoint('4/1', 'aiValueScaled'); // a REAL, two input registers
+  const { address, wordOrder } = await device.modbusPoint('4/1', 'aiValueScaled'); // a REAL, two input registers
   const { data } = await modbus.readInputRegisters(address, 2);
-  expect(data).toHaveLength(2);
+  // Decoded as a SCADA would: the two words in the device's word order, then IEEE-754.
+  const [hi, lo] = wordOrder === 'high-first' ? data : [data[1], data[0]];
+  const raw = Buffer.alloc(4);
+  raw.writeUInt16BE(hi!, 0);
+  raw.writeUInt16BE(lo!, 2);
+  expect(raw.readFloatBE(0)).toBeCloseTo((await device.client.read('4/1', 'aiValueScaled')) as number, 4);
   expect(await device.readAttribute('4/1', 'aiValueScaled')).toBeCloseTo((await device.client.read('4/1', 'aiValueScaled')) as number, 4);
 });
