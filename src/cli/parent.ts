@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { SimError } from '../errors.js';
 
-export const PARENT_FD_ENV = 'IOTHINX_SIM_PARENT_FD';
-export const REMOVE_ON_EXIT_ENV = 'IOTHINX_SIM_REMOVE_ON_EXIT';
+import { PARENT_FD_ENV, REMOVE_ON_EXIT_ENV } from '../config/fixture-env.js';
+
+export { PARENT_FD_ENV, REMOVE_ON_EXIT_ENV };
 
 function usage(message: string): SimError {
   return new SimError('CLI_USAGE', message);

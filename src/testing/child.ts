@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KEEP_TEMP_ENV, PARENT_FD_ENV, REMOVE_ON_EXIT_ENV } from '../config/fixture-env.js';
 import { resolveProfile } from '../config/profile-name.js';
 import { SimClientError } from './errors.js';
 
@@ -57,11 +58,12 @@ export async function runDir(prefix: string, profile: string | object | undefine
   // Before the temp dir: an unknown name leaves nothing behind.
   const file = typeof profile === 'object' ? undefined : profileFile(profile);
   const dir = await mkdtemp(join(tmpdir(), prefix));
+  const keep = keepTemp();
   // Removed by stop(), else as this process exits (onExit), else by the child as it exits (IOTHINX_SIM_REMOVE_ON_EXIT).
-  if (!process.env.IOTHINX_KEEP_TEMP) liveDirs.add(dir);
+  if (!keep) liveDirs.add(dir);
   installExitHook();
   const remove = async () => {
-    if (process.env.IOTHINX_KEEP_TEMP) return;
+    if (keep) return;
     await rm(dir, { recursive: true, force: true });
     liveDirs.delete(dir);
   };
@@ -102,13 +104,15 @@ function track(child: ChildProcess): void {
 }
 
 /**
- * What the child watches (src/cli/parent.ts; not imported: nothing outside src/cli imports it):
- * fd 3 is a pipe only this process holds the other end of, and the run dir goes with the child.
+ * What the child watches (src/cli/parent.ts): fd 3 is a pipe only this process holds the other
+ * end of, and the run dir goes with the child.
  */
 const PARENT_FD = 3;
 function parentEnv(dir: string): Record<string, string> {
-  return { IOTHINX_SIM_PARENT_FD: String(PARENT_FD), ...(process.env.IOTHINX_KEEP_TEMP ? {} : { IOTHINX_SIM_REMOVE_ON_EXIT: dir }) };
+  return { [PARENT_FD_ENV]: String(PARENT_FD), ...(keepTemp() ? {} : { [REMOVE_ON_EXIT_ENV]: dir }) };
 }
+
+const keepTemp = () => Boolean(process.env[KEEP_TEMP_ENV]);
 
 
 /** Runs `iothinx-sim ARGV --quiet --ready-file DIR/ready.json`; stop() is SIGTERM, then SIGKILL after 5 s. */
