@@ -68,7 +68,10 @@ const code = await new Promise((resolve) => {
       const ctl = spawn(process.execPath, [`${out}/iothinx-sim.cjs`, 'ctl', '--url', `http://${http}`, 'get', '1/0', 'diStatus'], {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: { ...process.env, IOTHINX_SIM_WRITE_V8_CACHE: '1' },
+        // A ctl that hangs must not hang the build: it is killed, exits non-zero, and the build fails.
+        timeout: 30_000,
       });
+      ctl.on('error', () => child.kill('SIGTERM'));
       ctl.on('exit', (exitCode) => {
         ctlCode = exitCode;
         child.kill('SIGTERM');

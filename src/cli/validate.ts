@@ -17,17 +17,16 @@ import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { formatProblem, loadProfile, problemsOf, type ProfileProblem } from '../config/load.js';
 import { profileSchema } from '../config/profile.js';
-import { isBareName, resolveShipped } from '../config/profile-name.js';
+import { isBareName, KIND_WORDS, resolveShipped, SHIPPED_FOLDERS, type ShippedKind } from '../config/profile-name.js';
 import { checkServices } from '../app/check.js';
 import { fleetIssues } from '../fleet/check.js';
 import { loadFieldDeviceFile } from '../sim/field-device.js';
 import { loadScenario } from '../sim/scenario-load.js';
 import { usageError } from './args.js';
 
-export const FILE_KINDS = ['profile', 'scenario', 'field-device'] as const;
-export type FileKind = (typeof FILE_KINDS)[number];
-
-const KIND_NAMES: Record<FileKind, string> = { profile: 'profile', scenario: 'scenario', 'field-device': 'field device' };
+/** The kinds of file `validate` knows are the kinds that ship by name (src/config/profile-name.ts). */
+type FileKind = ShippedKind;
+const FILE_KINDS = Object.keys(SHIPPED_FOLDERS) as FileKind[];
 const PROFILE_KEYS = new Set(Object.keys(profileSchema.shape));
 
 const EXPECTED = 'not a profile (slots:, device: ...), a scenario (steps:) or a field device definition (points:); name its kind with --kind profile|scenario|field-device';
@@ -105,13 +104,13 @@ export async function runValidate(argv: string[]): Promise<number> {
   for (const named of files) {
     const { file, kind, problems } = await check(named, forced as FileKind | undefined);
     if (problems.length === 0) {
-      process.stdout.write(`${file}: ok (${KIND_NAMES[kind!]})\n`);
+      process.stdout.write(`${file}: ok (${KIND_WORDS[kind!]})\n`);
       continue;
     }
     failed = true;
     // stderr: one line per problem (the contract); stdout: which kind the file was checked as.
     for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-    process.stdout.write(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}${kind ? ` (${KIND_NAMES[kind]})` : ''}\n`);
+    process.stdout.write(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}${kind ? ` (${KIND_WORDS[kind]})` : ''}\n`);
   }
   return failed ? 2 : 0;
 }

@@ -32,7 +32,8 @@ export function isBareName(text: string): boolean {
 export const SHIPPED_FOLDERS = { profile: '.', scenario: 'scenarios', 'field-device': 'field-devices' } as const;
 export type ShippedKind = keyof typeof SHIPPED_FOLDERS;
 
-const KIND_WORDS: Record<ShippedKind, string> = { profile: 'profile', scenario: 'scenario', 'field-device': 'field device' };
+/** Each kind as messages name it. */
+export const KIND_WORDS: Record<ShippedKind, string> = { profile: 'profile', scenario: 'scenario', 'field-device': 'field device' };
 
 /** The folder the shipped files of a kind are in (with a trailing separator, as PROFILES_DIR). */
 export function shippedDir(kind: ShippedKind, dir: string = PROFILES_DIR): string {

@@ -17,6 +17,7 @@
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import type { MapRow } from '../modbus/contract.js';
 import { decode32, encode32 } from '../modbus-pdu/words.js';
+import type { HostPort } from './child.js';
 import type { SimClient } from './client.js';
 import { SimClientError, type ClientErrorCode } from './errors.js';
 
@@ -30,10 +31,6 @@ export interface ModbusClientOptions {
   timeoutMs?: number;
 }
 
-export interface ModbusHost {
-  host: string;
-  port: number;
-}
 
 /**
  * One value of the device's address map, as readAttribute and writeAttribute use it; `signed`
@@ -165,7 +162,7 @@ export class DeviceModbus {
    */
   constructor(
     private readonly sim: SimClient,
-    private readonly address: ModbusHost | null,
+    private readonly address: HostPort | null,
     private readonly label: string,
   ) {}
 
@@ -251,7 +248,7 @@ export class DeviceModbus {
     await Promise.all(clients.map(closeClient));
   }
 
-  private usable(): ModbusHost {
+  private usable(): HostPort {
     if (this.closed) throw this.stoppedError();
     if (!this.address) throw clientError(`${this.label} has no Modbus/TCP server (started with modbus: false, or modbus.enabled is false in its profile)`, 'CLIENT_NO_MODBUS');
     return this.address;
