@@ -3,9 +3,9 @@
 // unbundled module graph (bench/startup.mjs measures it). The library build (tsc -> dist/)
 // stays unbundled for `import`.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const out = 'dist/cli';
@@ -23,12 +23,36 @@ const common = {
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
 };
+// mime-db for the bundle: only the types the emulator serves or reads. mime-types walks all of
+// mime-db's ~2,500 types at load to build its extension maps, 8-20 ms of every start (#19). Kept:
+// every file extension under web/, the ones a page could add (fonts, images, source maps), and the
+// API's own types; entries are mime-db's own, so what is kept answers exactly as before.
+const SERVED_EXTENSIONS = ['html', 'js', 'mjs', 'css', 'json', 'map', 'svg', 'png', 'ico', 'woff2', 'txt', 'csv', 'yaml'];
+const API_TYPES = ['application/json', 'application/merge-patch+json', 'application/x-www-form-urlencoded', 'application/octet-stream', 'text/plain', 'text/csv', 'text/event-stream', 'multipart/form-data'];
+function mimeSubset() {
+  const db = JSON.parse(readFileSync('node_modules/mime-db/db.json', 'utf8'));
+  const webExtensions = readdirSync('web', { recursive: true }).map((f) => extname(String(f)).slice(1).toLowerCase()).filter(Boolean);
+  const extensions = new Set([...SERVED_EXTENSIONS, ...webExtensions]);
+  const kept = Object.fromEntries(Object.entries(db).filter(([type, entry]) => API_TYPES.includes(type) || entry.extensions?.some((e) => extensions.has(e))));
+  const missing = [...extensions].filter((e) => !Object.values(kept).some((entry) => entry.extensions?.includes(e)));
+  if (missing.length) throw new Error(`build: mime-db has no type for .${missing.join(', .')}`);
+  return {
+    name: 'mime-db-subset',
+    setup(b) {
+      b.onResolve({ filter: /^mime-db$/ }, () => ({ path: 'mime-db', namespace: 'mime-db-subset' }));
+      b.onLoad({ filter: /.*/, namespace: 'mime-db-subset' }, () => ({ contents: JSON.stringify(kept), loader: 'json' }));
+    },
+  };
+}
+
 await build({
   ...common,
   entryPoints: ['src/cli/main.ts'],
+  plugins: [mimeSubset()],
   outfile: `${out}/bundle.cjs`,
   // debug-shim: see its header (the largest allocation site of MQTT traffic, for nothing).
-  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs' },
+  // depd-shim: see its header (a stack trace per call, over the whole bundle).
+  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs', depd: './build/depd-shim.cjs' },
   // Required at run time from node_modules, only when a self-signed certificate is made.
   // serialport loads a native binding from its own folder, so it stays a real require.
   external: ['selfsigned', 'serialport'],

@@ -8,7 +8,9 @@
  * this string. Verification re-derives with the stored parameters and compares in constant time.
  */
 import { randomBytes, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type * as WorkerThreads from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 export const SCRYPT_PARAMS = { N: 16_384, r: 8, p: 1 } as const;
 const SALT_BYTES = 16;
@@ -99,7 +101,9 @@ let nextId = 0;
 
 function deriver(): Worker {
   if (worker) return worker;
-  const made = new Worker(WORKER_SOURCE, { eval: true });
+  // Loaded on first use: most starts never hash a password, and node:worker_threads costs 2-4 ms (#19).
+  const { Worker: WorkerThread } = createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads;
+  const made = new WorkerThread(WORKER_SOURCE, { eval: true });
   made.unref();
   made.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
     const waiting = pending.get(id);

@@ -19,7 +19,9 @@
  *   4. whatever is still open after CLOSE_GRACE_MS is cut, TLS handshakes in progress included.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type * as Https from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import { limitsSchema, type Limits } from '../config/limits.js';
@@ -210,6 +212,8 @@ export function listenHttp(app: Express, host: string, port: number, options: Li
  */
 export function listenHttps(app: Express, host: string, port: number, { cert, key }: { cert: string; key: string }, options: ListenOptions = {}): Promise<HttpListener<HttpsServer>> {
   const limits = options.limits ?? DEFAULT_LIMITS;
+  // Loaded on first use: node:https brings node:tls, 5-10 ms of every start that has HTTPS off (#19).
+  const { createServer: createHttpsServer } = createRequire(import.meta.url)('node:https') as typeof Https;
   const server = createHttpsServer({ cert, key, minVersion: 'TLSv1.2', handshakeTimeout: limits.headersTimeoutMs, ...serverOptions(limits) }, app);
   return serve(app, server, 'secureConnection', host, port, options, limits);
 }
