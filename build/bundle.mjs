@@ -51,8 +51,8 @@ await build({
   plugins: [mimeSubset()],
   outfile: `${out}/bundle.cjs`,
   // debug-shim: see its header (the largest allocation site of MQTT traffic, for nothing).
-  // depd-shim: see its header (a stack trace per call, over the whole bundle).
-  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs', depd: './build/depd-shim.cjs' },
+  // depd-shim, socks-shim: see their headers (start-up time, #19).
+  alias: { 'iconv-lite': './build/iconv-lite-shim.cjs', debug: './build/debug-shim.cjs', depd: './build/depd-shim.cjs', socks: './build/socks-shim.cjs' },
   // Required at run time from node_modules, only when a self-signed certificate is made.
   // serialport loads a native binding from its own folder, so it stays a real require.
   external: ['selfsigned', 'serialport'],
