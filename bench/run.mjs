@@ -3,6 +3,7 @@
 import { benchDeviceApi } from './device-api.mjs';
 import { benchModbus } from './modbus.mjs';
 import { benchMqtt } from './mqtt.mjs';
+import { benchMqttMosquitto } from './mqtt-mosquitto.mjs';
 import { benchSerial } from './serial.mjs';
 import { benchSnmp } from './snmp.mjs';
 import { benchCtl, benchStartup } from './startup.mjs';
@@ -12,5 +13,6 @@ await benchCtl();
 await benchModbus();
 await benchDeviceApi();
 await benchMqtt();
+await benchMqttMosquitto();
 await benchSerial();
 await benchSnmp();

@@ -1,0 +1,277 @@
+// MQTT latency of iothinx-sim on an EXTERNAL broker (mosquitto), against that broker's own
+// publish-to-subscriber round trip measured in the same run, sample by sample interleaved, over a
+// plain listener and a TLS 1.2 one, at QoS 0 and QoS 1. Prints figures; never asserts a time.
+//
+//   bench process                                      child processes
+//   ─────────────                                      ───────────────
+//   Modbus/TCP client ── FC5 ─────────────────────────► iothinx-sim start --mqtt mqtt[s]://…
+//   reference publisher (mqtt.js) ──┐                          │ doStatus message
+//                                   ▼                          ▼
+//   subscriber (mqtt.js) ◄──────── mosquitto (127.0.0.1, plain + TLS 1.2 listeners)
+//
+// One sample: the time from the trigger (reference.publish, or the FC5 frame written to the
+// socket) to the message at the subscriber. The emulator is a real child process (what a user
+// runs); its client, the reference publisher and the subscriber use the same connection kind.
+// Target (issue #19): FC5 p50 at most 1.5x the broker round trip p50, per case.
+//
+// BENCH_MQTT_SAMPLES (default 2000) samples per path and case. Skipped when mosquitto is absent
+// (scripts/install-peers.sh installs it).
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { connect as netConnect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanupOnExit, launch, startEmulator, stop, stopAll } from './lib/children.mjs';
+
+const SAMPLES = Number(process.env.BENCH_MQTT_SAMPLES ?? 2000);
+const WARMUP = 200;
+const TARGET = 1.5;
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const SAMPLE_TIMEOUT_MS = 5000;
+
+const dist = new URL('../dist/', import.meta.url);
+
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+const us = (ms) => `${(ms * 1000).toFixed(0).padStart(5)} µs`;
+
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function makeCert(dir) {
+  const { generate } = await import('selfsigned');
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+  });
+  const cert = join(dir, 'broker.crt');
+  const key = join(dir, 'broker.key');
+  await writeFile(cert, pems.cert);
+  await writeFile(key, pems.private);
+  return { cert, key, pem: pems.cert };
+}
+
+/** mosquitto with a plain listener and a TLS 1.2 one; resolves once it runs. */
+async function startMosquitto(dir, cert) {
+  const plain = await freePort();
+  const tls = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      'per_listener_settings false',
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type notice',
+      'log_type information',
+      // Run as root, mosquitto would switch to user "mosquitto", who cannot read the temp dir.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+      `listener ${plain} 127.0.0.1`,
+      `listener ${tls} 127.0.0.1`,
+      `cafile ${cert.cert}`,
+      `certfile ${cert.cert}`,
+      `keyfile ${cert.key}`,
+      'tls_version tlsv1.2',
+      '',
+    ].join('\n'),
+  );
+  const child = launch(MOSQUITTO, ['-c', conf]);
+  child.stdout.resume();
+  const deadline = Date.now() + 10_000;
+  while (!/mosquitto version \S+ running/.test(child.stderrTail)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start: ${child.stderrTail}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, plain, tls };
+}
+
+/** The profile of one emulator: DO-00 published at QoS 0, DO-01 at QoS 1. */
+async function writeProfile(dir, name, caFile) {
+  const file = join(dir, `${name}.json`);
+  const profile = {
+    device: { name },
+    slots: [{ slot: 1, module: '45MR-2600' }],
+    internalRegisters: { quantities: { bool: 0, word: 0, dword: 0, float: 0 } },
+    modbus: { idleTimeoutS: 0 },
+    mqtt: {
+      enabled: true,
+      publishOnStart: false,
+      clientId: `${name}-${process.pid}`,
+      tls: { ca: caFile, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' },
+      topics: [
+        { ioName: '45MR-2600-0@DO-00', parameter: 'doStatus', enabled: true, qos: 0 },
+        { ioName: '45MR-2600-0@DO-01', parameter: 'doStatus', enabled: true, qos: 1 },
+      ],
+    },
+  };
+  await writeFile(file, JSON.stringify(profile));
+  return { file, profile };
+}
+
+/** The coil addresses of DO-00 and DO-01, from the build's own address map. */
+async function coils(profileInput) {
+  const [{ profileSchema }, { ManualClock }, { Device }, { ModbusService }, { pino }] = await Promise.all([
+    import(new URL('config/profile.js', dist)),
+    import(new URL('device/clock.js', dist)),
+    import(new URL('device/device.js', dist)),
+    import(new URL('modbus/service.js', dist)),
+    import('pino'),
+  ]);
+  const profile = profileSchema.parse(profileInput);
+  const clock = new ManualClock();
+  const device = new Device(profile, clock);
+  const map = new ModbusService(device, clock, profile.modbus, pino({ level: 'silent' })).map();
+  const coil = (io) => map.find((r) => r.ioName === io && r.parameter === 'doStatus').address;
+  const out = [coil('45MR-2600-0@DO-00'), coil('45MR-2600-0@DO-01')];
+  device.dispose();
+  return out;
+}
+
+/** An mqtt.js subscriber whose next message on a topic can be awaited. */
+async function subscriber(mqtt, url, options, topics) {
+  const client = mqtt.connect(url, { ...options, clientId: `bench-sub-${process.pid}-${url.slice(0, 5)}` });
+  await once(client, 'connect');
+  await client.subscribeAsync(topics, { qos: 1 });
+  let waiter = null;
+  client.on('message', (topic, payload) => {
+    if (waiter && waiter.topic === topic) {
+      const w = waiter;
+      waiter = null;
+      clearTimeout(w.timer);
+      w.resolve({ at: performance.now(), payload: payload.toString() });
+    }
+  });
+  return {
+    client,
+    next(topic) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message on ${topic} within ${SAMPLE_TIMEOUT_MS} ms`)), SAMPLE_TIMEOUT_MS);
+        waiter = { topic, resolve, timer };
+      });
+    },
+  };
+}
+
+/** FC5 write single coil over a raw socket (MBAP + PDU), one request at a time. */
+async function modbusClient(address) {
+  const i = address.lastIndexOf(':');
+  const socket = netConnect(Number(address.slice(i + 1)), address.slice(0, i));
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  socket.on('data', () => {});
+  let tid = 0;
+  return {
+    socket,
+    writeCoil(coil, on) {
+      const frame = Buffer.alloc(12);
+      frame.writeUInt16BE((tid = (tid + 1) & 0xffff), 0);
+      frame.writeUInt16BE(6, 4);
+      frame.writeUInt8(1, 6);
+      frame.writeUInt8(5, 7);
+      frame.writeUInt16BE(coil, 8);
+      frame.writeUInt16BE(on ? 0xff00 : 0x0000, 10);
+      socket.write(frame);
+    },
+  };
+}
+
+async function sample(sub, topic, trigger) {
+  const arrived = sub.next(topic);
+  const t0 = performance.now();
+  trigger();
+  return (await arrived).at - t0;
+}
+
+/** Both QoS cases on one connection kind: one emulator child, one reference publisher, one subscriber. */
+async function benchKind(mqtt, dir, kind, url, cert) {
+  const name = `bench_${kind.replace(/\W/g, '')}`;
+  const { file, profile } = await writeProfile(dir, name, cert.cert);
+  const [coil0, coil1] = await coils(profile);
+  const tls = url.startsWith('mqtts:') ? { ca: cert.pem, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } : {};
+  const options = { reconnectPeriod: 0, ...tls };
+  const sub = await subscriber(mqtt, url, options, [`${name}/#`, 'bench/ref/#']);
+  const online = sub.next(`${name}/status`);
+  // Its own directory: startEmulator's ready file must not be the last child's.
+  const own = join(dir, name);
+  mkdirSync(own);
+  const { child, info } = await startEmulator(own, ['--profile', file, '--mqtt', url, '--http', 'off', '--https', 'off', '--modbus', '127.0.0.1:0', '--data-dir', own]);
+  try {
+    await online;
+    const mb = await modbusClient(info.modbus);
+    const reference = mqtt.connect(url, { ...options, clientId: `bench-ref-${process.pid}-${kind}` });
+    await once(reference, 'connect');
+    const state = { [coil0]: 0, [coil1]: 0 };
+    const topicOf = (qos) => `${name}/read/45MR-2600-0@DO-0${qos}/doStatus`;
+    // "online" comes before the client is ready, and a QoS 0 publication made before then is not
+    // sent: a QoS 1 one waits in the outbox, so its arrival says the client is ready.
+    await sample(sub, topicOf(1), () => mb.writeCoil(coil1, (state[coil1] ^= 1) === 1));
+    const results = [];
+    for (const qos of [0, 1]) {
+      const coil = qos === 0 ? coil0 : coil1;
+      const topic = topicOf(qos);
+      let n = 0;
+      const paths = {
+        ref: { topic: `bench/ref/${qos}`, trigger: () => reference.publish(`bench/ref/${qos}`, `{"value":${n++ & 1}}`, { qos }) },
+        // Each write flips the output, so every one is a change and publishes.
+        fc5: { topic, trigger: () => mb.writeCoil(coil, (state[coil] ^= 1) === 1) },
+      };
+      for (let i = 0; i < WARMUP; i++) for (const p of Object.values(paths)) await sample(sub, p.topic, p.trigger);
+      const samples = { ref: [], fc5: [] };
+      for (let i = 0; i < SAMPLES; i++) {
+        // Alternate which path goes first, so drift and any after-effect spread evenly.
+        for (const k of i & 1 ? ['fc5', 'ref'] : ['ref', 'fc5']) samples[k].push(await sample(sub, paths[k].topic, paths[k].trigger));
+      }
+      results.push({ kind, qos, samples });
+    }
+    mb.socket.destroy();
+    await reference.endAsync(true);
+    return results;
+  } finally {
+    await sub.client.endAsync(true);
+    await stop(child);
+  }
+}
+
+export async function benchMqttMosquitto() {
+  if (!existsSync(MOSQUITTO)) {
+    console.log(`\nMQTT on mosquitto: skipped (${MOSQUITTO} is missing; scripts/install-peers.sh installs it)`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'iothinx-bench-mosquitto-'));
+  const cleanup = cleanupOnExit(dir);
+  try {
+    const mqtt = await import('mqtt');
+    const cert = await makeCert(dir);
+    const broker = await startMosquitto(dir, cert);
+    const results = [
+      ...(await benchKind(mqtt, dir, 'plain', `mqtt://127.0.0.1:${broker.plain}`, cert)),
+      ...(await benchKind(mqtt, dir, 'TLS 1.2', `mqtts://127.0.0.1:${broker.tls}`, cert)),
+    ];
+    console.log(`\nMQTT Modbus coil write (FC5) to the message at a subscriber, mosquitto on 127.0.0.1, emulator a child process, ${SAMPLES} samples per path interleaved`);
+    console.log(`  ${'case'.padEnd(13)} ${'broker round trip p50/p90/p99'.padEnd(29)}   ${'FC5 → message p50/p90/p99'.padEnd(29)}   p50 ratio`);
+    for (const { kind, qos, samples } of results) {
+      const q = (xs) => [0.5, 0.9, 0.99].map((p) => us(quantile(xs, p))).join(' ');
+      const ratio = quantile(samples.fc5, 0.5) / quantile(samples.ref, 0.5);
+      console.log(`  ${`${kind} QoS ${qos}`.padEnd(13)} ${q(samples.ref)}   ${q(samples.fc5)}   ${ratio.toFixed(2)}x ${ratio <= TARGET ? 'meets' : 'misses'} the target (<= ${TARGET}x)`);
+    }
+  } finally {
+    await stopAll();
+    cleanup();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchMqttMosquitto();
