@@ -264,7 +264,8 @@ export function loadFieldDeviceFile(path: string): FieldDeviceDefinition {
     const problems = doc.errors.map((e) => ({ file: path, path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message }));
     throw new SimError('PROFILE_READ_FAILED', problems.map(formatProblem).join('\n'), { context: { problems } });
   }
-  const result = fieldDeviceSchema.safeParse(doc.toJS() ?? {});
+  // jitless: a file is checked once; compiling zod's per-schema parsers would cost more (config/load.ts).
+  const result = fieldDeviceSchema.safeParse(doc.toJS() ?? {}, { jitless: true });
   if (!result.success) {
     const problems = zodProblems(path, result.error);
     throw new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems } });

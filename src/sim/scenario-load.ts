@@ -23,7 +23,8 @@ const rawSteps = z.object({ steps: z.array(z.unknown()) });
 
 /** Validates a document already parsed (a JSON body, a YAML file's contents). */
 export function validateScenario(file: string, input: unknown): ScenarioParse {
-  const result = scenarioSchema.safeParse(input);
+  // jitless: a scenario is checked once; compiling zod's per-schema parsers would cost more (config/load.ts).
+  const result = scenarioSchema.safeParse(input, { jitless: true });
   if (!result.success) return { ok: false, problems: zodProblems(file, result.error) };
   return { ok: true, scenario: result.data, inputs: rawSteps.safeParse(input).data?.steps ?? [] };
 }
