@@ -14,8 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseDocument } from 'yaml';
-import { formatProblem, loadProfile, problemsOf, type ProfileProblem } from '../config/load.js';
+import { formatProblem, loadProfile, problemsOf, readYaml, type ProfileProblem } from '../config/load.js';
 import { profileSchema } from '../config/profile.js';
 import { isBareName, KIND_WORDS, resolveShipped, SHIPPED_FOLDERS, type ShippedKind } from '../config/profile-name.js';
 import { checkServices } from '../app/check.js';
@@ -63,11 +62,9 @@ async function check(named: string, forced: FileKind | undefined): Promise<{ fil
       const code = (error as NodeJS.ErrnoException).code;
       return { file, kind: null, problems: [{ file, path: '(file)', message: code === 'ENOENT' ? 'no such file' : (error as Error).message }] };
     }
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      return { file, kind: null, problems: doc.errors.map((e) => ({ file, path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })) };
-    }
-    kind = kindOf(doc.toJS());
+    const doc = readYaml(file, text);
+    if (!doc.ok) return { file, kind: null, problems: [doc.problem] };
+    kind = kindOf(doc.value);
     if (!kind) return { file, kind: null, problems: [{ file, path: '(root)', message: EXPECTED }] };
   }
   try {

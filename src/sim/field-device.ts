@@ -12,8 +12,7 @@
  * signal is not stopped, so a written input of a sampled signal lasts at most one sample.
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import { formatProblem, zodProblems } from '../config/load.js';
+import { formatProblem, readYaml, zodProblems } from '../config/load.js';
 import type { Clock, TimerHandle } from '../device/clock.js';
 import { SimError } from '../errors.js';
 import { ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
@@ -259,13 +258,10 @@ export function loadFieldDeviceFile(path: string): FieldDeviceDefinition {
     const problems = [{ file: path, path: '(file)', message: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message }];
     throw new SimError('PROFILE_READ_FAILED', problems.map(formatProblem).join('\n'), { cause: error, context: { problems } });
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({ file: path, path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message }));
-    throw new SimError('PROFILE_READ_FAILED', problems.map(formatProblem).join('\n'), { context: { problems } });
-  }
+  const doc = readYaml(path, text);
+  if (!doc.ok) throw new SimError('PROFILE_READ_FAILED', formatProblem(doc.problem), { context: { problems: [doc.problem] } });
   // jitless: a file is checked once; compiling zod's per-schema parsers would cost more (config/load.ts).
-  const result = fieldDeviceSchema.safeParse(doc.toJS() ?? {}, { jitless: true });
+  const result = fieldDeviceSchema.safeParse(doc.value, { jitless: true });
   if (!result.success) {
     const problems = zodProblems(path, result.error);
     throw new SimError('PROFILE_INVALID', problems.map(formatProblem).join('\n'), { context: { problems } });

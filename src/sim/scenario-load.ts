@@ -6,9 +6,8 @@
  *   text ─► YAML/JSON ─► scenarioSchema (zod) ─► checkScenario(device): targets, attributes, fault names
  */
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { zodProblems, type ProfileProblem } from '../config/load.js';
+import { readYaml, zodProblems, type ProfileProblem } from '../config/load.js';
 import { resolveChannelRef } from '../config/profile.js';
 import type { Device } from '../device/device.js';
 import { faultTargetProblem } from '../device/faults.js';
@@ -31,11 +30,8 @@ export function validateScenario(file: string, input: unknown): ScenarioParse {
 
 /** Parses YAML or JSON text (JSON is YAML) and validates it. */
 export function parseScenario(file: string, text: string): ScenarioParse {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => ({ file, path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })) };
-  }
-  return validateScenario(file, doc.toJS() ?? {});
+  const doc = readYaml(file, text);
+  return doc.ok ? validateScenario(file, doc.value) : { ok: false, problems: [doc.problem] };
 }
 
 export async function loadScenario(file: string): Promise<ScenarioParse> {
