@@ -1,6 +1,8 @@
 // SNMP load generator for bench/snmp.mjs: one UDP socket, K SNMPv2c GetRequests for one OID in
 // flight, each answer replaced by a new request at once, for S seconds after W unmeasured seconds.
-// Prints one JSON line: responses, seconds, rps, p50/p99 latency (us), errors, lost.
+// Prints one JSON line: responses, seconds, rps, p50/p99 latency (us), errors, lost; answered (all
+// good answers, warm-up included: what the agent's CPU time is divided by) and cpu_ms (this
+// process's own CPU time while measuring: a manager near 1000 ms a second would be what limits).
 //
 //   node bench/lib/snmp-load.mjs -h 127.0.0.1 -p 161 [-k 16] [-d 3] [-w 0.5] [-c public] [-o 1.3.6.1.2.1.1.5.0]
 //
@@ -108,6 +110,7 @@ let nextId = 1;
 let measuring = false;
 let stopped = false;
 let responses = 0;
+let answered = 0;
 let errors = 0;
 let lost = 0;
 const latencies = [];
@@ -131,6 +134,7 @@ socket.on('message', (buf) => {
     return;
   }
   pending.delete(answer.rid);
+  if (answer.ok) answered++;
   if (measuring) {
     if (answer.ok) {
       responses++;
@@ -165,8 +169,10 @@ for (let i = 0; i < K; i++) send();
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 measuring = true;
 const start = process.hrtime.bigint();
+const cpuStart = process.cpuUsage();
 await new Promise((r) => setTimeout(r, DURATION_MS));
 measuring = false;
+const cpu = process.cpuUsage(cpuStart);
 stopped = true;
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 clearInterval(lostTimer);
@@ -174,4 +180,4 @@ socket.close();
 
 latencies.sort((a, b) => a - b);
 const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] : null);
-console.log(JSON.stringify({ inflight: K, responses, seconds, rps: responses / seconds, p50_us: pct(0.5), p99_us: pct(0.99), errors, lost, requestBytes: template.length }));
+console.log(JSON.stringify({ inflight: K, responses, seconds, rps: responses / seconds, p50_us: pct(0.5), p99_us: pct(0.99), errors, lost, answered, cpu_ms: (cpu.user + cpu.system) / 1000, requestBytes: template.length }));

@@ -2,7 +2,9 @@
  * The SNMP agent (v1, v2c, v3) serving the 4510's MIB from the Device at request time, on the
  * net-snmp package's agent and MIB store.
  *
- *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled? ─► net-snmp agent
+ *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled?
+ *       ─► v2c GET/GETNEXT/GETBULK the fast path answers (fast-path.ts: same bytes, ~net-snmp's cost / 5)? ─► sent, journal
+ *       ─► otherwise the net-snmp agent
  *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
  *       channel.write(…, 'snmp') inside the actor context ─► response (v1 error statuses mapped by
  *       net-snmp, RFC 2089) ─► size bound (RFC 3416 §4.2: GETBULK cut to fit, GET/GETNEXT tooBig)
@@ -10,6 +12,7 @@
  *   Device changes ─► TrapSender (traps.ts) ─► trapInform01..64 to the managers
  */
 import { createRequire } from 'node:module';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
@@ -21,6 +24,7 @@ import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
+import { V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
@@ -31,6 +35,8 @@ export interface SnmpOptions {
   lastTrigger?: () => number;
   /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
   maxResponseBytes?: number;
+  /** false: every datagram goes through net-snmp (the tests compare both paths' bytes). */
+  fastPath?: boolean;
 }
 
 /** Shown in GET /sim/v1/snmp: declared in the contract. */
@@ -68,7 +74,17 @@ interface RequestMessage {
   createResponseForRequest(pdu: ResponsePdu): { toBuffer(): Buffer };
 }
 type RequestHandler = (socket: unknown, message: RequestMessage, rinfo: unknown) => void;
+interface MibNodeLike {
+  address: number[];
+  oid: string;
+  children: Record<string, MibNodeLike>;
+  valueType?: number;
+  /** Set on a provider's own node (no instance: net-snmp answers noSuchInstance there). */
+  provider?: unknown;
+  getAncestorProvider(): { provider: { name: string } } | null;
+}
 interface MibLike {
+  root: MibNodeLike;
   lookup(oid: string): unknown;
   getAncestorProviderFromOid(oid: string): unknown;
   registerProvider(definition: ProviderDefinition): void;
@@ -107,6 +123,7 @@ export class SnmpService {
   private address: string | null = null;
   private snmp: Snmp | null = null;
   private buildMib: (() => void) | null = null;
+  private fast: V2cFastPath | null = null;
   /** The trap sender, for its status (set by cli once made). */
   traps: { status(): TrapSenderStatus } | null = null;
 
@@ -138,7 +155,10 @@ export class SnmpService {
     // start-up: the ready file does not wait for it, and a device nobody polls never pays.
     this.buildMib = () => {
       this.buildMib = null;
-      this.registerMib(snmp, agent.getMib());
+      const leaves = this.registerMib(snmp, agent.getMib());
+      if (this.options.fastPath === false) return;
+      const communities = [this.config.readCommunity, ...(this.config.writeCommunity === null ? [] : [this.config.writeCommunity])].map((c) => Buffer.from(c, 'utf8'));
+      this.fast = new V2cFastPath(leaves, communities, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     };
     this.patchAgent(snmp, agent);
     const sockets = Object.values(agent.listener.sockets);
@@ -154,7 +174,7 @@ export class SnmpService {
     // agent sees a byte, so a refused manager gets no answer at all (as the device drops it).
     const onMsg = agent.onMsg.bind(agent);
     socket.removeAllListeners('message');
-    socket.on('message', (buffer: Buffer, rinfo: import('node:dgram').RemoteInfo) => this.onDatagram(socket, buffer, rinfo, onMsg));
+    socket.on('message', (buffer: Buffer, rinfo: RemoteInfo) => this.onDatagram(socket, buffer, rinfo, onMsg));
     const bound = socket.address();
     this.address = formatAddress(bound);
     this.logger.info({ address: this.address, engineId: this.options.engineId }, 'SNMP agent listening');
@@ -313,7 +333,7 @@ export class SnmpService {
     pdu.varbinds = all.slice(0, lo);
   }
 
-  private onDatagram(socket: unknown, buffer: Buffer, rinfo: import('node:dgram').RemoteInfo, onMsg: (socket: unknown, buffer: Buffer, rinfo: unknown) => void): void {
+  private onDatagram(socket: Socket, buffer: Buffer, rinfo: RemoteInfo, onMsg: (socket: unknown, buffer: Buffer, rinfo: unknown) => void): void {
     this.counters.packets++;
     if (!this.options.accept(rinfo.address)) {
       this.counters.refused++;
@@ -325,6 +345,13 @@ export class SnmpService {
       return;
     }
     this.buildMib?.();
+    if (version === 1 && this.fast) {
+      const answer = this.fast.answer(buffer);
+      if (answer) {
+        this.sendFast(socket, rinfo, answer);
+        return;
+      }
+    }
     const peer = formatAddress({ address: rinfo.address, family: rinfo.family, port: rinfo.port });
     try {
       actors.run({ peer }, () => onMsg(socket, buffer, rinfo));
@@ -335,6 +362,17 @@ export class SnmpService {
     }
   }
 
+  /** What net-snmp's path does after encoding (boundResponseSize's count, send, onAgentEvent), for a fast-path answer. */
+  private sendFast(socket: Socket, rinfo: RemoteInfo, answer: FastAnswer): void {
+    if (answer.cut) this.device.refusals.count('snmp_response_size');
+    socket.send(answer.response, rinfo.port, rinfo.address, this.onSent);
+    this.recordResponse(rinfo, 0, answer.varbinds, answer.firstOid);
+  }
+
+  private readonly onSent = (error: Error | null): void => {
+    if (error) this.logger.debug({ err: error.message }, 'SNMP response not sent');
+  };
+
   private onAgentEvent(error: (Error & { rinfo?: { address: string } }) | null, data: { pdu: { errorStatus: number; varbinds: { oid: string }[] }; rinfo: { address: string; port: number } } | undefined): void {
     if (error) {
       this.countBad(error.name || 'Error');
@@ -342,16 +380,19 @@ export class SnmpService {
       return;
     }
     if (!data) return;
+    const vbs = data.pdu.varbinds;
+    this.recordResponse(data.rinfo, data.pdu.errorStatus ?? 0, vbs.length, vbs[0]?.oid ?? null);
+  }
+
+  private recordResponse(rinfo: { address: string; port: number }, code: number, varbinds: number, firstOid: string | null): void {
     this.counters.responses++;
-    const code = data.pdu.errorStatus ?? 0;
     const status = this.snmp?.ErrorStatus[code] ?? String(code);
     if (code !== 0) this.counters.errors[status] = (this.counters.errors[status] ?? 0) + 1;
-    const vbs = data.pdu.varbinds;
     this.device.journal.record({
       kind: 'request',
       source: 'snmp',
-      peer: `${data.rinfo.address}:${data.rinfo.port}`,
-      action: `${vbs.length} varbind${vbs.length === 1 ? '' : 's'}${vbs[0] ? ` ${vbs[0].oid}` : ''}`,
+      peer: `${rinfo.address}:${rinfo.port}`,
+      action: `${varbinds} varbind${varbinds === 1 ? '' : 's'}${firstOid !== null ? ` ${firstOid}` : ''}`,
       result: code === 0 ? 'ok' : status,
     });
   }
@@ -380,12 +421,15 @@ export class SnmpService {
     }
   }
 
-  private registerMib(snmp: Snmp, mib: MibLike): void {
+  /** Registers the MIB with net-snmp; returns its instances in tree order, read as the handlers do, for the fast path. */
+  private registerMib(snmp: Snmp, mib: MibLike): FastLeaf[] {
     const objectType = (syntax: Syntax | 'oid' | 'timeticks') =>
       ({ integer: snmp.ObjectType.Integer32, gauge: snmp.ObjectType.Gauge32, text: snmp.ObjectType.OctetString, oid: snmp.ObjectType.OID, timeticks: snmp.ObjectType.TimeTicks })[syntax];
     const access = (a: 'read-only' | 'read-write') => snmp.MaxAccess[a];
     const scalars = mibScalars({ contact: () => this.config.contact, location: () => this.config.location, lastTrigger: this.options.lastTrigger ?? (() => 0) });
+    const readers = new Map<string, (arcs: readonly number[]) => () => unknown>();
     for (const scalar of scalars) {
+      readers.set(scalar.name, () => () => scalar.read(this.device));
       mib.registerProvider({
         name: scalar.name,
         type: snmp.MibProviderType.Scalar,
@@ -400,6 +444,13 @@ export class SnmpService {
       const rows = table.rows(this.device);
       if (rows.length === 0) continue;
       const entryLength = table.entryOid.split('.').length;
+      // serveCell's lookup, done once per instance: null where it answers an error.
+      readers.set(table.name, (arcs) => {
+        const column = table.columns.find((c) => c.number === arcs[entryLength]);
+        const row = rows[arcs[entryLength + 1]!];
+        if (!column || !row) return () => null;
+        return () => (this.device.unavailable(row.channel) ? null : column.read(row));
+      });
       mib.registerProvider({
         name: table.name,
         type: snmp.MibProviderType.Table,
@@ -411,6 +462,11 @@ export class SnmpService {
       });
       for (const row of rows) mib.addTableRow(table.name, table.columns.map((c) => c.read(row)));
     }
+    return mibLeaves(mib.root).map((node): FastLeaf => {
+      const provider = node.provider ? undefined : node.getAncestorProvider()?.provider.name;
+      const reader = provider === undefined ? undefined : readers.get(provider);
+      return { arcs: node.address, oid: node.oid, type: node.valueType ?? -1, read: reader ? reader(node.address) : () => null };
+    });
   }
 
   private serveScalar(scalar: MibScalar, request: MibRequestLike): void {
@@ -482,6 +538,21 @@ function responseBound(varbinds: readonly ResponseVarbind[]): number {
     else return Infinity;
   }
   return bytes;
+}
+
+/** The leaves of net-snmp's MIB tree in the order its GETNEXT visits them (children by number). */
+function mibLeaves(root: MibNodeLike): MibNodeLike[] {
+  const out: MibNodeLike[] = [];
+  const visit = (node: MibNodeLike): void => {
+    const keys = Object.keys(node.children).sort((a, b) => Number(a) - Number(b));
+    if (keys.length === 0) {
+      if (node !== root) out.push(node);
+      return;
+    }
+    for (const key of keys) visit(node.children[key]!);
+  };
+  visit(root);
+  return out;
 }
 
 /** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
