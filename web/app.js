@@ -2,10 +2,10 @@
 // controls that call the emulator API. Vanilla DOM, no build step.
 //
 //   EventSource open ─► GET /sim/v1/device ─► model (slots, channels) ─► build cards and rows
-//   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows
+//   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows (ROWS_PER_FRAME at most)
 //   control ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
 
-import { $, API, act, api, clearFieldErrors, el, fmt, showFieldError } from './js/util.js';
+import { $, API, act, api, clearFieldErrors, el, fmt, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { initConfig, loadConfig } from './js/config.js';
 import './js/services.js';
@@ -23,15 +23,25 @@ const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 
 /** @type {{slots: any[]} & Record<string, any> | null} */
 let device = null;
-/** key "slot:index" → {channel, update} */
+/** key "slot:index" → the channel of the snapshot, kept current by the event stream. */
+const channels = new Map();
+/** key "slot:index" → {channel, update}, for the rows drawn so far. */
 const rows = new Map();
 const dirty = new Set();
 let headDirty = false;
 let frame = 0;
-const logLines = [];
-let logDirty = false;
+/** Changes not yet in the live log, oldest first (at most LOG_MAX are kept: older ones would scroll out anyway). */
+let logPending = [];
 
 // ---- rendering --------------------------------------------------------------------------
+
+/**
+ * At most this many rows are redrawn in one frame; the others stay dirty for the next frame,
+ * oldest first. Under a flood (#19: 1,000 changes a second) every row turns dirty within a few
+ * frames, and redrawing a whole busy rail in one frame took ~25 ms of CPU: a bounded frame stays
+ * well under a long task (50 ms) even on a shared CPU, and a row still updates several times a second.
+ */
+const ROWS_PER_FRAME = 16;
 
 function schedule() {
   if (!frame) frame = requestAnimationFrame(flush);
@@ -39,33 +49,67 @@ function schedule() {
 
 function flush() {
   frame = 0;
-  for (const key of dirty) rows.get(key)?.update();
-  dirty.clear();
+  let budget = ROWS_PER_FRAME;
+  for (const key of dirty) {
+    if (budget-- === 0) break;
+    dirty.delete(key);
+    rows.get(key)?.update();
+  }
   if (headDirty) renderHead();
   headDirty = false;
-  if (logDirty) renderLog();
-  logDirty = false;
+  if (logPending.length) renderLog();
+  if (dirty.size) schedule();
+}
+
+/** The head card's values by label, built once per snapshot (buildHead) and then only rewritten. */
+let headCells = new Map();
+
+function headItems() {
+  const head = device.slots.find((s) => s.slot === 0) ?? {};
+  return [
+    ['Name', device.name], ['Model', device.model], ['Serial', device.serialNumber], ['Firmware', device.firmwareVersion],
+    ['Uptime', `${head.uptime ?? 0} s`], ['Watchdog alarm', head.watchdogAlarmFlag ? 'YES' : 'no'], ['IP', head.ip ?? '–'],
+  ].map(([k, v]) => [k, String(v ?? '–'), k === 'Watchdog alarm' && head.watchdogAlarmFlag ? 'status-bad' : '']);
+}
+
+function buildHead() {
+  const items = headItems();
+  headCells = new Map(items.map(([k]) => [k, el('dd')]));
+  $('head').replaceChildren(
+    el('h2', { text: `Slot 0 · ${device.model}` }),
+    el('dl', {}, ...items.flatMap(([k]) => [el('dt', { text: k }), headCells.get(k)])),
+  );
+  renderHead();
 }
 
 function renderHead() {
-  const head = device.slots.find((s) => s.slot === 0) ?? {};
-  const items = [
-    ['Name', device.name], ['Model', device.model], ['Serial', device.serialNumber], ['Firmware', device.firmwareVersion],
-    ['Uptime', `${head.uptime ?? 0} s`], ['Watchdog alarm', head.watchdogAlarmFlag ? 'YES' : 'no'], ['IP', head.ip ?? '–'],
-  ];
-  $('head').replaceChildren(
-    el('h2', { text: `Slot 0 · ${device.model}` }),
-    el('dl', {}, ...items.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: String(v ?? '–'), class: k === 'Watchdog alarm' && head.watchdogAlarmFlag ? 'status-bad' : '' })])),
-  );
+  for (const [k, text, cls] of headItems()) {
+    const dd = headCells.get(k);
+    setText(dd, text);
+    if (dd.className !== cls) dd.className = cls;
+  }
 }
 
-function buildRail() {
+let railBuild = 0;
+
+/** Resolves in the next animation frame (or task, in a hidden tab, which runs no frames). */
+const nextFrame = () => new Promise((resolve) => (document.hidden ? setTimeout(resolve, 0) : requestAnimationFrame(() => resolve())));
+
+/**
+ * Draws the rail one card per frame: the first layout of a big rail drawn at once (94 channels)
+ * is one long task of tens of ms (#19). A newer snapshot (a reconnect) stops an older build.
+ */
+async function buildRail() {
+  const build = ++railBuild;
   const rail = $('rail');
   rail.replaceChildren($('head'));
   rows.clear();
-  renderHead();
+  dirty.clear();
+  buildHead();
   for (const slot of device.slots) {
     if (slot.slot === 0) continue;
+    await nextFrame();
+    if (build !== railBuild) return;
     const card = el('article', { class: 'card', 'data-slot': String(slot.slot), 'aria-label': `Slot ${slot.slot} ${slot.module}` },
       el('h2', { text: `Slot ${slot.slot} · ${slot.module}` }),
       el('p', { class: 'meta', text: slot.name }));
@@ -87,10 +131,11 @@ async function putAttr(ch, attr, value) {
 
 /** Merges a channel object from a response into the model. */
 function apply(channel, slot) {
-  const row = rows.get(`${slot}:${channel.index}`);
-  if (!row) return;
-  Object.assign(row.channel, channel);
-  dirty.add(`${slot}:${channel.index}`);
+  const key = `${slot}:${channel.index}`;
+  const ch = channels.get(key);
+  if (!ch) return;
+  Object.assign(ch, channel);
+  if (rows.has(key)) dirty.add(key);
   schedule();
 }
 
@@ -99,7 +144,6 @@ function lamp(label, onClick) {
 }
 
 function buildRow(slot, ch) {
-  ch.slot = slot.slot;
   const key = `${slot.slot}:${ch.index}`;
   const id = `ch-${slot.slot}-${ch.index}`;
   const info = el('div', { class: 'info' });
@@ -110,7 +154,7 @@ function buildRow(slot, ch) {
   const extra = el('span', { class: 'extra' });
   const status = el('span', { class: 'status' });
   const sig = el('span', { class: 'sig' });
-  const showSignal = () => (sig.textContent = ch.signal ? `signal: ${ch.signal.kind}` : '');
+  const showSignal = () => setText(sig, ch.signal ? `signal: ${ch.signal.kind}` : '');
   let update = () => {};
 
   if (ch.type === 'di' || ch.type === 'do' || ch.type === 'relay') {
@@ -132,12 +176,12 @@ function buildRow(slot, ch) {
     if (ctl.childElementCount > 0) row.append(ctl);
     update = () => {
       const on = Boolean(ch[attr]);
-      button.setAttribute('aria-pressed', String(on));
-      button.textContent = on ? 'ON' : 'OFF';
-      mode.textContent = ch.modeName || ch.type;
-      if (ch.type === 'di') extra.textContent = ch.modeName === 'counter' ? `count ${ch.diCounterValue}` : '';
-      else if (ch.type === 'do') extra.textContent = ch.modeName === 'pulse' ? `pulse ${ch.doPulseStatus ? 'running' : 'stopped'}, count ${ch.doPulseCount}` : '';
-      else extra.textContent = `count ${ch.relayCurrentCount} / total ${ch.relayTotalCount}`;
+      setAttr(button, 'aria-pressed', String(on));
+      setText(button, on ? 'ON' : 'OFF');
+      setText(mode, ch.modeName || ch.type);
+      if (ch.type === 'di') setText(extra, ch.modeName === 'counter' ? `count ${ch.diCounterValue}` : '');
+      else if (ch.type === 'do') setText(extra, ch.modeName === 'pulse' ? `pulse ${ch.doPulseStatus ? 'running' : 'stopped'}, count ${ch.doPulseCount}` : '');
+      else setText(extra, `count ${ch.relayCurrentCount} / total ${ch.relayTotalCount}`);
       showSignal();
     };
   } else {
@@ -185,19 +229,19 @@ function buildRow(slot, ch) {
     }
     update = () => {
       const unit = ch.type === 'ai' ? (ch.field?.scaledUnit ?? ch.field?.unit ?? '') : (ch.field?.unit ?? '');
-      value.textContent = `${fmt(ch[`${p}ValueScaled`])} ${unit}`.trim();
-      mode.textContent = ch.modeName || '';
+      setText(value, `${fmt(ch[`${p}ValueScaled`])} ${unit}`.trim());
+      setText(mode, ch.modeName || '');
       const code = ch[`${p}Status`] ?? 0;
-      status.textContent = ch.type === 'ao' ? (code ? `status ${code}` : '') : code ? (STATUS_TEXT[code] ?? `status ${code}`) : '';
-      status.className = code ? 'status status-bad' : 'status';
-      minMax.textContent = `${p}ValueScaledMin` in ch ? `min ${fmt(ch[`${p}ValueScaledMin`])} · max ${fmt(ch[`${p}ValueScaledMax`])}` : '';
+      setText(status, ch.type === 'ao' ? (code ? `status ${code}` : '') : code ? (STATUS_TEXT[code] ?? `status ${code}`) : '');
+      setClass(status, code ? 'status status-bad' : 'status');
+      setText(minMax, `${p}ValueScaledMin` in ch ? `min ${fmt(ch[`${p}ValueScaledMin`])} · max ${fmt(ch[`${p}ValueScaledMax`])}` : '');
       const field = ch.field ?? {};
       const current = field[inputKind];
       const focused = document.activeElement;
-      if (number && focused !== number && focused !== slider && typeof current === 'number') number.value = fmt(current, 4);
-      if (slider && focused !== slider && typeof current === 'number') slider.value = String(current);
-      if (burnout && focused !== burnout) burnout.checked = Boolean(field.burnout);
-      if (fault && focused !== fault) fault.checked = Boolean(field.fault);
+      if (number && focused !== number && focused !== slider && typeof current === 'number') setValue(number, fmt(current, 4));
+      if (slider && focused !== slider && typeof current === 'number') setValue(slider, String(current));
+      if (burnout && focused !== burnout && burnout.checked !== Boolean(field.burnout)) burnout.checked = Boolean(field.burnout);
+      if (fault && focused !== fault && fault.checked !== Boolean(field.fault)) fault.checked = Boolean(field.fault);
       showSignal();
     };
   }
@@ -215,27 +259,34 @@ function onChange(change) {
     if (head && change.attribute in head) head[change.attribute] = change.value;
     headDirty = true;
   } else {
-    const row = rows.get(`${change.slot}:${change.index}`);
-    if (row) {
-      row.channel[change.attribute] = change.value;
-      dirty.add(`${change.slot}:${change.index}`);
+    const key = `${change.slot}:${change.index}`;
+    const ch = channels.get(key);
+    if (ch) {
+      ch[change.attribute] = change.value;
+      // A row not drawn yet shows the model as it is when drawn.
+      if (rows.has(key)) dirty.add(key);
     }
   }
-  logLines.push(change);
-  if (logLines.length > LOG_MAX) logLines.splice(0, logLines.length - LOG_MAX);
-  logDirty = true;
+  logPending.push(change);
+  // Trimmed in batches, not per change; bounded while no frame runs (a hidden tab).
+  if (logPending.length >= 2 * LOG_MAX) logPending = logPending.slice(-LOG_MAX);
   schedule();
 }
 
+/** Adds this frame's changes on top and drops what falls off the end, leaving the other lines alone. */
 function renderLog() {
-  $('live-log').replaceChildren(
-    ...logLines.slice().reverse().map((c) => el('li', { text: `#${c.seq} ${c.ioName} ${c.attribute} ${fmt(c.previous)} → ${fmt(c.value)} (${c.source})` })),
-  );
+  const log = $('live-log');
+  const fresh = logPending.slice(-LOG_MAX).reverse().map((c) => el('li', { text: `#${c.seq} ${c.ioName} ${c.attribute} ${fmt(c.previous)} → ${fmt(c.value)} (${c.source})` }));
+  logPending = [];
+  log.prepend(...fresh);
+  while (log.childElementCount > LOG_MAX) log.lastElementChild.remove();
 }
 
 async function loadDevice() {
   device = await api('GET', '/device');
-  buildRail();
+  channels.clear();
+  for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
+  await buildRail();
 }
 
 let source = null;

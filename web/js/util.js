@@ -18,6 +18,26 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+// Writes that skip an equal value: writing the same text or value still replaces the node's text
+// (or the input's value) and so re-lays out and repaints its row, which under a flood of changes
+// (#19) costs more than the changes themselves.
+
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+export function setAttr(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
+export function setClass(node, className) {
+  if (node.className !== className) node.className = className;
+}
+
+export function setValue(input, value) {
+  if (input.value !== value) input.value = value;
+}
+
 export async function api(method, path, body) {
   const res = await fetch(API + path, {
     method,
