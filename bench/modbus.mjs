@@ -3,9 +3,12 @@
 //
 //   cc ──► bench/.build/{server,loadgen}
 //   start libmodbus, pymodbus, iothinx-sim, one after another, each on a free 127.0.0.1 port
-//   for connections in 1, 16:
-//     for each of ROUNDS rounds:  loadgen ──► every server in turn (order rotates each round)
-//   SIGTERM every server (SIGKILL after 2 s) ──► table + ratios iothinx-sim / reference
+//   for each of RUNS runs:
+//     for connections in 1, 16:
+//       for each of ROUNDS rounds:  loadgen ──► every server in turn (order rotates each round)
+//     ──► this run's ratios iothinx-sim / reference
+//   SIGTERM every server (SIGKILL after 2 s) ──► table over all runs + each run's ratios +
+//   the lowest ratio over the runs beside its target
 //
 // Why rounds: throughput on the 2-core VM this runs on drifts by a third from one 3 s run to the
 // next, even against the same server. Slicing each server's measured time into short rounds
@@ -16,6 +19,10 @@
 // flight per connection (see bench/c/loadgen.c for why it is one epoll loop, not libmodbus).
 // BENCH_SECONDS (default 3): measured seconds per server and connection count, split over
 // BENCH_ROUNDS (default 3) rounds; BENCH_WARMUP (default 0.5): unmeasured seconds before each.
+// BENCH_RUNS (default 1): how many times the whole measurement repeats on the same servers, each
+// run giving its own ratios. A target holds when it holds in every run, so the lowest ratio over
+// the runs is what is printed beside it; `BENCH_RUNS=5 node bench/modbus.mjs` (about 5 x 30 s)
+// is how issue #19 checks it, `npm run bench` keeps one run.
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +34,11 @@ import { cleanupOnExit, launch, median as medianOf, startEmulator, stdoutLine, s
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 0.5);
+const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 1)));
 const CONNECTIONS = [1, 16];
-// Targets from the issue that asked for this benchmark; printed beside the ratios, not enforced.
-const TARGETS = { libmodbus: '>= 0.75x at 16 conns', pymodbus: '>= 1.5x' };
+// Targets (issue #19): iothinx-sim / reference, per connection count, in every run. Printed beside
+// the lowest ratio over the runs, not enforced (the machine is shared; a failed target is a figure).
+const TARGETS = { libmodbus: { 1: 0.9, 16: 0.8 }, pymodbus: { 16: 1.5 } };
 
 const benchDir = new URL('.', import.meta.url).pathname;
 // Debian installs python3-pymodbus for the system interpreter; a `python3` on PATH may be a
@@ -115,7 +124,7 @@ function ratios(sim, ref) {
   return Object.fromEntries(CONNECTIONS.map((c) => [c, sim[c].rps / ref[c].rps]));
 }
 
-function report(servers, rel) {
+function report(servers, rel, runs) {
   const fmt = (x, digits = 1) => (x == null ? '-' : x.toFixed(digits));
   const rows = [['server', 'conns', 'req/s', 'p50 us', 'p99 us', 'errors']];
   for (const [name, runs] of Object.entries(servers)) {
@@ -127,13 +136,41 @@ function report(servers, rel) {
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   console.log('modbus: FC3 read 10 holding registers at 0, unit 1, one request in flight per connection');
-  console.log(`  ${SECONDS} s per server and connection count, in ${ROUNDS} interleaved round(s) after ${WARMUP} s warm-up each; p50/p99: median over rounds`);
+  const conns = (c) => `${c} conn${c === 1 ? '' : 's'}`;
+  console.log(`  ${RUNS} run(s) of ${SECONDS} s per server and connection count, each in ${ROUNDS} interleaved round(s) after ${WARMUP} s warm-up each; req/s over all runs; p50/p99: median over rounds`);
   for (const row of rows) console.log('  ' + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   for (const [ref, r] of Object.entries(rel)) {
     if (!r) continue;
-    const parts = CONNECTIONS.map((c) => `${c} conn${c === 1 ? '' : 's'} ${r[c].toFixed(2)}x`).join(', ');
-    console.log(`  iothinx-sim / ${ref}: ${parts} (target ${TARGETS[ref]})`);
+    console.log(`  iothinx-sim / ${ref}, all runs: ${CONNECTIONS.map((c) => `${conns(c)} ${r[c].toFixed(2)}x`).join(', ')}`);
+    if (RUNS > 1) {
+      runs.forEach((run, i) => {
+        console.log(`    run ${i + 1}: ${CONNECTIONS.map((c) => `${conns(c)} ${run.ratios[ref][c].toFixed(2)}x`).join(', ')}`);
+      });
+    }
+    // The lowest over the runs: a target holds only if it holds in every run.
+    for (const [c, target] of Object.entries(TARGETS[ref])) {
+      const lowest = Math.min(...runs.map((run) => run.ratios[ref][c]));
+      console.log(`    ${conns(Number(c))}: lowest of ${RUNS} run(s) ${lowest.toFixed(2)}x, target >= ${target}x: ${lowest >= target ? 'met' : 'NOT met'}`);
+    }
   }
+}
+
+/** Each reference's ratios iothinx-sim / reference at every connection count (null when either did not run). */
+function allRatios(servers) {
+  return {
+    libmodbus: ratios(servers['iothinx-sim'], servers.libmodbus),
+    pymodbus: ratios(servers['iothinx-sim'], servers.pymodbus),
+  };
+}
+
+/** The runs' rounds together, per server and connection count: the table's figures. */
+function mergeRuns(runs) {
+  return Object.fromEntries(
+    Object.entries(runs[0].servers).map(([name, first]) => [
+      name,
+      first ? Object.fromEntries(CONNECTIONS.map((c) => [c, combine(runs.flatMap((run) => run.servers[name][c].rounds))])) : null,
+    ]),
+  );
 }
 
 export async function benchModbus() {
@@ -150,14 +187,17 @@ export async function benchModbus() {
       throw new Error(`${err.message}\n(needs ${PYTHON} with python3-pymodbus and python3-serial-asyncio; ${PEERS_HINT})`, { cause: err });
     }
     running['iothinx-sim'] = await startSim(dir);
-    const servers = await measureAll(running, loadgen);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      const measured = await measureAll(running, loadgen);
+      runs.push({ servers: measured, ratios: allRatios(measured) });
+      if (RUNS > 1) console.error(`modbus bench: run ${i + 1}/${RUNS} done`);
+    }
     await stopAll();
-    const rel = {
-      libmodbus: ratios(servers['iothinx-sim'], servers.libmodbus),
-      pymodbus: ratios(servers['iothinx-sim'], servers.pymodbus),
-    };
-    report(servers, rel);
-    return { seconds: SECONDS, rounds: ROUNDS, warmup: WARMUP, servers, ratios: rel };
+    const servers = mergeRuns(runs);
+    const rel = allRatios(servers);
+    report(servers, rel, runs);
+    return { seconds: SECONDS, rounds: ROUNDS, warmup: WARMUP, runs: runs.map((run) => run.ratios), servers, ratios: rel };
   } finally {
     await stopAll();
     cleanup();

@@ -157,7 +157,9 @@ export class AddressMap implements PointSpace {
         }
         word = words[cell.part];
       }
-      out.writeUInt16BE(word, offset + 2 * i);
+      // By hand: writeUInt16BE validates its arguments on every call, a tenth of a read's time.
+      out[offset + 2 * i] = word >>> 8;
+      out[offset + 2 * i + 1] = word & 0xff;
     }
   }
 
