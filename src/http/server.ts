@@ -194,7 +194,8 @@ function serve<S extends Server | HttpsServer>(app: Express, server: S, freshOn:
   });
 }
 
-const DEFAULT_LIMITS = limitsSchema.parse({}).http;
+// jitless: parsed once, at load; zod would compile a parser for every limits section first (#19).
+const DEFAULT_LIMITS = limitsSchema.parse({}, { jitless: true }).http;
 
 /**
  * @param options.accept decides at accept time whether a peer may talk at all (the
