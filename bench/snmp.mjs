@@ -2,6 +2,8 @@
 // ratios hold on a shared, noisy machine. Prints figures; never asserts a time.
 //
 //   start snmpd (own system group, minimal config, free 127.0.0.1 port) and iothinx-sim (--snmp 127.0.0.1:0)
+//   and node-dgram-floor: a Node UDP socket that sends each request back as a Response-PDU without
+//     reading it (no SNMP at all): the most any agent on Node's dgram can do on this machine
 //   for K in 1, 16 requests in flight:
 //     for each of ROUNDS rounds:  bench/lib/snmp-load.mjs ──► every agent in turn (order rotates)
 //   one unmeasured walk of each below, then for each of WALK_ROUNDS rounds: snmpbulkwalk -Cr25 of
@@ -22,8 +24,8 @@
 // per row for its MIB-II walk (how many rows that is depends on the host: hrSWInstalled, tcp
 // connections). Per row is printed as the wall time over the rows, and net of the one-row walk
 // (the tool's start-up, which a 1360-row walk carries more of per row than a 9000-row one).
-// BENCH_SECONDS (default 5): measured seconds per agent and K, split over BENCH_ROUNDS (default
-// 5) rounds; BENCH_WARMUP (default 0.5): unmeasured seconds before each; BENCH_WALK_ROUNDS
+// BENCH_SECONDS (default 6): measured seconds per agent and K, split over BENCH_ROUNDS (default
+// 8) rounds (many short rounds: the median of their ratios outlasts a neighbour's burst); BENCH_WARMUP (default 0.5): unmeasured seconds before each; BENCH_WALK_ROUNDS
 // (default 7).
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -35,8 +37,8 @@ import { pathToFileURL } from 'node:url';
 import { PEERS_HINT } from './lib/cc.mjs';
 import { children, cleanupOnExit, launch, median, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 5)));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 8)));
 const WALK_ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_WALK_ROUNDS ?? 7)));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 0.5);
 const INFLIGHT = [1, 16];
@@ -101,6 +103,28 @@ function adopt(child) {
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s) => (child.stderrTail = (child.stderrTail + s).slice(-2000)));
   return child;
+}
+
+// The request sent back with its PDU tag A0 (GetRequest) turned into A2 (Response): the load
+// generator counts it as an answer (a NULL value is no exception). Byte 13 is the PDU tag of the
+// generator's request (30 29 02 01 01 04 06 "public" A0 ...).
+const FLOOR_SCRIPT = `
+const dgram = require('node:dgram');
+const s = dgram.createSocket('udp4');
+s.on('message', (m, r) => {
+  const out = Buffer.allocUnsafe(m.length);
+  m.copy(out);
+  out[13] = 0xa2;
+  s.send(out, r.port, r.address, () => {});
+});
+s.bind(0, '127.0.0.1', () => console.log('listening ' + s.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+async function startFloor() {
+  const child = launch(process.execPath, ['-e', FLOOR_SCRIPT]);
+  const m = await whenReady(child, 'node-dgram-floor', stdoutLine(child, /listening (\d+)/));
+  return { child, host: '127.0.0.1', port: Number(m[1]) };
 }
 
 async function startSim(dir) {
@@ -289,6 +313,7 @@ export async function benchSnmp() {
     agents.snmpd = await startSnmpd(dir);
     const sim = await startSim(dir);
     if (sim) agents['iothinx-sim'] = sim;
+    agents['node-dgram-floor'] = await startFloor();
     const gets = await measureGets(agents);
     const walks = await measureWalks(agents);
     await stopAll();
