@@ -93,12 +93,41 @@ export function encodePayload(value: number, at: number, extraKeys: boolean): st
 /** A burst of changes shares one clock reading; format it once. */
 let lastAt = Number.NaN;
 let lastIso = '';
-function isoTime(at: number): string {
-  if (at !== lastAt) {
-    lastAt = at;
-    lastIso = new Date(at).toISOString();
+/** The date part ("2026-01-01T") of the day that starts at `dayStart`, from Date once a day. */
+let dayStart = Number.NaN;
+let dayPrefix = '';
+const MS_PER_DAY = 86_400_000;
+
+/**
+ * Date.prototype.toISOString, the time of day done in arithmetic: toISOString took 8-14 µs
+ * (median) of a change's way to the socket when the process had slept between changes, about a
+ * tenth of the emulator's part of the FC5-to-subscriber latency (#19); this takes under 1 µs.
+ */
+export function isoTime(time: number): string {
+  if (time === lastAt) return lastIso;
+  // As Date does: a fractional time is cut toward zero; an invalid one throws (RangeError).
+  const at = Math.trunc(time);
+  if (!(Math.abs(at) <= 8.64e15)) return new Date(time).toISOString();
+  const day = Math.floor(at / MS_PER_DAY) * MS_PER_DAY;
+  if (day !== dayStart) {
+    const iso = new Date(day).toISOString();
+    dayStart = day;
+    dayPrefix = iso.slice(0, iso.indexOf('T') + 1);
   }
+  let rest = at - day;
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const s = rest % 60;
+  rest = (rest - s) / 60;
+  const m = rest % 60;
+  const h = (rest - m) / 60;
+  lastAt = time;
+  lastIso = `${dayPrefix}${two(h)}:${two(m)}:${two(s)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
   return lastIso;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
 /** A topic the table does not know (none today; the unit test checks) is treated as an attribute. */
