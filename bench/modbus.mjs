@@ -23,6 +23,10 @@
 // run giving its own ratios. A target holds when it holds in every run, so the lowest ratio over
 // the runs is what is printed beside it; `BENCH_RUNS=5 node bench/modbus.mjs` (about 5 x 30 s)
 // is how issue #19 checks it, `npm run bench` keeps one run.
+// BENCH_NODE_FLOOR=1 adds a fourth server, node-floor: a bare node:net server that answers every
+// frame with a constant reply and batches its writes as iothinx-sim does. It does nothing a device
+// does, so iothinx-sim / node-floor is the cost of the emulator's own work, and node-floor /
+// libmodbus what Node's sockets allow on this machine at all.
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +39,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 0.5);
 const RUNS = Math.max(1, Math.floor(Number(process.env.BENCH_RUNS ?? 1)));
+const NODE_FLOOR = process.env.BENCH_NODE_FLOOR === '1';
 const CONNECTIONS = [1, 16];
 // Targets (issue #19): iothinx-sim / reference, per connection count, in every run. Printed beside
 // the lowest ratio over the runs, not enforced (the machine is shared; a failed target is a figure).
@@ -44,6 +49,34 @@ const benchDir = new URL('.', import.meta.url).pathname;
 // Debian installs python3-pymodbus for the system interpreter; a `python3` on PATH may be a
 // pyenv shim that cannot see it.
 const PYTHON = '/usr/bin/python3';
+
+// node-floor (BENCH_NODE_FLOOR=1): FC3 x10 frames answered with registers 0..9; with more than
+// one connection open the replies wait for setImmediate, as src/modbus/server.ts does.
+const NODE_FLOOR_SERVER = `
+const net = require('node:net');
+const reply = Buffer.from([0, 0, 0, 0, 0, 23, 0, 3, 20, ...Array.from({ length: 10 }, (_, i) => [0, i]).flat()]);
+const waiting = [];
+const flush = () => { for (const [socket, out] of waiting.splice(0)) socket.write(out); };
+let open = 0;
+const server = net.createServer({ noDelay: true }, (socket) => {
+  open += 1;
+  socket.on('close', () => (open -= 1));
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    const frames = Math.floor(chunk.length / 12);
+    const out = Buffer.allocUnsafe(29 * frames);
+    for (let i = 0; i < frames; i++) {
+      reply.copy(out, 29 * i);
+      chunk.copy(out, 29 * i, 12 * i, 12 * i + 2);
+      out[29 * i + 6] = chunk[12 * i + 6];
+    }
+    if (open <= 1) socket.write(out);
+    else if (waiting.push([socket, out]) === 1) setImmediate(flush);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('listening 127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
 
 function build() {
   return { server: compile('server', libmodbusFlags()), loadgen: compile('loadgen', []) };
@@ -141,14 +174,15 @@ function report(servers, rel, runs) {
   for (const row of rows) console.log('  ' + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
   for (const [ref, r] of Object.entries(rel)) {
     if (!r) continue;
-    console.log(`  iothinx-sim / ${ref}, all runs: ${CONNECTIONS.map((c) => `${conns(c)} ${r[c].toFixed(2)}x`).join(', ')}`);
+    const label = ref.includes(' / ') ? ref : `iothinx-sim / ${ref}`;
+    console.log(`  ${label}, all runs: ${CONNECTIONS.map((c) => `${conns(c)} ${r[c].toFixed(2)}x`).join(', ')}`);
     if (RUNS > 1) {
       runs.forEach((run, i) => {
         console.log(`    run ${i + 1}: ${CONNECTIONS.map((c) => `${conns(c)} ${run.ratios[ref][c].toFixed(2)}x`).join(', ')}`);
       });
     }
     // The lowest over the runs: a target holds only if it holds in every run.
-    for (const [c, target] of Object.entries(TARGETS[ref])) {
+    for (const [c, target] of Object.entries(TARGETS[ref] ?? {})) {
       const lowest = Math.min(...runs.map((run) => run.ratios[ref][c]));
       console.log(`    ${conns(Number(c))}: lowest of ${RUNS} run(s) ${lowest.toFixed(2)}x, target >= ${target}x: ${lowest >= target ? 'met' : 'NOT met'}`);
     }
@@ -160,6 +194,7 @@ function allRatios(servers) {
   return {
     libmodbus: ratios(servers['iothinx-sim'], servers.libmodbus),
     pymodbus: ratios(servers['iothinx-sim'], servers.pymodbus),
+    ...(NODE_FLOOR ? { 'node-floor': ratios(servers['iothinx-sim'], servers['node-floor']), 'node-floor / libmodbus': ratios(servers['node-floor'], servers.libmodbus) } : {}),
   };
 }
 
@@ -186,6 +221,7 @@ export async function benchModbus() {
     } catch (err) {
       throw new Error(`${err.message}\n(needs ${PYTHON} with python3-pymodbus and python3-serial-asyncio; ${PEERS_HINT})`, { cause: err });
     }
+    if (NODE_FLOOR) running['node-floor'] = await startReference('node-floor server', process.execPath, ['-e', NODE_FLOOR_SERVER]);
     running['iothinx-sim'] = await startSim(dir);
     const runs = [];
     for (let i = 0; i < RUNS; i++) {
