@@ -388,14 +388,23 @@ export class SnmpService {
     this.counters.responses++;
     const status = this.snmp?.ErrorStatus[code] ?? String(code);
     if (code !== 0) this.counters.errors[status] = (this.counters.errors[status] ?? 0) + 1;
-    this.device.journal.record({
-      kind: 'request',
-      source: 'snmp',
-      peer: `${rinfo.address}:${rinfo.port}`,
-      action: `${varbinds} varbind${varbinds === 1 ? '' : 's'}${firstOid !== null ? ` ${firstOid}` : ''}`,
-      result: code === 0 ? 'ok' : status,
-    });
+    // The journal keeps 10 000 entries, so what they hold outlives the young generation: the
+    // same peer and action as the last entry (a manager polling) share its strings.
+    const last = this.lastRecord;
+    if (last.address !== rinfo.address || last.port !== rinfo.port) {
+      last.address = rinfo.address;
+      last.port = rinfo.port;
+      last.peer = `${rinfo.address}:${rinfo.port}`;
+    }
+    if (last.varbinds !== varbinds || last.firstOid !== firstOid) {
+      last.varbinds = varbinds;
+      last.firstOid = firstOid;
+      last.action = `${varbinds} varbind${varbinds === 1 ? '' : 's'}${firstOid !== null ? ` ${firstOid}` : ''}`;
+    }
+    this.device.journal.record({ kind: 'request', source: 'snmp', peer: last.peer, action: last.action, result: code === 0 ? 'ok' : status });
   }
+
+  private readonly lastRecord = { address: '', port: -1, peer: '', varbinds: -1, firstOid: null as string | null, action: '' };
 
   private countBad(name: string): void {
     this.counters.bad[name] = (this.counters.bad[name] ?? 0) + 1;
