@@ -3,7 +3,9 @@
  * rail is driven by a signal (64 DI square waves, 30 AI/RTD/TC sines sampled every 100 ms), the
  * page runs in Debian's chromium driven by playwright-core (never a downloaded browser), and
  * chromium's own performance timeline must show no long task (a task over 50 ms, the Long Tasks
- * API's threshold) from before the app loads until the end of the window.
+ * API's threshold) while the page follows the flood. The observer is registered before the app
+ * loads (buffered); the long tasks of loading are printed, the assertion is on those from the
+ * app's ready on to the end of the window.
  *
  *   signals ─► Device ─► /sim/v1/events ─► page (EventSource, rAF-coalesced rendering)
  *                   └─► /metrics iothinx_changes_total ─► the rate the test reached (asserted)
@@ -14,6 +16,7 @@
  * values differ between two reads.
  */
 import { writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -126,7 +129,9 @@ describe('web UI under 1,000 changes per second (#19)', () => {
       `ui-perf: ${to - from} changes in ${seconds.toFixed(1)} s = ${rate.toFixed(0)}/s; page live log advanced ${seq1 - seq0} seqs; ` +
         `${changed}/${before.length} analog values changed between two reads; ` +
         `long tasks while loading (ready at ${readyAt.toFixed(0)} ms): ${loading.length}, longest ${longest(loading)} ms${list(loading)}; ` +
-        `long tasks from ready on: ${tasks.length}, longest ${longest(tasks)} ms${list(tasks)}`,
+        `long tasks from ready on: ${tasks.length}, longest ${longest(tasks)} ms${list(tasks)}; ` +
+        // A long task is wall time: on a machine busy with other work the page's tasks are preempted.
+        `load average ${(loadavg()[0] ?? 0).toFixed(1)} on ${availableParallelism()} CPUs`,
     );
 
     expect(rate).toBeGreaterThanOrEqual(TARGET_RATE * 0.95);
