@@ -28,7 +28,10 @@ import { tolerateClosedPipes } from './stdio.js';
 import { allowedHostsFromEnv, parseWithEnv, START_ENV } from './env.js';
 
 async function start(options: StartOptions): Promise<void> {
-  limitHeapGrowth(heapGrowingPercent());
+  // Read now (a bad value is a usage error before anything starts), set once the device is up:
+  // the limit is for the long run, and while starting, a full collection every 30% of growth
+  // only delays the ready file (#19).
+  const heapPercent = heapGrowingPercent();
   const logger = createLogger(options.logLevel);
   const signals = onShutdownSignal(logger);
   // A ready file left by an earlier run must not announce this one before it listens.
@@ -73,6 +76,7 @@ async function start(options: StartOptions): Promise<void> {
     await writeFileAtomic(options.readyFile, `${JSON.stringify({ pid: process.pid, ...emulator.addresses })}\n`);
   }
   if (!options.quiet) process.stderr.write(startBanner(running.device.name, running.slots.length, emulator.addresses));
+  limitHeapGrowth(heapPercent);
 }
 
 export async function main(argv: string[]): Promise<number | undefined> {
