@@ -3,9 +3,10 @@
  * long-running `start` process. Under fast allocation V8 allows up to 4x: in the #14 soak that
  * was ~125 MiB of old space committed for ~30 MiB live, RSS 115-122 MiB above its start.
  * A device is small, runs for days, and often many run per machine: 1.3x keeps that growth at
- * ~35 MiB with no loss of Modbus throughput or probe latency measured (bench/soak.mjs, README
- * "Benchmarks"). V8 reads the flag each time it sets a new limit, so setting it once the code
- * cache is consumed works (a flag set before would make V8 reject the cache).
+ * ~35 MiB with no loss of Modbus throughput or probe latency measured (bench/soak.mjs,
+ * docs/performance.md "Soak"). V8 reads the flag each time it sets a new limit, so setting it
+ * once the code cache is consumed works (a flag set before would make V8 reject the cache); `start`
+ * sets it once the device is up (src/cli/main.ts).
  * IOTHINX_SIM_HEAP_GROWING_PERCENT=0 leaves V8's own heuristic.
  */
 import { setFlagsFromString } from 'node:v8';
