@@ -22,10 +22,11 @@
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { connect as netConnect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupOnExit, launch, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
+import { coilWriter } from './lib/coil-writer.mjs';
 
 const SAMPLES = Number(process.env.BENCH_MQTT_SAMPLES ?? 2000);
 const WARMUP = 500;
@@ -174,29 +175,6 @@ async function subscriber(mqtt, url, options, topics) {
   };
 }
 
-/** FC5 write single coil over a raw socket (MBAP + PDU), one request at a time. */
-async function modbusClient(address) {
-  const i = address.lastIndexOf(':');
-  const socket = netConnect(Number(address.slice(i + 1)), address.slice(0, i));
-  socket.setNoDelay(true);
-  await once(socket, 'connect');
-  socket.on('data', () => {});
-  let tid = 0;
-  return {
-    socket,
-    writeCoil(coil, on) {
-      const frame = Buffer.alloc(12);
-      frame.writeUInt16BE((tid = (tid + 1) & 0xffff), 0);
-      frame.writeUInt16BE(6, 4);
-      frame.writeUInt8(1, 6);
-      frame.writeUInt8(5, 7);
-      frame.writeUInt16BE(coil, 8);
-      frame.writeUInt16BE(on ? 0xff00 : 0x0000, 10);
-      socket.write(frame);
-    },
-  };
-}
-
 async function sample(sub, topic, trigger) {
   const arrived = sub.next(topic);
   const t0 = performance.now();
@@ -221,7 +199,7 @@ async function setUpKind(mqtt, dir, kind, url, cert) {
   mkdirSync(own);
   const { child, info } = await startEmulator(own, ['--profile', file, '--mqtt', url, '--http', 'off', '--https', 'off', '--modbus', '127.0.0.1:0', '--data-dir', own]);
   await online;
-  const mb = await modbusClient(info.modbus);
+  const mb = await coilWriter(info.modbus);
   const reference = mqtt.connect(url, { ...options, clientId: `bench-ref-${process.pid}-${name}` });
   await once(reference, 'connect');
   reference.stream.setNoDelay(true);
@@ -235,7 +213,7 @@ async function setUpKind(mqtt, dir, kind, url, cert) {
   const floorPrefix = `bench/floor/${name}`;
   const relay = launch(process.execPath, [relayScript, url, floorPrefix, cert.cert]);
   const [, relayAddress] = await whenReady(relay, 'fc5-relay', stdoutLine(relay, /^listening (\S+)$/));
-  const floor = await modbusClient(relayAddress);
+  const floor = await coilWriter(relayAddress);
   const floorState = [0, 0];
   const paths = [];
   for (const qos of [0, 1]) {

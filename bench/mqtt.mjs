@@ -20,7 +20,7 @@
 // seconds per side and QoS.
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { coilWriter } from './lib/coil-writer.mjs';
 
 const SAMPLES = Number(process.env.BENCH_MQTT_SAMPLES ?? 2000);
 const ROUNDS = 4;
@@ -94,30 +94,6 @@ async function latency(sub, topic, trigger, n) {
   return out;
 }
 
-/** FC5 write single coil over a raw socket (MBAP + PDU), one request at a time. */
-async function modbusClient(address) {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  const socket = netConnect(port, host);
-  socket.setNoDelay(true);
-  await once(socket, 'connect');
-  socket.on('data', () => {});
-  let tid = 0;
-  return {
-    socket,
-    writeCoil(coil, on) {
-      const frame = Buffer.alloc(12);
-      frame.writeUInt16BE((tid = (tid + 1) & 0xffff), 0);
-      frame.writeUInt16BE(0, 2);
-      frame.writeUInt16BE(6, 4);
-      frame.writeUInt8(1, 6);
-      frame.writeUInt8(5, 7);
-      frame.writeUInt16BE(coil, 8);
-      frame.writeUInt16BE(on ? 0xff00 : 0x0000, 10);
-      socket.write(frame);
-    },
-  };
-}
-
 async function benchLatency(m, broker, url) {
   const profile = m.profileSchema.parse({
     slots: [{ slot: 1, module: '45MR-2600' }],
@@ -133,7 +109,7 @@ async function benchLatency(m, broker, url) {
   const modbus = new m.ModbusService(device, clock, profile.modbus, m.logger);
   const modbusAddress = await modbus.listen('127.0.0.1', 0);
   const coil = modbus.map().find((r) => r.ioName === '45MR-2600-0@DO-01' && r.parameter === 'doStatus').address;
-  const mb = await modbusClient(modbusAddress);
+  const mb = await coilWriter(modbusAddress);
   const reference = m.mqtt.connect(url, { reconnectPeriod: 0, clientId: `bench-ref-${process.pid}` });
   await once(reference, 'connect');
   const sub = await subscriber(m.mqtt, url, ['bench/ref', 'ioThinx_4510/read/#']);
