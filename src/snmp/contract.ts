@@ -17,6 +17,15 @@ export const snmpCountersSchema = z.strictObject({
   bad: z.record(z.string(), int()).meta({ description: 'Malformed BER, unknown community, wrong v3 auth ...: dropped by the agent, by error name.' }),
   responses: int(),
   errors: z.record(z.string(), int()).meta({ description: 'Responses carrying an error status, by its name.' }),
+  usm: z
+    .strictObject({
+      unknownEngineIDs: int().meta({ description: 'usmStatsUnknownEngineIDs: another engine id (a discovery included).' }),
+      unknownUserNames: int().meta({ description: 'usmStatsUnknownUserNames: a user not configured.' }),
+      unsupportedSecLevels: int().meta({ description: "usmStatsUnsupportedSecLevels: authentication or privacy the user has no key for." }),
+      wrongDigests: int().meta({ description: 'usmStatsWrongDigests: a wrong authentication key.' }),
+      notInTimeWindows: int().meta({ description: "usmStatsNotInTimeWindows: snmpEngineBoots/Time out of the 150 s window (the manager resynchronises from the report)." }),
+    })
+    .meta({ description: 'SNMPv3 messages that failed the USM checks (RFC 3414 §3.2), each answered with its Report PDU when reportable.' }),
 });
 export type SnmpCounters = z.infer<typeof snmpCountersSchema>;
 
@@ -56,6 +65,8 @@ export const snmpStatusSchema = z.strictObject({
   enabled: z.literal(true),
   address: z.string().nullable().meta({ description: 'host:port (udp) once listening.' }),
   engineId: z.string().meta({ description: 'snmpEngineID as hex.' }),
+  engineBoots: int().meta({ description: 'snmpEngineBoots: 1, or one more on each start with the same --data-dir (RFC 3414 §2.2.2).' }),
+  engineTime: int().meta({ description: 'snmpEngineTime: seconds since the agent started.' }),
   versions: snmpSchema.shape.versions.unwrap(),
   readCommunity: z.string(),
   writeCommunity: z.literal('(set)').nullable().meta({ description: '"(set)" when there is one (never shown), null for none.' }),

@@ -27,3 +27,26 @@ export async function loadEngineId(mac: string, dataDir: string | undefined): Pr
   await writeFileAtomic(file, `${derived}\n`);
   return derived;
 }
+
+export const ENGINE_BOOTS_FILE = 'snmp-engine-boots';
+
+/**
+ * snmpEngineBoots for this start (RFC 3414 §2.2.2): one more than the last start's with a data
+ * dir, so a manager that cached the engine's time after a restart takes the agent's
+ * notInTimeWindow report (whose boots must be higher than the cached ones, §3.2 step 7b) and
+ * resynchronises; 1 without one. It latches at 2147483647.
+ */
+export async function loadEngineBoots(dataDir: string | undefined): Promise<number> {
+  if (!dataDir) return 1;
+  const file = join(dataDir, ENGINE_BOOTS_FILE);
+  let last = 0;
+  try {
+    const saved = Number((await readFile(file, 'utf8')).trim());
+    if (Number.isSafeInteger(saved) && saved > 0) last = saved;
+  } catch {
+    // First start with this data dir.
+  }
+  const boots = Math.min(last + 1, 2_147_483_647);
+  await writeFileAtomic(file, `${boots}\n`);
+  return boots;
+}

@@ -3,6 +3,7 @@
  * net-snmp package's agent and MIB store.
  *
  *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled?
+ *       ─► v3: the USM checks (usm.ts: engine id, user, level, digest, time window) fail? ─► Report PDU, journal
  *       ─► v2c GET/GETNEXT/GETBULK the fast path answers (fast-path.ts: same bytes, ~net-snmp's cost / 5)? ─► sent, journal
  *       ─► otherwise the net-snmp agent
  *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
@@ -14,6 +15,7 @@
 import { createRequire } from 'node:module';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
 import type { SnmpConfig } from '../config/sections.js';
@@ -25,12 +27,15 @@ import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
 import { V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
+import { checkUsm, MAX_ENGINE_BOOTS, type HmacAuth, type UsmCounters, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
   /** The accessible-IP list with "additional restrictions": false drops the datagram unanswered. */
   accept: (address: string) => boolean;
   engineId: string;
+  /** snmpEngineBoots (RFC 3414 §2.2.2): 1 unless the caller keeps a count across starts. */
+  engineBoots?: number;
   /** eventTriggerType: the trigger of the last trap sent (0 before any). */
   lastTrigger?: () => number;
   /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
@@ -70,6 +75,8 @@ interface RequestMessage {
   pdu: { type: number; varbinds: ResponseVarbind[]; nonRepeaters?: number; maxRepetitions?: number; getResponsePduForRequest(): ResponsePdu };
   /** v3 only: the largest message the manager accepts (RFC 3412 §6.2, at least 484). */
   msgGlobalData?: { msgMaxSize: number };
+  /** v3 only: what the response echoes (net-snmp copies the request's boots and time). */
+  msgSecurityParameters?: { msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number };
   /** The response message net-snmp would send for `pdu`; toBuffer() is its encoding (v3: authenticated and encrypted). */
   createResponseForRequest(pdu: ResponsePdu): { toBuffer(): Buffer };
 }
@@ -106,6 +113,8 @@ interface AgentLike {
   getBulkRequest: RequestHandler;
   addGetNextVarbind(target: ResponseVarbind[], startOid: string): unknown;
   listener: { sockets: Record<string, import('node:dgram').Socket> };
+  /** The agent's snmpEngine, whose boots and time net-snmp's own reports (and nothing else) carry. */
+  engine?: { engineBoots: number; engineTime: number };
 }
 interface MibRequestLike {
   oid: string;
@@ -118,7 +127,17 @@ interface MibRequestLike {
 }
 
 export class SnmpService {
-  readonly counters: SnmpCounters = { packets: 0, refused: 0, versionDropped: 0, bad: {}, responses: 0, errors: {} };
+  readonly counters: SnmpCounters = {
+    packets: 0,
+    refused: 0,
+    versionDropped: 0,
+    bad: {},
+    responses: 0,
+    errors: {},
+    usm: { unknownEngineIDs: 0, unknownUserNames: 0, unsupportedSecLevels: 0, wrongDigests: 0, notInTimeWindows: 0 } satisfies UsmCounters,
+  };
+  private usm: UsmEngine | null = null;
+  private readonly countUsm = (stat: UsmStat): number => ++this.counters.usm[stat];
   private agent: AgentLike | null = null;
   private address: string | null = null;
   private snmp: Snmp | null = null;
@@ -161,6 +180,7 @@ export class SnmpService {
       this.fast = new V2cFastPath(leaves, communities, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     };
     this.patchAgent(snmp, agent);
+    this.usm = this.usmEngine(snmp, agent);
     const sockets = Object.values(agent.listener.sockets);
     const socket = sockets[0]!;
     await new Promise<void>((resolve, reject) => {
@@ -208,6 +228,8 @@ export class SnmpService {
       enabled: true,
       address: this.address,
       engineId: this.options.engineId,
+      engineBoots: this.usm?.boots ?? this.options.engineBoots ?? 1,
+      engineTime: this.usm?.time() ?? 0,
       versions: this.config.versions,
       readCommunity: this.config.readCommunity,
       writeCommunity: this.config.writeCommunity === null ? null : '(set)',
@@ -277,9 +299,57 @@ export class SnmpService {
         for (const vb of pdu.varbinds) if (exceptions.includes(vb.type)) vb.type = snmp.ObjectType.EndOfMibView;
       }
       if (message.version === snmp.Version1) toV1Errors(snmp, pdu);
+      // RFC 3414 §3.1.1 (b): a response from the authoritative engine carries its own
+      // snmpEngineBoots/Time, not the request's (net-snmp echoes those).
+      const security = message.version === snmp.Version3 ? message.msgSecurityParameters : undefined;
+      if (security && this.usm) {
+        security.msgAuthoritativeEngineBoots = this.usm.boots;
+        security.msgAuthoritativeEngineTime = this.usm.time();
+      }
       this.boundResponseSize(snmp, message, pdu);
       sendResponse(socket, rinfo, message, pdu);
     };
+  }
+
+  /**
+   * RFC 3414 §3.2 steps 3-7 are ours (usm.ts): net-snmp 3.29 drops a wrong digest unanswered and
+   * keeps no time. Its engine object gets the same boots and a running time all the same, in case
+   * a message reaches one of its own reports.
+   */
+  private usmEngine(snmp: Snmp, agent: AgentLike): UsmEngine {
+    const auth = (snmp as unknown as { Authentication?: Partial<HmacAuth> }).Authentication;
+    const engine = agent.engine;
+    // Written against net-snmp 3.29.2: fail the start rather than run without the checks.
+    if (typeof auth?.isAuthentic !== 'function' || typeof auth.writeParameters !== 'function' || typeof auth.getParametersLength !== 'function' || typeof engine?.engineBoots !== 'number') {
+      throw new Error('net-snmp no longer exports Authentication.isAuthentic/writeParameters/getParametersLength or the agent has no engine: src/snmp/usm.ts needs updating (written against net-snmp 3.29.2)');
+    }
+    const started = performance.now();
+    const boots = Math.min(Math.max(1, this.options.engineBoots ?? 1), MAX_ENGINE_BOOTS);
+    const time = (): number => Math.floor((performance.now() - started) / 1000);
+    engine.engineBoots = boots;
+    Object.defineProperty(engine, 'engineTime', { get: time, configurable: true });
+    const users = new Map<string, UsmUser>();
+    for (const user of this.config.users) {
+      users.set(user.name, {
+        name: user.name,
+        auth: user.level === 'noAuthNoPriv' ? null : { protocol: snmp.AuthProtocols[user.authProtocol], key: user.authKey ?? '' },
+        priv: user.level === 'authPriv',
+      });
+    }
+    return { engineId: Buffer.from(this.options.engineId, 'hex'), boots, time, users, auth: auth as HmacAuth };
+  }
+
+  /** The USM checks' verdict on a v3 datagram: true when it was answered (or dropped) with a report. */
+  private reportedByUsm(socket: Socket, buffer: Buffer, rinfo: RemoteInfo): boolean {
+    const report = checkUsm(buffer, this.usm!, this.countUsm);
+    if (!report) return false;
+    const result = `usmStats${report.stat[0]!.toUpperCase()}${report.stat.slice(1)}`;
+    if (report.response) socket.send(report.response, rinfo.port, rinfo.address, this.onSent);
+    // Every v3 manager's first message is a discovery: counted, not journaled (10 000 entries).
+    if (report.discovery) return true;
+    this.device.journal.record({ kind: 'request', source: 'snmp', peer: `${rinfo.address}:${rinfo.port}`, action: `v3 user "${report.user}"${report.response ? '' : ' (not reportable: no report)'}`, result });
+    this.logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, user: report.user, report: result }, 'SNMPv3 message refused by USM');
+    return true;
   }
 
   /** The largest response for this request: limits.snmp.maxResponseBytes, or a v3 manager's smaller msgMaxSize. */
@@ -344,6 +414,7 @@ export class SnmpService {
       this.counters.versionDropped++;
       return;
     }
+    if (version === 3 && this.usm && this.reportedByUsm(socket, buffer, rinfo)) return;
     this.buildMib?.();
     if (version === 1 && this.fast) {
       const answer = this.fast.answer(buffer);

@@ -61,8 +61,8 @@ describe('running config in the data dir', () => {
     const reset = await json(`http://${second.ready.http}/sim/v1/reset`, { method: 'POST' });
     expect(reset.status).toBe(200);
     await until(async () => ((await deviceName(second.ready.http!)) === 'ioThinx_4510' ? true : undefined), 'the reset');
-    // Only the SNMP engine id stays: it must outlive config resets (docs/snmp.md).
-    expect(await readdir(data)).toEqual(['snmp-engine-id']);
+    // Only the SNMP engine id and boots stay: they must outlive config resets (docs/snmp.md).
+    expect((await readdir(data)).sort()).toEqual(['snmp-engine-boots', 'snmp-engine-id']);
   });
 
   it('refuses a bad config with 400 naming the field, and writes nothing', async () => {
@@ -80,7 +80,7 @@ describe('running config in the data dir', () => {
     const reply2 = await json(`${base}/config`, { method: 'PUT', body: JSON.stringify(overlap) });
     expect(reply2.status).toBe(400);
     expect(reply2.body.message).toContain('overlaps');
-    expect(await readdir(data)).toEqual(['snmp-engine-id']);
+    expect((await readdir(data)).sort()).toEqual(['snmp-engine-boots', 'snmp-engine-id']);
     expect(await deviceName(started.ready.http!)).toBe('ioThinx_4510');
   });
 

@@ -25,11 +25,13 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
     start: async () => {
       await before();
       if (!on) return;
-      const [{ SnmpService }, { loadEngineId }, { TrapSender }] = await Promise.all([import('../../snmp/service.js'), import('../../snmp/engine-id.js'), import('../../snmp/traps.js')]);
+      const [{ SnmpService }, { loadEngineId, loadEngineBoots }, { TrapSender }] = await Promise.all([import('../../snmp/service.js'), import('../../snmp/engine-id.js'), import('../../snmp/traps.js')]);
       const engineId = await loadEngineId(device.identity.mac, dataDir);
+      const engineBoots = await loadEngineBoots(dataDir);
       let lastTrigger = 0;
       const agent = new SnmpService(device, clock, profile.snmp, logger.child({ component: 'snmp' }), {
         engineId,
+        engineBoots,
         accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer),
         lastTrigger: () => lastTrigger,
         maxResponseBytes: profile.limits.snmp.maxResponseBytes,

@@ -1,0 +1,236 @@
+/**
+ * #20: SNMPv3 USM checks and their Report PDUs (src/snmp/usm.ts, RFC 3414 §3.2 steps 3-7), on an
+ * in-process agent (default profile plus an authNoPriv SHA user, an authNoPriv MD5 user and a
+ * noAuthNoPriv user) with net-snmp's own manager: a wrong key, an unknown user, an unsupported
+ * level and a message out of the time window each get their report (the manager names it), the
+ * usmStats counters count, the journal records them; the report bytes (flags, boots/time, user,
+ * request-id, digest) read back; a message without the reportable flag is counted, unanswered;
+ * snmpEngineBoots counts starts with a data dir.
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import snmp from 'net-snmp';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/config/load.js';
+import type { SnmpUser } from '../../src/config/sections.js';
+import { ManualClock } from '../../src/device/clock.js';
+import { Device } from '../../src/device/device.js';
+import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
+import { oidContent } from '../../src/snmp/fast-path.js';
+import { SnmpService } from '../../src/snmp/service.js';
+import { checkUsm, encodeReport, readV3Header, usmStatsOid, type HmacAuth, type UsmEngine } from '../../src/snmp/usm.js';
+import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
+
+const SYS_NAME = '1.3.6.1.2.1.1.5.0';
+const ENGINE_ID = '800021f3030011223344';
+const auth = (snmp as unknown as { Authentication: HmacAuth }).Authentication;
+
+const READER: snmp.User = { name: 'reader', level: snmp.SecurityLevel.authNoPriv, authProtocol: snmp.AuthProtocols.sha, authKey: 'reader-auth' };
+const MD5: snmp.User = { name: 'md5user', level: snmp.SecurityLevel.authNoPriv, authProtocol: snmp.AuthProtocols.md5, authKey: 'md5-auth-key' };
+const PLAIN = { name: 'plain', level: snmp.SecurityLevel.noAuthNoPriv } as snmp.User;
+const USERS: SnmpUser[] = [
+  { name: 'reader', level: 'authNoPriv', authProtocol: 'sha', authKey: 'reader-auth', privProtocol: 'aes', access: 'read-only' },
+  { name: 'md5user', level: 'authNoPriv', authProtocol: 'md5', authKey: 'md5-auth-key', privProtocol: 'aes', access: 'read-only' },
+  { name: 'plain', level: 'noAuthNoPriv', authProtocol: 'sha', privProtocol: 'aes', access: 'read-only' },
+];
+
+let device: Device;
+let service: SnmpService;
+let target: Target;
+
+beforeAll(async () => {
+  const profile = parseProfile('default.yaml', await readFile(new URL('../../profiles/default.yaml', import.meta.url), 'utf8'));
+  profile.snmp.users.push(...USERS);
+  const clock = new ManualClock();
+  device = new Device(profile, clock);
+  service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 7 });
+  const address = await service.listen('127.0.0.1', 0);
+  target = { host: '127.0.0.1', port: Number(/:(\d+)$/.exec(address)![1]) };
+});
+
+afterAll(async () => {
+  await service.close();
+  device.dispose();
+});
+
+afterEach(async () => {
+  closeSnmpSessions();
+  await cleanupProcesses();
+});
+
+const usm = () => ({ ...service.counters.usm });
+const journal = () => device.journal.query({ source: 'snmp' }).map((e) => `${e.action} ${e.result}`);
+
+describe('SNMPv3 reports to net-snmp manager (RFC 3414 §3.2)', () => {
+  it('right credentials answer at every level; the responses carry snmpEngineBoots 7 and a running snmpEngineTime', async () => {
+    for (const user of [ADMIN, READER, MD5, PLAIN]) expect(text((await get(v3Session(target, user), [SYS_NAME]))[0]), user.name).toBe('ioThinx_4510');
+    const session = v3Session(target, READER);
+    await get(session, [SYS_NAME]);
+    // The session took its notion of the engine's time from the authenticated response.
+    expect((session as unknown as { engineTimeBoots: number }).engineTimeBoots).toBe(7);
+    expect(service.status()).toMatchObject({ engineBoots: 7, engineTime: expect.any(Number) });
+    expect(usm()).toMatchObject({ wrongDigests: 0, unknownUserNames: 0, unsupportedSecLevels: 0, notInTimeWindows: 0 });
+  });
+
+  it('a wrong auth key (authNoPriv and authPriv, SHA and MD5) gets usmStatsWrongDigests; counted and journaled', async () => {
+    const before = usm().wrongDigests;
+    for (const user of [
+      { ...READER, authKey: 'wrong-auth-key' },
+      { ...MD5, authKey: 'wrong-auth-key' },
+      { ...ADMIN, authKey: 'wrong-auth-key' },
+    ]) {
+      const f = await failure(get(v3Session(target, user, { retries: 0 }), [SYS_NAME]));
+      expect(f, user.name).toMatchObject({ name: 'ResponseInvalidError', message: 'Wrong Digest (incorrect password, community or key)' });
+    }
+    expect(usm().wrongDigests).toBe(before + 3);
+    expect(journal()).toContain('v3 user "reader" usmStatsWrongDigests');
+  });
+
+  it('an unknown user gets usmStatsUnknownUserNames; a level the user has no key for usmStatsUnsupportedSecLevels', async () => {
+    const before = usm();
+    for (const user of [{ ...READER, name: 'nobody' }, { ...PLAIN, name: 'nobody' }]) {
+      expect(await failure(get(v3Session(target, user, { retries: 0 }), [SYS_NAME]))).toMatchObject({ message: 'Unknown User Name' });
+    }
+    const tooHigh = { ...READER, level: snmp.SecurityLevel.authPriv, privProtocol: snmp.PrivProtocols.aes, privKey: 'any-priv-key' };
+    expect(await failure(get(v3Session(target, tooHigh, { retries: 0 }), [SYS_NAME]))).toMatchObject({ message: 'Unsupported Security Level' });
+    expect(usm()).toMatchObject({ unknownUserNames: before.unknownUserNames + 2, unsupportedSecLevels: before.unsupportedSecLevels + 1 });
+    expect(journal()).toContain('v3 user "nobody" usmStatsUnknownUserNames');
+  });
+
+  it('a message out of the time window gets an authenticated usmStatsNotInTimeWindows report the manager takes its time from', async () => {
+    const session = v3Session(target, READER, { retries: 0 });
+    await get(session, [SYS_NAME]);
+    // The manager's notion of the agent's clock falls behind: boots 6, some hours before.
+    const notion = session as unknown as { engineTimeBoots: number; engineTimeBase: number; latestReceivedEngineTime: number };
+    notion.engineTimeBoots = 6;
+    notion.engineTimeBase = 10_000;
+    notion.latestReceivedEngineTime = 10_000;
+    const before = usm().notInTimeWindows;
+    // net-snmp's manager takes the boots and time of the (authenticated) report and sends the
+    // request again, in the window this time.
+    expect(text((await get(session, [SYS_NAME]))[0])).toBe('ioThinx_4510');
+    expect(usm().notInTimeWindows).toBe(before + 1);
+    expect(notion.engineTimeBoots).toBe(7);
+    expect(journal()).toContain('v3 user "reader" usmStatsNotInTimeWindows');
+  });
+});
+
+// --- hand-written v3 messages (RFC 3412 §6), plaintext scopedPDU -----------------------------
+function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const n = content.length;
+  return Buffer.concat([Buffer.from(n < 0x80 ? [tag, n] : [tag, 0x81, n]), content]);
+}
+const int = (v: number) => tlv(0x02, Buffer.from(v < 0x80 ? [v] : [(v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]));
+interface V3Get {
+  engineId: string;
+  user: string;
+  flags: number;
+  boots?: number;
+  time?: number;
+  msgId?: number;
+  requestId?: number;
+  /** msgAuthenticationParameters' length (zeros, to sign in place); 0 unless given. */
+  digest?: number;
+}
+function v3Get(m: V3Get): Buffer {
+  const engine = Buffer.from(m.engineId, 'hex');
+  const varbind = tlv(0x30, tlv(0x06, oidContent(SYS_NAME.split('.').map(Number))), Buffer.from([0x05, 0x00]));
+  const pdu = tlv(0xa0, int(m.requestId ?? 0x1234567), int(0), int(0), tlv(0x30, varbind));
+  const security = tlv(0x30, tlv(0x04, engine), int(m.boots ?? 0), int(m.time ?? 0), tlv(0x04, Buffer.from(m.user)), tlv(0x04, Buffer.alloc(m.digest ?? 0)), tlv(0x04));
+  const global = tlv(0x30, int(m.msgId ?? 0x2345678), int(65507), tlv(0x04, Buffer.from([m.flags])), int(3));
+  return tlv(0x30, int(3), global, tlv(0x04, security), tlv(0x30, tlv(0x04, engine), tlv(0x04), pdu));
+}
+
+async function exchange(packet: Buffer): Promise<Buffer | null> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  try {
+    socket.send(packet, target.port, target.host);
+    // A marker after it: the agent handles datagrams in order, so an answer comes before the marker's.
+    const marker = v3Get({ engineId: '', user: '', flags: 4, msgId: 0x7abcdef });
+    socket.send(marker, target.port, target.host);
+    const answers: Buffer[] = [];
+    for (;;) {
+      const [msg] = (await once(socket, 'message')) as [Buffer];
+      if (readV3Header(msg)?.msgId === 0x7abcdef) return answers[0] ?? null;
+      answers.push(msg);
+    }
+  } finally {
+    socket.close();
+  }
+}
+
+/** The report's usmStats varbind: OID and Counter32 value. */
+function reportVarbind(report: Buffer): { oid: string; value: number } {
+  const at = report.lastIndexOf(Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x06, 0x03, 0x0f, 0x01, 0x01]));
+  const oid = `1.3.6.1.6.3.15.1.1.${report[at + 10]}.${report[at + 11]}`;
+  const value = report.subarray(at + 14, at + 14 + report[at + 13]!).reduce((v, b) => v * 256 + b, 0);
+  return { oid, value };
+}
+
+describe('SNMPv3 report bytes', () => {
+  it('discovery and a foreign engine id: usmStatsUnknownEngineIDs, noAuthNoPriv, our engine id, boots and time, the request-id echoed', async () => {
+    const before = usm().unknownEngineIDs;
+    for (const engineId of ['', '8000000001020304']) {
+      const report = (await exchange(v3Get({ engineId, user: '', flags: 4, msgId: 4242, requestId: 99 })))!;
+      const header = readV3Header(report)!;
+      expect(header).toMatchObject({ msgId: 4242, flags: 0, securityModel: 3, boots: 7, requestId: 99 });
+      expect(header.engineId.toString('hex')).toBe(ENGINE_ID);
+      expect(report.includes(Buffer.from([0xa8]))).toBe(true);
+      expect(reportVarbind(report).oid).toBe(usmStatsOid('unknownEngineIDs'));
+    }
+    // The marker of each exchange is a discovery too.
+    expect(usm().unknownEngineIDs).toBe(before + 4);
+    expect(reportVarbind((await exchange(v3Get({ engineId: '', user: '', flags: 4 })))!).value).toBe(before + 5);
+  });
+
+  it('without the reportable flag: counted, no answer', async () => {
+    const before = usm().unknownUserNames;
+    expect(await exchange(v3Get({ engineId: ENGINE_ID, user: 'nobody', flags: 0 }))).toBeNull();
+    expect(usm().unknownUserNames).toBe(before + 1);
+    const report = (await exchange(v3Get({ engineId: ENGINE_ID, user: 'nobody', flags: 4 })))!;
+    expect(reportVarbind(report)).toEqual({ oid: usmStatsOid('unknownUserNames'), value: before + 2 });
+    expect(readV3Header(report)!.user.toString()).toBe('nobody');
+  });
+
+  it('a notInTimeWindow report is authNoPriv with a digest the user\'s key verifies; the other checks come first', () => {
+    const users = new Map([['reader', { name: 'reader', auth: { protocol: snmp.AuthProtocols.sha, key: 'reader-auth' }, priv: false }]]);
+    const engine: UsmEngine = { engineId: Buffer.from(ENGINE_ID, 'hex'), boots: 3, time: () => 500, users, auth };
+    const counted: string[] = [];
+    const count = (stat: string) => counted.push(stat);
+    /** An authNoPriv GET from reader with boots/time, signed with `key`. */
+    const signed = (boots: number, time: number, key = 'reader-auth') => {
+      const message = v3Get({ engineId: ENGINE_ID, user: 'reader', flags: 5, boots, time, digest: 12 });
+      const { authParams } = readV3Header(message)!;
+      auth.writeParameters(message, snmp.AuthProtocols.sha, key, engine.engineId, message.subarray(authParams.start, authParams.end));
+      return message;
+    };
+    expect(checkUsm(signed(3, 450), engine, count)).toBeNull();
+    expect(checkUsm(signed(3, 651), engine, count)?.stat).toBe('notInTimeWindows');
+    expect(checkUsm(signed(2, 500), engine, count)?.stat).toBe('notInTimeWindows');
+    expect(checkUsm(signed(2, 500, 'wrong-auth-key'), engine, count)?.stat).toBe('wrongDigests');
+    const report = checkUsm(signed(4, 500), engine, count)!.response!;
+    const header = readV3Header(report)!;
+    expect(header).toMatchObject({ flags: 1, boots: 3, time: 500, requestId: 0x1234567 });
+    expect(header.user.toString()).toBe('reader');
+    expect(auth.isAuthentic(report, snmp.AuthProtocols.sha, 'reader-auth', engine.engineId, report.subarray(header.authParams.start, header.authParams.end))).toBe(true);
+    expect(counted).toEqual(['notInTimeWindows', 'notInTimeWindows', 'wrongDigests', 'notInTimeWindows']);
+    // encodeReport alone: a Counter32 with its top bit set gets a leading 0.
+    expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, 'wrongDigests', 0x80, null)).value).toBe(0x80);
+  });
+});
+
+describe('snmpEngineBoots', () => {
+  it('counts starts with a data dir (RFC 3414 §2.2.2); 1 without one', async () => {
+    const dir = await tempDir();
+    expect(await loadEngineBoots(undefined)).toBe(1);
+    expect([await loadEngineBoots(dir), await loadEngineBoots(dir), await loadEngineBoots(dir)]).toEqual([1, 2, 3]);
+    expect((await readFile(join(dir, ENGINE_BOOTS_FILE), 'utf8')).trim()).toBe('3');
+  });
+});
