@@ -155,8 +155,10 @@ export class SnmpService {
   ) {}
 
   async listen(host: string, port: number): Promise<string> {
-    // Loaded on start, so a device without SNMP does not pay for the package. A require, not an
-    // import(): esbuild's ESM wrapper around this CommonJS package breaks it (a frozen namespace).
+    // Loaded on start, so a device without SNMP does not pay for the package. A require from
+    // node_modules, not the bundle's copy (traps.ts uses that one, for sessions only): the bundle is
+    // strict-mode code, and net-snmp's registerProvider sets through a Proxy whose trap returns
+    // false, which only sloppy mode ignores ("'set' on proxy: trap returned falsish", tried in #19).
     const snmp = createRequire(import.meta.url)('net-snmp') as Snmp;
     this.snmp = snmp;
     // #14 point 16: net-snmp binds a udp4 socket unless told otherwise, and a udp4 socket cannot
