@@ -11,7 +11,8 @@ const { join } = require('node:path');
 
 const [bundleFile, lockFile = 'package-lock.json'] = process.argv.slice(2);
 if (!bundleFile) throw new Error('usage: node prune-runtime-deps.cjs BUNDLE [package-lock.json]');
-const roots = [...new Set([...readFileSync(bundleFile, 'utf8').matchAll(/createRequire\)\([^)]*\)\("([^"]+)"\)/g)].map((m) => m[1]))];
+// Node's own modules are required the same way where only some starts need them (node:https ...).
+const roots = [...new Set([...readFileSync(bundleFile, 'utf8').matchAll(/createRequire\)\([^)]*\)\("([^"]+)"\)/g)].map((m) => m[1]))].filter((name) => !name.startsWith('node:'));
 if (roots.length === 0) throw new Error(`prune-runtime-deps: ${bundleFile} requires nothing from node_modules; is it the bundle?`);
 const packages = JSON.parse(readFileSync(lockFile, 'utf8')).packages;
 
