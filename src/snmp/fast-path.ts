@@ -18,6 +18,7 @@
  * GET 17-26 us against snmpd's 27-30 (what remains is mostly the sendmsg syscall), the answer
  * itself under 1 us; the enterprise walk 0.5-0.9x snmpd's wall time per row for its MIB-II walk.
  */
+import { decodeOid, INTEGER, intContent, OCTET_STRING, OID, oidContent } from './ber.js';
 
 /** One MIB instance, in the order of net-snmp's tree (numeric OID order). */
 export interface FastLeaf {
@@ -42,9 +43,6 @@ const GET = 0xa0;
 const GET_NEXT = 0xa1;
 const GET_BULK = 0xa5;
 const END_OF_MIB_VIEW = 0x82;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
-const OID = 0x06;
 const GAUGE = 0x42;
 const TIME_TICKS = 0x43;
 /** A varbind whose value is the leaf's, or endOfMibView at a cursor. */
@@ -322,43 +320,6 @@ class BerCursor {
   }
 }
 
-/**
- * The arcs of an OID content in its canonical form starting 1.3 (what every leaf does), each arc
- * under 2^28 without leading 0x80 bytes; null otherwise.
- */
-export function decodeOid(buf: Buffer, start: number, end: number): number[] | null {
-  if (end <= start || buf[start] !== 0x2b) return null;
-  const arcs = [1, 3];
-  let value = 0;
-  let bytes = 0;
-  for (let i = start + 1; i < end; i++) {
-    const b = buf[i]!;
-    if (bytes === 0 && b === 0x80) return null;
-    value = value * 128 + (b & 0x7f);
-    bytes++;
-    if (b & 0x80) {
-      if (bytes >= 4) return null;
-      continue;
-    }
-    arcs.push(value);
-    value = 0;
-    bytes = 0;
-  }
-  return bytes === 0 ? arcs : null;
-}
-
-/** OID content bytes as the ber writer encodes them (first two arcs in one byte, base 128). */
-export function oidContent(arcs: readonly number[]): Buffer {
-  const bytes = [arcs[0]! * 40 + arcs[1]!];
-  for (let i = 2; i < arcs.length; i++) {
-    const arc = arcs[i]!;
-    const start = bytes.length;
-    bytes.push(arc & 0x7f);
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) bytes.splice(start, 0, (v & 0x7f) | 0x80);
-  }
-  return Buffer.from(bytes);
-}
-
 export function compareArcs(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -382,18 +343,6 @@ function intLength(value: number): number {
   let n = 1;
   for (let i = value; i < -0x80 || i >= 0x80; i = Math.floor(i / 0x100)) n++;
   return n;
-}
-
-/** INTEGER content, shortest two's complement, as the ber writer's writeInt. */
-function intContent(value: number): Buffer {
-  const bytes: number[] = [];
-  let i = value;
-  while (i < -0x80 || i >= 0x80) {
-    bytes.push(i & 0xff);
-    i = Math.floor(i / 0x100);
-  }
-  bytes.push(i & 0xff);
-  return Buffer.from(bytes.reverse());
 }
 
 const OID_STRING = /^([0-9]+\.){0,}[0-9]+$/;

@@ -18,7 +18,7 @@
  * user's key, RFC 3414 §3.2 step 7a / §3.1.1), request-id that of the request when its scopedPDU
  * is in clear, else 0 — as Debian's snmpd (net-snmp 5.9) sends them.
  */
-import { oidContent } from './fast-path.js';
+import { INTEGER, intContent, OCTET_STRING, OID, oidContent, SEQUENCE } from './ber.js';
 
 /**
  * usmStats, SNMP-USER-BASED-SM-MIB (RFC 3414 §5): 1.3.6.1.6.3.15.1.1.N.0. usmStatsDecryptionErrors (6)
@@ -91,10 +91,6 @@ export interface V3Header {
   requestId: number;
 }
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
-const OID = 0x06;
 const COUNTER32 = 0x41;
 const REPORT = 0xa8;
 const USM = 3;
@@ -140,7 +136,7 @@ export function checkUsm(buffer: Buffer, engine: UsmEngine, count: (stat: UsmSta
 export function encodeReport(request: Pick<V3Header, 'msgId' | 'user' | 'requestId'>, engine: Pick<UsmEngine, 'engineId' | 'boots' | 'time' | 'auth'>, stat: UsmStat, value: number, user: UsmUser | null): Buffer {
   const auth = user?.auth ?? null;
   const digestLength = auth ? engine.auth.getParametersLength(auth.protocol) : 0;
-  const varbind = tlv(SEQUENCE, tlv(OID, oidContent(usmStatsOid(stat).split('.').map(Number))), tlv(COUNTER32, uintContent(value >>> 0)));
+  const varbind = tlv(SEQUENCE, tlv(OID, oidContent(usmStatsOid(stat).split('.').map(Number))), tlv(COUNTER32, intContent(value >>> 0)));
   const pdu = tlv(REPORT, integer(request.requestId), integer(0), integer(0), tlv(SEQUENCE, varbind));
   const scopedPdu = tlv(SEQUENCE, tlv(OCTET_STRING, engine.engineId), tlv(OCTET_STRING), pdu);
   const securityParameters = tlv(
@@ -249,26 +245,6 @@ function tlv(tag: number, ...parts: Buffer[]): Buffer {
 }
 
 function integer(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  do {
-    bytes.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v !== 0 && v !== -1);
-  // The sign bit must say what the value's sign is.
-  if (value >= 0 && bytes[0]! & 0x80) bytes.unshift(0);
-  if (value < 0 && !(bytes[0]! & 0x80)) bytes.unshift(0xff);
-  return tlv(INTEGER, Buffer.from(bytes));
+  return tlv(INTEGER, intContent(value));
 }
 
-/** An unsigned value's content (Counter32): a leading 0 when the top bit is set. */
-function uintContent(value: number): Buffer {
-  const bytes: number[] = [];
-  let v = value;
-  do {
-    bytes.unshift(v & 0xff);
-    v = Math.floor(v / 256);
-  } while (v > 0);
-  if (bytes[0]! & 0x80) bytes.unshift(0);
-  return Buffer.from(bytes);
-}

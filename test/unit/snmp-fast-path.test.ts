@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { parseProfile } from '../../src/config/load.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
-import { V2cFastPath, decodeOid, oidContent } from '../../src/snmp/fast-path.js';
+import { decodeOid, oidContent } from '../../src/snmp/ber.js';
+import { V2cFastPath } from '../../src/snmp/fast-path.js';
 import { SnmpService, type SnmpOptions } from '../../src/snmp/service.js';
 
 const E = '1.3.6.1.4.1.8691.10.4510';

@@ -19,7 +19,7 @@ import type { SnmpUser } from '../../src/config/sections.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
-import { oidContent } from '../../src/snmp/fast-path.js';
+import { oidContent } from '../../src/snmp/ber.js';
 import { SnmpService } from '../../src/snmp/service.js';
 import { checkUsm, encodeReport, readV3Header, usmStatsOid, type HmacAuth, type UsmEngine } from '../../src/snmp/usm.js';
 import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';

@@ -1,0 +1,58 @@
+/**
+ * The BER (X.690) pieces the v2c fast path (fast-path.ts) and the v3 USM reports (usm.ts) both
+ * write and read, byte for byte as net-snmp's ber writer does.
+ */
+
+export const INTEGER = 0x02;
+export const OCTET_STRING = 0x04;
+export const OID = 0x06;
+export const SEQUENCE = 0x30;
+
+/** INTEGER content, shortest two's complement, as the ber writer's writeInt. */
+export function intContent(value: number): Buffer {
+  const bytes: number[] = [];
+  let i = value;
+  while (i < -0x80 || i >= 0x80) {
+    bytes.push(i & 0xff);
+    i = Math.floor(i / 0x100);
+  }
+  bytes.push(i & 0xff);
+  return Buffer.from(bytes.reverse());
+}
+
+/**
+ * The arcs of an OID content in its canonical form starting 1.3 (what every leaf does), each arc
+ * under 2^28 without leading 0x80 bytes; null otherwise.
+ */
+export function decodeOid(buf: Buffer, start: number, end: number): number[] | null {
+  if (end <= start || buf[start] !== 0x2b) return null;
+  const arcs = [1, 3];
+  let value = 0;
+  let bytes = 0;
+  for (let i = start + 1; i < end; i++) {
+    const b = buf[i]!;
+    if (bytes === 0 && b === 0x80) return null;
+    value = value * 128 + (b & 0x7f);
+    bytes++;
+    if (b & 0x80) {
+      if (bytes >= 4) return null;
+      continue;
+    }
+    arcs.push(value);
+    value = 0;
+    bytes = 0;
+  }
+  return bytes === 0 ? arcs : null;
+}
+
+/** OID content bytes as the ber writer encodes them (first two arcs in one byte, base 128). */
+export function oidContent(arcs: readonly number[]): Buffer {
+  const bytes = [arcs[0]! * 40 + arcs[1]!];
+  for (let i = 2; i < arcs.length; i++) {
+    const arc = arcs[i]!;
+    const start = bytes.length;
+    bytes.push(arc & 0x7f);
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) bytes.splice(start, 0, (v & 0x7f) | 0x80);
+  }
+  return Buffer.from(bytes);
+}
