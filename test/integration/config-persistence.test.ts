@@ -61,6 +61,8 @@ describe('running config in the data dir', () => {
     const reset = await json(`http://${second.ready.http}/sim/v1/reset`, { method: 'POST' });
     expect(reset.status).toBe(200);
     await until(async () => ((await deviceName(second.ready.http!)) === 'ioThinx_4510' ? true : undefined), 'the reset');
+    // HTTP answers before SNMP has started again (and written its boot count): wait for every service.
+    await until(async () => ((await fetch(`http://${second.ready.http}/sim/v1/health/ready`)).status === 200 ? true : undefined), 'every service up again');
     // Only the SNMP engine id and boots stay: they must outlive config resets (docs/snmp.md).
     expect((await readdir(data)).sort()).toEqual(['snmp-engine-boots', 'snmp-engine-id']);
   });
