@@ -5,6 +5,7 @@
  * The reverse builds the write that carries an IR's new value back to the slave.
  */
 import type { RtuProfile } from '../config/sections.js';
+import { decode32, encode32 } from '../modbus-pdu/words.js';
 
 /** The read request of a profile's poll (FC = point type). */
 export function pollRequest(profile: RtuProfile): Buffer {
@@ -26,15 +27,10 @@ export function decodePoll(profile: RtuProfile, answer: Buffer): number[] {
       return (ordered << 16) >> 16;
     });
   }
-  const pair = Buffer.allocUnsafe(4);
-  return Array.from({ length: Math.floor(profile.length / 2) }, (_, i) => {
-    const first = data.readUInt16BE(i * 4);
-    const second = data.readUInt16BE(i * 4 + 2);
-    const [hi, lo] = profile.swap === 'word' ? [second, first] : [first, second];
-    pair.writeUInt16BE(hi, 0);
-    pair.writeUInt16BE(lo, 2);
-    return profile.irType === 'float' ? pair.readFloatBE(0) : pair.readInt32BE(0);
-  });
+  const type = profile.irType === 'float' ? 'float' : 'dword';
+  return Array.from({ length: Math.floor(profile.length / 2) }, (_, i) =>
+    decode32([data.readUInt16BE(i * 4), data.readUInt16BE(i * 4 + 2)], type, profile.swap !== 'word', true),
+  );
 }
 
 /**
@@ -52,12 +48,7 @@ export function writeRequest(profile: RtuProfile, offset: number, value: number)
     const ordered = profile.swap === 'byte' ? ((word & 0xff) << 8) | (word >> 8) : word;
     return Buffer.from([6, ...u16(profile.startAddress + offset), ...u16(ordered)]);
   }
-  const pair = Buffer.allocUnsafe(4);
-  if (profile.irType === 'float') pair.writeFloatBE(value, 0);
-  else pair.writeInt32BE(value, 0);
-  const hi = pair.readUInt16BE(0);
-  const lo = pair.readUInt16BE(2);
-  const [first, second] = profile.swap === 'word' ? [lo, hi] : [hi, lo];
+  const [first, second] = encode32(value, profile.irType === 'float' ? 'float' : 'dword', profile.swap !== 'word');
   return Buffer.from([16, ...u16(profile.startAddress + offset * 2), 0, 2, 4, ...u16(first), ...u16(second)]);
 }
 
