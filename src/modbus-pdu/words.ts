@@ -2,8 +2,8 @@
  * A 32-bit value (DWORD or IEEE-754 REAL) as the two 16-bit registers that carry it, in either
  * word order: `high-first` puts the high word at the lower address (the manual's "HiWord &
  * LoWord"), `low-first` the other way round. The device's address map (src/modbus/address-map.ts),
- * the virtual field devices (src/sim/field-device.ts) and the testing fixture's Modbus client
- * (src/testing/modbus.ts) all use it, so an encoding and its decoding cannot drift apart; its
+ * the virtual field devices (src/sim/field-device.ts), the RTU master's internal registers
+ * (src/serial/ir-codec.ts) and the testing fixture's Modbus client (src/testing/modbus.ts) all use it, so an encoding and its decoding cannot drift apart; its
  * test (test/unit/words.test.ts) builds the words without it. No I/O.
  *
  *   value ─► u32 (float32 bits, or the integer mod 2^32) ─► [hi, lo] ─► word order ─► [first, second]
@@ -35,4 +35,9 @@ export function decode32([first, second]: readonly [number, number], type: Type3
     return f32.getFloat32(0);
   }
   return signed ? u | 0 : u;
+}
+
+/** A 16-bit register read as a signed WORD (two's complement). */
+export function signed16(word: number): number {
+  return (word << 16) >> 16;
 }

@@ -11,7 +11,7 @@ import type { Device } from '../device/device.js';
 import type { IoModule } from '../device/module.js';
 import { SimError } from '../errors.js';
 import { exceptionFor, ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
-import { decode32, encode32 } from '../modbus-pdu/words.js';
+import { decode32, encode32, signed16 } from '../modbus-pdu/words.js';
 import { attributePoint, bitmapPoint, type Point } from './points.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
 import { systemBlock, type BlockEntry } from './system-block.js';
@@ -190,7 +190,7 @@ export class AddressMap implements PointSpace {
       if (!cell.point.write) throw new ModbusException(ExceptionCode.IllegalDataAddress, `holding register ${address + i} is read-only`);
       const word = words[i] as number;
       if (cell.part === -1) {
-        writes.push([cell.point, cell.point.signed ? (word << 16) >> 16 : word]);
+        writes.push([cell.point, cell.point.signed ? signed16(word) : word]);
       } else {
         let halves = pending.get(cell.point);
         if (!halves) {

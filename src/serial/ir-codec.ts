@@ -5,7 +5,7 @@
  * The reverse builds the write that carries an IR's new value back to the slave.
  */
 import type { RtuProfile } from '../config/sections.js';
-import { decode32, encode32 } from '../modbus-pdu/words.js';
+import { decode32, encode32, signed16 } from '../modbus-pdu/words.js';
 
 /** The read request of a profile's poll (FC = point type). */
 export function pollRequest(profile: RtuProfile): Buffer {
@@ -24,7 +24,7 @@ export function decodePoll(profile: RtuProfile, answer: Buffer): number[] {
     return Array.from({ length: profile.length }, (_, i) => {
       const word = data.readUInt16BE(i * 2);
       const ordered = profile.swap === 'byte' ? ((word & 0xff) << 8) | (word >> 8) : word;
-      return (ordered << 16) >> 16;
+      return signed16(ordered);
     });
   }
   const type = profile.irType === 'float' ? 'float' : 'dword';

@@ -17,7 +17,7 @@ import type { Clock, TimerHandle } from '../device/clock.js';
 import { SimError } from '../errors.js';
 import { ExceptionCode, ModbusException } from '../modbus-pdu/exceptions.js';
 import type { PointSpace } from '../modbus-pdu/point-space.js';
-import { decode32, encode32, type Type32 } from '../modbus-pdu/words.js';
+import { decode32, encode32, signed16, type Type32 } from '../modbus-pdu/words.js';
 import {
   describeRange,
   fieldDeviceSchema,
@@ -160,7 +160,7 @@ export class FieldDevice implements PointSpace {
       for (const [i, { state, word }] of cells.entries()) {
         const value = (words[i] as number) & 0xffff;
         if (sizeOf(state.point.type) === 1) {
-          state.raw = state.point.type === 'int16' ? (value << 16) >> 16 : value;
+          state.raw = state.point.type === 'int16' ? signed16(value) : value;
           continue;
         }
         let pair = pending.get(state);

@@ -16,7 +16,7 @@
  */
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
 import type { MapRow } from '../modbus/contract.js';
-import { decode32, encode32 } from '../modbus-pdu/words.js';
+import { decode32, encode32, signed16 } from '../modbus-pdu/words.js';
 import type { HostPort } from './child.js';
 import type { SimClient } from './client.js';
 import { SimClientError, type ClientErrorCode } from './errors.js';
@@ -110,7 +110,7 @@ export async function readPoint(client: ModbusRTU, point: ModbusPoint): Promise<
   const highFirst = point.wordOrder === 'high-first';
   if (point.type === 'dword' || point.type === 'float') return decode32([data[0] ?? 0, data[1] ?? 0], point.type, highFirst, point.signed);
   const word = data[0] ?? 0;
-  return point.signed ? (word << 16) >> 16 : word;
+  return point.signed ? signed16(word) : word;
 }
 
 /** The values a write of `point` takes: [min, max], and whether they must be integers. */

@@ -4,7 +4,7 @@
  * words built without it (Buffer's big-endian writers, literal hex) (#18).
  */
 import { describe, expect, it } from 'vitest';
-import { decode32, encode32 } from '../../src/modbus-pdu/words.js';
+import { decode32, encode32, signed16 } from '../../src/modbus-pdu/words.js';
 
 /** [high word, low word] of a float32, from Buffer rather than the codec. */
 function floatHiLo(value: number): [number, number] {
@@ -38,5 +38,13 @@ describe('encode32 / decode32', () => {
     expect(encode32(-2, 'dword', true)).toEqual([0xffff, 0xfffe]);
     expect(decode32([0xffff, 0xfffe], 'dword', true, true)).toBe(-2);
     expect(decode32([0xffff, 0xfffe], 'dword', true)).toBe(0xffff_fffe);
+  });
+
+  it('WORD: signed16 reads the top bit as the sign', () => {
+    expect(signed16(0x0000)).toBe(0);
+    expect(signed16(0x7fff)).toBe(32_767);
+    expect(signed16(0x8000)).toBe(-32_768);
+    expect(signed16(0xffff)).toBe(-1);
+    expect(signed16(0xfffe)).toBe(-2);
   });
 });
