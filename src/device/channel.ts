@@ -52,7 +52,8 @@ export interface ChannelHost {
 // The field input's shape is its schema's (field-input.ts); re-exported for the channel types.
 export type { FieldInput } from './field-input.js';
 
-const LIMITS: Record<ValueKind, [number, number]> = {
+/** Each kind's whole range, [min, max]; an attribute may narrow it (attr's `range`). */
+export const VALUE_RANGES: Readonly<Record<ValueKind, readonly [number, number]>> = {
   bit: [0, 1],
   uint16: [0, 0xffff],
   uint32: [0, 0xffff_ffff],
@@ -68,7 +69,7 @@ export function attr(
   topicClass: 'value' | 'attribute' = 'attribute',
   range?: { min?: number; max?: number; action?: boolean },
 ): AttributeSpec {
-  const [min, max] = LIMITS[kind];
+  const [min, max] = VALUE_RANGES[kind];
   return { name, access, kind, topicClass, min: range?.min ?? min, max: range?.max ?? max, action: range?.action ?? false };
 }
 

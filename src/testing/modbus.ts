@@ -15,6 +15,7 @@
  * modbus-serial is loaded on first use, so a test that never speaks Modbus does not load it.
  */
 import type { ModbusRTU } from 'modbus-serial/ModbusRTU.js';
+import { VALUE_RANGES, type ValueKind } from '../device/channel.js';
 import type { MapRow } from '../modbus/contract.js';
 import { decode32, encode32, signed16 } from '../modbus-pdu/words.js';
 import type { HostPort } from './child.js';
@@ -54,7 +55,6 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const CLOSE_DEADLINE_MS = 1000;
 const REF = /^\d+\/\d+$/;
 /** The largest finite float32: a larger REAL would reach the device as Infinity. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 type ModbusClientCode = Extract<ClientErrorCode, 'CLIENT_NO_MODBUS' | 'CLIENT_STOPPED' | 'CLIENT_UNKNOWN_ATTRIBUTE' | 'CLIENT_READ_ONLY' | 'CLIENT_BAD_VALUE' | 'CLIENT_MODBUS_FAILED' | 'CLIENT_UNREACHABLE'>;
 
@@ -115,10 +115,10 @@ export async function readPoint(client: ModbusRTU, point: ModbusPoint): Promise<
 
 /** The values a write of `point` takes: [min, max], and whether they must be integers. */
 export function valueRange(point: ModbusPoint): { min: number; max: number; integer: boolean } {
-  if (point.type === 'bit') return { min: 0, max: 1, integer: true };
-  if (point.type === 'float') return { min: -FLOAT32_MAX, max: FLOAT32_MAX, integer: false };
-  const bits = point.type === 'word' ? 16 : 32;
-  return point.signed ? { min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1, integer: true } : { min: 0, max: 2 ** bits - 1, integer: true };
+  const kind: ValueKind =
+    point.type === 'bit' ? 'bit' : point.type === 'float' ? 'float' : point.type === 'word' ? (point.signed ? 'int16' : 'uint16') : point.signed ? 'int32' : 'uint32';
+  const [min, max] = VALUE_RANGES[kind];
+  return { min, max, integer: kind !== 'float' };
 }
 
 /**
