@@ -26,6 +26,7 @@ import type { MqttService, MqttServiceOptions } from '../mqtt/service.js';
 import { ScenarioController } from '../sim/scenario-control.js';
 import { SignalRunner } from '../sim/signals.js';
 import { connectWiring, type Wire } from '../sim/wiring.js';
+import { startCounterRetain, type CounterRetain } from './di-counter-retain.js';
 import { memoryConfig } from './memory-config.js';
 import type { DeviceCore, EmulatorAddresses, ListenAddress, ServiceModule } from './service.js';
 import { httpModule, type HttpModule } from './services/http.js';
@@ -90,6 +91,7 @@ export class Emulator implements DeviceCore {
   private readonly up = new Set<ServiceModule>();
   private readonly byName: Readonly<Record<'modbus' | 'snmp', ServiceModule>>;
   private disconnectWiring: () => void = () => {};
+  private counterRetain: CounterRetain | undefined;
   private stopped = false;
 
   private constructor(
@@ -142,6 +144,8 @@ export class Emulator implements DeviceCore {
     const clock = typeof options.clock === 'object' ? options.clock : createClock(options.clock ?? 'real');
     const emulator = new Emulator(options.profile, clock, options.logger, options);
     try {
+      // Saved counts go in before signals and clients can count on top of them.
+      emulator.counterRetain = await startCounterRetain(emulator.device, options.profile, options.dataDir, options.logger.child({ component: 'di-counters' }));
       emulator.connectField();
       for (const service of emulator.services) {
         emulator.started.push(service);
@@ -230,6 +234,8 @@ export class Emulator implements DeviceCore {
     }
     this.disconnectWiring();
     this.signals.dispose();
+    // After every writer of a count is gone: the file gets the final counts.
+    await this.counterRetain?.stop();
     this.device.dispose();
   }
 

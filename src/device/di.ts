@@ -54,6 +54,17 @@ export class DiChannel extends Channel {
     return this.diMode;
   }
 
+  /** The counter and its overflow flag, as a restart that keeps them saves them (src/app/di-counter-retain.ts). */
+  counterState(): { value: number; overflow: boolean } {
+    return { value: this.counter, overflow: this.overflow };
+  }
+
+  /** Puts back a saved counter at start, before any service or signal runs: no change event. */
+  restoreCounter(value: number, overflow: boolean): void {
+    this.counter = value;
+    this.overflow = overflow;
+  }
+
   override field(): Record<string, number> {
     return { level: this.level, filterMs: this.filterMs };
   }

@@ -88,6 +88,8 @@ export const channelConfigSchema = z.strictObject({
   filterMs: z.number().int().min(0).max(60_000).optional(),
   counterValue: z.number().int().min(0).max(0xffff_ffff).optional(),
   counterRunning: z.boolean().optional(),
+  /** Keep the counter and its overflow flag across a restart, in the data dir (counter-capable channels). */
+  counterRetain: z.boolean().optional(),
   // DO and relay
   status: z.union([z.literal(0), z.literal(1)]).optional(),
   pulse: z

@@ -21,6 +21,7 @@ const APPLIES: Record<Exclude<keyof ChannelConfig, 'index' | 'name' | 'mode' | '
   filterMs: ['di'],
   counterValue: ['di'],
   counterRunning: ['di'],
+  counterRetain: ['di'],
   status: ['do', 'relay'],
   pulse: ['do'],
   safeValue: ['do', 'relay'],
@@ -143,7 +144,7 @@ function checkChannel(
   if (type === 'di') {
     const counterCapable = typeIndex < (group.counterChannels ?? 0);
     if (mode === 1 && !counterCapable) issues.push({ path: path('mode'), message: `only DI channels 0..${(group.counterChannels ?? 0) - 1} of this module can be counters` });
-    for (const key of ['counterValue', 'counterRunning'] as const) {
+    for (const key of ['counterValue', 'counterRunning', 'counterRetain'] as const) {
       if (ch[key] !== undefined && !counterCapable) issues.push({ path: path(key), message: `${key} applies only to counter-capable channels` });
     }
   }

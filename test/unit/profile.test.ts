@@ -124,6 +124,14 @@ describe('profile: cross-field rules', () => {
     ]);
   });
 
+  it('takes counterRetain on a counter-capable DI only, naming the path otherwise', () => {
+    expect(paths(one('45MR-1600', [{ index: 3, mode: 'counter', counterRetain: true }]))).toEqual([]);
+    expect(problems(one('45MR-1600', [{ index: 4, counterRetain: true }]))).toEqual([
+      { file: 'test.yaml', path: 'slots.0.channels.0.counterRetain', message: 'counterRetain applies only to counter-capable channels' },
+    ]);
+    expect(paths(one('45MR-2600', [{ index: 0, counterRetain: true }]))).toEqual(['slots.0.channels.0.counterRetain']);
+  });
+
   it('refuses pulse mode and pulse settings past the pulse-capable DOs, and an initial status in pulse mode', () => {
     expect(paths(one('45MR-2600', [{ index: 4, mode: 'pulse' }]))).toEqual(['slots.0.channels.0.mode']);
     expect(paths(one('45MR-2600', [{ index: 4, pulse: { count: 1 } }]))).toEqual(['slots.0.channels.0.pulse']);

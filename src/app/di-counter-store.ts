@@ -1,0 +1,52 @@
+/**
+ * The file of retained DI counters in the data dir (`di-counters.json`): `slot/index` of each
+ * channel with `counterRetain` -> its counter value and overflow flag. Written atomically, so a
+ * crash leaves the last complete file; read leniently, so a bad file costs the saved counts,
+ * never the start.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../config/atomic-write.js';
+
+export const DI_COUNTERS_FILE = 'di-counters.json';
+
+const savedCounterSchema = z.strictObject({
+  value: z.number().int().min(0).max(0xffff_ffff),
+  overflow: z.boolean(),
+});
+export type SavedCounter = z.infer<typeof savedCounterSchema>;
+
+const fileSchema = z.strictObject({
+  version: z.literal(1),
+  counters: z.record(z.string().regex(/^\d+\/\d+$/), savedCounterSchema),
+});
+
+/** `slot/index` -> counter. */
+export type SavedCounters = Record<string, SavedCounter>;
+
+export type ReadResult = { kind: 'none' } | { kind: 'ok'; counters: SavedCounters } | { kind: 'bad'; reason: string };
+
+/** The saved counters; `none` when the file does not exist, `bad` when it cannot be read or parsed. */
+export async function readDiCounters(dataDir: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, DI_COUNTERS_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    return { kind: 'bad', reason: (error as Error).message };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { kind: 'bad', reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) return { kind: 'bad', reason: z.prettifyError(parsed.error) };
+  return { kind: 'ok', counters: parsed.data.counters };
+}
+
+export async function writeDiCounters(dataDir: string, counters: SavedCounters): Promise<void> {
+  await writeFileAtomic(join(dataDir, DI_COUNTERS_FILE), `${JSON.stringify({ version: 1, counters }, null, 2)}\n`);
+}
