@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
+import { isBareName } from '../config/profile-name.js';
 import { ManualClock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
@@ -140,7 +141,9 @@ function checkFieldDevices(file: string, profile: Profile): Issue[] {
       idsByBus.set(key, ref.name);
     } catch (error) {
       if (!isSimError(error)) throw error;
-      issues.push({ path: ['serial', 'fieldDevices', i, 'definition'], message: `${definitionFile(ref.definition, file)}: ${error.message.replace(/\n/g, '; ')}` });
+      // A bare name that ships with nothing says so itself (definitionFile threw); a file names its path.
+      const where = isBareName(ref.definition) ? ref.definition : definitionFile(ref.definition, file);
+      issues.push({ path: ['serial', 'fieldDevices', i, 'definition'], message: `${where}: ${error.message.replace(/\n/g, '; ')}` });
     }
   });
   return issues;

@@ -6,7 +6,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Profile } from '../config/profile.js';
-import { isBareName, shippedDir } from '../config/profile-name.js';
+import { isBareName, resolveShipped } from '../config/profile-name.js';
 import type { FieldDeviceRef } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import { SimError } from '../errors.js';
@@ -16,12 +16,14 @@ import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
 import type { FieldDeviceDefinition } from '../sim/field-device-schema.js';
 import { deriveSeed, mulberry32 } from '../sim/random.js';
 
-/** The ready-made maps: profiles/field-devices, the folder `validate --kind field-device NAME` reads (src/config/profile-name.ts). */
-export const FIELD_DEVICES_DIR = shippedDir('field-device');
-
-/** A bare name (power-meter) is a ready-made map; anything with a slash or an extension is a file (the profiles' rule). */
+/**
+ * A bare name (power-meter) is a ready-made map in profiles/field-devices, the folder `validate
+ * --kind field-device NAME` reads (src/config/profile-name.ts); anything with a slash or an
+ * extension is a file (the profiles' rule).
+ */
 export function definitionFile(definition: string, profileFile: string): string {
-  if (isBareName(definition)) return resolve(FIELD_DEVICES_DIR, `${definition}.yaml`);
+  // A bare name is a shipped definition; an unknown one lists the shipped names (PROFILE_READ_FAILED).
+  if (isBareName(definition)) return resolveShipped('field-device', definition);
   return isAbsolute(definition) ? definition : resolve(dirname(profileFile), definition);
 }
 

@@ -147,6 +147,17 @@ describe('RTU master with virtual field devices (CLI, in-process bus)', () => {
     expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: ${definition}`);
     expect(run.stderr).toContain('points.0.type');
   });
+
+  it('an unknown ready-made field device name lists the shipped ones at validate', async () => {
+    const dir = await tempDir();
+    const profile = join(dir, 'p.json');
+    await writeFile(profile, JSON.stringify({ serial: { port: 'virtual:x', fieldDevices: [{ name: 'm', definition: 'power-metre' }] } }));
+    const run = await runCli(['validate', profile]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: power-metre: `);
+    expect(run.stderr).toContain('no field device of that name ships with iothinx-sim (');
+    expect(run.stderr).toContain('power-meter');
+  });
 });
 
 /** One accepted TCP connection as a Transport, so an RtuSlave can answer on it. */
