@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import ModbusRTU from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mbpoll as mbpollClient } from '../helpers/mbpoll.js';
-import { CLI, tempDir } from '../helpers/process.js';
+import { CLI, cleanupProcesses, tempDir } from '../helpers/process.js';
 import { readyFile, startPeer, startPtyPair, stopPeers, type PtyPair } from '../helpers/pty.js';
 
 const SLAVE = 5;
@@ -32,7 +32,11 @@ beforeAll(async () => {
   control = info.control;
 });
 
-afterAll(stopPeers);
+afterAll(async () => {
+  await stopPeers();
+  // The temp dir (pty links, ready file) goes too.
+  await cleanupProcesses();
+});
 
 const { run, read } = mbpollClient(
   () => ['-m', 'rtu', '-a', String(SLAVE), '-b', String(BAUD), '-P', 'none', '-d', '8', '-s', '1', '-o', '1'],
