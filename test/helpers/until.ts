@@ -8,3 +8,11 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * As until, for a probe that throws while what it reads is not there yet (a listener between an
+ * in-process stop and start, a file not yet written): a throw counts as "not yet".
+ */
+export function untilSettled<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs?: number): Promise<T> {
+  return until(what, () => probe().catch(() => undefined), deadlineMs);
+}

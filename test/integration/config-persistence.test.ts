@@ -5,28 +5,11 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/sim/random.js';
 import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
+import { untilSettled } from '../helpers/until.js';
 
 afterEach(cleanupProcesses);
 
 const ARGS = ['--http', '127.0.0.1:0', '--modbus', 'off', '--mqtt', 'off', '--quiet', '--clock', 'manual'];
-
-/**
- * Waits for a condition that the emulator makes true on its own (a restart, an fsync'd save),
- * asking again after each failure; the deadline only guards against a hang.
- */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // the listener is between stop and start, or the file is not there yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
@@ -48,7 +31,7 @@ describe('running config in the data dir', () => {
     const reply = await json(`${base}/config`, { method: 'PUT', body: JSON.stringify(config) });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ applied: true, persisted: true, restart: true });
-    await until(async () => ((await deviceName(first.ready.http!)) === 'Renamed01' ? true : undefined), 'the restart');
+    await untilSettled('the restart', async () => ((await deviceName(first.ready.http!)) === 'Renamed01' ? true : undefined));
     const saved = parse(await readFile(join(data, 'running-config.yaml'), 'utf8')) as { device: { name: string } };
     expect(saved.device.name).toBe('Renamed01');
     first.child.kill('SIGTERM');
@@ -60,9 +43,9 @@ describe('running config in the data dir', () => {
     // Reset: back to the profile, the saved config forgotten.
     const reset = await json(`http://${second.ready.http}/sim/v1/reset`, { method: 'POST' });
     expect(reset.status).toBe(200);
-    await until(async () => ((await deviceName(second.ready.http!)) === 'ioThinx_4510' ? true : undefined), 'the reset');
+    await untilSettled('the reset', async () => ((await deviceName(second.ready.http!)) === 'ioThinx_4510' ? true : undefined));
     // HTTP answers before SNMP has started again (and written its boot count): wait for every service.
-    await until(async () => ((await fetch(`http://${second.ready.http}/sim/v1/health/ready`)).status === 200 ? true : undefined), 'every service up again');
+    await untilSettled('every service up again', async () => ((await fetch(`http://${second.ready.http}/sim/v1/health/ready`)).status === 200 ? true : undefined));
     // Only the SNMP engine id and boots stay: they must outlive config resets (docs/snmp.md).
     expect((await readdir(data)).sort()).toEqual(['snmp-engine-boots', 'snmp-engine-id']);
   });
@@ -93,10 +76,10 @@ describe('running config in the data dir', () => {
     const list = { enabled: false, additionalRestrictions: false, entries: [{ ip: '10.1.2.0', netmask: '255.255.255.0', active: true }] };
     const reply = await json(`http://${started.ready.http}/sim/v1/modbus/accessible-ips`, { method: 'PUT', body: JSON.stringify(list) });
     expect(reply.status).toBe(200);
-    const saved = await until(async () => {
+    const saved = await untilSettled('the saved config', async () => {
       const doc = parse(await readFile(join(data, 'running-config.yaml'), 'utf8')) as { modbus: { accessibleIps: unknown } };
       return doc.modbus.accessibleIps;
-    }, 'the saved config');
+    });
     expect(saved).toEqual(list);
   });
 
@@ -106,7 +89,7 @@ describe('running config in the data dir', () => {
     const started = await startCli([...ARGS, '--data-dir', data], dir);
     await json(`http://${started.ready.http}/sim/v1/modbus/accessible-ips`, { method: 'PUT', body: JSON.stringify({ enabled: false, entries: [] }) });
     const file = join(data, 'running-config.yaml');
-    await until(async () => ((await stat(file)).size > 0 ? true : undefined), 'the saved config');
+    await untilSettled('the saved config', async () => ((await stat(file)).size > 0 ? true : undefined));
     started.child.kill('SIGTERM');
     await started.exited;
     await writeFile(file, 'device: { name: "two words" }\nslots: [ { slot: 1, module: 45MR-1600 }\n');

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupProcesses, runCli, startCli, tempDir } from '../helpers/process.js';
+import { untilSettled } from '../helpers/until.js';
 
 afterEach(cleanupProcesses);
 
@@ -17,21 +18,6 @@ const PROFILE = [
   '      - { index: 1, mode: counter, counterValue: 5 }',
   '',
 ].join('\n');
-
-/** Asks again until the emulator has made the condition true on its own; the deadline only guards a hang. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, deadlineMs = 15_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // between the in-process stop and start, or the file is not there yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 async function setup(): Promise<{ dir: string; data: string; profile: string }> {
   const dir = await tempDir();
@@ -73,10 +59,10 @@ describe('counterRetain: DI counters across a restart', () => {
     expect([await counter(second.ready.http!, 0), await counter(second.ready.http!, 1)]).toEqual([10, 5]);
     // A client's preset is a change like a count, and is saved within a second without a stop.
     expect((await put(`http://${second.ready.http}/sim/v1/slots/1/channels/0/attributes/diCounterValue`, { value: 1234 })).status).toBe(200);
-    await until(async () => {
+    await untilSettled('the periodic save', async () => {
       const saved = JSON.parse(await readFile(join(data, 'di-counters.json'), 'utf8')) as { counters: Record<string, { value: number }> };
       return saved.counters['1/0']?.value === 1234 ? true : undefined;
-    }, 'the periodic save');
+    });
   });
 
   it('keeps it across the in-process restart of PUT /sim/v1/config', async () => {
@@ -87,10 +73,10 @@ describe('counterRetain: DI counters across a restart', () => {
     const config = (await (await fetch(`http://${http}/sim/v1/config`)).json()) as { device: { name: string } };
     config.device.name = 'Restarted';
     expect((await put(`http://${http}/sim/v1/config`, config)).status).toBe(200);
-    await until(async () => {
+    await untilSettled('the restart', async () => {
       const device = (await (await fetch(`http://${http}/sim/v1/device`)).json()) as { name: string };
       return device.name === 'Restarted' ? true : undefined;
-    }, 'the restart');
+    });
     expect([await counter(http, 0), await counter(http, 1)]).toEqual([11, 5]);
   });
 
