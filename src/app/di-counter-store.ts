@@ -23,7 +23,7 @@ const fileSchema = z.strictObject({
 });
 
 /** `slot/index` -> counter. */
-export type SavedCounters = Record<string, SavedCounter>;
+export type SavedCounters = z.infer<typeof fileSchema>['counters'];
 
 export type ReadResult = { kind: 'none' } | { kind: 'ok'; counters: SavedCounters } | { kind: 'bad'; reason: string };
 

@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { resolveChannelRef, type Profile } from '../config/profile.js';
-import { createClock, type Clock } from '../device/clock.js';
+import { createClock, ioClock, type Clock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { SimError } from '../errors.js';
 import type { ConfigControl } from '../config/contract.js';
@@ -145,7 +145,7 @@ export class Emulator implements DeviceCore {
     const emulator = new Emulator(options.profile, clock, options.logger, options);
     try {
       // Saved counts go in before signals and clients can count on top of them.
-      emulator.counterRetain = await startCounterRetain(emulator.device, options.profile, options.dataDir, options.logger.child({ component: 'di-counters' }));
+      emulator.counterRetain = await startCounterRetain(emulator.device, options.profile, options.dataDir, ioClock(clock), options.logger.child({ component: 'di-counters' }));
       emulator.connectField();
       for (const service of emulator.services) {
         emulator.started.push(service);

@@ -216,3 +216,12 @@ export class ManualClock implements Clock {
 export function createClock(kind: 'real' | 'manual'): Clock {
   return kind === 'manual' ? new ManualClock() : new RealClock();
 }
+
+/**
+ * The clock for the emulator's own I/O timers (the MQTT transport, periodic saves): the device's
+ * clock when it is real, else a real one, since a manual device clock stands still between steps
+ * while sockets and disks go on in real time.
+ */
+export function ioClock(clock: Clock): Clock {
+  return clock.kind === 'real' ? clock : new RealClock();
+}

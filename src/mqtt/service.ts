@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { RealClock, type Clock } from '../device/clock.js';
+import { ioClock, type Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { emitSafely } from '../device/listeners.js';
 import { SimError } from '../errors.js';
@@ -99,7 +99,7 @@ export class MqttService {
       });
     }
     this.topicTable = topics;
-    this.transportClock = options.transportClock ?? (clock.kind === 'real' ? clock : new RealClock());
+    this.transportClock = options.transportClock ?? ioClock(clock);
     this.writes = new WriteHandler(device, this.transportClock, logger, () => this.url?.replace(/^[a-z]+:\/\//, '') ?? null);
     this.outbox = new Outbox(config.queue.max);
   }

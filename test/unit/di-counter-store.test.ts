@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCounterRetain } from '../../src/app/di-counter-retain.js';
+import { SAVE_EVERY_MS, startCounterRetain } from '../../src/app/di-counter-retain.js';
 import { DI_COUNTERS_FILE, readDiCounters, writeDiCounters } from '../../src/app/di-counter-store.js';
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
@@ -59,7 +59,7 @@ describe('counterRetain', () => {
     const dir = await dataDir();
     await writeDiCounters(dir, { '1/0': { value: 41, overflow: true }, '1/1': { value: 99, overflow: false }, '3/0': { value: 1, overflow: false } });
     const { profile, device } = build();
-    const retain = await startCounterRetain(device, profile, dir, pino({ level: 'silent' }));
+    const retain = await startCounterRetain(device, profile, dir, new ManualClock(), pino({ level: 'silent' }));
     expect(device.channel(1, 0).read('diCounterValue')).toBe(41);
     expect(device.channel(1, 0).read('diCounterOverflowFlag')).toBe(1);
     // Not retained: the profile's value.
@@ -71,12 +71,33 @@ describe('counterRetain', () => {
     device.dispose();
   });
 
+  it('saves a changed count on the next tick of its clock, and nothing while the counts stand still', async () => {
+    const dir = await dataDir();
+    const { profile, device } = build();
+    const clock = new ManualClock();
+    const retain = await startCounterRetain(device, profile, dir, clock, pino({ level: 'silent' }));
+    const saved = async () => {
+      await retain.idle();
+      const read = await readDiCounters(dir);
+      return read.kind === 'ok' ? read.counters : null;
+    };
+    clock.advance(SAVE_EVERY_MS);
+    expect(await saved()).toEqual({ '1/0': { value: 7, overflow: false } });
+    device.channel(1, 0).write('diCounterValue', 42, 'sim');
+    clock.advance(SAVE_EVERY_MS - 1);
+    expect(await saved()).toEqual({ '1/0': { value: 7, overflow: false } });
+    clock.advance(1);
+    expect(await saved()).toEqual({ '1/0': { value: 42, overflow: false } });
+    await retain.stop();
+    device.dispose();
+  });
+
   it('starts from the profile with a warning when the file is corrupt', async () => {
     const dir = await dataDir();
     await writeFile(join(dir, DI_COUNTERS_FILE), 'not json');
     const { profile, device } = build();
     const log = capture();
-    const retain = await startCounterRetain(device, profile, dir, log.logger);
+    const retain = await startCounterRetain(device, profile, dir, new ManualClock(), log.logger);
     expect(device.channel(1, 0).read('diCounterValue')).toBe(7);
     expect(log.lines()).toEqual([expect.objectContaining({ level: 40, msg: 'the saved DI counters cannot be read; they start from the profile' })]);
     await retain.stop();
@@ -87,7 +108,7 @@ describe('counterRetain', () => {
   it('without a data dir says so once at info and does nothing', async () => {
     const { profile, device } = build();
     const log = capture();
-    const retain = await startCounterRetain(device, profile, undefined, log.logger);
+    const retain = await startCounterRetain(device, profile, undefined, new ManualClock(), log.logger);
     expect(log.lines()).toEqual([expect.objectContaining({ level: 30, msg: 'counterRetain has no effect without --data-dir; the counters start from the profile' })]);
     await retain.stop();
     expect(device.channel(1, 0).read('diCounterValue')).toBe(7);
@@ -97,7 +118,7 @@ describe('counterRetain', () => {
   it('writes nothing for a profile without counterRetain', async () => {
     const dir = await dataDir();
     const { profile, device } = build({ slots: [{ slot: 1, module: '45MR-1600', channels: [{ index: 0, mode: 'counter' }] }] });
-    await (await startCounterRetain(device, profile, dir, pino({ level: 'silent' }))).stop();
+    await (await startCounterRetain(device, profile, dir, new ManualClock(), pino({ level: 'silent' }))).stop();
     expect(await readDiCounters(dir)).toEqual({ kind: 'none' });
     device.dispose();
   });
