@@ -66,7 +66,11 @@ export class ConfigStore {
     }
   }
 
-  /** A kill -9 in the middle of a write leaves its temp file behind (never the target half-written). */
+  /**
+   * A kill -9 in the middle of a write leaves its temp file behind (never the target half-written):
+   * any file of the data dir's (running config, DI counters, SNMP engine id and boots), so every
+   * `.NAME.….tmp` goes, before this start writes anything.
+   */
   private async removeStaleTemps(): Promise<void> {
     let names: string[];
     try {
@@ -74,7 +78,6 @@ export class ConfigStore {
     } catch {
       return;
     }
-    const prefix = `.${RUNNING_CONFIG}.`;
-    await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(this.dataDir, n), { force: true })));
+    await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => rm(join(this.dataDir, n), { force: true })));
   }
 }
