@@ -56,3 +56,32 @@ export function oidContent(arcs: readonly number[]): Buffer {
   }
   return Buffer.from(bytes);
 }
+
+/**
+ * The message version as net-snmp's parser (asn1-ber's Reader) reads it: no tag checked, neither
+ * the message's nor the version's, any length form, an INTEGER of any length. This is what sends a
+ * datagram down net-snmp's v3 path, so the version switches and the USM gate (service.ts) judge
+ * by it, and a non-canonical encoding (`02 02 00 03`, `84 00 00 00 nn`) cannot slip past them.
+ * null where that reader throws.
+ */
+export function messageVersion(buf: Buffer): number | null {
+  const message = lenientLength(buf, 1);
+  if (!message || message.start >= buf.length) return null;
+  const version = lenientLength(buf, message.start + 1);
+  if (!version || version.length === 0 || version.length > buf.length - version.start) return null;
+  let value = buf[version.start]! & 0x80 ? -1 : 0;
+  for (let i = version.start; i < version.start + version.length && Number.isSafeInteger(value); i++) value = value * 256 + buf[i]!;
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** asn1-ber's readLength at `at`: where the content starts and its length, unchecked against the buffer's end. */
+function lenientLength(buf: Buffer, at: number): { start: number; length: number } | null {
+  if (at >= buf.length) return null;
+  const first = buf[at]!;
+  if (!(first & 0x80)) return { start: at + 1, length: first };
+  const n = first & 0x7f;
+  if (n === 0 || buf.length - (at + 1) < n) return null;
+  let length = 0;
+  for (let i = at + 1; i <= at + n; i++) length = length * 256 + buf[i]!;
+  return { start: at + 1 + n, length };
+}

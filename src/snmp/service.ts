@@ -3,6 +3,7 @@
  * net-snmp package's agent and MIB store.
  *
  *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled?
+ *       ─► v3: unreadable, not USM, privacy without authentication? ─► dropped, counted (usm.ts)
  *       ─► v3: the USM checks (usm.ts: engine id, user, level, digest, time window) fail? ─► Report PDU, journal
  *       ─► v2c GET/GETNEXT/GETBULK the fast path answers (fast-path.ts: same bytes, ~net-snmp's cost / 5)? ─► sent, journal
  *       ─► otherwise the net-snmp agent
@@ -25,6 +26,7 @@ import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
+import { messageVersion } from './ber.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
 import { V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
 import { checkUsm, MAX_ENGINE_BOOTS, type HmacAuth, type UsmCounters, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
@@ -341,10 +343,16 @@ export class SnmpService {
     return { engineId: Buffer.from(this.options.engineId, 'hex'), boots, time, users, auth: auth as HmacAuth };
   }
 
-  /** The USM checks' verdict on a v3 datagram: true when it was answered (or dropped) with a report. */
+  /** The USM checks' verdict on a v3 datagram: true when it was dropped, or answered (or not) with a report. */
   private reportedByUsm(socket: Socket, buffer: Buffer, rinfo: RemoteInfo): boolean {
     const report = checkUsm(buffer, this.usm!, this.countUsm);
     if (!report) return false;
+    if (report.kind === 'drop') {
+      // Counted as net-snmp's drops are, and not journaled: nothing in it is worth 1 of 10 000 entries.
+      this.countBad(report.counter);
+      this.logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, counter: report.counter }, 'SNMPv3 message dropped');
+      return true;
+    }
     const result = `usmStats${report.stat[0]!.toUpperCase()}${report.stat.slice(1)}`;
     if (report.response) socket.send(report.response, rinfo.port, rinfo.address, this.onSent);
     // Every v3 manager's first message is a discovery: counted, not journaled (10 000 entries).
@@ -411,7 +419,7 @@ export class SnmpService {
       this.counters.refused++;
       return;
     }
-    const version = berVersion(buffer);
+    const version = messageVersion(buffer);
     if ((version === 0 && !this.config.versions.v1) || (version === 1 && !this.config.versions.v2c) || (version === 3 && !this.config.versions.v3)) {
       this.counters.versionDropped++;
       return;
@@ -646,14 +654,4 @@ function toV1Errors(snmp: Snmp, pdu: ResponsePdu): void {
   if (at === -1) return;
   pdu.errorStatus = snmp.ErrorStatus.NoSuchName;
   pdu.errorIndex = at + 1;
-}
-
-/** The message version from the BER header (SEQUENCE, INTEGER version), or null if unreadable. */
-function berVersion(buffer: Buffer): number | null {
-  if (buffer.length < 5 || buffer[0] !== 0x30) return null;
-  let offset = 1;
-  const first = buffer[offset]!;
-  offset += first & 0x80 ? 1 + (first & 0x7f) : 1;
-  if (buffer[offset] !== 0x02 || buffer[offset + 1] !== 0x01) return null;
-  return buffer[offset + 2] ?? null;
 }

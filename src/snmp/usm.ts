@@ -4,7 +4,9 @@
  * (the manager times out), checks no time window (its snmpEngineTime stays at 10), reports an
  * unknown user with a counter value of 1 and accepts any msgAuthoritativeEngineID.
  *
- *   v3 datagram ─► header readable, USM? (no: net-snmp's, which drops or answers as before)
+ *   v3 datagram ─► header readable? (no: dropped, snmpInASNParseErrs, RFC 3412 §7.2 step 2)
+ *     ─► msgSecurityModel USM? (no: dropped, snmpUnknownSecurityModels, step 4)
+ *     ─► not privacy without authentication? (no: dropped, snmpInvalidMsgs, step 5)
  *     ─► msgAuthoritativeEngineID ours? (no, discovery included: usmStatsUnknownEngineIDs, §3.2 step 3)
  *     ─► user known? (usmStatsUnknownUserNames, step 4)
  *     ─► the user has the protocols the message asks for? (usmStatsUnsupportedSecLevels, step 5)
@@ -61,8 +63,19 @@ export interface UsmEngine {
   auth: HmacAuth;
 }
 
-/** The verdict on a v3 message: null hands it on to net-snmp; a report is counted and sent when `response` is not null. */
+/**
+ * A v3 message dropped unanswered before the USM checks, by the RFC 3412 §7.2 / RFC 3418 counter
+ * it counts in. Never handed to net-snmp: it checks no security model and derives (and caches for
+ * good) a key for whatever engine id a message names, ~1 MB of hashing each.
+ */
+export interface V3Drop {
+  kind: 'drop';
+  counter: 'snmpInASNParseErrs' | 'snmpUnknownSecurityModels' | 'snmpInvalidMsgs';
+}
+
+/** A failed USM check: a report is counted and sent when `response` is not null. */
 export interface UsmReport {
+  kind: 'report';
   stat: UsmStat;
   user: string;
   /** An empty msgAuthoritativeEngineID: a manager discovering the engine id (RFC 3414 §4), routine. */
@@ -99,21 +112,21 @@ const PRIV_FLAG = 2;
 const REPORTABLE_FLAG = 4;
 
 /**
- * RFC 3414 §3.2 steps 3-7 for one datagram; `count` is called for every failed check. Returns null
- * for a message to hand on to net-snmp: one that passes, or one these checks cannot read (net-snmp
- * then drops it and counts it as bad, as before).
+ * RFC 3412 §7.2 steps 2-5 and RFC 3414 §3.2 steps 3-7 for one v3 datagram; `count` is called for
+ * every failed USM check. Returns null for a message to hand on to net-snmp (it passed), a drop
+ * for one that goes nowhere, or a report.
  */
-export function checkUsm(buffer: Buffer, engine: UsmEngine, count: (stat: UsmStat) => number): UsmReport | null {
+export function checkUsm(buffer: Buffer, engine: UsmEngine, count: (stat: UsmStat) => number): UsmReport | V3Drop | null {
   const header = readV3Header(buffer);
-  if (!header || header.securityModel !== USM) return null;
-  // RFC 3412 §7.2 step 5 (priv without auth is invalid) is net-snmp's to drop.
-  if ((header.flags & (AUTH_FLAG | PRIV_FLAG)) === PRIV_FLAG) return null;
+  if (!header) return { kind: 'drop', counter: 'snmpInASNParseErrs' };
+  if (header.securityModel !== USM) return { kind: 'drop', counter: 'snmpUnknownSecurityModels' };
+  if ((header.flags & (AUTH_FLAG | PRIV_FLAG)) === PRIV_FLAG) return { kind: 'drop', counter: 'snmpInvalidMsgs' };
   const auth = (header.flags & AUTH_FLAG) !== 0;
   const userName = header.user.toString('latin1');
   const report = (stat: UsmStat, user: UsmUser | null): UsmReport => {
     const value = count(stat);
     const reportable = (header.flags & REPORTABLE_FLAG) !== 0;
-    return { stat, user: userName, discovery: header.engineId.length === 0, response: reportable ? encodeReport(header, engine, stat, value, user) : null };
+    return { kind: 'report', stat, user: userName, discovery: header.engineId.length === 0, response: reportable ? encodeReport(header, engine, stat, value, user) : null };
   };
   if (!header.engineId.equals(engine.engineId)) return report('unknownEngineIDs', null);
   const user = engine.users.get(userName);
@@ -159,7 +172,12 @@ export function encodeReport(request: Pick<V3Header, 'msgId' | 'user' | 'request
   return message;
 }
 
-/** Reads a v3 message's header, security parameters and (in clear) request-id; null when not a v3 message these checks can read. */
+/**
+ * Reads a v3 message's header, security parameters and (in clear) request-id; null when not a v3
+ * message these checks can read. HeaderData and UsmSecurityParameters must hold their fields and
+ * nothing more: net-snmp reads the fields one after another, so with anything extra it would read
+ * other bytes than the ones checked here.
+ */
 export function readV3Header(buf: Buffer): V3Header | null {
   const message = read(buf, 0, buf.length, SEQUENCE);
   const version = message && read(buf, message.start, message.end, INTEGER);
@@ -190,7 +208,7 @@ export function readV3Header(buf: Buffer): V3Header | null {
   };
 }
 
-/** The consecutive TLVs inside `outer` with these tags, or null. */
+/** The consecutive TLVs that fill `outer`, with these tags, or null. */
 function fields(buf: Buffer, outer: Span, tags: readonly number[]): Span[] | null {
   const out: Span[] = [];
   let at = outer.start;
@@ -200,7 +218,7 @@ function fields(buf: Buffer, outer: Span, tags: readonly number[]): Span[] | nul
     out.push(span);
     at = span.end;
   }
-  return out;
+  return at === outer.end ? out : null;
 }
 
 /** A scopedPDU in clear: SEQUENCE { contextEngineID, contextName, PDU { request-id … } }. */

@@ -7,6 +7,7 @@
  * request-id, digest) read back; a message without the reportable flag is counted, unanswered;
  * snmpEngineBoots counts starts with a data dir.
  */
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -136,13 +137,15 @@ interface V3Get {
   requestId?: number;
   /** msgAuthenticationParameters' length (zeros, to sign in place); 0 unless given. */
   digest?: number;
+  /** msgSecurityModel: 3 (USM) unless given. */
+  model?: number;
 }
 function v3Get(m: V3Get): Buffer {
   const engine = Buffer.from(m.engineId, 'hex');
   const varbind = tlv(0x30, tlv(0x06, oidContent(SYS_NAME.split('.').map(Number))), Buffer.from([0x05, 0x00]));
   const pdu = tlv(0xa0, int(m.requestId ?? 0x1234567), int(0), int(0), tlv(0x30, varbind));
   const security = tlv(0x30, tlv(0x04, engine), int(m.boots ?? 0), int(m.time ?? 0), tlv(0x04, Buffer.from(m.user)), tlv(0x04, Buffer.alloc(m.digest ?? 0)), tlv(0x04));
-  const global = tlv(0x30, int(m.msgId ?? 0x2345678), int(65507), tlv(0x04, Buffer.from([m.flags])), int(3));
+  const global = tlv(0x30, int(m.msgId ?? 0x2345678), int(65507), tlv(0x04, Buffer.from([m.flags])), int(m.model ?? 3));
   return tlv(0x30, int(3), global, tlv(0x04, security), tlv(0x30, tlv(0x04, engine), tlv(0x04), pdu));
 }
 
@@ -211,11 +214,17 @@ describe('SNMPv3 report bytes', () => {
       auth.writeParameters(message, snmp.AuthProtocols.sha, key, engine.engineId, message.subarray(authParams.start, authParams.end));
       return message;
     };
+    const stat = (message: Buffer) => {
+      const verdict = checkUsm(message, engine, count);
+      return verdict?.kind === 'report' ? verdict.stat : verdict;
+    };
     expect(checkUsm(signed(3, 450), engine, count)).toBeNull();
-    expect(checkUsm(signed(3, 651), engine, count)?.stat).toBe('notInTimeWindows');
-    expect(checkUsm(signed(2, 500), engine, count)?.stat).toBe('notInTimeWindows');
-    expect(checkUsm(signed(2, 500, 'wrong-auth-key'), engine, count)?.stat).toBe('wrongDigests');
-    const report = checkUsm(signed(4, 500), engine, count)!.response!;
+    expect(stat(signed(3, 651))).toBe('notInTimeWindows');
+    expect(stat(signed(2, 500))).toBe('notInTimeWindows');
+    expect(stat(signed(2, 500, 'wrong-auth-key'))).toBe('wrongDigests');
+    const verdict = checkUsm(signed(4, 500), engine, count);
+    if (verdict?.kind !== 'report' || !verdict.response) throw new Error('no report');
+    const report = verdict.response;
     const header = readV3Header(report)!;
     expect(header).toMatchObject({ flags: 1, boots: 3, time: 500, requestId: 0x1234567 });
     expect(header.user.toString()).toBe('reader');
@@ -223,6 +232,46 @@ describe('SNMPv3 report bytes', () => {
     expect(counted).toEqual(['notInTimeWindows', 'notInTimeWindows', 'wrongDigests', 'notInTimeWindows']);
     // encodeReport alone: a Counter32 with its top bit set gets a leading 0.
     expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, 'wrongDigests', 0x80, null)).value).toBe(0x80);
+  });
+});
+
+describe('v3 messages dropped before the USM checks (RFC 3412 §7.2)', () => {
+  const cache = (auth as unknown as { authToKeyCache: Record<string, Buffer> }).authToKeyCache;
+  const bad = () => ({ ...service.counters.bad });
+  const freshEngineId = () => `80001f8880${randomBytes(12).toString('hex')}`;
+
+  it('another security model (step 4): dropped unanswered, counted as snmpUnknownSecurityModels; net-snmp derives no key for its engine id', async () => {
+    const keys = Object.keys(cache).length;
+    const before = bad().snmpUnknownSecurityModels ?? 0;
+    for (let i = 0; i < 5; i++) {
+      // As measured in review: model 2, user admin (authPriv), flags auth|priv|reportable, a new engine id each time.
+      expect(await exchange(v3Get({ engineId: freshEngineId(), user: 'admin', flags: 7, model: 2, digest: 12 }))).toBeNull();
+    }
+    expect(bad().snmpUnknownSecurityModels).toBe(before + 5);
+    expect(Object.keys(cache).length).toBe(keys);
+  });
+
+  it('privacy without authentication (step 5) is snmpInvalidMsgs; a header the checks cannot read (a 4-byte length, extra fields) snmpInASNParseErrs', async () => {
+    const keys = Object.keys(cache).length;
+    const before = bad();
+    expect(await exchange(v3Get({ engineId: freshEngineId(), user: 'admin', flags: 6, digest: 12 }))).toBeNull();
+    // 30 84 00 00 LL LL: a length form net-snmp reads.
+    const plain = v3Get({ engineId: freshEngineId(), user: 'admin', flags: 7, digest: 12 });
+    const content = plain.subarray(plain[1]! & 0x80 ? 2 + (plain[1]! & 0x7f) : 2);
+    const long = Buffer.concat([Buffer.from([0x30, 0x84]), Buffer.alloc(4), content]);
+    long.writeUInt32BE(content.length, 2);
+    expect(await exchange(long)).toBeNull();
+    expect(bad()).toMatchObject({ snmpInvalidMsgs: (before.snmpInvalidMsgs ?? 0) + 1, snmpInASNParseErrs: (before.snmpInASNParseErrs ?? 0) + 1 });
+    expect(Object.keys(cache).length).toBe(keys);
+  });
+
+  it('a version net-snmp reads as 3 from a non-canonical INTEGER (02 02 00 03) meets the same checks', async () => {
+    const before = bad().snmpUnknownSecurityModels ?? 0;
+    const plain = v3Get({ engineId: freshEngineId(), user: 'admin', flags: 7, model: 2, digest: 12 });
+    // Past the outer header (30 81 LL): 02 01 03 becomes 02 02 00 03.
+    const content = Buffer.concat([Buffer.from([0x02, 0x02, 0x00, 0x03]), plain.subarray(6)]);
+    expect(await exchange(tlv(0x30, content))).toBeNull();
+    expect(bad().snmpUnknownSecurityModels).toBe(before + 1);
   });
 });
 
