@@ -5,7 +5,7 @@
 //   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows (ROWS_PER_FRAME at most)
 //   control ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
 
-import { $, API, act, api, clearFieldErrors, el, fmt, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
+import { $, API, act, api, clearFieldErrors, el, fmt, prependCapped, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { initConfig, loadConfig } from './js/config.js';
 import './js/services.js';
@@ -25,7 +25,7 @@ const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 let device = null;
 /** key "slot:index" → the channel of the snapshot, kept current by the event stream. */
 const channels = new Map();
-/** key "slot:index" → {channel, update}, for the rows drawn so far. */
+/** key "slot:index" → the function that redraws its row, for the rows drawn so far. */
 const rows = new Map();
 const dirty = new Set();
 let headDirty = false;
@@ -50,6 +50,8 @@ const ROWS_PER_FRAME = 10;
  */
 const LOG_MS = 250;
 let logShownAt = -Infinity;
+/** While the live log waits out LOG_MS with no row dirty: the timer that asks for the frame after. */
+let logTimer = 0;
 
 function schedule() {
   if (!frame) frame = requestAnimationFrame(flush);
@@ -61,15 +63,24 @@ function flush() {
   for (const key of dirty) {
     if (budget-- === 0) break;
     dirty.delete(key);
-    rows.get(key)?.update();
+    rows.get(key)?.();
   }
   if (headDirty) renderHead();
   headDirty = false;
-  if (logPending.length && performance.now() - logShownAt >= LOG_MS) {
-    logShownAt = performance.now();
-    renderLog();
+  if (logPending.length) {
+    const wait = logShownAt + LOG_MS - performance.now();
+    if (wait <= 0) {
+      logShownAt = performance.now();
+      renderLog();
+    } else if (!logTimer) {
+      // Not a frame request per frame until then: one timer for the time that is left.
+      logTimer = setTimeout(() => {
+        logTimer = 0;
+        schedule();
+      }, wait);
+    }
   }
-  if (dirty.size || logPending.length) schedule();
+  if (dirty.size) schedule();
 }
 
 /** The head card's values by label, built once per snapshot (buildHead) and then only rewritten. */
@@ -90,25 +101,35 @@ function buildHead() {
     el('h2', { text: `Slot 0 · ${device.model}` }),
     el('dl', {}, ...items.flatMap(([k]) => [el('dt', { text: k }), headCells.get(k)])),
   );
-  renderHead();
+  renderHead(items);
 }
 
-function renderHead() {
-  for (const [k, text, cls] of headItems()) {
+function renderHead(items = headItems()) {
+  for (const [k, text, cls] of items) {
     const dd = headCells.get(k);
     setText(dd, text);
-    if (dd.className !== cls) dd.className = cls;
+    setClass(dd, cls);
   }
 }
 
 let railBuild = 0;
 
-/** Resolves in the next animation frame (or task, in a hidden tab, which runs no frames). */
-const nextFrame = () => new Promise((resolve) => (document.hidden ? setTimeout(resolve, 0) : requestAnimationFrame(() => resolve())));
+/** Resolves in the next animation frame, or when the tab turns hidden (a hidden tab runs no frames). */
+const nextFrame = () => new Promise((resolve) => {
+  const done = () => {
+    cancelAnimationFrame(id);
+    document.removeEventListener('visibilitychange', done);
+    resolve();
+  };
+  const id = requestAnimationFrame(done);
+  document.addEventListener('visibilitychange', done);
+});
 
 /**
  * Draws the rail one card per frame: the first layout of a big rail drawn at once (94 channels)
- * is one long task of tens of ms (#19). A newer snapshot (a reconnect) stops an older build.
+ * is one long task of tens of ms (#19). A hidden tab draws the rest in one pass: it runs no
+ * frames, and a chain of timers there is throttled to about one a second, i.e. a card a second.
+ * A newer snapshot (a reconnect) stops an older build.
  */
 async function buildRail() {
   const build = ++railBuild;
@@ -119,8 +140,10 @@ async function buildRail() {
   buildHead();
   for (const slot of device.slots) {
     if (slot.slot === 0) continue;
-    await nextFrame();
-    if (build !== railBuild) return;
+    if (!document.hidden) {
+      await nextFrame();
+      if (build !== railBuild) return;
+    }
     const card = el('article', { class: 'card', 'data-slot': String(slot.slot), 'aria-label': `Slot ${slot.slot} ${slot.module}` },
       el('h2', { text: `Slot ${slot.slot} · ${slot.module}` }),
       el('p', { class: 'meta', text: slot.name }));
@@ -256,7 +279,7 @@ function buildRow(slot, ch) {
       showSignal();
     };
   }
-  rows.set(key, { channel: ch, update });
+  rows.set(key, update);
   update();
   return row;
 }
@@ -289,8 +312,7 @@ function renderLog() {
   const log = $('live-log');
   const fresh = logPending.slice(-LOG_MAX).reverse().map((c) => el('li', { text: `#${c.seq} ${c.ioName} ${c.attribute} ${fmt(c.previous)} → ${fmt(c.value)} (${c.source})` }));
   logPending = [];
-  log.prepend(...fresh);
-  while (log.childElementCount > LOG_MAX) log.lastElementChild.remove();
+  prependCapped(log, fresh, LOG_MAX);
 }
 
 async function loadDevice() {

@@ -8,11 +8,20 @@ export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 export const WAIT = { timeout: 10_000 };
 
-/** Opens the UI at `base` (http://host:port) once it has drawn the device (body[data-ready]). */
-export async function openUi(base: string): Promise<{ browser: Browser; page: Page }> {
+/**
+ * Opens the UI at `base` (http://host:port) once it has drawn the device (body[data-ready]).
+ * `beforeLoad` runs on the new page before it loads the UI, e.g. to add an init script.
+ */
+export async function openUi(base: string, beforeLoad?: (page: Page) => Promise<unknown>): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
-  return { browser, page };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await beforeLoad?.(page);
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+    return { browser, page };
+  } catch (e) {
+    await browser.close(); // the caller never gets it to close
+    throw e;
+  }
 }

@@ -1,11 +1,14 @@
-/** Polls `probe` until it gives a value (not undefined), or fails after `deadlineMs` naming what it waited for. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 15_000): Promise<T> {
+/**
+ * Polls `probe` every `intervalMs` until it gives a value (not undefined), or fails after
+ * `deadlineMs` naming what it waited for.
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = 15_000, intervalMs = 20): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 

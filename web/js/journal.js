@@ -3,7 +3,7 @@
 // the panel is on screen it asks only for what came after (since=lastSeq) and puts the new rows
 // on top, keeping at most 200.
 
-import { $, api, el, fmt } from './util.js';
+import { $, api, el, fmt, prependCapped } from './util.js';
 import { clockTime, whileVisible } from './poll.js';
 
 const POLL_MS = 2000;
@@ -69,9 +69,7 @@ async function poll() {
   lastSeq = res.lastSeq;
   $('jr-updated').textContent = new Date().toLocaleTimeString();
   if (res.entries.length === 0) return;
-  const body = $('jr-rows');
-  body.prepend(...res.entries.slice().reverse().map(entryRow));
-  while (body.childElementCount > MAX_ROWS) body.lastElementChild.remove();
+  prependCapped($('jr-rows'), res.entries.slice().reverse().map(entryRow), MAX_ROWS);
   setCount();
 }
 

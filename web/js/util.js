@@ -38,6 +38,15 @@ export function setValue(input, value) {
   if (input.value !== value) input.value = value;
 }
 
+/**
+ * Puts `items` (newest first) on top of `list` and drops what falls off its end, leaving the
+ * other lines alone: rebuilding a whole log for each new line is what a flood cannot afford (#19).
+ */
+export function prependCapped(list, items, max) {
+  list.prepend(...(items.length > max ? items.slice(0, max) : items));
+  while (list.childElementCount > max) list.lastElementChild.remove();
+}
+
 export async function api(method, path, body) {
   const res = await fetch(API + path, {
     method,
