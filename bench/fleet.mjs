@@ -32,7 +32,6 @@
 //
 // Not in bench/run.mjs: with the default 1,000 devices one run takes about two minutes (two
 // fleets of 1,000 start one device after another, plus the idle, CPU and polling windows).
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -41,7 +40,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { cleanupOnExit, cli, hasExited, launch, median, stopAll } from './lib/children.mjs';
+import { cleanupOnExit, cli, hasExited, launch, median, readyFile, stopAll, whenReady } from './lib/children.mjs';
+import { cpuSeconds } from './lib/proc.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -71,7 +71,6 @@ const TARGET = { mibPerDevice: 2, msPerDevice: 5, cpuPercent: 100 };
 const benchDir = new URL('.', import.meta.url).pathname;
 const defaultProfile = join(benchDir, '..', 'profiles', 'default.yaml');
 const MiB = 1024 * 1024;
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // --- /proc readings --------------------------------------------------------------------------
@@ -79,13 +78,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function rssBytes(pid) {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]) * 1024;
-}
-
-/** utime + stime of `pid` in seconds (fields 14 and 15 of /proc/PID/stat, counted after the ")" of the name). */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
 /** Percent of one core that `pid` used over `ms`. */
@@ -108,10 +100,10 @@ const fdsNeeded = (n) => 6 * n + 200;
 
 // --- children --------------------------------------------------------------------------------
 
-/** Spawns `args` of the CLI and resolves once `readyFile` exists: { child, ms (spawn to file), info }. */
-async function startUntilReady(args, readyFile, timeoutMs) {
+/** Spawns `args` of the CLI and resolves once `file`, its ready file, exists: { child, ms (spawn to file), info }. */
+async function startUntilReady(args, file, timeoutMs) {
   const t0 = performance.now();
-  const child = launch(process.execPath, [cli, ...args, '--quiet', '--ready-file', readyFile]);
+  const child = launch(process.execPath, [cli, ...args, '--quiet', '--ready-file', file]);
   child.stdout.resume();
   // Warnings the fleet logs (JSON lines, pino level 40+) by code: a device whose MQTT client got
   // no CONNACK still counts as started, so without this an overloaded broker would go unseen.
@@ -126,13 +118,8 @@ async function startUntilReady(args, readyFile, timeoutMs) {
     if (entry.level >= 40) child.warnings.set(entry.code ?? entry.msg, (child.warnings.get(entry.code ?? entry.msg) ?? 0) + 1);
   });
   // 5 ms polls: the start time of a fleet of 1 is a few hundred ms, and it is the reference.
-  while (!existsSync(readyFile)) {
-    if (hasExited(child)) throw new Error(`iothinx-sim ${args[0]} exited (${child.signalCode ?? child.exitCode}) before it was ready\n${child.stderrTail.trim()}`);
-    if (performance.now() - t0 > timeoutMs) throw new Error(`iothinx-sim ${args.join(' ')}: not ready in ${timeoutMs} ms\n${child.stderrTail.trim()}`);
-    await sleep(5);
-  }
-  const ms = performance.now() - t0;
-  return { child, ms, info: JSON.parse(readFileSync(readyFile, 'utf8')) };
+  const info = await whenReady(child, `iothinx-sim ${args[0]}`, readyFile(child, file, 5), timeoutMs);
+  return { child, ms: performance.now() - t0, info };
 }
 
 /** SIGTERM, SIGKILL after `graceMs`; resolves { ms, code } so a slow or unclean stop shows. */
@@ -179,8 +166,8 @@ async function firstPublicationsDone(info, t0, timeoutMs) {
 
 /** One fleet: start time, RSS after the idle window (and the CPU over that window). Leaves it running. */
 async function startFleet(dir, n, mqtt, profile) {
-  const readyFile = join(dir, `fleet-${++runNo}.json`);
-  const { child, ms, info } = await startUntilReady(fleetArgs(n, mqtt, profile), readyFile, FLEET_TIMEOUT_MS(n));
+  const file = join(dir, `fleet-${++runNo}.json`);
+  const { child, ms, info } = await startUntilReady(fleetArgs(n, mqtt, profile), file, FLEET_TIMEOUT_MS(n));
   if (info.devices.length !== n) console.log(`  ! fleet of ${n}: the ready file lists ${info.devices.length} devices`);
   // The idle window starts once the first publications are out, so it measures steady traffic.
   const publishedS = mqtt === 'off' ? null : await firstPublicationsDone(info, performance.now(), FLEET_TIMEOUT_MS(n));

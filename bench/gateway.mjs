@@ -13,12 +13,12 @@
 // BENCH_SECONDS (default 3), BENCH_ROUNDS (default 3), BENCH_WARMUP (default 0.5) as bench/modbus.mjs;
 // BENCH_FLEET_COUNT (default 100): devices in the fleet.
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compile } from './lib/cc.mjs';
-import { cleanupOnExit, cli, hasExited, launch, median, stopAll, whenReady } from './lib/children.mjs';
+import { cleanupOnExit, cli, launch, median, readyFile, stopAll, whenReady } from './lib/children.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
@@ -28,15 +28,11 @@ const CONNECTIONS = [1, 16];
 
 async function startFleet(dir) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
-  const readyFile = join(dir, 'ready.json');
-  const args = ['fleet', '--count', String(COUNT), '--addressing', 'ports:0', '--gateway', '127.0.0.1:0', '--http', 'off', '--mqtt', 'off', '--quiet', '--ready-file', readyFile];
+  const file = join(dir, 'ready.json');
+  const args = ['fleet', '--count', String(COUNT), '--addressing', 'ports:0', '--gateway', '127.0.0.1:0', '--http', 'off', '--mqtt', 'off', '--quiet', '--ready-file', file];
   const child = launch(process.execPath, [cli, ...args]);
   child.stdout.resume();
-  const ready = (async () => {
-    while (!existsSync(readyFile) && !hasExited(child)) await new Promise((r) => setTimeout(r, 20));
-    return JSON.parse(readFileSync(readyFile, 'utf8'));
-  })();
-  return whenReady(child, 'iothinx-sim fleet', ready);
+  return whenReady(child, 'iothinx-sim fleet', readyFile(child, file));
 }
 
 const hostPort = (address) => {

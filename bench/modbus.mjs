@@ -164,10 +164,10 @@ function ratios(sim, ref) {
 function report(servers, rel, runs) {
   const fmt = (x, digits = 1) => (x == null ? '-' : x.toFixed(digits));
   const rows = [['server', 'conns', 'req/s', 'p50 us', 'p99 us', 'errors']];
-  for (const [name, runs] of Object.entries(servers)) {
-    if (!runs) continue;
+  for (const [name, byConnections] of Object.entries(servers)) {
+    if (!byConnections) continue;
     for (const c of CONNECTIONS) {
-      const r = runs[c];
+      const r = byConnections[c];
       rows.push([name, String(c), fmt(r.rps, 0), fmt(r.p50_us), fmt(r.p99_us), String(r.errors)]);
     }
   }

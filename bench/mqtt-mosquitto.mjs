@@ -25,22 +25,17 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupOnExit, launch, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
+import { cleanupOnExit, launch, quantile, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
 import { coilWriter } from './lib/coil-writer.mjs';
+import { subscriber } from './lib/subscriber.mjs';
 
 const SAMPLES = Number(process.env.BENCH_MQTT_SAMPLES ?? 2000);
 const WARMUP = 500;
 const TARGET = 1.5;
 const MOSQUITTO = '/usr/sbin/mosquitto';
-const SAMPLE_TIMEOUT_MS = 5000;
 
 const dist = new URL('../dist/', import.meta.url);
 const relayScript = new URL('./lib/fc5-relay.mjs', import.meta.url).pathname;
-
-function quantile(xs, q) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
 
 const us = (ms) => `${(ms * 1000).toFixed(0).padStart(5)} µs`;
 
@@ -99,11 +94,7 @@ async function startMosquitto(dir, cert) {
   );
   const child = launch(MOSQUITTO, ['-c', conf]);
   child.stdout.resume();
-  const deadline = Date.now() + 10_000;
-  while (!/mosquitto version \S+ running/.test(child.stderrTail)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mosquitto did not start: ${child.stderrTail}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await whenReady(child, 'mosquitto', stdoutLine(child, /mosquitto version \S+ running/, child.stderr));
   return { child, plain, tls };
 }
 
@@ -149,32 +140,6 @@ async function coils(profileInput) {
   return out;
 }
 
-/** An mqtt.js subscriber whose next message on a topic can be awaited. */
-async function subscriber(mqtt, url, options, topics) {
-  const client = mqtt.connect(url, { ...options, clientId: `bench-sub-${process.pid}-${url.slice(0, 5)}` });
-  await once(client, 'connect');
-  client.stream.setNoDelay(true);
-  await client.subscribeAsync(topics, { qos: 1 });
-  let waiter = null;
-  client.on('message', (topic, payload) => {
-    if (waiter && waiter.topic === topic) {
-      const w = waiter;
-      waiter = null;
-      clearTimeout(w.timer);
-      w.resolve({ at: performance.now(), payload: payload.toString() });
-    }
-  });
-  return {
-    client,
-    next(topic) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no message on ${topic} within ${SAMPLE_TIMEOUT_MS} ms`)), SAMPLE_TIMEOUT_MS);
-        waiter = { topic, resolve, timer };
-      });
-    },
-  };
-}
-
 async function sample(sub, topic, trigger) {
   const arrived = sub.next(topic);
   const t0 = performance.now();
@@ -192,7 +157,7 @@ async function setUpKind(mqtt, dir, kind, url, cert) {
   const coil = await coils(profile);
   const tls = url.startsWith('mqtts:') ? { ca: cert.pem, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } : {};
   const options = { reconnectPeriod: 0, ...tls };
-  const sub = await subscriber(mqtt, url, options, [`${name}/#`, 'bench/ref/#', `bench/floor/${name}/#`]);
+  const sub = await subscriber(mqtt, url, [`${name}/#`, 'bench/ref/#', `bench/floor/${name}/#`], { options: { ...options, clientId: `bench-sub-${process.pid}-${name}` }, noDelay: true });
   const online = sub.next(`${name}/status`);
   // Its own directory: startEmulator's ready file must not be the last child's.
   const own = join(dir, name);

@@ -20,7 +20,9 @@
 // seconds per side and QoS.
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { quantile } from './lib/children.mjs';
 import { coilWriter } from './lib/coil-writer.mjs';
+import { subscriber } from './lib/subscriber.mjs';
 
 const SAMPLES = Number(process.env.BENCH_MQTT_SAMPLES ?? 2000);
 const ROUNDS = 4;
@@ -32,11 +34,6 @@ const WINDOW = 64;
 const TARGET = 'p50 within 2x of the broker round trip';
 
 const dist = new URL('../dist/', import.meta.url);
-
-function quantile(xs, q) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
 
 const fmt = (ms) => `${(ms * 1000).toFixed(0).padStart(6)} µs`;
 
@@ -55,41 +52,13 @@ async function load() {
   return { profileSchema, RealClock, Device, MqttService, EmbeddedBroker, ModbusService, logger: pino({ level: 'silent' }), mqtt };
 }
 
-/** An mqtt.js subscriber whose next message on a topic can be awaited. */
-async function subscriber(mqtt, url, topics) {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
-  await once(client, 'connect');
-  await client.subscribeAsync(topics, { qos: 1 });
-  let waiter = null;
-  let count = 0;
-  client.on('message', (topic) => {
-    count += 1;
-    if (waiter && waiter.topic === topic) {
-      const w = waiter;
-      waiter = null;
-      w.resolve(performance.now());
-    }
-  });
-  return {
-    client,
-    get count() {
-      return count;
-    },
-    next(topic) {
-      return new Promise((resolve) => {
-        waiter = { topic, resolve };
-      });
-    },
-  };
-}
-
 async function latency(sub, topic, trigger, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const arrived = sub.next(topic);
     const t0 = performance.now();
     trigger(i);
-    out.push((await arrived) - t0);
+    out.push((await arrived).at - t0);
   }
   return out;
 }

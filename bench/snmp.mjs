@@ -27,15 +27,16 @@
 // BENCH_SECONDS (default 6): measured seconds per agent and K, split over BENCH_ROUNDS (default
 // 8) rounds (many short rounds: the median of their ratios outlasts a neighbour's burst); BENCH_WARMUP (default 0.5): unmeasured seconds before each; BENCH_WALK_ROUNDS
 // (default 7).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PEERS_HINT } from './lib/cc.mjs';
 import { children, cleanupOnExit, launch, median, startEmulator, stdoutLine, stop, stopAll, whenReady } from './lib/children.mjs';
+import { cpuSeconds } from './lib/proc.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 8)));
@@ -49,26 +50,6 @@ const LOADGEN = new URL('./lib/snmp-load.mjs', import.meta.url).pathname;
 const ENTERPRISE = '1.3.6.1.4.1.8691';
 const MIB2 = '1.3.6.1.2.1';
 const ONE_ROW = '1.3.6.1.2.1.1.5';
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU time (ms) a process has used so far, or null where /proc is not there. */
-function cpuMs(pid) {
-  try {
-    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
 async function freeUdpPort() {
   const socket = createSocket('udp4');
   socket.bind(0, '127.0.0.1');
@@ -140,7 +121,7 @@ async function startSim(dir) {
 
 async function load(agent, inflight) {
   const args = [LOADGEN, '-h', agent.host, '-p', String(agent.port), '-k', String(inflight), '-w', String(WARMUP), '-d', String(SECONDS / ROUNDS)];
-  const cpuBefore = cpuMs(agent.child.pid);
+  const cpuBefore = cpuSeconds(agent.child.pid);
   const child = launch(process.execPath, args);
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -148,8 +129,8 @@ async function load(agent, inflight) {
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`snmp-load -k ${inflight} against ${agent.host}:${agent.port} exited ${code}\n${child.stderrTail.trim()}`);
   const result = JSON.parse(out.trim().split('\n').pop());
-  const cpuAfter = cpuMs(agent.child.pid);
-  result.agent_cpu_ms = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
+  const cpuAfter = cpuSeconds(agent.child.pid);
+  result.agent_cpu_ms = cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) * 1000;
   return result;
 }
 

@@ -49,7 +49,8 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { compile } from './lib/cc.mjs';
-import { cleanupOnExit, hasExited, launch, startEmulator, stopAll } from './lib/children.mjs';
+import { cleanupOnExit, hasExited, launch, quantile, startEmulator, stopAll } from './lib/children.mjs';
+import { cpuSeconds } from './lib/proc.mjs';
 
 const MODBUS_CLIENTS = 16;
 const SSE_READERS = 50;
@@ -132,12 +133,6 @@ function runProber({ port }) {
   });
 }
 
-function quantile(xs, q) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
 // ─── small helpers ───────────────────────────────────────────────────────────────────────────
 
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -150,17 +145,6 @@ function memoryOf(pid) {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return null;
-  }
-}
-
-/** User + system CPU seconds of a process so far, from /proc/PID/stat (USER_HZ 100 on Linux). */
-function cpuSecondsOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
@@ -591,7 +575,7 @@ export async function benchSoak({ duration }) {
       const r = await request(false, { method: 'PUT', path: `/sim/v1/slots/1/channels/${index}`, port, body });
       if (r.status !== 200) throw new Error(`PUT a square wave on DI 1/${index}: ${outcome(r)} ${r.text ?? ''}`);
     }
-    const start = { memory: memoryOf(pid), cpu: cpuSecondsOf(pid), benchCpu: process.cpuUsage(), at: now() };
+    const start = { memory: memoryOf(pid), cpu: cpuSeconds(pid), benchCpu: process.cpuUsage(), at: now() };
 
     prober = new Worker(new URL(import.meta.url), { workerData: { port } });
     const proberDone = new Promise((resolve, reject) => {
@@ -619,7 +603,7 @@ export async function benchSoak({ duration }) {
     const sampler = setInterval(() => {
       const m = memoryOf(pid);
       if (m) rssSamples.push({ t: (now() - start.at) / 1000, rss: m.rss });
-      if (!hasExited(modbusLoad.child)) loadgenCpu = cpuSecondsOf(modbusLoad.child.pid) ?? loadgenCpu;
+      if (!hasExited(modbusLoad.child)) loadgenCpu = cpuSeconds(modbusLoad.child.pid) ?? loadgenCpu;
     }, 1000);
     state.onProgress = async (p) => {
       const t = (now() - start.at) / 1000;
@@ -647,7 +631,7 @@ export async function benchSoak({ duration }) {
     clearInterval(progress);
     clearInterval(sampler);
     const elapsed = (now() - start.at) / 1000;
-    const end = { memory: memoryOf(pid), cpu: cpuSecondsOf(pid), benchCpu: process.cpuUsage(start.benchCpu) };
+    const end = { memory: memoryOf(pid), cpu: cpuSeconds(pid), benchCpu: process.cpuUsage(start.benchCpu) };
     lag.disable();
 
     // Teardown of the load, each step bounded: the prober's last probes, the HTTP workers'

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupOnExit, cli, launch, median, startEmulator, stop, STARTUP_TIMEOUT_MS } from './lib/children.mjs';
+import { cleanupOnExit, cli, launch, median, readyFile, startEmulator, stop, whenReady } from './lib/children.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const VARIANTS = {
@@ -23,29 +23,15 @@ const VARIANTS = {
   'start, embedded broker and SNMP': { args: ['--mqtt', 'embedded', '--broker', '127.0.0.1:0', '--snmp', '127.0.0.1:0'], target: 4 },
 };
 
-/** ms from spawn to the ready file of one start, then SIGTERM and wait for its exit. */
-async function toReady(dir, i, args) {
-  const readyFile = join(dir, `ready-${i}.json`);
+/** ms from spawn to the ready file of one start (`id` names the file), then SIGTERM and wait for its exit. */
+async function toReady(dir, id, args) {
+  const file = join(dir, `ready-${id}.json`);
   const t0 = performance.now();
-  const child = launch(process.execPath, [cli, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', ...args, '--quiet', '--ready-file', readyFile]);
+  const child = launch(process.execPath, [cli, 'start', '--http', '127.0.0.1:0', '--modbus', '127.0.0.1:0', ...args, '--quiet', '--ready-file', file]);
   child.stdout.resume();
   try {
-    const ms = await new Promise((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`not ready in ${STARTUP_TIMEOUT_MS} ms\n${child.stderrTail}`)), STARTUP_TIMEOUT_MS);
-      const poll = setInterval(() => {
-        if (existsSync(readyFile)) {
-          clearInterval(poll);
-          clearTimeout(deadline);
-          resolve(performance.now() - t0);
-        }
-      }, 1);
-      child.once('exit', (code) => {
-        clearInterval(poll);
-        clearTimeout(deadline);
-        reject(new Error(`emulator exited with ${code} before it was ready\n${child.stderrTail}`));
-      });
-    });
-    return ms;
+    await whenReady(child, 'iothinx-sim start', readyFile(child, file, 1));
+    return performance.now() - t0;
   } finally {
     await stop(child);
   }
@@ -68,7 +54,7 @@ export async function benchStartup() {
   const dir = mkdtempSync(join(tmpdir(), 'iothinx-bench-'));
   const release = cleanupOnExit(dir);
   try {
-    const jobs = [['node -e 0', () => timed(['-e', '0'])], ...Object.entries(VARIANTS).map(([name, { args }]) => [name, (i) => toReady(dir, `${i}-${name.length}`, args)])];
+    const jobs = [['node -e 0', () => timed(['-e', '0'])], ...Object.entries(VARIANTS).map(([name, { args }], j) => [name, (i) => toReady(dir, `${i}-${j}`, args)])];
     const times = new Map(jobs.map(([name]) => [name, []]));
     // Interleaved, the order rotating each round: all see the same machine load.
     for (let i = 0; i < RUNS; i++) {

@@ -23,17 +23,18 @@ const common = {
   supported: { 'dynamic-import': false },
   logLevel: 'warning',
 };
-// mime-db for the bundle: only the types the emulator serves or reads. mime-types walks all of
-// mime-db's ~2,500 types at load to build its extension maps, 8-20 ms of every start (#19). Kept:
-// every file extension under web/, the ones a page could add (fonts, images, source maps), and the
-// API's own types; entries are mime-db's own, so what is kept answers exactly as before.
-const SERVED_EXTENSIONS = ['html', 'js', 'mjs', 'css', 'json', 'map', 'svg', 'png', 'ico', 'woff2', 'txt', 'csv', 'yaml'];
-const API_TYPES = ['application/json', 'application/merge-patch+json', 'application/x-www-form-urlencoded', 'application/octet-stream', 'text/plain', 'text/csv', 'text/event-stream', 'multipart/form-data'];
+// mime-db for the bundle: only the types the emulator serves. mime-types walks all of mime-db's
+// ~2,500 types at load to build its extension maps, 8-20 ms of every start (#19). Kept: every file
+// extension under web/ (a new one there that mime-db lacks fails the build), json (res.json's
+// charset) and csv (the address map's attachment, src/http/modbus-routes.ts). A type given whole
+// needs no entry: mime-types adds charset=utf-8 to text/* and nothing to the rest, as it would
+// for a kept type without a charset. Entries are mime-db's own, so what is kept answers as before.
+const SERVED_EXTENSIONS = ['json', 'csv'];
 function mimeSubset() {
   const db = JSON.parse(readFileSync('node_modules/mime-db/db.json', 'utf8'));
   const webExtensions = readdirSync('web', { recursive: true }).map((f) => extname(String(f)).slice(1).toLowerCase()).filter(Boolean);
   const extensions = new Set([...SERVED_EXTENSIONS, ...webExtensions]);
-  const kept = Object.fromEntries(Object.entries(db).filter(([type, entry]) => API_TYPES.includes(type) || entry.extensions?.some((e) => extensions.has(e))));
+  const kept = Object.fromEntries(Object.entries(db).filter(([, entry]) => entry.extensions?.some((e) => extensions.has(e))));
   const missing = [...extensions].filter((e) => !Object.values(kept).some((entry) => entry.extensions?.includes(e)));
   if (missing.length) throw new Error(`build: mime-db has no type for .${missing.join(', .')}`);
   return {

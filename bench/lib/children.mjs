@@ -38,11 +38,14 @@ export async function stop(child) {
 
 export const stopAll = () => Promise.allSettled([...children].map(stop));
 
-/** Resolves with what `ready` resolves, or rejects (stopping the child) when it dies first or time runs out. */
-export async function whenReady(child, what, ready) {
+/**
+ * Resolves with what `ready` resolves, or rejects (stopping the child) when it dies first or
+ * `timeoutMs` runs out.
+ */
+export async function whenReady(child, what, ready, timeoutMs = STARTUP_TIMEOUT_MS) {
   let timer;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not ready in ${STARTUP_TIMEOUT_MS} ms\n${child.stderrTail}`)), STARTUP_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what}: not ready in ${timeoutMs} ms\n${child.stderrTail}`)), timeoutMs);
   });
   const died = new Promise((_, reject) => {
     child.once('error', (err) => reject(new Error(`${what}: ${err.message}`)));
@@ -58,35 +61,53 @@ export async function whenReady(child, what, ready) {
   }
 }
 
-/** Resolves with the match of the first stdout line matching `pattern` (the reference servers print "listening HOST:PORT"). */
-export function stdoutLine(child, pattern) {
-  // The interface stays open, so stdout keeps being drained after the line we wait for.
+/**
+ * Resolves with the match of the first line of `stream` (default the child's stdout) matching
+ * `pattern`: the reference servers print "listening HOST:PORT" on stdout, mosquitto its start on stderr.
+ */
+export function stdoutLine(child, pattern, stream = child.stdout) {
+  // The interface stays open, so the stream keeps being drained after the line we wait for.
   return new Promise((resolve) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    createInterface({ input: stream }).on('line', (line) => {
       const m = pattern.exec(line);
       if (m) resolve(m);
     });
   });
 }
 
+/**
+ * Resolves with the parsed JSON of `file` once it appears, looking every `intervalMs`. Once the
+ * child is gone (exited, or never started: no pid) it stops looking and never settles: wrap it in
+ * whenReady, which rejects then with the reason.
+ */
+export async function readyFile(child, file, intervalMs = 20) {
+  while (!existsSync(file)) {
+    if (child.pid === undefined || hasExited(child)) return new Promise(() => {});
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
 /** Starts the built CLI with `args` and resolves with its ready file once every service listens. */
 export async function startEmulator(dir, args) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing; run npm run build first`);
-  const readyFile = join(dir, 'ready.json');
+  const file = join(dir, 'ready.json');
   const snmp = args.includes('--snmp') ? [] : ['--snmp', '127.0.0.1:0'];
-  const child = launch(process.execPath, [cli, 'start', ...snmp, ...args, '--quiet', '--ready-file', readyFile]);
+  const child = launch(process.execPath, [cli, 'start', ...snmp, ...args, '--quiet', '--ready-file', file]);
   child.stdout.resume();
-  const ready = (async () => {
-    // Polls until the file appears or the child is gone (then whenReady has the story).
-    while (!existsSync(readyFile) && !hasExited(child)) await new Promise((r) => setTimeout(r, 20));
-    return JSON.parse(readFileSync(readyFile, 'utf8'));
-  })();
-  return { child, info: await whenReady(child, 'iothinx-sim', ready) };
+  return { child, info: await whenReady(child, 'iothinx-sim', readyFile(child, file)) };
 }
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : null;
+}
+
+/** The `q` quantile (0..1) of `xs`, the sample at rank floor(q * n); null when there is none. */
+export function quantile(xs, q) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 /**

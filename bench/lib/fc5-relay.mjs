@@ -1,7 +1,8 @@
 // The floor of bench/mqtt-mosquitto.mjs: the least a Node process can do between a Modbus FC5
 // request and the MQTT message, so that the emulator's figure can be read against what the extra
 // process hop costs on this machine, measured in the same run. No device, no mqtt.js: one
-// pre-encoded MQTT 3.1.1 PUBLISH per FC5 frame, written to the broker before the Modbus echo.
+// pre-encoded MQTT 3.1.1 PUBLISH per FC5 frame (encoded at start for each coil and value; a QoS 1
+// one gets its packet id patched in), written to the broker before the Modbus echo.
 //
 //   node fc5-relay.mjs BROKER_URL TOPIC_PREFIX [CA_FILE]
 //   prints "listening 127.0.0.1:PORT" once connected to the broker (CONNACK) and listening;
@@ -41,13 +42,23 @@ broker.on('error', (error) => {
 // CONNECT: protocol "MQTT" level 4, clean session, keep-alive 0, a client id of its own.
 broker.write(packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0, 0]), str(`fc5-relay-${process.pid}`)])));
 
+// Every PUBLISH encoded once, here: QoS 0 to PREFIX/0 and QoS 1 to PREFIX/1, for each value. A
+// QoS 1 frame carries its packet id (MQTT 3.1.1 3.3.2.2) right after the topic, patched in place.
+const payload = (on) => Buffer.from(`{"value":${on ? 1 : 0}}`);
+const qos0 = [false, true].map((on) => packet(0x30, Buffer.concat([str(`${prefix}/0`), payload(on)])));
+const qos1 = [false, true].map((on) => packet(0x32, Buffer.concat([str(`${prefix}/1`), Buffer.alloc(2), payload(on)])));
+// Fixed header (1 byte + the remaining length's bytes) and the topic: where the packet id starts.
+const idAt = qos1[0].length - 2 - payload(false).length;
+
 let packetId = 0;
 function publish(coil, on) {
-  const topic = str(`${prefix}/${coil}`);
-  const payload = Buffer.from(`{"value":${on ? 1 : 0}}`);
-  if (coil === 0) return broker.write(packet(0x30, Buffer.concat([topic, payload])));
+  if (coil === 0) return broker.write(qos0[+on]);
   packetId = (packetId % 0xffff) + 1;
-  return broker.write(packet(0x32, Buffer.concat([topic, Buffer.from([packetId >> 8, packetId & 0xff]), payload])));
+  // A write still queued holds its buffer: patch a copy then (the bench waits for each message, so
+  // in practice the template itself).
+  const frame = broker.writableLength > 0 ? Buffer.from(qos1[+on]) : qos1[+on];
+  frame.writeUInt16BE(packetId, idAt);
+  return broker.write(frame);
 }
 
 broker.once('data', (connack) => {
