@@ -7,6 +7,7 @@
 
 import { $, API, act, api, clearFieldErrors, el, fmt, prependCapped, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
+import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
 import './js/services.js';
 import './js/serial.js';
@@ -287,6 +288,7 @@ function buildRow(slot, ch) {
 // ---- live updates -------------------------------------------------------------------------
 
 function onChange(change) {
+  publishChange(change);
   if (change.type === 'ir') irChanged(change);
   else if (change.slot === 0 || change.index === undefined || change.index === null) {
     const head = device.slots.find((s) => s.slot === 0);
@@ -319,6 +321,7 @@ async function loadDevice() {
   device = await api('GET', '/device');
   channels.clear();
   for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
+  publishSnapshot(device);
   await buildRail();
 }
 

@@ -25,3 +25,14 @@ export async function openUi(base: string, beforeLoad?: (page: Page) => Promise<
     throw e;
   }
 }
+
+/**
+ * Brings the panel `<section id={id}>` on screen the way a user would: the UI's navigation follows
+ * the location hash (`#id`), and with every panel on one page the hash scrolls to it.
+ */
+export async function showPanel(page: Page, id: string): Promise<void> {
+  await page.evaluate((hash) => {
+    location.hash = hash;
+  }, id);
+  await page.locator(`section#${id}`).waitFor({ state: 'visible', ...WAIT });
+}
