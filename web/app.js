@@ -10,6 +10,7 @@ import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
 import './js/services.js';
+import './js/trends.js';
 import './js/serial.js';
 import { loadAccounts } from './js/accounts.js';
 import { connectMqttLog, initMqtt, loadMqttStatus } from './js/mqtt.js';
