@@ -16,7 +16,6 @@
 import { createRequire } from 'node:module';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
 import type { SnmpConfig } from '../config/sections.js';
@@ -327,9 +326,12 @@ export class SnmpService {
     if (typeof auth?.isAuthentic !== 'function' || typeof auth.writeParameters !== 'function' || typeof auth.getParametersLength !== 'function' || typeof engine?.engineBoots !== 'number') {
       throw new Error('net-snmp no longer exports Authentication.isAuthentic/writeParameters/getParametersLength or the agent has no engine: src/snmp/usm.ts needs updating (written against net-snmp 3.29.2)');
     }
-    const started = performance.now();
+    // snmpEngineTime on the emulator's one clock, as sysUpTime: a manual clock moves it only when
+    // advanced (a manager more than 150 s ahead then gets a notInTimeWindow report and resynchronises).
+    const clock = this.clock;
+    const started = clock.monotonic();
     const boots = Math.min(Math.max(1, this.options.engineBoots ?? 1), MAX_ENGINE_BOOTS);
-    const time = (): number => Math.floor((performance.now() - started) / 1000);
+    const time = (): number => Math.floor((clock.monotonic() - started) / 1000);
     engine.engineBoots = boots;
     Object.defineProperty(engine, 'engineTime', { get: time, configurable: true });
     const users = new Map<string, UsmUser>();

@@ -39,6 +39,7 @@ const USERS: SnmpUser[] = [
   { name: 'plain', level: 'noAuthNoPriv', authProtocol: 'sha', privProtocol: 'aes', access: 'read-only' },
 ];
 
+let clock: ManualClock;
 let device: Device;
 let service: SnmpService;
 let target: Target;
@@ -46,7 +47,7 @@ let target: Target;
 beforeAll(async () => {
   const profile = parseProfile('default.yaml', await readFile(new URL('../../profiles/default.yaml', import.meta.url), 'utf8'));
   profile.snmp.users.push(...USERS);
-  const clock = new ManualClock();
+  clock = new ManualClock();
   device = new Device(profile, clock);
   service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 7 });
   const address = await service.listen('127.0.0.1', 0);
@@ -67,7 +68,7 @@ const usm = () => ({ ...service.counters.usm });
 const journal = () => device.journal.query({ source: 'snmp' }).map((e) => `${e.action} ${e.result}`);
 
 describe('SNMPv3 reports to net-snmp manager (RFC 3414 §3.2)', () => {
-  it('right credentials answer at every level; the responses carry snmpEngineBoots 7 and a running snmpEngineTime', async () => {
+  it('right credentials answer at every level; the responses carry snmpEngineBoots 7 and snmpEngineTime', async () => {
     for (const user of [ADMIN, READER, MD5, PLAIN]) expect(text((await get(v3Session(target, user), [SYS_NAME]))[0]), user.name).toBe('ioThinx_4510');
     const session = v3Session(target, READER);
     await get(session, [SYS_NAME]);
@@ -232,6 +233,19 @@ describe('SNMPv3 report bytes', () => {
     expect(counted).toEqual(['notInTimeWindows', 'notInTimeWindows', 'wrongDigests', 'notInTimeWindows']);
     // encodeReport alone: a Counter32 with its top bit set gets a leading 0.
     expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, 'wrongDigests', 0x80, null)).value).toBe(0x80);
+  });
+});
+
+describe('snmpEngineTime', () => {
+  it('follows the emulator\'s clock: a manual clock advanced by 1000 s moves it by 1000, in GET /sim/v1/snmp and in the reports', async () => {
+    const discovery = async () => readV3Header((await exchange(v3Get({ engineId: '', user: '', flags: 4 })))!)!.time;
+    const before = service.status().engineTime;
+    expect(await discovery()).toBe(before);
+    clock.advance(999_999);
+    expect(service.status().engineTime).toBe(before + 999);
+    clock.advance(1);
+    expect(service.status().engineTime).toBe(before + 1000);
+    expect(await discovery()).toBe(before + 1000);
   });
 });
 
