@@ -2,14 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatProblem } from '../config/load.js';
 import type { Profile } from '../config/profile.js';
-import { isBareName } from '../config/profile-name.js';
 import { ManualClock } from '../device/clock.js';
 import { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { loadOrCreateCertificate } from '../http/tls.js';
 import { checkMqttTopics } from '../mqtt/topics.js';
 import { parseTcpPort, portKind } from '../serial/transport.js';
-import { definitionFile, loadDefinition } from './field-devices.js';
+import { loadDefinition } from './field-devices.js';
 import { AddressMap, type MapRow } from '../modbus/address-map.js';
 
 /** The Modbus address table of a profile, without starting anything (`iothinx-sim map`, checks). */
@@ -133,17 +132,16 @@ function checkFieldDevices(file: string, profile: Profile): Issue[] {
   const idsByBus = new Map<string, string>();
   profile.serial.fieldDevices.forEach((ref, i) => {
     try {
-      const definition = loadDefinition(ref, file);
+      const definition = loadDefinition(ref, i, file);
       const slaveId = ref.slaveId ?? definition.defaultSlaveId;
       const key = `${ref.port ?? 'bus'}#${slaveId}`;
       const other = idsByBus.get(key);
       if (other) issues.push({ path: ['serial', 'fieldDevices', i, 'slaveId'], message: `slave id ${slaveId} is taken by ${other} on the same bus` });
       idsByBus.set(key, ref.name);
     } catch (error) {
-      if (!isSimError(error)) throw error;
-      // A bare name that ships with nothing says so itself (definitionFile threw); a file names its path.
-      const where = isBareName(ref.definition) ? ref.definition : definitionFile(ref.definition, file);
-      issues.push({ path: ['serial', 'fieldDevices', i, 'definition'], message: `${where}: ${error.message.replace(/\n/g, '; ')}` });
+      const definitionIssues = isSimError(error, 'PROFILE_INVALID') ? (error.context.issues as Issue[] | undefined) : undefined;
+      if (!definitionIssues) throw error;
+      issues.push(...definitionIssues);
     }
   });
   return issues;

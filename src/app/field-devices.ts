@@ -9,7 +9,7 @@ import type { Profile } from '../config/profile.js';
 import { isBareName, resolveShipped } from '../config/profile-name.js';
 import type { FieldDeviceRef } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
-import { SimError } from '../errors.js';
+import { isSimError, SimError } from '../errors.js';
 import type { SerialControl } from '../serial/contract.js';
 import type { FieldDeviceAttachment, SerialService } from '../serial/service.js';
 import { FieldDevice, loadFieldDeviceFile } from '../sim/field-device.js';
@@ -27,8 +27,19 @@ export function definitionFile(definition: string, profileFile: string): string 
   return isAbsolute(definition) ? definition : resolve(dirname(profileFile), definition);
 }
 
-export function loadDefinition(ref: FieldDeviceRef, profileFile: string): FieldDeviceDefinition {
-  return loadFieldDeviceFile(definitionFile(ref.definition, profileFile));
+/**
+ * The definition of the profile's field device number `i`. One that cannot be read is
+ * PROFILE_INVALID at serial.fieldDevices.i.definition, so `start` names the profile and the path
+ * as `validate` does (inFile); the definition's own message names its file or bare name first.
+ */
+export function loadDefinition(ref: FieldDeviceRef, i: number, profileFile: string): FieldDeviceDefinition {
+  try {
+    return loadFieldDeviceFile(definitionFile(ref.definition, profileFile));
+  } catch (error) {
+    if (!isSimError(error)) throw error;
+    const message = error.message.replace(/\n/g, '; ');
+    throw new SimError('PROFILE_INVALID', message, { context: { issues: [{ path: ['serial', 'fieldDevices', i, 'definition'], message }] } });
+  }
 }
 
 export interface FieldDevices {
@@ -39,8 +50,8 @@ export interface FieldDevices {
 export function buildFieldDevices(profile: Profile, profileFile: string, clock: Clock, seed: number): FieldDevices {
   const models = new Map<string, FieldDevice>();
   const attachments: FieldDeviceAttachment[] = [];
-  for (const ref of profile.serial.fieldDevices) {
-    const definition = loadDefinition(ref, profileFile);
+  for (const [i, ref] of profile.serial.fieldDevices.entries()) {
+    const definition = loadDefinition(ref, i, profileFile);
     const model = new FieldDevice(definition, clock, deriveSeed(seed, `field-device:${ref.name}`));
     models.set(ref.name, model);
     attachments.push({

@@ -144,8 +144,8 @@ describe('RTU master with virtual field devices (CLI, in-process bus)', () => {
     await writeFile(profile, JSON.stringify({ serial: { port: 'virtual:x', fieldDevices: [{ name: 'b', definition: './bad-device.yaml' }] } }));
     const run = await runCli(['validate', profile]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: ${definition}`);
-    expect(run.stderr).toContain('points.0.type');
+    // The file is named once, then the point's own path.
+    expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: ${definition}: points.0.type: `);
   });
 
   it('an unknown ready-made field device name lists the shipped ones at validate', async () => {
@@ -154,9 +154,12 @@ describe('RTU master with virtual field devices (CLI, in-process bus)', () => {
     await writeFile(profile, JSON.stringify({ serial: { port: 'virtual:x', fieldDevices: [{ name: 'm', definition: 'power-metre' }] } }));
     const run = await runCli(['validate', profile]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: power-metre: `);
-    expect(run.stderr).toContain('no field device of that name ships with iothinx-sim (');
+    expect(run.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: power-metre: (field device name): no field device of that name ships with iothinx-sim (`);
     expect(run.stderr).toContain('power-meter');
+    // start refuses it alike: exit 2, the profile and the path named, nothing left running.
+    const start = await runCli(['start', '--profile', profile, '--http', 'off', '--modbus', 'off', '--mqtt', 'off', '--snmp', 'off']);
+    expect(start.code).toBe(2);
+    expect(start.stderr).toContain(`${profile}: serial.fieldDevices.0.definition: power-metre: (field device name): no field device`);
   });
 });
 
