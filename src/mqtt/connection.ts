@@ -379,11 +379,12 @@ export class MqttConnection {
   private flushFirst(stream: Duplex | undefined): void {
     if (this.batching || !stream) return;
     this.batching = true;
+    // Undoes mqtt-packet's cork and takes its place: its pending next-tick uncork now ends ours,
+    // and the rest of the turn's packets cork and uncork in pairs of their own.
     stream.uncork();
     stream.cork();
     process.nextTick(() => {
       this.batching = false;
-      stream.uncork();
     });
   }
 
