@@ -20,7 +20,8 @@ import type { SnmpControl } from '../snmp/contract.js';
 import { SimError } from '../errors.js';
 import { accountRoutes } from './account-routes.js';
 import { Auth } from './auth.js';
-import { channelRoutes } from './channel-routes.js';
+import { accessOf } from './access.js';
+import { channelRoutes, deviceSnapshot } from './channel-routes.js';
 import { deviceApiRouter } from './device-api/index.js';
 import { bodyDecodeError, errorHandler, notFound } from './errors.js';
 import { onStateChanged, recheckAfterChanges } from './changes.js';
@@ -29,6 +30,7 @@ import { requestGuard } from './guard.js';
 import { API_PREFIX, openApiRoute } from './openapi.js';
 import { configRoutes } from './config-routes.js';
 import { modbusRoutes } from './modbus-routes.js';
+import { moduleRoutes } from './module-routes.js';
 import { deviceApiFaults } from './device-api/faults.js';
 import { journalRequests } from './journal.js';
 import { journalRoutes } from './journal-routes.js';
@@ -42,7 +44,8 @@ import { mountRoutes, type Route } from './route.js';
 import { onClose } from './shutdown.js';
 import type { Readiness } from './schemas.js';
 import { simRoutes } from './sim-routes.js';
-import { mountWebUi } from './static.js';
+import { mountWebUi, WEB_DIR } from './static.js';
+import { mountVendor } from './vendor.js';
 
 export type { SignalControl };
 
@@ -134,6 +137,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     ...accountRoutes({ profile: () => options.profile, auth, logger, commit: (change) => options.config.edit(change) }),
     ...simRoutes(options),
     ...channelRoutes(options),
+    ...moduleRoutes(),
     ...configRoutes(options),
     ...modbusRoutes(options),
     ...mqttRoutes(options, streams),
@@ -162,7 +166,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     deviceMetrics = own;
   }
   mountMetrics(app, deviceMetrics, auth);
-  mountWebUi(app);
+  // The page inlines GET /sim/v1/device for its first paint, for whoever may read that route.
+  // The browser libraries the page loads (uPlot), from node_modules; under a fleet's /fleet/v1/devices/NAME/ too.
+  mountVendor(app);
+  mountWebUi(app, WEB_DIR, { snapshot: () => deviceSnapshot(options.device, options.signals), auth, access: accessOf({ method: 'get', path: '/device' }) });
   app.use(notFound);
   app.use(errorHandler(logger, options.profile.limits.http.maxBodyBytes));
   return app;

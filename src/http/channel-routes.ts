@@ -23,23 +23,26 @@ import {
   valueBodySchema,
 } from './schemas.js';
 
+/** The body of GET /sim/v1/device: the device's snapshot with each channel's signal (also inlined in the web UI's page, static.ts). */
+export function deviceSnapshot(device: Device, signals: SignalControl): DeviceSnapshot {
+  const whole = device.snapshot();
+  for (const slot of whole.slots) {
+    if (slot.slot === 0) continue;
+    const module = device.module(slot.slot);
+    for (const ch of slot.channels) {
+      const channel = module.channel(ch.index);
+      ch.signal = (channel && signals.get(channel)) ?? null;
+    }
+  }
+  return whole;
+}
+
 export function channelRoutes({ device, signals }: { device: Device; signals: SignalControl }): Route[] {
   const snapshotChannel = (channel: Channel): ChannelSnapshot => ({
     ...device.snapshotChannel(channel),
     signal: signals.get(channel) ?? null,
   });
-  const snapshot = (): DeviceSnapshot => {
-    const whole = device.snapshot();
-    for (const slot of whole.slots) {
-      if (slot.slot === 0) continue;
-      const module = device.module(slot.slot);
-      for (const ch of slot.channels) {
-        const channel = module.channel(ch.index);
-        ch.signal = (channel && signals.get(channel)) ?? null;
-      }
-    }
-    return whole;
-  };
+  const snapshot = (): DeviceSnapshot => deviceSnapshot(device, signals);
   const irEntry = (ir: IrChannel) => ({ type: ir.irType, index: ir.index, ioName: ir.ioName, value: ir.read('irValue') });
   const findIr = (ioName: string): IrChannel => {
     const channel = device.findIoName(ioName);
