@@ -6,7 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { writeFileAtomic } from '../config/atomic-write.js';
+import { MAX_ENGINE_BOOTS } from './usm.js';
 
 export const ENGINE_ID_FILE = 'snmp-engine-id';
 
@@ -34,19 +36,24 @@ export const ENGINE_BOOTS_FILE = 'snmp-engine-boots';
  * snmpEngineBoots for this start (RFC 3414 §2.2.2): one more than the last start's with a data
  * dir, so a manager that cached the engine's time after a restart takes the agent's
  * notInTimeWindow report (whose boots must be higher than the cached ones, §3.2 step 7b) and
- * resynchronises; 1 without one. It latches at 2147483647.
+ * resynchronises; 1 without one. It latches at MAX_ENGINE_BOOTS: the one place the count is
+ * clamped (the service takes it as given). A file that holds no count (not a positive integer,
+ * or unreadable) is a warning and counts as a fresh start, as a missing one does.
  */
-export async function loadEngineBoots(dataDir: string | undefined): Promise<number> {
+export async function loadEngineBoots(dataDir: string | undefined, logger: Logger): Promise<number> {
   if (!dataDir) return 1;
   const file = join(dataDir, ENGINE_BOOTS_FILE);
   let last = 0;
   try {
-    const saved = Number((await readFile(file, 'utf8')).trim());
-    if (Number.isSafeInteger(saved) && saved > 0) last = saved;
-  } catch {
-    // First start with this data dir.
+    const text = (await readFile(file, 'utf8')).trim();
+    const saved = Number(text);
+    if (/^[0-9]+$/.test(text) && Number.isSafeInteger(saved) && saved > 0) last = saved;
+    else logger.warn({ file, content: text.slice(0, 32) }, 'the saved snmpEngineBoots is not a count; counting from a fresh start');
+  } catch (error) {
+    // No file: the first start with this data dir.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: error }, 'the saved snmpEngineBoots cannot be read; counting from a fresh start');
   }
-  const boots = Math.min(last + 1, 2_147_483_647);
+  const boots = Math.min(last + 1, MAX_ENGINE_BOOTS);
   await writeFileAtomic(file, `${boots}\n`);
   return boots;
 }

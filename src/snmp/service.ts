@@ -35,8 +35,8 @@ export interface SnmpOptions {
   /** The accessible-IP list with "additional restrictions": false drops the datagram unanswered. */
   accept: (address: string) => boolean;
   engineId: string;
-  /** snmpEngineBoots (RFC 3414 §2.2.2): 1 unless the caller keeps a count across starts. */
-  engineBoots?: number;
+  /** snmpEngineBoots (RFC 3414 §2.2.2), 1..MAX_ENGINE_BOOTS: engine-id.ts's loadEngineBoots counts and clamps it. */
+  engineBoots: number;
   /** eventTriggerType: the trigger of the last trap sent (0 before any). */
   lastTrigger?: () => number;
   /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
@@ -153,7 +153,10 @@ export class SnmpService {
     private readonly config: SnmpConfig,
     private readonly logger: Logger,
     private readonly options: SnmpOptions,
-  ) {}
+  ) {
+    const boots = options.engineBoots;
+    if (!Number.isInteger(boots) || boots < 1 || boots > MAX_ENGINE_BOOTS) throw new RangeError(`SnmpService: engineBoots must be an integer 1..${MAX_ENGINE_BOOTS} (loadEngineBoots gives one), got ${boots}`);
+  }
 
   async listen(host: string, port: number): Promise<string> {
     // Loaded on start, so a device without SNMP does not pay for the package. A require from
@@ -231,7 +234,7 @@ export class SnmpService {
       enabled: true,
       address: this.address,
       engineId: this.options.engineId,
-      engineBoots: this.usm?.boots ?? this.options.engineBoots ?? 1,
+      engineBoots: this.options.engineBoots,
       engineTime: this.usm?.time() ?? 0,
       versions: this.config.versions,
       readCommunity: this.config.readCommunity,
@@ -330,7 +333,7 @@ export class SnmpService {
     // advanced (a manager more than 150 s ahead then gets a notInTimeWindow report and resynchronises).
     const clock = this.clock;
     const started = clock.monotonic();
-    const boots = Math.min(Math.max(1, this.options.engineBoots ?? 1), MAX_ENGINE_BOOTS);
+    const boots = this.options.engineBoots;
     const time = (): number => Math.floor((clock.monotonic() - started) / 1000);
     engine.engineBoots = boots;
     Object.defineProperty(engine, 'engineTime', { get: time, configurable: true });

@@ -75,7 +75,7 @@ async function makeRig(options: Partial<SnmpOptions> = {}): Promise<Rig> {
   const device = new Device(profile, clock);
   const logger = pino({ level: 'silent' });
   const agent = async (fastPath: boolean): Promise<Agent> => {
-    const service = new SnmpService(device, clock, profile.snmp, logger, { accept: () => true, engineId: '800021f3030011223344', fastPath, ...options });
+    const service = new SnmpService(device, clock, profile.snmp, logger, { accept: () => true, engineId: '800021f3030011223344', engineBoots: 1, fastPath, ...options });
     const address = await service.listen('127.0.0.1', 0);
     return { service, port: Number(/:(\d+)$/.exec(address)![1]) };
   };

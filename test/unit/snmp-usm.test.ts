@@ -10,19 +10,19 @@
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import snmp from 'net-snmp';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/config/load.js';
-import type { SnmpUser } from '../../src/config/sections.js';
+import type { SnmpConfig, SnmpUser } from '../../src/config/sections.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
 import { oidContent } from '../../src/snmp/ber.js';
 import { SnmpService } from '../../src/snmp/service.js';
-import { checkUsm, encodeReport, readV3Header, usmStatsOid, type HmacAuth, type UsmEngine } from '../../src/snmp/usm.js';
+import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, usmStatsOid, type HmacAuth, type UsmEngine } from '../../src/snmp/usm.js';
 import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
 import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
@@ -40,6 +40,7 @@ const USERS: SnmpUser[] = [
 ];
 
 let clock: ManualClock;
+let config: SnmpConfig;
 let device: Device;
 let service: SnmpService;
 let target: Target;
@@ -47,6 +48,7 @@ let target: Target;
 beforeAll(async () => {
   const profile = parseProfile('default.yaml', await readFile(new URL('../../profiles/default.yaml', import.meta.url), 'utf8'));
   profile.snmp.users.push(...USERS);
+  config = profile.snmp;
   clock = new ManualClock();
   device = new Device(profile, clock);
   service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 7 });
@@ -290,10 +292,42 @@ describe('v3 messages dropped before the USM checks (RFC 3412 §7.2)', () => {
 });
 
 describe('snmpEngineBoots', () => {
+  /** A logger whose lines the test reads. */
+  const capture = () => {
+    const out: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void out.push(line) });
+    return { logger, lines: () => out.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  };
+
   it('counts starts with a data dir (RFC 3414 §2.2.2); 1 without one', async () => {
     const dir = await tempDir();
-    expect(await loadEngineBoots(undefined)).toBe(1);
-    expect([await loadEngineBoots(dir), await loadEngineBoots(dir), await loadEngineBoots(dir)]).toEqual([1, 2, 3]);
+    const { logger, lines } = capture();
+    expect(await loadEngineBoots(undefined, logger)).toBe(1);
+    expect([await loadEngineBoots(dir, logger), await loadEngineBoots(dir, logger), await loadEngineBoots(dir, logger)]).toEqual([1, 2, 3]);
     expect((await readFile(join(dir, ENGINE_BOOTS_FILE), 'utf8')).trim()).toBe('3');
+    expect(lines()).toEqual([]);
+  });
+
+  it('latches at MAX_ENGINE_BOOTS; a file that holds no count is a warning naming the file and a fresh start', async () => {
+    const dir = await tempDir();
+    const file = join(dir, ENGINE_BOOTS_FILE);
+    const { logger, lines } = capture();
+    await writeFile(file, `${MAX_ENGINE_BOOTS}\n`);
+    expect(await loadEngineBoots(dir, logger)).toBe(MAX_ENGINE_BOOTS);
+    expect(lines()).toEqual([]);
+    for (const corrupt of ['not a number', '', '-4', '0x10', '3.5']) {
+      await writeFile(file, corrupt);
+      expect(await loadEngineBoots(dir, logger), JSON.stringify(corrupt)).toBe(1);
+      expect((await readFile(file, 'utf8')).trim()).toBe('1');
+    }
+    expect(lines()).toHaveLength(5);
+    expect(lines()[0]).toMatchObject({ level: 40, file, content: 'not a number', msg: 'the saved snmpEngineBoots is not a count; counting from a fresh start' });
+  });
+
+  it('the service takes the count as given and refuses one out of range', () => {
+    const options = { accept: () => true, engineId: ENGINE_ID };
+    for (const engineBoots of [0, MAX_ENGINE_BOOTS + 1, 1.5]) {
+      expect(() => new SnmpService(device, clock, config, pino({ level: 'silent' }), { ...options, engineBoots }), String(engineBoots)).toThrow(RangeError);
+    }
   });
 });

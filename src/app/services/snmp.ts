@@ -26,10 +26,10 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
       await before();
       if (!on) return;
       const [{ SnmpService }, { loadEngineId, loadEngineBoots }, { TrapSender }] = await Promise.all([import('../../snmp/service.js'), import('../../snmp/engine-id.js'), import('../../snmp/traps.js')]);
-      const engineId = await loadEngineId(device.identity.mac, dataDir);
-      const engineBoots = await loadEngineBoots(dataDir);
+      const log = logger.child({ component: 'snmp' });
+      const [engineId, engineBoots] = await Promise.all([loadEngineId(device.identity.mac, dataDir), loadEngineBoots(dataDir, log)]);
       let lastTrigger = 0;
-      const agent = new SnmpService(device, clock, profile.snmp, logger.child({ component: 'snmp' }), {
+      const agent = new SnmpService(device, clock, profile.snmp, log, {
         engineId,
         engineBoots,
         accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer),
