@@ -23,6 +23,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // User: reading.
   'GET /whoami': 'user',
   'GET /device': 'user',
+  'GET /modules': 'user',
   'GET /slots/:slot/channels/:index': 'user',
   'GET /internal-registers': 'user',
   'GET /internal-registers/:ioName': 'user',

@@ -109,6 +109,32 @@ export const deviceSnapshotSchema = z.strictObject({
   slots: z.array(z.looseObject({ slot: z.number().int(), module: z.string(), name: z.string(), channels: z.array(channelSnapshotSchema) })),
 });
 
+const modeSchema = z.strictObject({
+  code: z.number().int().meta({ description: 'The mode code the device API and Modbus use (diMode, aiMode, tcType ...).' }),
+  name: z.string().meta({ description: 'The name a profile may give instead of the code, e.g. "counter", "4-20mA", "PT100".' }),
+});
+
+/**
+ * GET /sim/v1/modules (module-routes.ts): per model, per module-wide channel index, the modes the
+ * channel accepts in a profile, the default first.
+ */
+export const moduleCatalogSchema = z.array(
+  z.strictObject({
+    model: z.string().meta({ examples: ['45MR-1600'] }),
+    /** Every model also exists as a -T (wide temperature) variant with the same channels (M-EZ p=107). */
+    variants: z.array(z.string()).meta({ description: 'Module names a profile may use for this model: the model and its -T variant.' }),
+    description: z.string(),
+    channels: z.array(
+      z.strictObject({
+        index: z.number().int(),
+        type: z.enum(CHANNEL_TYPES),
+        modes: z.array(modeSchema).meta({ description: 'The modes this channel accepts, the default first; empty where the channel has no mode (relay, power).' }),
+      }),
+    ),
+  }),
+);
+export type ModuleCatalog = z.infer<typeof moduleCatalogSchema>;
+
 export const irEntrySchema = z.strictObject({ type: z.enum(IR_TYPES), index: z.number().int(), ioName: z.string(), value: z.number() });
 
 export const changeSchema = z.strictObject({

@@ -18,7 +18,7 @@ import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { ChannelSnapshot, DeviceChange, DeviceSnapshot } from '../device/device.js';
 import type { ActiveFault, faultSpecSchema, serialFaultSchema } from '../device/faults.js';
 import type { JournalEntry, JournalFilter } from '../device/journal.js';
-import type { advanceResponseSchema, clockSchema, healthSchema, irEntrySchema, readinessSchema } from '../http/schemas.js';
+import type { advanceResponseSchema, clockSchema, healthSchema, irEntrySchema, ModuleCatalog, readinessSchema } from '../http/schemas.js';
 import type { AccessibleIps, BaseAddresses, MapRow, ModbusStatus } from '../modbus/contract.js';
 import type { MqttLogEntry, MqttStatusDocument, MqttTopic } from '../mqtt/contract.js';
 import type { FieldDeviceView, SerialStatusDocument } from '../serial/contract.js';
@@ -79,6 +79,7 @@ export const CLIENT_ROUTES = [
   ['get', '/sim/v1/health'],
   ['get', '/sim/v1/health/ready'],
   ['get', '/sim/v1/device'],
+  ['get', '/sim/v1/modules'],
   ['get', '/sim/v1/slots/{slot}/channels/{index}'],
   ['put', '/sim/v1/slots/{slot}/channels/{index}'],
   ['put', '/sim/v1/slots/{slot}/channels/{index}/attributes/{attribute}'],
@@ -160,6 +161,11 @@ export class SimClient {
 
   device(): Promise<DeviceSnapshot> {
     return this.request('get', '/device');
+  }
+
+  /** The module catalogue: each model's channels and the modes each accepts, the default first. */
+  modules(): Promise<ModuleCatalog> {
+    return this.request('get', '/modules');
   }
 
   /** One channel by slot and module-wide index. */
