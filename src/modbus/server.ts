@@ -71,8 +71,10 @@ interface Connection {
   yielded: boolean;
   /** Reply bytes held back by a modbus-slow fault, not yet written. */
   held: number;
-  /** Replies made in this poll phase, written by flushAll at its end (in `outgoing` while set). */
-  out: Buffer | null;
+  /** Replies made in this poll phase, written together by flushAll at its end (in `outgoing` while set). */
+  out: Buffer[] | null;
+  /** Their bytes, for the limit. */
+  outBytes: number;
   /** Resumes reading once a write made while over the limit is flushed (one closure per connection). */
   flushed: (error?: Error | null) => void;
 }
@@ -99,7 +101,7 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 /** Reply bytes queued for a client: the socket's, the fault-held ones and those waiting for flushAll. */
 function queuedBytes(conn: Connection): number {
-  return conn.socket.writableLength + conn.held + (conn.out === null ? 0 : conn.out.length);
+  return conn.socket.writableLength + conn.held + conn.outBytes;
 }
 
 export class ModbusTcpServer {
@@ -185,6 +187,7 @@ export class ModbusTcpServer {
       yielded: false,
       held: 0,
       out: null,
+      outBytes: 0,
       flushed: (error) => {
         if (!error) this.relieve(conn);
       },
@@ -346,10 +349,14 @@ export class ModbusTcpServer {
 
   /** Writes a batch of replies now with one connection open, else at the end of the poll phase (flushAll). */
   private write(conn: Connection, out: Buffer): void {
-    if (conn.out !== null) conn.out = Buffer.concat([conn.out, out]);
-    else if (this.connections.size <= 1) conn.socket.write(out);
+    // Collected, and concatenated once in flushOut: a concat per batch would copy the turn's replies again each time.
+    if (conn.out !== null) {
+      conn.out.push(out);
+      conn.outBytes += out.length;
+    } else if (this.connections.size <= 1) conn.socket.write(out);
     else {
-      conn.out = out;
+      conn.out = [out];
+      conn.outBytes = out.length;
       this.outgoing.push(conn);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -363,7 +370,8 @@ export class ModbusTcpServer {
     const out = conn.out;
     if (out === null) return;
     conn.out = null;
-    if (!conn.socket.destroyed) conn.socket.write(out);
+    conn.outBytes = 0;
+    if (!conn.socket.destroyed) conn.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
   }
 
   /**

@@ -54,7 +54,6 @@ interface Layout {
 const DEFAULT_TIMEOUT_MS = 5000;
 const CLOSE_DEADLINE_MS = 1000;
 const REF = /^\d+\/\d+$/;
-/** The largest finite float32: a larger REAL would reach the device as Infinity. */
 
 type ModbusClientCode = Extract<ClientErrorCode, 'CLIENT_NO_MODBUS' | 'CLIENT_STOPPED' | 'CLIENT_UNKNOWN_ATTRIBUTE' | 'CLIENT_READ_ONLY' | 'CLIENT_BAD_VALUE' | 'CLIENT_MODBUS_FAILED' | 'CLIENT_UNREACHABLE'>;
 
