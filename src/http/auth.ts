@@ -6,7 +6,11 @@
  *                ├─ accounts off, or route open ─────────────────────────────► next
  *                ├─ Authorization: Basic name:password ─► throttle ─► scrypt ─┐  (login-throttle.ts)
  *                ├─ session cookie ─► store ─► account unchanged? ────────────┼─► role ≥ needed? ─► next
- *                └─ none / wrong ─► 401 AUTH_REQUIRED + WWW-Authenticate      └─ no ─► 403 AUTH_FORBIDDEN
+ *                └─ none / wrong ─► 401 AUTH_REQUIRED (+ WWW-Authenticate)   └─ no ─► 403 AUTH_FORBIDDEN
+ *
+ * The 401 carries the Basic challenge unless the request comes from a page's script (see
+ * `challenges`): a browser answers a challenge with its own login prompt, and the web UI has a
+ * login form of its own (web/js/login.js).
  *
  * Passwords and Authorization headers are never logged; names are logged only when they name
  * an account. Failed logins are logged at most `limits.login.failureLogsPerMinute` a minute.
@@ -29,6 +33,22 @@ import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js
 export const REALM = 'iothinx-sim';
 export const SESSION_COOKIE = 'iothinx_sim_session';
 const CHALLENGE = `Basic realm="${REALM}", charset="UTF-8"`;
+/** What the web UI's fetches send (web/js/util.js), so that a 401 opens its own form instead of the browser's prompt. */
+export const UI_MARKER = 'iothinx-sim-ui';
+
+/**
+ * Whether a 401 for this request carries `WWW-Authenticate`, which makes a browser show its Basic
+ * prompt. Not for a script in a page: a request with `X-Requested-With` (the web UI sends
+ * `iothinx-sim-ui`; `XMLHttpRequest`, as many libraries send, means the same), or an event stream
+ * (`Accept: text/event-stream`, what EventSource sends and cannot change) without Basic
+ * credentials. Everything else, curl and other scripts, a browser opening an API address
+ * directly, and any request that sent Basic credentials, is challenged as before.
+ */
+export function challenges(req: Request): boolean {
+  if (req.headers['x-requested-with'] !== undefined) return false;
+  const eventStream = (req.headers.accept ?? '').includes('text/event-stream');
+  return !eventStream || req.headers.authorization !== undefined;
+}
 
 export interface Identity {
   name: string;
@@ -113,11 +133,11 @@ export class Auth {
       try {
         identity = await this.identify(req, res);
       } catch (error) {
-        if (error instanceof SimError && error.code === 'AUTH_REQUIRED') res.setHeader('WWW-Authenticate', CHALLENGE);
+        if (error instanceof SimError && error.code === 'AUTH_REQUIRED' && challenges(req)) res.setHeader('WWW-Authenticate', CHALLENGE);
         throw error;
       }
       if (!identity) {
-        res.setHeader('WWW-Authenticate', CHALLENGE);
+        if (challenges(req)) res.setHeader('WWW-Authenticate', CHALLENGE);
         throw new SimError('AUTH_REQUIRED', 'log in: send Authorization: Basic, or POST /sim/v1/login for a session cookie');
       }
       if (!allows(identity.role, role)) {
