@@ -51,7 +51,7 @@ export function mountVendor(app: Express): void {
   const router = express.Router({ caseSensitive: true, strict: true });
   for (const [url, file] of files) {
     router.get(url, (_req, res, next) => {
-      // A day, revalidated by ETag after: the URL names no version, so an upgraded package must
+      // A day, then revalidated (Last-Modified): the URL names no version, so an upgraded package must
       // reach browsers without a forced reload (not `immutable`).
       res.sendFile(file, { maxAge: 86_400_000, dotfiles: 'deny' }, (error) => {
         if (error && !res.headersSent) next(new SimError('HTTP_NOT_FOUND', `no file ${VENDOR_PREFIX}${url}`, { cause: error }));
