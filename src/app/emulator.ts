@@ -109,7 +109,7 @@ export class Emulator implements DeviceCore {
     const profileFile = options.profileFile ?? 'profile.yaml';
     const modbus = modbusModule(this, options.modbus ?? null, config);
     this.modbus = modbus.service;
-    const mqtt = mqttModule(this, this.modbus, { mqtt: options.mqtt ?? 'off', broker: options.broker ?? null, profileFile, service: options.mqttService });
+    const mqtt = mqttModule(this, this.modbus, { mqtt: options.mqtt ?? 'off', broker: options.broker ?? null, profileFile, dataDir: options.dataDir, service: options.mqttService });
     this.mqttModule = mqtt;
     // Scenarios hear MQTT messages through the module's forwarder: the service starts after them.
     this.scenarios = new ScenarioController({ device: this.device, clock, signals: this.signals, onMqttMessage: mqtt.control.onMessage }, logger.child({ component: 'scenarios' }), profile.limits.scenarios);

@@ -359,10 +359,12 @@ export class MqttConnection {
       this.inFlight += 1;
       const { topic, payload, qos, retain } = entry.message;
       client.publish(topic, payload, { qos, retain }, (error) => {
+        // The broker has it, even when this session is already over (a clean close lets mqtt.js
+        // wait for the last acks): it is not sent again, nor kept for the next run.
+        if (!error) this.outbox.ack(entry.id);
         if (this.session !== s) return;
         this.inFlight -= 1;
         // An error on a live session means it is closing; the entry goes again on the next one.
-        if (!error) this.outbox.ack(entry.id);
         this.drain();
       });
       this.flushFirst(client.stream);

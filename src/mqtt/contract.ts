@@ -35,6 +35,7 @@ export const mqttStatusSchema = z.strictObject({
   published: z.number().int().meta({ description: 'Publications the broker acknowledged.' }),
   dropped: z.number().int().meta({ description: 'Publications dropped because the queue was full (oldest first).' }),
   unsentQos0: z.number().int().meta({ description: 'QoS 0 publications made while disconnected (not queued).' }),
+  restored: z.number().int().meta({ description: 'QoS 1/2 publications a previous run left unacknowledged, read from the data dir at this start (mqtt-queue.json) and queued first.' }),
   received: z.number().int().meta({ description: 'Messages received on write topics.' }),
   rejectedWrites: z.number().int().meta({ description: 'Of those, refused (bad topic, payload, range, read-only).' }),
   topics: z.number().int().meta({ description: 'Enabled publish topics.' }),

@@ -10,7 +10,9 @@
  *                         ▼
  *                       broker ack ──► entry removed, `published` + 1
  *
- * Not persisted: an emulator restart loses what is queued (docs/mqtt.md).
+ * With a data dir the QoS 1/2 entries (queued or in flight: an entry leaves only on the broker's
+ * ack) are also kept on disk, so an emulator restart sends them first (src/mqtt/queue-store.ts);
+ * `revision` tells that store whether there is anything new to write.
  */
 import type { Qos } from './topics.js';
 
@@ -37,6 +39,12 @@ export class Outbox {
   dropped = 0;
   /** Entries the broker acknowledged. */
   published = 0;
+  /**
+   * Counts every change to the QoS 1/2 entries (queued, acknowledged, dropped): the persisted
+   * queue is written again only when it moved. QoS 0 entries are never persisted, so they do not
+   * count, and a steady stream of them costs no save.
+   */
+  revision = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly max: number) {}
@@ -50,12 +58,21 @@ export class Outbox {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       // Its slot in `unsent` (if any) is skipped by next(), which checks membership.
+      if ((this.entries.get(oldest.value)?.message.qos ?? 0) > 0) this.revision += 1;
       this.entries.delete(oldest.value);
       this.dropped += 1;
     }
     const entry = { id: this.nextId++, message };
     this.entries.set(entry.id, entry);
     this.unsent.push(entry);
+    if (message.qos > 0) this.revision += 1;
+  }
+
+  /** The QoS 1/2 entries the broker has not acknowledged (queued or in flight), oldest first: what a restart must not lose. */
+  persistent(): OutEntry[] {
+    const kept: OutEntry[] = [];
+    for (const entry of this.entries.values()) if (entry.message.qos > 0) kept.push(entry);
+    return kept;
   }
 
   /** A new connection: everything not acknowledged is sent again, in order. */
@@ -78,7 +95,10 @@ export class Outbox {
 
   /** The broker has it. False when the entry was dropped meanwhile (it is then counted as dropped). */
   ack(id: number): boolean {
-    if (!this.entries.delete(id)) return false;
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    this.entries.delete(id);
+    if (entry.message.qos > 0) this.revision += 1;
     this.published += 1;
     if (this.entries.size === 0) this.wakeIdle();
     return true;

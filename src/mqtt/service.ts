@@ -4,6 +4,9 @@
  * embedded broker.
  *
  *   Device ──onChange/Clock──► Publisher ──► Outbox ──► MqttConnection ──► broker ──► subscribers
+ *                                              │ QoS 1/2 not yet acknowledged, with a data dir
+ *                                              ▼
+ *                                   DATA_DIR/mqtt-queue.json (read at start, sent first)
  *   Device ◄──write(…, 'mqtt')── WriteHandler ◄── {deviceName}/write/+/+ ◄──┘
  */
 import { EventEmitter } from 'node:events';
@@ -21,6 +24,7 @@ import { MqttConnection, type MqttError } from './connection.js';
 import type { MqttLogEntry, MqttStatus, MqttTopic } from './contract.js';
 import { Publisher } from './publisher.js';
 import { Outbox } from './queue.js';
+import { retainQueue, type QueueRetain } from './queue-store.js';
 import { resolveTopics, statusTopic, writeTopicFilter, type MqttConfig, type PublishTopic } from './topics.js';
 import { WriteHandler, type WriteResult } from './writes.js';
 
@@ -47,6 +51,12 @@ export interface MqttServiceOptions {
   initialPublishAfter?: Promise<void>;
   /** The client's byte stream to its broker, instead of a TCP connection to the URL (a fleet device to the fleet's embedded broker). */
   transport?: () => Duplex;
+  /**
+   * The emulator's data dir: the QoS 1/2 publications the broker has not acknowledged are kept in
+   * its mqtt-queue.json and sent first after a restart (src/mqtt/queue-store.ts). Without it
+   * they live as long as the service.
+   */
+  dataDir?: string | undefined;
 }
 
 // The status, topic and log-line documents of GET /sim/v1/mqtt... are declared in the contract.
@@ -84,6 +94,7 @@ export class MqttService {
   private unfault: () => void = () => {};
   private readonly transportClock: Clock;
   private readonly messages: MqttLogEntry[] = [];
+  private retained: QueueRetain | undefined;
 
   constructor(
     private readonly device: Device,
@@ -106,8 +117,11 @@ export class MqttService {
 
   /** Starts the embedded broker if asked for, then the client; with the embedded broker, resolves once connected. */
   async start(): Promise<{ mqtt: string | null; broker: string | null }> {
-    if (this.connection) throw new Error('MqttService.start() called twice');
+    if (this.connection || this.retained) throw new Error('MqttService.start() called twice');
     const c = this.config;
+    // Before anything can publish: what the last run left unacknowledged goes out first.
+    const dataDir = this.options.dataDir;
+    if (dataDir) this.retained = await retainQueue(this.outbox, c.queue.max, dataDir, ioClock(this.clock), this.logger);
     let url = this.options.url ?? c.url;
     const secure = /^(mqtts|wss):/.test(url);
     const tls = secure ? await this.readTls() : {};
@@ -207,6 +221,8 @@ export class MqttService {
     try {
       await this.connection?.close(options);
     } finally {
+      // After the connection: what it got acknowledged while closing is not written again.
+      await this.retained?.stop();
       await this.broker?.close();
     }
   }
@@ -226,6 +242,7 @@ export class MqttService {
       published: this.outbox.published,
       dropped: this.outbox.dropped,
       unsentQos0: this.connection?.unsentQos0 ?? 0,
+      restored: this.retained?.restored ?? 0,
       received: this.writes.received,
       rejectedWrites: this.writes.rejected,
       topics: this.topicTable.length,

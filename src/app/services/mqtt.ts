@@ -17,6 +17,8 @@ export interface MqttModuleOptions {
   mqtt: string;
   broker: ListenAddress | null;
   profileFile: string;
+  /** Unacknowledged QoS 1/2 messages are kept here across restarts (mqtt-queue.json); undefined = in memory only. */
+  dataDir?: string | undefined;
   /** Passed to the service as they are (a test's transport clock, say). */
   service?: Partial<MqttServiceOptions>;
 }
@@ -59,6 +61,7 @@ export function mqttModule(core: DeviceCore, modbus: ModbusService, options: Mqt
         // #14 point 11: the embedded broker's bounds, its refusals counted with the device's.
         brokerGuard: { limits: profile.limits.broker, accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer), refusals: device.refusals },
         baseDir: dirname(options.profileFile),
+        dataDir: options.dataDir,
         ...options.service,
       });
       // One failing subscriber (a stream, a scenario) must not keep the message from the others.
