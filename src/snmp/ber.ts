@@ -60,9 +60,9 @@ export function oidContent(arcs: readonly number[]): Buffer {
 /**
  * The message version as net-snmp's parser (asn1-ber's Reader) reads it: no tag checked, neither
  * the message's nor the version's, any length form, an INTEGER of any length. This is what sends a
- * datagram down net-snmp's v3 path, so the version switches and the USM gate (service.ts) judge
- * by it, and a non-canonical encoding (`02 02 00 03`, `84 00 00 00 nn`) cannot slip past them.
- * null where that reader throws.
+ * datagram down net-snmp's v3 path, so the version switches (service.ts) and the USM gate
+ * (usm-gate.ts) judge by it, and a non-canonical encoding (`02 02 00 03`, `84 00 00 00 nn`) cannot
+ * slip past them. null where that reader throws.
  */
 export function messageVersion(buf: Buffer): number | null {
   const message = lenientLength(buf, 1);

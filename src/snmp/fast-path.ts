@@ -320,6 +320,24 @@ class BerCursor {
   }
 }
 
+/**
+ * The leaves of net-snmp's MIB tree in the order its GETNEXT visits them (children by number):
+ * the order of the fast path's leaves (service.ts's registerMib reads them).
+ */
+export function mibLeaves<Node extends { children: Record<string, Node> }>(root: Node): Node[] {
+  const out: Node[] = [];
+  const visit = (node: Node): void => {
+    const keys = Object.keys(node.children).sort((a, b) => Number(a) - Number(b));
+    if (keys.length === 0) {
+      if (node !== root) out.push(node);
+      return;
+    }
+    for (const key of keys) visit(node.children[key]!);
+  };
+  visit(root);
+  return out;
+}
+
 export function compareArcs(a: readonly number[], b: readonly number[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;

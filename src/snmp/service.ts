@@ -3,8 +3,8 @@
  * net-snmp package's agent and MIB store.
  *
  *   UDP datagram ─► accessible-IP list? (no: dropped, counted) ─► version enabled?
- *       ─► v3: unreadable, not USM, privacy without authentication? ─► dropped, counted (usm.ts)
- *       ─► v3: the USM checks (usm.ts: engine id, user, level, digest, time window) fail? ─► Report PDU, journal
+ *       ─► v3: unreadable, not USM, privacy without authentication? ─► dropped, counted (usm-gate.ts, usm.ts)
+ *       ─► v3: the USM checks (usm.ts: engine id, user, level, digest, time window) fail? ─► Report PDU, journal (usm-gate.ts)
  *       ─► v2c GET/GETNEXT/GETBULK the fast path answers (fast-path.ts: same bytes, ~net-snmp's cost / 5)? ─► sent, journal
  *       ─► otherwise the net-snmp agent
  *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
@@ -26,9 +26,11 @@ import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import { messageVersion } from './ber.js';
+import type { AgentLike, MibLike, MibRequestLike, RequestMessage, ResponsePdu, ResponseVarbind, Snmp } from './agent-types.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
-import { V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
-import { checkUsm, MAX_ENGINE_BOOTS, type HmacAuth, type UsmCounters, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
+import { mibLeaves, V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
+import { MAX_ENGINE_BOOTS, type UsmCounters, type UsmEngine } from './usm.js';
+import { usmEngine, usmGate, type UsmGate } from './usm-gate.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
@@ -48,85 +50,6 @@ export interface SnmpOptions {
 /** Shown in GET /sim/v1/snmp: declared in the contract. */
 export type { SnmpCounters };
 
-type Snmp = (typeof NetSnmp)['default'];
-
-// @types/net-snmp types the agent and its MIB as `any`: what we use of them.
-interface ProviderDefinition {
-  name: string;
-  type: number;
-  oid: string;
-  maxAccess: number;
-  scalarType?: number;
-  tableColumns?: { number: number; name: string; type: number; maxAccess: number }[];
-  tableIndex?: { columnName: string }[];
-  handler(request: MibRequestLike): void;
-}
-interface ResponseVarbind {
-  oid: string;
-  type: number;
-  value: unknown;
-}
-interface ResponsePdu {
-  errorStatus?: number;
-  errorIndex?: number;
-  varbinds: ResponseVarbind[];
-}
-interface RequestMessage {
-  version: number;
-  pdu: { type: number; varbinds: ResponseVarbind[]; nonRepeaters?: number; maxRepetitions?: number; getResponsePduForRequest(): ResponsePdu };
-  /** v3 only: the largest message the manager accepts (RFC 3412 §6.2, at least 484). */
-  msgGlobalData?: { msgMaxSize: number };
-  /** v3 only: what the response echoes (net-snmp copies the request's boots and time). */
-  msgSecurityParameters?: { msgAuthoritativeEngineBoots: number; msgAuthoritativeEngineTime: number };
-  /** The response message net-snmp would send for `pdu`; toBuffer() is its encoding (v3: authenticated and encrypted). */
-  createResponseForRequest(pdu: ResponsePdu): { toBuffer(): Buffer };
-}
-type RequestHandler = (socket: unknown, message: RequestMessage, rinfo: unknown) => void;
-interface MibNodeLike {
-  address: number[];
-  oid: string;
-  children: Record<string, MibNodeLike>;
-  valueType?: number;
-  /** Set on a provider's own node (no instance: net-snmp answers noSuchInstance there). */
-  provider?: unknown;
-  getAncestorProvider(): { provider: { name: string } } | null;
-}
-interface MibLike {
-  root: MibNodeLike;
-  lookup(oid: string): unknown;
-  getAncestorProviderFromOid(oid: string): unknown;
-  registerProvider(definition: ProviderDefinition): void;
-  setScalarValue(name: string, value: Value): void;
-  addTableRow(name: string, row: Value[]): void;
-}
-interface AgentLike {
-  getMib(): MibLike;
-  getAuthorizer(): {
-    addCommunity(community: string): void;
-    addUser(user: NetSnmp.User): void;
-    getAccessControlModel(): { setCommunityAccess(c: string, l: number): void; setUserAccess(u: string, l: number): void };
-  };
-  close(callback: () => void): void;
-  onMsg(socket: unknown, buffer: Buffer, rinfo: unknown): void;
-  sendResponse(socket: unknown, rinfo: unknown, message: RequestMessage, pdu: ResponsePdu): void;
-  request: RequestHandler;
-  setRequest: RequestHandler;
-  getBulkRequest: RequestHandler;
-  addGetNextVarbind(target: ResponseVarbind[], startOid: string): unknown;
-  listener: { sockets: Record<string, import('node:dgram').Socket> };
-  /** The agent's snmpEngine, whose boots and time net-snmp's own reports (and nothing else) carry. */
-  engine?: { engineBoots: number; engineTime: number };
-}
-interface MibRequestLike {
-  oid: string;
-  operation: number;
-  setValue?: unknown;
-  /** net-snmp runs a SET twice: a test pass over every varbind, then the commit pass. */
-  testSet?: boolean;
-  instanceNode: { value: unknown };
-  done(error?: { errorStatus: number }): void;
-}
-
 export class SnmpService {
   readonly counters: SnmpCounters = {
     packets: 0,
@@ -138,7 +61,7 @@ export class SnmpService {
     usm: { unknownEngineIDs: 0, unknownUserNames: 0, unsupportedSecLevels: 0, wrongDigests: 0, notInTimeWindows: 0 } satisfies UsmCounters,
   };
   private usm: UsmEngine | null = null;
-  private readonly countUsm = (stat: UsmStat): number => ++this.counters.usm[stat];
+  private usmGate: UsmGate | null = null;
   private agent: AgentLike | null = null;
   private address: string | null = null;
   private snmp: Snmp | null = null;
@@ -186,7 +109,8 @@ export class SnmpService {
       this.fast = new V2cFastPath(leaves, communities, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     };
     this.patchAgent(snmp, agent);
-    this.usm = this.usmEngine(snmp, agent);
+    this.usm = usmEngine(snmp, agent, this.config.users, this.options.engineId, this.options.engineBoots, this.clock);
+    this.usmGate = usmGate({ engine: this.usm, counters: this.counters, journal: this.device.journal, logger: this.logger, countBad: (name) => this.countBad(name), onSent: this.onSent });
     const sockets = Object.values(agent.listener.sockets);
     const socket = sockets[0]!;
     await new Promise<void>((resolve, reject) => {
@@ -317,56 +241,6 @@ export class SnmpService {
     };
   }
 
-  /**
-   * RFC 3414 §3.2 steps 3-7 are ours (usm.ts): net-snmp 3.29 drops a wrong digest unanswered and
-   * keeps no time. Its engine object gets the same boots and a running time all the same, in case
-   * a message reaches one of its own reports.
-   */
-  private usmEngine(snmp: Snmp, agent: AgentLike): UsmEngine {
-    const auth = (snmp as unknown as { Authentication?: Partial<HmacAuth> }).Authentication;
-    const engine = agent.engine;
-    // Written against net-snmp 3.29.2: fail the start rather than run without the checks.
-    if (typeof auth?.isAuthentic !== 'function' || typeof auth.writeParameters !== 'function' || typeof auth.getParametersLength !== 'function' || typeof engine?.engineBoots !== 'number') {
-      throw new Error('net-snmp no longer exports Authentication.isAuthentic/writeParameters/getParametersLength or the agent has no engine: src/snmp/usm.ts needs updating (written against net-snmp 3.29.2)');
-    }
-    // snmpEngineTime on the emulator's one clock, as sysUpTime: a manual clock moves it only when
-    // advanced (a manager more than 150 s ahead then gets a notInTimeWindow report and resynchronises).
-    const clock = this.clock;
-    const started = clock.monotonic();
-    const boots = this.options.engineBoots;
-    const time = (): number => Math.floor((clock.monotonic() - started) / 1000);
-    engine.engineBoots = boots;
-    Object.defineProperty(engine, 'engineTime', { get: time, configurable: true });
-    const users = new Map<string, UsmUser>();
-    for (const user of this.config.users) {
-      users.set(user.name, {
-        name: user.name,
-        auth: user.level === 'noAuthNoPriv' ? null : { protocol: snmp.AuthProtocols[user.authProtocol], key: user.authKey ?? '' },
-        priv: user.level === 'authPriv',
-      });
-    }
-    return { engineId: Buffer.from(this.options.engineId, 'hex'), boots, time, users, auth: auth as HmacAuth };
-  }
-
-  /** The USM checks' verdict on a v3 datagram: true when it was dropped, or answered (or not) with a report. */
-  private reportedByUsm(socket: Socket, buffer: Buffer, rinfo: RemoteInfo): boolean {
-    const report = checkUsm(buffer, this.usm!, this.countUsm);
-    if (!report) return false;
-    if (report.kind === 'drop') {
-      // Counted as net-snmp's drops are, and not journaled: nothing in it is worth 1 of 10 000 entries.
-      this.countBad(report.counter);
-      this.logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, counter: report.counter }, 'SNMPv3 message dropped');
-      return true;
-    }
-    const result = `usmStats${report.stat[0]!.toUpperCase()}${report.stat.slice(1)}`;
-    if (report.response) socket.send(report.response, rinfo.port, rinfo.address, this.onSent);
-    // Every v3 manager's first message is a discovery: counted, not journaled (10 000 entries).
-    if (report.discovery) return true;
-    this.device.journal.record({ kind: 'request', source: 'snmp', peer: `${rinfo.address}:${rinfo.port}`, action: `v3 user "${report.user}"${report.response ? '' : ' (not reportable: no report)'}`, result });
-    this.logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, user: report.user, report: result }, 'SNMPv3 message refused by USM');
-    return true;
-  }
-
   /** The largest response for this request: limits.snmp.maxResponseBytes, or a v3 manager's smaller msgMaxSize. */
   private responseLimit(message: RequestMessage): number {
     const local = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -429,7 +303,7 @@ export class SnmpService {
       this.counters.versionDropped++;
       return;
     }
-    if (version === 3 && this.usm && this.reportedByUsm(socket, buffer, rinfo)) return;
+    if (version === 3 && this.usmGate?.(socket, buffer, rinfo)) return;
     this.buildMib?.();
     if (version === 1 && this.fast) {
       const answer = this.fast.answer(buffer);
@@ -633,21 +507,6 @@ function responseBound(varbinds: readonly ResponseVarbind[]): number {
     else return Infinity;
   }
   return bytes;
-}
-
-/** The leaves of net-snmp's MIB tree in the order its GETNEXT visits them (children by number). */
-function mibLeaves(root: MibNodeLike): MibNodeLike[] {
-  const out: MibNodeLike[] = [];
-  const visit = (node: MibNodeLike): void => {
-    const keys = Object.keys(node.children).sort((a, b) => Number(a) - Number(b));
-    if (keys.length === 0) {
-      if (node !== root) out.push(node);
-      return;
-    }
-    for (const key of keys) visit(node.children[key]!);
-  };
-  visit(root);
-  return out;
 }
 
 /** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
