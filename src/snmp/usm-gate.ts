@@ -15,7 +15,7 @@ import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import type { AgentLike, Snmp } from './agent-types.js';
 import type { SnmpCounters } from './contract.js';
-import { checkUsm, type HmacAuth, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
+import { checkUsm, USM_STATS_NAMES, type HmacAuth, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
 
 /**
  * RFC 3414 §3.2 steps 3-7 are ours (usm.ts): net-snmp 3.29 drops a wrong digest unanswered and
@@ -73,7 +73,7 @@ export function usmGate(context: UsmGateContext): UsmGate {
       logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, counter: report.counter }, 'SNMPv3 message dropped');
       return true;
     }
-    const result = `usmStats${report.stat[0]!.toUpperCase()}${report.stat.slice(1)}`;
+    const result = USM_STATS_NAMES[report.stat];
     if (report.response) socket.send(report.response, rinfo.port, rinfo.address, onSent);
     // Every v3 manager's first message is a discovery: counted, not journaled (10 000 entries).
     if (report.discovery) return true;

@@ -29,7 +29,16 @@ import { INTEGER, intContent, OCTET_STRING, OID, oidContent, SEQUENCE } from './
 export const USM_STATS = { unsupportedSecLevels: 1, notInTimeWindows: 2, unknownUserNames: 3, unknownEngineIDs: 4, wrongDigests: 5 } as const;
 export type UsmStat = keyof typeof USM_STATS;
 export type UsmCounters = Record<UsmStat, number>;
-export const usmStatsOid = (stat: UsmStat): string => `1.3.6.1.6.3.15.1.1.${USM_STATS[stat]}.0`;
+
+/** One entry per usmStats object, made once at load: nothing of a report's fixed part is built per datagram. */
+const perStat = <T>(make: (stat: UsmStat, n: number) => T): Readonly<Record<UsmStat, T>> =>
+  Object.fromEntries(Object.entries(USM_STATS).map(([stat, n]) => [stat, make(stat as UsmStat, n)])) as Record<UsmStat, T>;
+const USM_STATS_OIDS = perStat((_, n) => `1.3.6.1.6.3.15.1.1.${n}.0`);
+export const usmStatsOid = (stat: UsmStat): string => USM_STATS_OIDS[stat];
+/** A report's varbind name, encoded (OID TLV). */
+const USM_STATS_OID_TLVS = perStat((stat) => tlv(OID, oidContent(USM_STATS_OIDS[stat].split('.').map(Number))));
+/** The object's name, as a report's journal entry gives its result: usmStatsWrongDigests, ... */
+export const USM_STATS_NAMES = perStat((stat) => `usmStats${stat[0]!.toUpperCase()}${stat.slice(1)}`);
 
 /** RFC 3414 §2.2.3: the time window, in seconds. */
 export const TIME_WINDOW_S = 150;
@@ -149,7 +158,7 @@ export function checkUsm(buffer: Buffer, engine: UsmEngine, count: (stat: UsmSta
 export function encodeReport(request: Pick<V3Header, 'msgId' | 'user' | 'requestId'>, engine: Pick<UsmEngine, 'engineId' | 'boots' | 'time' | 'auth'>, stat: UsmStat, value: number, user: UsmUser | null): Buffer {
   const auth = user?.auth ?? null;
   const digestLength = auth ? engine.auth.getParametersLength(auth.protocol) : 0;
-  const varbind = tlv(SEQUENCE, tlv(OID, oidContent(usmStatsOid(stat).split('.').map(Number))), tlv(COUNTER32, intContent(value >>> 0)));
+  const varbind = tlv(SEQUENCE, USM_STATS_OID_TLVS[stat], tlv(COUNTER32, intContent(value >>> 0)));
   const pdu = tlv(REPORT, integer(request.requestId), integer(0), integer(0), tlv(SEQUENCE, varbind));
   const scopedPdu = tlv(SEQUENCE, tlv(OCTET_STRING, engine.engineId), tlv(OCTET_STRING), pdu);
   const securityParameters = tlv(

@@ -22,7 +22,7 @@ import { Device } from '../../src/device/device.js';
 import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
 import { oidContent } from '../../src/snmp/ber.js';
 import { SnmpService } from '../../src/snmp/service.js';
-import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, usmStatsOid, type HmacAuth, type UsmEngine } from '../../src/snmp/usm.js';
+import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, USM_STATS, USM_STATS_NAMES, usmStatsOid, type HmacAuth, type UsmEngine, type UsmStat } from '../../src/snmp/usm.js';
 import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
 import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
@@ -235,6 +235,17 @@ describe('SNMPv3 report bytes', () => {
     expect(counted).toEqual(['notInTimeWindows', 'notInTimeWindows', 'wrongDigests', 'notInTimeWindows']);
     // encodeReport alone: a Counter32 with its top bit set gets a leading 0.
     expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, 'wrongDigests', 0x80, null)).value).toBe(0x80);
+    // The tables made once at load, each stat its own object (RFC 3414 §5) and name.
+    for (const [stat, n] of Object.entries(USM_STATS) as [UsmStat, number][]) {
+      expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, stat, 1, null)).oid).toBe(`1.3.6.1.6.3.15.1.1.${n}.0`);
+    }
+    expect(USM_STATS_NAMES).toEqual({
+      unsupportedSecLevels: 'usmStatsUnsupportedSecLevels',
+      notInTimeWindows: 'usmStatsNotInTimeWindows',
+      unknownUserNames: 'usmStatsUnknownUserNames',
+      unknownEngineIDs: 'usmStatsUnknownEngineIDs',
+      wrongDigests: 'usmStatsWrongDigests',
+    });
   });
 });
 
