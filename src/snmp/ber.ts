@@ -5,8 +5,53 @@
 
 export const INTEGER = 0x02;
 export const OCTET_STRING = 0x04;
+export const NULL = 0x05;
 export const OID = 0x06;
 export const SEQUENCE = 0x30;
+/** SMIv2's application types (RFC 2578 §7.1.6-8): Counter32, Gauge32, TimeTicks. */
+export const COUNTER32 = 0x41;
+export const GAUGE32 = 0x42;
+export const TIME_TICKS = 0x43;
+
+/** Bytes of a TLV with `length` content bytes (shortest length form, as the ber writer). */
+export function tlvSize(length: number): number {
+  return 1 + (length <= 0x7f ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : 4) + length;
+}
+
+/** Writes a TLV's tag and length (the form tlvSize counts) at `at`; returns where the content goes. */
+export function writeHeader(out: Buffer, at: number, tag: number, length: number): number {
+  out[at++] = tag;
+  if (length <= 0x7f) out[at++] = length;
+  else if (length <= 0xff) {
+    out[at++] = 0x81;
+    out[at++] = length;
+  } else if (length <= 0xffff) {
+    out[at++] = 0x82;
+    out[at++] = length >> 8;
+    out[at++] = length & 0xff;
+  } else {
+    out[at++] = 0x83;
+    out[at++] = length >> 16;
+    out[at++] = (length >> 8) & 0xff;
+    out[at++] = length & 0xff;
+  }
+  return at;
+}
+
+/** A TLV whose content is `parts` one after another, in a buffer of its own. */
+export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(tlvSize(content.length));
+  content.copy(out, writeHeader(out, 0, tag, content.length));
+  return out;
+}
+
+/** Bytes of an INTEGER's content (intContent's length) without making it. */
+export function intLength(value: number): number {
+  let n = 1;
+  for (let i = value; i < -0x80 || i >= 0x80; i = Math.floor(i / 0x100)) n++;
+  return n;
+}
 
 /** INTEGER content, shortest two's complement, as the ber writer's writeInt. */
 export function intContent(value: number): Buffer {

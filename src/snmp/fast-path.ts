@@ -18,7 +18,7 @@
  * GET 17-26 us against snmpd's 27-30 (what remains is mostly the sendmsg syscall), the answer
  * itself under 1 us; the enterprise walk 0.5-0.9x snmpd's wall time per row for its MIB-II walk.
  */
-import { decodeOid, INTEGER, intContent, OCTET_STRING, OID, oidContent } from './ber.js';
+import { decodeOid, GAUGE32, INTEGER, intContent, intLength, NULL, OCTET_STRING, OID, oidContent, SEQUENCE, TIME_TICKS, tlvSize, writeHeader } from './ber.js';
 
 /** One MIB instance, in the order of net-snmp's tree (numeric OID order). */
 export interface FastLeaf {
@@ -43,8 +43,6 @@ const GET = 0xa0;
 const GET_NEXT = 0xa1;
 const GET_BULK = 0xa5;
 const END_OF_MIB_VIEW = 0x82;
-const GAUGE = 0x42;
-const TIME_TICKS = 0x43;
 /** A varbind whose value is the leaf's, or endOfMibView at a cursor. */
 interface OutVarbind {
   oidContent: Buffer;
@@ -99,7 +97,7 @@ export class V2cFastPath {
 
   private answerAt(r: BerCursor): FastAnswer | null {
     const buf = r.buf;
-    if (r.header(0x30) !== buf.length - r.at) return DECLINE;
+    if (r.header(SEQUENCE) !== buf.length - r.at) return DECLINE;
     if (r.integer() !== 1) return DECLINE; // v2c only
     const communityLength = r.header(OCTET_STRING);
     const communityStart = r.at;
@@ -111,15 +109,15 @@ export class V2cFastPath {
     const requestId = r.integer();
     const nonRepeatersField = r.integer();
     const maxRepetitionsField = r.integer();
-    if (r.header(0x30) !== buf.length - r.at) return DECLINE;
+    if (r.header(SEQUENCE) !== buf.length - r.at) return DECLINE;
     // The request's OIDs as [content start, content end) pairs; values must be NULL.
     const oids: number[] = [];
     while (r.at < buf.length) {
-      const end = r.header(0x30) + r.at;
+      const end = r.header(SEQUENCE) + r.at;
       const length = r.header(OID);
       oids.push(r.at, r.at + length);
       r.skip(length);
-      if (buf[r.at] !== 0x05 || buf[r.at + 1] !== 0x00 || r.at + 2 !== end) return DECLINE;
+      if (buf[r.at] !== NULL || buf[r.at + 1] !== 0x00 || r.at + 2 !== end) return DECLINE;
       r.at = end;
     }
     if (oids.length === 0) return DECLINE; // net-snmp never answers an empty list
@@ -245,8 +243,8 @@ export class V2cFastPath {
     const pduLength = pduSize(listLength);
     const messageLength = 3 + tlvSize(communityLength) + tlvSize(pduLength);
     const out = Buffer.allocUnsafe(tlvSize(messageLength));
-    let at = writeHeader(out, 0, 0x30, messageLength);
-    out[at++] = 0x02;
+    let at = writeHeader(out, 0, SEQUENCE, messageLength);
+    out[at++] = INTEGER;
     out[at++] = 0x01;
     out[at++] = 0x01;
     at = writeHeader(out, at, OCTET_STRING, communityLength);
@@ -256,10 +254,10 @@ export class V2cFastPath {
     for (let i = idLength - 1, v = requestId; i >= 0; i--, v = Math.floor(v / 256)) out[at + i] = v & 0xff;
     at += idLength;
     at = copyBytes(ZERO_STATUS_AND_INDEX, 0, ZERO_STATUS_AND_INDEX.length, out, at);
-    at = writeHeader(out, at, 0x30, listLength);
+    at = writeHeader(out, at, SEQUENCE, listLength);
     for (let i = 0; i < count; i++) {
       const vb = all[i]!;
-      at = writeHeader(out, at, 0x30, tlvSize(vb.oidContent.length) + tlvSize(vb.valueLength));
+      at = writeHeader(out, at, SEQUENCE, tlvSize(vb.oidContent.length) + tlvSize(vb.valueLength));
       at = writeHeader(out, at, OID, vb.oidContent.length);
       at = copyBytes(vb.oidContent, 0, vb.oidContent.length, out, at);
       at = writeHeader(out, at, vb.tag, vb.valueLength);
@@ -273,7 +271,7 @@ const LOCATE_FAILED = -1;
 const DECLINED = -2;
 const AT_END = -3;
 const MALFORMED = new Error('not a request this path reads');
-const ZERO_STATUS_AND_INDEX = Buffer.from([0x02, 0x01, 0x00, 0x02, 0x01, 0x00]);
+const ZERO_STATUS_AND_INDEX = Buffer.from([INTEGER, 0x01, 0x00, INTEGER, 0x01, 0x00]);
 
 /** A reader over canonical BER: definite lengths, in the shortest form. */
 class BerCursor {
@@ -356,13 +354,6 @@ function firstAfter(leaves: readonly FastLeaf[], arcs: readonly number[]): numbe
   return lo;
 }
 
-/** Bytes of an INTEGER's content, shortest two's complement, as the ber writer's writeInt. */
-function intLength(value: number): number {
-  let n = 1;
-  for (let i = value; i < -0x80 || i >= 0x80; i = Math.floor(i / 0x100)) n++;
-  return n;
-}
-
 const OID_STRING = /^([0-9]+\.){0,}[0-9]+$/;
 
 /** The varbind for a value of `type`, or null for one net-snmp must encode (or refuse) itself. */
@@ -375,7 +366,7 @@ function encodeValue(oidContentBytes: Buffer, oid: string, type: number, value: 
       content = intContent(value as number);
       length = content.length;
       break;
-    case GAUGE:
+    case GAUGE32:
     case TIME_TICKS:
       if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 0xffffffff) return null;
       content = intContent(value as number);
@@ -404,11 +395,6 @@ function endOfMibView(content: Buffer, oid: string): OutVarbind {
   return { oidContent: content, oid, tag: END_OF_MIB_VIEW, value: null, valueLength: 0, size: tlvSize(tlvSize(content.length) + 2) };
 }
 
-/** Bytes of a TLV with `length` content bytes (shortest length form, as the ber writer). */
-function tlvSize(length: number): number {
-  return 1 + (length <= 0x7f ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : 4) + length;
-}
-
 /** FNV-1a over buf[start, end). */
 function hashBytes(buf: Buffer, start: number, end: number): number {
   let h = 0x811c9dc5;
@@ -429,18 +415,4 @@ function copyBytes(src: Buffer, start: number, length: number, out: Buffer, at: 
   }
   for (let i = 0; i < length; i++) out[at + i] = src[start + i]!;
   return at + length;
-}
-
-function writeHeader(out: Buffer, at: number, tag: number, length: number): number {
-  out[at++] = tag;
-  if (length <= 0x7f) out[at++] = length;
-  else if (length <= 0xff) {
-    out[at++] = 0x81;
-    out[at++] = length;
-  } else {
-    out[at++] = 0x82;
-    out[at++] = length >> 8;
-    out[at++] = length & 0xff;
-  }
-  return at;
 }

@@ -20,7 +20,7 @@
  * user's key, RFC 3414 §3.2 step 7a / §3.1.1), request-id that of the request when its scopedPDU
  * is in clear, else 0 — as Debian's snmpd (net-snmp 5.9) sends them.
  */
-import { INTEGER, intContent, OCTET_STRING, OID, oidContent, SEQUENCE } from './ber.js';
+import { COUNTER32, INTEGER, intContent, OCTET_STRING, OID, oidContent, SEQUENCE, tlv } from './ber.js';
 
 /**
  * usmStats, SNMP-USER-BASED-SM-MIB (RFC 3414 §5): 1.3.6.1.6.3.15.1.1.N.0. usmStatsDecryptionErrors (6)
@@ -113,7 +113,6 @@ export interface V3Header {
   requestId: number;
 }
 
-const COUNTER32 = 0x41;
 const REPORT = 0xa8;
 const USM = 3;
 const AUTH_FLAG = 1;
@@ -262,13 +261,6 @@ function intValue(buf: Buffer, span: Span): number | null {
   let v = buf[span.start]! & 0x80 ? -1 : 0;
   for (let i = span.start; i < span.end; i++) v = v * 256 + buf[i]!;
   return v;
-}
-
-function tlv(tag: number, ...parts: Buffer[]): Buffer {
-  const content = Buffer.concat(parts);
-  const n = content.length;
-  const head = n < 0x80 ? [tag, n] : n < 0x100 ? [tag, 0x81, n] : [tag, 0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from(head), content]);
 }
 
 function integer(value: number): Buffer {
