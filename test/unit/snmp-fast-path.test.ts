@@ -14,30 +14,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { parseProfile } from '../../src/config/load.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
-import { decodeOid, oidContent } from '../../src/snmp/ber.js';
+import { decodeOid } from '../../src/snmp/ber.js';
+import { int, nullVarbind, tlv } from '../helpers/ber.js';
 import { V2cFastPath } from '../../src/snmp/fast-path.js';
 import { SnmpService, type SnmpOptions } from '../../src/snmp/service.js';
 
 const E = '1.3.6.1.4.1.8691.10.4510';
 const SYS_NAME = '1.3.6.1.2.1.1.5.0';
 
-// --- request encoding (hand-written BER, as managers send it) ---------------------------------
-function tlv(tag: number, content: Buffer): Buffer {
-  const n = content.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), content]);
-}
-const oidTlv = (oid: string) => tlv(0x06, oidContent(oid.split('.').map(Number)));
-/** INTEGER in `width` bytes (0: shortest form). */
-function int(value: number, width = 0): Buffer {
-  const bytes: number[] = [];
-  let i = value;
-  do {
-    bytes.unshift(i & 0xff);
-    i = Math.floor(i / 256);
-  } while ((width === 0 && (i !== 0 || bytes[0]! >= 0x80) && (i !== -1 || bytes[0]! < 0x80)) || bytes.length < width);
-  return tlv(0x02, Buffer.from(bytes));
-}
+// --- requests (hand-written BER, as managers send them: test/helpers/ber.ts) -----------------
 interface Req {
   version?: number;
   community?: string;
@@ -51,9 +36,9 @@ interface Req {
 }
 let nextId = 1000;
 function request(r: Req): Buffer {
-  const varbinds = tlv(0x30, Buffer.concat(r.oids.map((o) => tlv(0x30, Buffer.concat([oidTlv(o), Buffer.from([0x05, 0x00])])))));
-  const pdu = tlv(r.pdu, Buffer.concat([int(r.id ?? nextId++, r.idWidth), int(r.a ?? 0), int(r.b ?? 0), varbinds]));
-  return tlv(0x30, Buffer.concat([int(r.version ?? 1), tlv(0x04, Buffer.from(r.community ?? 'public')), pdu]));
+  const varbinds = tlv(0x30, ...r.oids.map(nullVarbind));
+  const pdu = tlv(r.pdu, int(r.id ?? nextId++, r.idWidth), int(r.a ?? 0), int(r.b ?? 0), varbinds);
+  return tlv(0x30, int(r.version ?? 1), tlv(0x04, Buffer.from(r.community ?? 'public')), pdu);
 }
 
 // --- two agents, one device ------------------------------------------------------------------

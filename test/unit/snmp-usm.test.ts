@@ -20,10 +20,10 @@ import type { SnmpConfig, SnmpUser } from '../../src/config/sections.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
 import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
-import { oidContent } from '../../src/snmp/ber.js';
 import { SnmpService } from '../../src/snmp/service.js';
 import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, USM_STATS, USM_STATS_NAMES, usmStatsOid, type HmacAuth, type UsmEngine, type UsmStat } from '../../src/snmp/usm.js';
 import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
+import { int, nullVarbind, tlv } from '../helpers/ber.js';
 import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
 const SYS_NAME = '1.3.6.1.2.1.1.5.0';
@@ -123,13 +123,7 @@ describe('SNMPv3 reports to net-snmp manager (RFC 3414 §3.2)', () => {
   });
 });
 
-// --- hand-written v3 messages (RFC 3412 §6), plaintext scopedPDU -----------------------------
-function tlv(tag: number, ...parts: Buffer[]): Buffer {
-  const content = Buffer.concat(parts);
-  const n = content.length;
-  return Buffer.concat([Buffer.from(n < 0x80 ? [tag, n] : [tag, 0x81, n]), content]);
-}
-const int = (v: number) => tlv(0x02, Buffer.from(v < 0x80 ? [v] : [(v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]));
+// --- hand-written v3 messages (RFC 3412 §6), plaintext scopedPDU (test/helpers/ber.ts) ---------
 interface V3Get {
   engineId: string;
   user: string;
@@ -145,7 +139,7 @@ interface V3Get {
 }
 function v3Get(m: V3Get): Buffer {
   const engine = Buffer.from(m.engineId, 'hex');
-  const varbind = tlv(0x30, tlv(0x06, oidContent(SYS_NAME.split('.').map(Number))), Buffer.from([0x05, 0x00]));
+  const varbind = nullVarbind(SYS_NAME);
   const pdu = tlv(0xa0, int(m.requestId ?? 0x1234567), int(0), int(0), tlv(0x30, varbind));
   const security = tlv(0x30, tlv(0x04, engine), int(m.boots ?? 0), int(m.time ?? 0), tlv(0x04, Buffer.from(m.user)), tlv(0x04, Buffer.alloc(m.digest ?? 0)), tlv(0x04));
   const global = tlv(0x30, int(m.msgId ?? 0x2345678), int(65507), tlv(0x04, Buffer.from([m.flags])), int(m.model ?? 3));
@@ -295,8 +289,10 @@ describe('v3 messages dropped before the USM checks (RFC 3412 §7.2)', () => {
   it('a version net-snmp reads as 3 from a non-canonical INTEGER (02 02 00 03) meets the same checks', async () => {
     const before = bad().snmpUnknownSecurityModels ?? 0;
     const plain = v3Get({ engineId: freshEngineId(), user: 'admin', flags: 7, model: 2, digest: 12 });
-    // Past the outer header (30 81 LL): 02 01 03 becomes 02 02 00 03.
-    const content = Buffer.concat([Buffer.from([0x02, 0x02, 0x00, 0x03]), plain.subarray(6)]);
+    // Past the outer header (30 LL or 30 81 LL): 02 01 03 becomes 02 02 00 03.
+    const version = plain[1]! & 0x80 ? 2 + (plain[1]! & 0x7f) : 2;
+    expect([...plain.subarray(version, version + 3)]).toEqual([0x02, 0x01, 0x03]);
+    const content = Buffer.concat([Buffer.from([0x02, 0x02, 0x00, 0x03]), plain.subarray(version + 3)]);
     expect(await exchange(tlv(0x30, content))).toBeNull();
     expect(bad().snmpUnknownSecurityModels).toBe(before + 1);
   });
