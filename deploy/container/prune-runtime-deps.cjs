@@ -1,7 +1,8 @@
 // Keeps in node_modules only what the bundled CLI loads at run time: the packages it requires
 // from node_modules when it needs them (createRequire: net-snmp, selfsigned, serialport; esbuild
-// leaves them out of the bundle, build/bundle.mjs and the services that load them on demand),
-// found by reading the bundle itself, and what they depend on, as package-lock.json resolves it.
+// leaves them out of the bundle, build/bundle.mjs and the services that load them on demand) and
+// those whose files it serves (createRequire(...).resolve: uplot, src/http/vendor.ts), found by
+// reading the bundle itself, and what they depend on, as package-lock.json resolves it.
 // Everything else is inside dist/cli/bundle.cjs already: `npm ci --omit=dev` alone shipped it twice
 // (the image was 203 MB against an aim of 200).
 //   node prune-runtime-deps.cjs BUNDLE [package-lock.json]
@@ -12,7 +13,10 @@ const { join } = require('node:path');
 const [bundleFile, lockFile = 'package-lock.json'] = process.argv.slice(2);
 if (!bundleFile) throw new Error('usage: node prune-runtime-deps.cjs BUNDLE [package-lock.json]');
 // Node's own modules are required the same way where only some starts need them (node:https ...).
-const roots = [...new Set([...readFileSync(bundleFile, 'utf8').matchAll(/createRequire\)\([^)]*\)\("([^"]+)"\)/g)].map((m) => m[1]))].filter((name) => !name.startsWith('node:'));
+// A specifier may name a file of the package ("uplot/package.json"): the package is its first
+// segment, or its first two for a scoped one.
+const packageOf = (specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const roots = [...new Set([...readFileSync(bundleFile, 'utf8').matchAll(/createRequire\)\([^)]*\)(?:\.resolve)?\("([^"]+)"\)/g)].map((m) => packageOf(m[1])))].filter((name) => !name.startsWith('node:'));
 if (roots.length === 0) throw new Error(`prune-runtime-deps: ${bundleFile} requires nothing from node_modules; is it the bundle?`);
 const packages = JSON.parse(readFileSync(lockFile, 'utf8')).packages;
 

@@ -15,9 +15,13 @@ import { dirname, join } from 'node:path';
 import express, { type Express } from 'express';
 import { SimError } from '../errors.js';
 
-/** URL prefix ─► the package and the files of its folder that the UI loads (relative to it). */
-const VENDOR: Record<string, { pkg: string; files: readonly string[] }> = {
-  uplot: { pkg: 'uplot', files: ['dist/uPlot.esm.js', 'dist/uPlot.min.css'] },
+/**
+ * URL folder ─► where its package is and the files of it the UI loads. Each package is resolved by
+ * a literal `createRequire(import.meta.url).resolve('NAME/package.json')`: that is how
+ * deploy/container/prune-runtime-deps.cjs finds, in the bundle, the packages the image must keep.
+ */
+const VENDOR: Record<string, { dir: () => string; files: readonly string[] }> = {
+  uplot: { dir: () => dirname(createRequire(import.meta.url).resolve('uplot/package.json')), files: ['dist/uPlot.esm.js', 'dist/uPlot.min.css'] },
 };
 
 export const VENDOR_PREFIX = '/vendor';
@@ -31,12 +35,11 @@ let resolved: Map<string, string> | undefined;
 
 export function vendorFiles(): ReadonlyMap<string, string> {
   if (resolved) return resolved;
-  const require = createRequire(import.meta.url);
   resolved = new Map();
-  for (const [name, { pkg, files }] of Object.entries(VENDOR)) {
+  for (const [name, { dir: find, files }] of Object.entries(VENDOR)) {
     let dir: string;
     try {
-      dir = dirname(require.resolve(`${pkg}/package.json`));
+      dir = find();
     } catch {
       continue;
     }
