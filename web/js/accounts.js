@@ -1,8 +1,9 @@
 // The Accounts panel: the device's three accounts (GET /sim/v1/accounts), each changed on its
 // own (PUT /sim/v1/accounts/{role} with only what changed). A 400 names the field (name,
-// password, enabled); its message shows next to it.
+// password, enabled); its message shows next to it. Logging in and out is login.js's.
 
 import { $, api, clearFieldErrors, el, showFieldError } from './util.js';
+import './login.js';
 
 function fieldWithError(id, path, label, input) {
   return el('div', { class: 'fld' }, label, input,
@@ -48,7 +49,16 @@ function accountForm(user) {
 }
 
 export async function loadAccounts() {
-  const accounts = await api('GET', '/accounts');
+  let accounts;
+  try {
+    accounts = await api('GET', '/accounts');
+  } catch (e) {
+    // Logged in with a lower role: the panel says so instead of the page's error notice.
+    if (e.status !== 403) throw e;
+    $('acct-state').textContent = 'Accounts are on; managing them needs the administrator account.';
+    $('acct-forms').replaceChildren();
+    return;
+  }
   $('acct-state').textContent = accounts.enabled
     ? 'Accounts are on: the emulator API asks for credentials.'
     : 'Accounts are off (http.accounts.enabled): the API is open; changes are kept for when they are on.';

@@ -47,11 +47,18 @@ export function prependCapped(list, items, max) {
   while (list.childElementCount > max) list.lastElementChild.remove();
 }
 
+/**
+ * The page's one call to the emulator API. Every call says it comes from the page
+ * (X-Requested-With), so a 401 has no Basic challenge and the browser shows no prompt of its own;
+ * a 401 is then announced as an `iothinx:unauthorized` event on `document` (detail: method, path,
+ * message), which the login form (login.js) answers. A failure throws an Error with the answer's
+ * `body`, `status` and `retryAfter` (the Retry-After header of a 429, or null).
+ */
 export async function api(method, path, body) {
   const res = await fetch(API + path, {
     method,
     // JSON even without a body: the emulator refuses other state-changing requests as cross-site (#14 point 12).
-    headers: method === 'GET' ? {} : { 'Content-Type': 'application/json' },
+    headers: { 'X-Requested-With': 'iothinx-sim-ui', ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const type = res.headers.get('content-type') ?? '';
@@ -59,6 +66,9 @@ export async function api(method, path, body) {
   if (!res.ok) {
     const error = new Error(data?.message ?? `${method} ${path}: HTTP ${res.status}`);
     error.body = data;
+    error.status = res.status;
+    error.retryAfter = res.headers.get('Retry-After');
+    if (res.status === 401) document.dispatchEvent(new CustomEvent('iothinx:unauthorized', { detail: { method, path, message: error.message } }));
     throw error;
   }
   return data;
