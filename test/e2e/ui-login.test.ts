@@ -146,6 +146,17 @@ describe('web UI login with accounts on', () => {
     await dialog().waitFor({ state: 'visible', ...WAIT });
   });
 
+  it('shows the form again when the session ends under the page (a restart ends every session)', async () => {
+    await logIn(ADMIN);
+    await ready();
+    expect(await dialog().count()).toBe(0);
+    const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
+    const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
+    expect(reset.status).toBe(200);
+    await dialog().waitFor({ state: 'visible', ...WAIT });
+    expect(answers.filter((a) => a.challenge !== null)).toEqual([]);
+  });
+
   it('shows the throttle (429) next to the form and holds the button until Retry-After', async () => {
     for (let i = 0; i < 2; i++) {
       await logIn({ name: 'ghost', password: 'nope!1' });
