@@ -1,14 +1,17 @@
-// iothinx-sim web console: a rail view of the virtual device, live over /sim/v1/events, with
-// controls that call the emulator API. Vanilla DOM, no build step.
+// iothinx-sim web console: the device's faceplate, live over /sim/v1/events, the controls of
+// the channel clicked, and the panels behind tabs (js/nav.js). Vanilla DOM, no build step.
 //
-//   EventSource open ─► GET /sim/v1/device ─► model (slots, channels) ─► build cards and rows
-//   EventSource change ─► model[attr] = value ─► dirty set ─► requestAnimationFrame ─► update rows (ROWS_PER_FRAME at most)
-//   control ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
+//   page load ─► <script id="device-snapshot"> (inlined by the server) ─► model ─► faceplate, drawn whole before any fetch
+//   EventSource open ─► GET /sim/v1/device ─► model (slots, channels) ─► faceplate redrawn, open controls rebuilt
+//   EventSource change ─► model[attr] = value ─► dirty sets ─► requestAnimationFrame ─► redraw (bounded per frame)
+//   click on a channel ─► its control row (buildRow) under the faceplate ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
 
-import { $, API, act, api, clearFieldErrors, el, fmt, prependCapped, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
+import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
+import { drawFaceplate } from './js/faceplate.js';
+import { initNav } from './js/nav.js';
 import './js/services.js';
 import './js/trends.js';
 import './js/serial.js';
@@ -20,31 +23,45 @@ import { initSerialMonitor, irChanged, loadSerial } from './js/serial-monitor.js
 import { initFaults, loadFaults } from './js/faults.js';
 import { initJournal, loadJournal } from './js/journal.js';
 import { initScenarios, loadRuns } from './js/scenarios.js';
+import { whileVisible } from './js/poll.js';
 const LOG_MAX = 50;
 const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
+/** How often the faceplate asks for module faults while on screen: the event stream carries channel changes only. */
+const FAULT_POLL_MS = 2000;
 
 /** @type {{slots: any[]} & Record<string, any> | null} */
 let device = null;
 /** key "slot:index" → the channel of the snapshot, kept current by the event stream. */
 const channels = new Map();
-/** key "slot:index" → the function that redraws its row, for the rows drawn so far. */
+/** key "slot:index" → the function that redraws its control row, for the rows open under the faceplate. */
 const rows = new Map();
+/** Control rows to redraw. */
 const dirty = new Set();
+/** Faceplate channels to redraw. */
+const faceDirty = new Set();
 let headDirty = false;
 let frame = 0;
 /** Changes not yet in the live log, oldest first (at most LOG_MAX are kept: older ones would scroll out anyway). */
 let logPending = [];
+/** Whether the event stream is open (the head unit's RDY LED). */
+let live = false;
 
 // ---- rendering --------------------------------------------------------------------------
 
 /**
- * At most this many rows are redrawn in one frame; the others stay dirty for the next frame,
- * oldest first. Under a flood (#19: 1,000 changes a second) every row turns dirty within a few
- * frames, and redrawing a whole busy rail in one frame took ~25 ms of CPU (16 rows ~11 ms, 8 rows
- * ~8 ms): a bounded frame stays well under a long task (50 ms) even on a shared CPU, and each of
- * 94 rows is still redrawn about 6 times a second.
+ * At most this many control rows are redrawn in one frame; the others stay dirty for the next
+ * frame, oldest first: redrawing a busy row costs ~0.7 ms (#19), and a bounded frame stays well
+ * under a long task (50 ms) even on a shared CPU.
  */
 const ROWS_PER_FRAME = 10;
+/**
+ * At most this many faceplate channels are redrawn in one frame. A LED is an attribute and an
+ * analog channel a text and a transform in a card laid out and painted on its own (style.css
+ * contain), a fraction of a control row's cost; under a flood (#19, 1,000 changes a second) a
+ * 94-channel rail is still redrawn whole several times a second. Measured in chromium with
+ * ui-perf's profile, the page's main thread is as busy as with the old all-rows rail (~45%).
+ */
+const FACE_PER_FRAME = 24;
 /**
  * The live log is redrawn at most every LOG_MS: a lone change shows in the next frame, while under
  * a flood (where its 50 lines turn over 20 times a second, faster than anyone reads) it costs a
@@ -55,19 +72,28 @@ let logShownAt = -Infinity;
 /** While the live log waits out LOG_MS with no row dirty: the timer that asks for the frame after. */
 let logTimer = 0;
 
+/** The faceplate's redraw functions (js/faceplate.js), for the snapshot drawn last. */
+let face = null;
+
 function schedule() {
   if (!frame) frame = requestAnimationFrame(flush);
 }
 
 function flush() {
   frame = 0;
-  let budget = ROWS_PER_FRAME;
+  let budget = FACE_PER_FRAME;
+  for (const key of faceDirty) {
+    if (budget-- === 0) break;
+    faceDirty.delete(key);
+    face?.channel(key);
+  }
+  budget = ROWS_PER_FRAME;
   for (const key of dirty) {
     if (budget-- === 0) break;
     dirty.delete(key);
     rows.get(key)?.();
   }
-  if (headDirty) renderHead();
+  if (headDirty) face?.head();
   headDirty = false;
   if (logPending.length) {
     const wait = logShownAt + LOG_MS - performance.now();
@@ -82,75 +108,84 @@ function flush() {
       }, wait);
     }
   }
-  if (dirty.size) schedule();
+  if (dirty.size || faceDirty.size) schedule();
 }
 
-/** The head card's values by label, built once per snapshot (buildHead) and then only rewritten. */
-let headCells = new Map();
-
-function headItems() {
-  const head = device.slots.find((s) => s.slot === 0) ?? {};
-  return [
-    ['Name', device.name], ['Model', device.model], ['Serial', device.serialNumber], ['Firmware', device.firmwareVersion],
-    ['Uptime', `${head.uptime ?? 0} s`], ['Watchdog alarm', head.watchdogAlarmFlag ? 'YES' : 'no'], ['IP', head.ip ?? '–'],
-  ].map(([k, v]) => [k, String(v ?? '–'), k === 'Watchdog alarm' && head.watchdogAlarmFlag ? 'status-bad' : '']);
+function setConn(text, isLive) {
+  live = isLive;
+  $('conn').textContent = text;
+  headDirty = true;
+  schedule();
 }
 
-function buildHead() {
-  const items = headItems();
-  headCells = new Map(items.map(([k]) => [k, el('dd')]));
-  $('head').replaceChildren(
-    el('h2', { text: `Slot 0 · ${device.model}` }),
-    el('dl', {}, ...items.flatMap(([k]) => [el('dt', { text: k }), headCells.get(k)])),
-  );
-  renderHead(items);
-}
+/** The channels whose controls are open under the faceplate ("slot:index"), in rail order. */
+let openKeys = [];
 
-function renderHead(items = headItems()) {
-  for (const [k, text, cls] of items) {
-    const dd = headCells.get(k);
-    setText(dd, text);
-    setClass(dd, cls);
-  }
-}
-
-let railBuild = 0;
-
-/** Resolves in the next animation frame, or when the tab turns hidden (a hidden tab runs no frames). */
-const nextFrame = () => new Promise((resolve) => {
-  const done = () => {
-    cancelAnimationFrame(id);
-    document.removeEventListener('visibilitychange', done);
-    resolve();
-  };
-  const id = requestAnimationFrame(done);
-  document.addEventListener('visibilitychange', done);
-});
-
-/**
- * Draws the rail one card per frame: the first layout of a big rail drawn at once (94 channels)
- * is one long task of tens of ms (#19). A hidden tab draws the rest in one pass: it runs no
- * frames, and a chain of timers there is throttled to about one a second, i.e. a card a second.
- * A newer snapshot (a reconnect) stops an older build.
- */
-async function buildRail() {
-  const build = ++railBuild;
-  const rail = $('rail');
-  rail.replaceChildren($('head'));
+/** Opens the control rows of `keys` under the faceplate (one channel, or a whole module), built now. */
+function openDetails(keys, title) {
+  openKeys = keys.filter((k) => channels.has(k));
   rows.clear();
   dirty.clear();
-  buildHead();
+  const pane = $('details');
+  if (!openKeys.length) {
+    pane.hidden = true;
+    $('details-rows').replaceChildren();
+    face?.select([]);
+    return;
+  }
+  const slotOf = (ch) => device.slots.find((s) => s.slot === ch.slot);
+  $('details-h').textContent = title;
+  $('details-rows').replaceChildren(...openKeys.map((k) => {
+    const ch = channels.get(k);
+    return buildRow(slotOf(ch), ch);
+  }));
+  pane.hidden = false;
+  face?.select(openKeys);
+}
+
+function openChannel(key) {
+  const ch = channels.get(key);
+  if (!ch) return;
+  const slot = device.slots.find((s) => s.slot === ch.slot);
+  openDetails([key], `Slot ${ch.slot} · ${slot.module} · ${ch.name} (${ch.ioName})`);
+  $('details').scrollIntoView({ block: 'nearest' });
+}
+
+function openModule(slotNo) {
+  const slot = device.slots.find((s) => s.slot === slotNo);
+  if (!slot) return;
+  openDetails((slot.channels ?? []).map((ch) => `${slotNo}:${ch.index}`), `Slot ${slotNo} · ${slot.module} (${slot.name}): every channel`);
+}
+
+$('details-close').addEventListener('click', () => openDetails([], ''));
+
+/** A new snapshot: the model, the faceplate drawn whole, the open controls rebuilt over the new channel objects. */
+function setDevice(next) {
+  device = next;
+  channels.clear();
+  for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
+  faceDirty.clear();
+  face = drawFaceplate($('rail'), device, { conn: () => live, onSelect: openChannel, onSelectModule: openModule });
+  if (openKeys.length) openDetails(openKeys, $('details-h').textContent);
+  publishSnapshot(device);
+}
+
+/** Module faults (module-failed, module-removed) as GET /sim/v1/faults lists them, onto the faceplate. */
+async function loadModuleFaults() {
+  if (!device) return;
+  const faults = await api('GET', '/faults');
+  const bySlot = new Map();
+  for (const f of faults) {
+    const kind = f.spec?.kind;
+    if (kind === 'module-removed') bySlot.set(f.spec.slot, 'removed');
+    else if (kind === 'module-failed' && !bySlot.has(f.spec.slot)) bySlot.set(f.spec.slot, 'failed');
+  }
   for (const slot of device.slots) {
     if (slot.slot === 0) continue;
-    if (!document.hidden) {
-      await nextFrame();
-      if (build !== railBuild) return;
-    }
-    const card = el('article', { class: 'card', 'data-slot': String(slot.slot), 'aria-label': `Slot ${slot.slot} ${slot.module}` },
-      el('h2', { text: `Slot ${slot.slot} · ${slot.module}` }),
-      el('p', { class: 'meta', text: slot.name }));
-    for (const ch of slot.channels) card.append(buildRow(slot, ch));
-    rail.append(card);
+    const fault = bySlot.get(slot.slot) ?? null;
+    if (slot.fault === fault) continue;
+    slot.fault = fault;
+    face?.module(slot.slot);
   }
 }
 
@@ -171,6 +206,7 @@ function apply(channel, slot) {
   const ch = channels.get(key);
   if (!ch) return;
   Object.assign(ch, channel);
+  faceDirty.add(key);
   if (rows.has(key)) dirty.add(key);
   schedule();
 }
@@ -300,7 +336,8 @@ function onChange(change) {
     const ch = channels.get(key);
     if (ch) {
       ch[change.attribute] = change.value;
-      // A row not drawn yet shows the model as it is when drawn.
+      faceDirty.add(key);
+      // A control row not open shows the model as it is when opened.
       if (rows.has(key)) dirty.add(key);
     }
   }
@@ -319,11 +356,7 @@ function renderLog() {
 }
 
 async function loadDevice() {
-  device = await api('GET', '/device');
-  channels.clear();
-  for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
-  publishSnapshot(device);
-  await buildRail();
+  setDevice(await api('GET', '/device'));
 }
 
 let source = null;
@@ -342,7 +375,7 @@ function connect() {
       if (device) onChange(JSON.parse(event.data));
     });
     s.addEventListener('open', () => {
-      $('conn').textContent = 'live';
+      setConn('live', true);
       void act(async () => {
         await loadDevice();
         await loadClock();
@@ -350,7 +383,7 @@ function connect() {
       }).then(resolve);
     });
     s.addEventListener('error', () => {
-      $('conn').textContent = 'disconnected, reconnecting…';
+      setConn('disconnected, reconnecting…', false);
       // The browser does not retry a stream that failed with an HTTP error (e.g. mid-restart).
       if (s.readyState === EventSource.CLOSED && source === s) setTimeout(() => void connect(), 1000);
     });
@@ -368,7 +401,7 @@ async function reloadAll() {
 async function loadClock() {
   const clock = await api('GET', '/clock');
   $('clock-kind').textContent = clock.kind;
-  $('clock-mono').textContent = String(clock.monotonic);
+  $('clock-mono').textContent = fmt(clock.monotonic, 0);
   $('advance-form').hidden = clock.kind !== 'manual';
 }
 
@@ -376,7 +409,7 @@ $('advance-form').addEventListener('submit', (event) => {
   event.preventDefault();
   void act(async () => {
     const res = await api('POST', '/clock/advance', { ms: Number($('advance-ms').value) });
-    $('clock-mono').textContent = String(res.monotonic);
+    $('clock-mono').textContent = fmt(res.monotonic, 0);
   });
 });
 
@@ -443,6 +476,7 @@ async function loadMap() {
   $('map-rows').replaceChildren(...map.map((r) => el('tr', {}, ...[r.slot, r.ioName, r.parameter, r.table, r.address, r.length, r.type].map((v) => el('td', { text: String(v) })))));
 }
 
+initNav();
 initMqtt();
 initSnmp();
 initConfig(reloadAll);
@@ -451,6 +485,20 @@ initSerialMonitor();
 initFaults();
 initJournal();
 initScenarios();
+
+whileVisible($('rail'), FAULT_POLL_MS, loadModuleFaults);
+
+// The first paint already has the device: the server inlined its snapshot in the page (src/http/static.ts),
+// drawn here, before any fetch; the event stream then brings it live (and re-fetches it).
+const inlined = $('device-snapshot');
+if (inlined) {
+  try {
+    setDevice(JSON.parse(inlined.textContent));
+    setConn('as loaded, going live…', false);
+  } catch (e) {
+    notify(`the page's device snapshot: ${e.message}`);
+  }
+}
 
 async function main() {
   await Promise.all([connect(), act(loadAcl), act(loadMap), act(loadMqttStatus), act(loadSnmp), act(loadBaseAddresses), act(loadConfig), act(loadAccounts), act(loadFaults), loadJournal(), act(loadRuns)]);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { showPanel } from '../helpers/browser.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
 
 let browser: Browser;
@@ -25,6 +26,7 @@ afterAll(async () => {
 
 describe('SNMP panel', () => {
   it('shows the agent address and a walk command for it', async () => {
+    await showPanel(page, 'snmp-panel');
     const panel = page.locator('#snmp-panel');
     await expect.poll(() => panel.locator('#snmp-status').textContent()).toContain(snmp);
     const commands = await panel.locator('#snmp-commands').textContent();

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { openUi, WAIT } from '../helpers/browser.js';
+import { openUi, showPanel, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
 import { fetchJson } from '../helpers/http.js';
 
@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('web UI, testing panels', () => {
   it('injects module-failed on slot 2 from the Faults panel, lists it, and clears it', async () => {
-    await page.locator('#faults-panel').scrollIntoViewIfNeeded();
+    await showPanel(page, 'faults-panel');
     await page.locator('#flt-kind').selectOption('module-failed');
     await page.locator('#flt-slot').fill('2');
     await page.getByRole('button', { name: 'Inject fault' }).click();
@@ -71,9 +71,11 @@ describe('web UI, testing panels', () => {
   });
 
   it('shows a DO switched from the rail in the Journal panel: the write and the change, newest first', async () => {
-    await page.locator('[data-io="45MR-2600-0@DO-00"] button.lamp').click();
-    await page.locator('[data-io="45MR-2600-0@DO-00"] button.lamp[aria-pressed="true"]').waitFor(WAIT);
-    await page.locator('#journal-panel').scrollIntoViewIfNeeded(); // the panel polls while on screen
+    await showPanel(page, 'device');
+    await page.locator('#rail [data-io="45MR-2600-0@DO-00"]').click();
+    await page.locator('#details [data-io="45MR-2600-0@DO-00"] button.lamp').click();
+    await page.locator('#details [data-io="45MR-2600-0@DO-00"] button.lamp[aria-pressed="true"]').waitFor(WAIT);
+    await showPanel(page, 'journal-panel'); // the panel polls while on screen
     const rows = page.locator('#jr-rows tr');
     await rows.filter({ hasText: '45MR-2600-0@DO-00 doStatus' }).and(page.locator('[data-kind="write"]')).first().waitFor(WAIT);
     const change = rows.filter({ hasText: '45MR-2600-0@DO-00 doStatus' }).and(page.locator('[data-kind="change"]')).first();
@@ -97,7 +99,7 @@ describe('web UI, testing panels', () => {
   });
 
   it('runs the prefilled scenario and shows it passed with every step ✓, live from its stream', async () => {
-    await page.locator('#scenarios-panel').scrollIntoViewIfNeeded();
+    await showPanel(page, 'scenarios-panel');
     const doc = JSON.parse(await page.locator('#sc-doc').inputValue()) as { steps: unknown[] };
     expect(doc.steps).toHaveLength(4);
     await page.getByRole('button', { name: 'Run scenario' }).click();
@@ -127,14 +129,17 @@ describe('web UI, testing panels', () => {
   it('has no horizontal overflow at 375 px, with faults, journal rows and a run on screen', async () => {
     await json('/sim/v1/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'channel', target: '4/0', input: { burnout: true } }) });
     await page.setViewportSize({ width: 375, height: 800 });
-    await page.locator('#faults-panel').scrollIntoViewIfNeeded();
-    await faultRow('channel').waitFor(WAIT);
-    await page.locator('#journal-panel').scrollIntoViewIfNeeded();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await showPanel(page, 'journal-panel');
     await page.locator('#jr-rows tr').first().waitFor(WAIT);
+    expect(await overflow(), 'overflow with the journal').toBeLessThanOrEqual(0);
+    await showPanel(page, 'scenarios-panel');
+    expect(await overflow(), 'overflow with the runs').toBeLessThanOrEqual(0);
+    await showPanel(page, 'faults-panel');
+    await faultRow('channel').waitFor(WAIT);
     for (const kind of ['channel', 'serial', 'modbus-exception']) {
       await page.locator('#flt-kind').selectOption(kind);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `overflow with the ${kind} fields`).toBeLessThanOrEqual(0);
+      expect(await overflow(), `overflow with the ${kind} fields`).toBeLessThanOrEqual(0);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
   });
