@@ -238,6 +238,20 @@ describe('MQTT queue across an emulator restart (#20)', () => {
     expectInOrder(await receive(received, KEPT.length + 1), [...KEPT, { topic: topic(0, 'Renamed'), payload: '{"value":1}', qos: 1 }]);
   });
 
+  it('kill -9: what the periodic save wrote (within a second of the changes) is sent after the restart', async () => {
+    const { dir, data, profile, broker } = await setup();
+    const { received } = await subscribe(broker.userPort);
+    const first = await startCli(args(profile, broker, data), dir);
+    await outage(first.ready.http!);
+    await untilSettled('the periodic save', async () => ((await savedQueue(data)).messages.length === KEPT.length ? true : undefined));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = await startCli(args(profile, broker, data));
+    expect(await mqttStatus(second.ready.http!)).toMatchObject({ restored: KEPT.length });
+    await broker.up();
+    expectInOrder(await receive(received, KEPT.length), KEPT);
+  });
+
   it('SIGTERM while connected: what the broker acknowledged is not kept, so a restart sends nothing twice', async () => {
     const { dir, data, profile, broker } = await setup();
     const { received } = await subscribe(broker.userPort);
