@@ -49,6 +49,9 @@ describe('web console of a fleet device', () => {
     expect(page.url()).toBe(`${fleet.device(2).http}/`);
     await page.locator('#head dd', { hasText: fleet.device(2).serialNumber }).waitFor(WAIT);
     expect(await page.locator('#head').textContent()).toContain(fleet.device(2).name);
+    // The device's own app served the console with that device's snapshot inlined (#20 first paint).
+    const inlined = await page.evaluate(() => JSON.parse(document.getElementById('device-snapshot')?.textContent ?? 'null') as { serialNumber: string } | null);
+    expect(inlined?.serialNumber).toBe(fleet.device(2).serialNumber);
   });
 
   it("makes the console's API calls to that device only", async () => {
