@@ -22,59 +22,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { changesTotal as totalAt, describeTasks, floodProfile, LONG_TASK_MS, longTasks, recordLongTasks, TARGET_RATE, untilChanges as untilChangesAt } from '../helpers/ui-flood.js';
 import { until } from '../helpers/until.js';
 
-/** The target of issue 19; the profile runs a little above it so the assertion has margin. */
-const TARGET_RATE = 1000;
 const WINDOW_CHANGES = 11_000;
-const LONG_TASK_MS = 50;
-
-interface LongTask { start: number; duration: number; name: string }
-type PerfWindow = Window & { longTasks: LongTask[]; readyAt?: number };
-
-/** Every channel of every slot has a signal; periods differ so edges spread over time. */
-function perfProfile(): object {
-  const slots: object[] = [];
-  const add = (module: string, count: number, signal: (i: number) => object) =>
-    slots.push({ slot: slots.length + 1, module, channels: Array.from({ length: count }, (_, index) => ({ index, signal: signal(index) })) });
-  // 64 DIs, toggling every 70..110 ms: about 720 diStatus changes/s.
-  for (let k = 0; k < 4; k++) add('45MR-1600', 16, (i) => ({ kind: 'square', periodMs: 140 + 5 * i + k }));
-  // 30 analog inputs sampled at 10 Hz: value (and raw for AI) plus min/max while they extend, about 600 changes/s.
-  const sine = (offset: number, amplitude: number) => (i: number) => ({ kind: 'sine', offset, amplitude, periodMs: 5000 + 100 * i, sampleMs: 100 });
-  add('45MR-3800', 8, sine(12, 6));
-  add('45MR-3810', 8, sine(5, 4));
-  add('45MR-6600', 6, sine(50, 20));
-  add('45MR-6810', 8, sine(300, 100));
-  return { device: { name: 'perf_rig' }, slots };
-}
 
 let browser: Browser;
 let page: Page;
 let base: string;
 
-/** Every change the device made so far (the sum over sources of iothinx_changes_total). */
-async function changesTotal(): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('iothinx_changes_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
-/**
- * Resolves with the total once the device made `count` more changes than `from` (polled every
- * 200 ms, never slept); fails if that takes three times as long as it would at TARGET_RATE.
- */
-function untilChanges(from: number, count: number): Promise<number> {
-  return until(
-    `${count} changes after ${from}`,
-    async () => {
-      const now = await changesTotal();
-      return now - from >= count ? now : undefined;
-    },
-    (3 * 1000 * count) / TARGET_RATE,
-    200,
-  );
-}
+const changesTotal = () => totalAt(base);
+const untilChanges = (from: number, count: number) => untilChangesAt(base, from, count);
 
 /** The newest seq the page's live log shows ("#1234 ..."). */
 const shownSeq = () => page.evaluate(() => Number(/^#(\d+)/.exec(document.querySelector('#live-log li')?.textContent ?? '')?.[1] ?? NaN));
@@ -85,25 +43,11 @@ const shownValues = () => page.locator('#rail [data-io] .val').allTextContents()
 beforeAll(async () => {
   const dir = await tempDir();
   const profile = join(dir, 'perf.yaml'); // JSON is YAML
-  await writeFile(profile, JSON.stringify(perfProfile()));
+  await writeFile(profile, JSON.stringify(floodProfile()));
   const started = await startCli(['--profile', profile, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--quiet'], dir);
   base = `http://${started.ready.http}`;
   // Before any script of the page: the load itself is measured too.
-  ({ browser, page } = await openUi(base, (p) =>
-    p.addInitScript(() => {
-      const w = window as unknown as PerfWindow;
-      w.longTasks = [];
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) w.longTasks.push({ start: e.startTime, duration: e.duration, name: e.name });
-      }).observe({ type: 'longtask', buffered: true });
-      // The moment the app is ready (a mutation record is delivered before the next task).
-      const ready = new MutationObserver(() => {
-        if (document.body?.dataset.ready !== 'true') return;
-        w.readyAt = performance.now();
-        ready.disconnect();
-      });
-      ready.observe(document, { subtree: true, attributes: true, attributeFilter: ['data-ready'] });
-    })));
+  ({ browser, page } = await openUi(base, recordLongTasks));
 });
 
 afterAll(async () => {
@@ -130,10 +74,7 @@ describe('web UI under 1,000 changes per second (#19)', () => {
       const seq = await shownSeq();
       return seq > seqEnd ? seq : undefined;
     }, WAIT.timeout);
-    const { all, readyAt, observed } = await page.evaluate(() => {
-      const w = window as unknown as PerfWindow;
-      return { all: w.longTasks, readyAt: w.readyAt ?? NaN, observed: PerformanceObserver.supportedEntryTypes.includes('longtask') };
-    });
+    const { all, readyAt, observed } = await longTasks(page);
     // No entries from a browser that does not record long tasks would pass vacuously.
     expect(observed).toBe(true);
     expect(readyAt).toBeGreaterThan(0);
@@ -144,13 +85,11 @@ describe('web UI under 1,000 changes per second (#19)', () => {
 
     const rate = (to - from) / seconds;
     const changed = before.filter((v, i) => v !== after[i]).length;
-    const longest = (list: LongTask[]) => Math.max(0, ...list.map((t) => t.duration)).toFixed(0);
-    const list = (l: LongTask[]) => (l.length ? ` [start, ms] ${JSON.stringify(l.map((t) => [Math.round(t.start), Math.round(t.duration)]))}` : '');
     console.log(
       `ui-perf: ${to - from} changes in ${seconds.toFixed(1)} s = ${rate.toFixed(0)}/s; page live log advanced ${seq1 - seq0} seqs; ` +
         `${changed}/${before.length} analog values changed between two reads; ` +
-        `long tasks while loading (ready at ${readyAt.toFixed(0)} ms): ${loading.length}, longest ${longest(loading)} ms${list(loading)}; ` +
-        `long tasks from ready on: ${tasks.length}, longest ${longest(tasks)} ms${list(tasks)}; ` +
+        `long tasks while loading (ready at ${readyAt.toFixed(0)} ms): ${describeTasks(loading)}; ` +
+        `long tasks from ready on: ${describeTasks(tasks)}; ` +
         // A long task is wall time: on a machine busy with other work the page's tasks are preempted.
         `load average ${(loadavg()[0] ?? 0).toFixed(1)} on ${availableParallelism()} CPUs`,
     );

@@ -24,24 +24,31 @@ const VALUE_ATTR = { ai: 'aiValueScaled', ao: 'aoValueScaled', rtd: 'rtdValueSca
 /** Internal registers with a number to plot (BIR-nn, a bit, is not analog). */
 const IR_KIND = { WIR: 'WORD', DIR: 'DWORD', FIR: 'FLOAT' };
 const MAX_PICKED = COLORS.length;
-/** A plot whose value changed is redrawn at most this often: 4 times a second reads as live. */
-const MIN_REDRAW_MS = 250;
-/** Per animation frame: a few plots (a small one is ~1 ms), plots built, and a time budget. */
-const PLOTS_PER_FRAME = 6;
-const CREATES_PER_FRAME = 2;
-const FRAME_BUDGET_MS = 8;
+/**
+ * A plot whose value changed is redrawn at most this often: a small plot twice a second (its
+ * pixel is about 2 s of time; its value text reads as live), the combined one 4 times (its pixel
+ * is about 250 ms).
+ */
+const MIN_REDRAW_MS = { spark: 500, combined: 250 };
+/**
+ * Per animation frame: at most a few plots drawn (a small one costs about 1 ms, several on a busy
+ * CPU), one built, and no new one started past the time budget; the frame also runs the rail's
+ * redraw (web/app.js), and the whole task must stay well under a long task (50 ms).
+ */
+const PLOTS_PER_FRAME = 3;
+const CREATES_PER_FRAME = 1;
+const FRAME_BUDGET_MS = 5;
 
 /** For tests and a debugger (import it from the page): what is drawn, not how. */
 export const trendsDebug = {
-  /** Plots drawn since the page loaded (uPlot's draw hook). */
+  /** Plots drawn since the page loaded (uPlot's draw hook), and the time spent feeding and building them. */
   redraws: 0,
+  drawMs: 0,
+  /** The frames that drew plots, and the longest of their plot work. */
+  frames: 0,
+  longestFrameMs: 0,
   /** What the small plot of `ioName` shows: its number of points, and the newest value and time. */
-  plotted(ioName) {
-    const u = byIo.get(ioName)?.plot.u;
-    if (!u) return null;
-    const n = u.data[0].length;
-    return { points: n, last: n ? u.data[1][n - 1] : null, at: n ? u.data[0][n - 1] : null };
-  },
+  plotted: (ioName) => byIo.get(ioName)?.plot.shown ?? null,
   /** The combined plot's series labels and points, or null while none is drawn. */
   combined() {
     const u = combined.u;
@@ -92,7 +99,7 @@ let timerAt = Infinity;
 
 /** A plot: built lazily (on screen, uPlot loaded), then only fed new data. */
 function makePlot(box, kind, data, options) {
-  const p = { box, kind, data, options, u: null, visible: false, dirty: true, width: 0, resized: false, drawnAt: -Infinity, drawnNow: NaN, after: null };
+  const p = { box, kind, data, options, u: null, visible: false, dirty: true, width: 0, resized: false, drawnAt: -Infinity, drawnNow: NaN, after: null, shown: null };
   plots.add(p);
   byBox.set(box, p);
   seen.observe(box);
@@ -182,7 +189,7 @@ function flush() {
       continue;
     }
     if (!p.dirty && !p.resized && p.drawnNow === now) continue;
-    const at = p.resized ? t0 : p.drawnAt + (p.dirty ? MIN_REDRAW_MS : pixelMs(p));
+    const at = p.resized ? t0 : p.drawnAt + (p.dirty ? MIN_REDRAW_MS[p.kind] : pixelMs(p));
     if (at <= t0) due.push(p);
     else next = Math.min(next, at);
   }
@@ -196,6 +203,12 @@ function flush() {
     draw(p);
     drawn += 1;
   }
+  if (drawn) {
+    const ms = performance.now() - t0;
+    trendsDebug.frames += 1;
+    trendsDebug.drawMs += ms;
+    trendsDebug.longestFrameMs = Math.max(trendsDebug.longestFrameMs, ms);
+  }
   if (next < Infinity) wake(next);
 }
 
@@ -208,6 +221,10 @@ function draw(p) {
       if (p.resized) p.u.setSize({ width: p.width, height: p.kind === 'spark' ? SPARK_HEIGHT : COMBINED_HEIGHT });
       p.u.setData(data);
     });
+  }
+  if (p.kind === 'spark') {
+    const n = data[0].length;
+    p.shown = { points: n, last: n ? data[1][n - 1] : null, at: n ? data[0][n - 1] : null };
   }
   p.resized = false;
   p.dirty = false;
@@ -225,7 +242,7 @@ const getNow = () => now;
 function touch(p) {
   if (!p || p.dirty) return;
   p.dirty = true;
-  if (p.visible) wake(p.drawnAt + MIN_REDRAW_MS);
+  if (p.visible) wake(p.drawnAt + MIN_REDRAW_MS[p.kind]);
 }
 
 // ---- the channels ---------------------------------------------------------------------------
@@ -241,7 +258,7 @@ function buildCard(e) {
   const pick = el('input', { type: 'checkbox', id: `${id}-pick`, 'aria-label': `Plot ${e.label} with the others` });
   pick.addEventListener('change', () => setPicked(pick.checked ? [...picked, e] : picked.filter((x) => x !== e)));
   const box = el('div', { class: 'trends-plot', role: 'img', 'aria-label': `Trend of ${e.label}, last ${WINDOW_S / 60} minutes`, style: `height: ${SPARK_HEIGHT}px` });
-  const card = el('article', { class: 'trend', 'data-io': e.ioName, 'data-key': e.key },
+  const card = el('article', { class: 'trend', 'data-trend': e.ioName },
     el('div', { class: 'trends-head' }, pick, el('label', { for: `${id}-pick`, text: e.name }), value),
     box,
     el('p', { class: 'meta', text: e.meta }));
