@@ -6,7 +6,8 @@
  *   start ─► read the file ─► bad? warn, ignore ─► ok: push every message into the empty outbox
  *                                                   (oldest first; more than queue.max: the oldest
  *                                                   are dropped and counted, as in any overflow)
- *   every SAVE_EVERY_MS (ioClock): outbox.revision moved? ─► ConfigWriter ─► write temp, fsync, rename
+ *   every SAVE_EVERY_MS (ioClock): outbox.revision moved? ─► ConfigWriter ─► other entries than
+ *                                  on disk? ─► write temp, fsync, rename
  *   stop (after the connection closed) ─► one last write of what is still unacknowledged
  *
  * The publish path only bumps a counter (Outbox.revision); the snapshot, its JSON and the write
@@ -112,7 +113,18 @@ export interface QueueRetain {
 /** What the writer holds: the outbox revision on disk (-1: the file is not the outbox, e.g. unreadable) and its entries. */
 interface Saved {
   revision: number;
+  /** Which entries the file holds (null: unknown, e.g. an unreadable file); see `contents`. */
+  contents: string | null;
   entries: readonly OutEntry[];
+}
+
+/**
+ * Names a set of entries by its size and newest id. Ids only grow and entries only leave (acks,
+ * drops), so two snapshots with the same size and newest id hold the same entries: a queue that
+ * filled and drained between two ticks (a connected broker, the usual case) is not written again.
+ */
+function contents(entries: readonly OutEntry[]): string {
+  return `${entries.length}:${entries.at(-1)?.id ?? ''}`;
 }
 
 /**
@@ -126,24 +138,30 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
   let restored = 0;
   // The file matches the outbox only when it was read and fit whole; otherwise the first save replaces it.
   let onDisk = -1;
+  let onDiskContents: string | null = null;
   if (saved.kind === 'bad') {
     logger.warn({ file, reason: saved.reason }, 'the saved MQTT queue cannot be read; it is ignored and replaced at the next save');
   } else if (saved.kind === 'none') {
     onDisk = outbox.revision;
+    onDiskContents = contents([]);
   } else {
     const dropped = outbox.dropped;
     for (const message of saved.messages) outbox.push(message);
     restored = saved.messages.length;
     const over = outbox.dropped - dropped;
-    if (over === 0) onDisk = outbox.revision;
+    if (over === 0) {
+      onDisk = outbox.revision;
+      onDiskContents = contents(outbox.persistent());
+    }
     if (restored > 0) logger.info({ file, restored, dropped: over }, 'restored unsent MQTT messages; they are sent first');
   }
 
   let failing = false;
   const writer = new ConfigWriter<Saved>(
-    { revision: onDisk, entries: [] },
+    { revision: onDisk, contents: onDiskContents, entries: [] },
     {
       persist: async (state) => {
+        if (state.contents === writer.state.contents) return;
         await writeFileAtomic(file, queueText(state.entries));
         failing = false;
       },
@@ -163,7 +181,8 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
       // Taken when the write starts, not when it was asked for: the newest queue goes to disk.
       .submit(() => {
         asked = outbox.revision;
-        return { revision: asked, entries: outbox.persistent() };
+        const entries = outbox.persistent();
+        return { revision: asked, contents: contents(entries), entries };
       })
       .catch(() => {
         // Not on disk: the next tick tries again.

@@ -269,7 +269,9 @@ describe('MQTT queue across an emulator restart (#20)', () => {
     }
     // At once, with messages still in flight: the stop waits for their acks (at most 1.5 s).
     await stop(first);
-    expect(await savedQueue(data)).toEqual({ version: 1, messages: [] });
+    // Empty, or never written: a queue that drained between two saves is not written again.
+    const kept = await savedQueue(data).then((q) => q.messages, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+    expect(kept).toEqual([]);
     const second = await startCli(args(profile, broker, data));
     expect(await mqttStatus(second.ready.http!)).toMatchObject({ restored: 0 });
     await setDo(second.ready.http!, 9, 1);
