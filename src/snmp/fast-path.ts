@@ -234,7 +234,7 @@ export class V2cFastPath {
     let count = all.length;
     let cut = false;
     if (sizeWith(listLength) > this.maxResponseBytes) {
-      // RFC 3416 §4.2.3 as service.ts's boundResponseSize: a GETBULK answer keeps the longest
+      // RFC 3416 §4.2.3 as response-size.ts's boundResponseSize: a GETBULK answer keeps the longest
       // prefix that fits; a GET or GETNEXT one is tooBig, which net-snmp writes.
       if (!bulk) return DECLINE;
       cut = true;

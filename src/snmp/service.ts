@@ -9,8 +9,8 @@
  *       ─► otherwise the net-snmp agent
  *       (BER, community / USM, access) ─► provider handler: read the Device now, or SET through
  *       channel.write(…, 'snmp') inside the actor context ─► response (v1 error statuses mapped by
- *       net-snmp, RFC 2089) ─► size bound (RFC 3416 §4.2: GETBULK cut to fit, GET/GETNEXT tooBig)
- *       ─► journal
+ *       net-snmp, RFC 2089) ─► size bound (response-size.ts, RFC 3416 §4.2: GETBULK cut to fit,
+ *       GET/GETNEXT tooBig) ─► journal
  *   Device changes ─► TrapSender (traps.ts) ─► trapInform01..64 to the managers
  */
 import { createRequire } from 'node:module';
@@ -19,15 +19,15 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
 import type { SnmpConfig } from '../config/sections.js';
-import { snmpLimitsSchema } from '../config/limits.js';
 import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import { messageVersion } from './ber.js';
-import type { AgentLike, MibLike, MibRequestLike, RequestMessage, ResponsePdu, ResponseVarbind, Snmp } from './agent-types.js';
+import type { AgentLike, MibLike, MibRequestLike, ResponsePdu, ResponseVarbind, Snmp } from './agent-types.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
+import { boundResponseSize, DEFAULT_MAX_RESPONSE_BYTES, MIN_VARBIND_BYTES, responseLimit } from './response-size.js';
 import { mibLeaves, V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
 import { MAX_ENGINE_BOOTS, type UsmCounters, type UsmEngine } from './usm.js';
 import { usmEngine, usmGate, type UsmGate } from './usm-gate.js';
@@ -206,7 +206,7 @@ export class SnmpService {
       // A bound on the work, whatever max-repetitions asks: no varbind encodes to fewer than
       // MIN_VARBIND_BYTES, so more than this many could never fit in the response (sendResponse
       // then cuts the answer to the exact size).
-      const limit = Math.min(2_000, Math.ceil(this.responseLimit(message) / MIN_VARBIND_BYTES));
+      const limit = Math.min(2_000, Math.ceil(responseLimit(message, this.options.maxResponseBytes) / MIN_VARBIND_BYTES));
       for (let rep = 0; rep < (pdu.maxRepetitions ?? 0) && cursors.length > 0 && out.length < limit; rep++) {
         let allAtEnd = true;
         cursors.forEach((oid, j) => {
@@ -236,60 +236,9 @@ export class SnmpService {
         security.msgAuthoritativeEngineBoots = this.usm.boots;
         security.msgAuthoritativeEngineTime = this.usm.time();
       }
-      this.boundResponseSize(snmp, message, pdu);
+      boundResponseSize(snmp, message, pdu, responseLimit(message, this.options.maxResponseBytes), this.device.refusals);
       sendResponse(socket, rinfo, message, pdu);
     };
-  }
-
-  /** The largest response for this request: limits.snmp.maxResponseBytes, or a v3 manager's smaller msgMaxSize. */
-  private responseLimit(message: RequestMessage): number {
-    const local = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    const manager = message.version === 3 ? message.msgGlobalData?.msgMaxSize : undefined;
-    return typeof manager === 'number' && manager > 0 ? Math.min(local, manager) : local;
-  }
-
-  /**
-   * #14 point 11: a response never exceeds responseLimit (a 54-byte GETBULK once drew 45.6 KB).
-   * RFC 3416 §4.2.3: a GETBULK response that would be too big carries fewer variable bindings,
-   * those at the end removed until it fits. §4.2.1/§4.2.2: a GET or GETNEXT response that would be
-   * too big is tooBig with error-index 0 and no variable bindings. A SET response is left alone:
-   * the SET is done by now, and its answer echoes no more than the manager sent. Each cut or
-   * tooBig is counted as `snmp_response_size`.
-   */
-  private boundResponseSize(snmp: Snmp, message: RequestMessage, pdu: ResponsePdu): void {
-    const type = message.pdu?.type;
-    const bulk = type === snmp.PduType.GetBulkRequest;
-    if (!bulk && type !== snmp.PduType.GetRequest && type !== snmp.PduType.GetNextRequest) return;
-    const limit = this.responseLimit(message);
-    const all = pdu.varbinds;
-    // Most answers are far below the limit: an upper bound then spares encoding them twice.
-    if (responseBound(all) <= limit) return;
-    // A response message's encoding is cached on it, so each trial encodes a fresh one.
-    const sizeWith = (n: number): number => {
-      pdu.varbinds = all.slice(0, n);
-      return message.createResponseForRequest(pdu).toBuffer().length;
-    };
-    let size = sizeWith(all.length);
-    if (size <= limit) return;
-    this.device.refusals.count('snmp_response_size');
-    if (!bulk) {
-      pdu.varbinds = [];
-      pdu.errorStatus = snmp.ErrorStatus.TooBig;
-      pdu.errorIndex = 0;
-      return;
-    }
-    // The largest prefix that fits: a guess in proportion to the sizes, then bisection between
-    // a count that fits (lo) and one that does not (hi).
-    let lo = 0;
-    let hi = all.length;
-    let guess = Math.min(hi - 1, Math.floor((all.length * limit) / size));
-    while (hi - lo > 1) {
-      size = sizeWith(guess);
-      if (size <= limit) lo = guess;
-      else hi = guess;
-      guess = Math.floor((lo + hi) / 2);
-    }
-    pdu.varbinds = all.slice(0, lo);
   }
 
   private onDatagram(socket: Socket, buffer: Buffer, rinfo: RemoteInfo, onMsg: (socket: unknown, buffer: Buffer, rinfo: unknown) => void): void {
@@ -482,31 +431,6 @@ export class SnmpService {
       return { errorStatus: snmp.ErrorStatus.GeneralError };
     }
   }
-}
-
-/** limits.snmp.maxResponseBytes's default, from its schema (one Ethernet frame without IP fragmentation). */
-const DEFAULT_MAX_RESPONSE_BYTES = snmpLimitsSchema.parse({}).maxResponseBytes;
-/** No varbind encodes to fewer bytes: SEQUENCE header (2), OID header (2) and one byte of sub-ids, a NULL (2). */
-const MIN_VARBIND_BYTES = 7;
-/** More than any response header takes: version, community or the v3 header with engine ids, user, auth and priv parameters. */
-const MAX_HEADER_BYTES = 512;
-
-/**
- * An upper bound of a response's BER size from its varbinds alone: an OID arc never takes more
- * bytes than its decimal digits (so the dotted string's length bounds the OID), a number at most
- * 9, a string its UTF-8 length, and each varbind three TLV headers of at most 4 bytes. Infinity
- * for a value it cannot bound (then the response is measured).
- */
-function responseBound(varbinds: readonly ResponseVarbind[]): number {
-  let bytes = MAX_HEADER_BYTES;
-  for (const { oid, value } of varbinds) {
-    bytes += 12 + oid.length;
-    if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) bytes += 9;
-    else if (typeof value === 'string') bytes += Buffer.byteLength(value);
-    else if (Buffer.isBuffer(value)) bytes += value.length;
-    else return Infinity;
-  }
-  return bytes;
 }
 
 /** A v1 response may not carry v2 exceptions (noSuchObject, noSuchInstance, endOfMibView). */
