@@ -15,8 +15,11 @@ export const WINDOW_S = 300;
  * 100 ms, or a channel written 1,000 times a second, costs at most 8 points a second.
  */
 export const BUCKET_S = 0.25;
-/** Two per bucket over the window, and the extra point before it that enters from the left edge. */
-export const MAX_POINTS = 2 * Math.ceil(WINDOW_S / BUCKET_S) + 1;
+/**
+ * Two per bucket over the window (whose ends may cut two buckets), and the point before it that
+ * enters from the left edge.
+ */
+export const MAX_POINTS = 2 * (Math.ceil(WINDOW_S / BUCKET_S) + 1) + 1;
 const FIRST_CAPACITY = 64;
 
 export class Trace {
@@ -84,11 +87,19 @@ export class Trace {
   }
 
   append(t, v) {
+    // What left the window goes now, not only when drawn: a hidden panel's traces stay bounded too.
+    this.trim(t);
     // One slot more than the points: view() writes the held value after them.
     if (this.end + 2 > this.x.length) this.makeRoom();
     this.x[this.end] = t;
     this.y[this.end] = v;
     this.end += 1;
+  }
+
+  /** Drops the points before the window ending at `now`, but the last one before it. */
+  trim(now) {
+    const from = now - WINDOW_S;
+    while (this.end - this.start > 1 && this.x[this.start + 1] <= from) this.start += 1;
   }
 
   /** Grows up to twice MAX_POINTS, then moves the window's points back to the front. */
@@ -119,8 +130,7 @@ export class Trace {
    */
   view(now) {
     if (this.end === this.start && Number.isFinite(this.last) && Number.isFinite(now)) this.append(now, this.last);
-    const from = now - WINDOW_S;
-    while (this.end - this.start > 1 && this.x[this.start + 1] <= from) this.start += 1;
+    this.trim(now);
     if (this.end === this.start) return [this.x.subarray(0, 0), this.y.subarray(0, 0)];
     if (this.end + 1 > this.x.length) this.makeRoom();
     this.x[this.end] = Math.max(now, this.x[this.end - 1]);
