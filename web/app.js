@@ -10,7 +10,7 @@ import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, set
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
-import { drawFaceplate } from './js/faceplate.js';
+import { drawFaceplate, FACE_ATTRIBUTES } from './js/faceplate.js';
 import { initNav } from './js/nav.js';
 import './js/services.js';
 import './js/trends.js';
@@ -56,12 +56,11 @@ let live = false;
 const ROWS_PER_FRAME = 10;
 /**
  * At most this many faceplate channels are redrawn in one frame. A LED is an attribute and an
- * analog channel a text and a transform in a card laid out and painted on its own (style.css
- * contain), a fraction of a control row's cost; under a flood (#19, 1,000 changes a second) a
- * 94-channel rail is still redrawn whole several times a second. Measured in chromium with
- * ui-perf's profile, the page's main thread is as busy as with the old all-rows rail (~45%).
+ * analog channel a text and a transform in a fixed box laid out and painted on its own (style.css
+ * .chan contain), a fraction of a control row's cost; under a flood (#19, 1,000 changes a
+ * second) a 94-channel rail is still redrawn whole about ten times a second.
  */
-const FACE_PER_FRAME = 24;
+const FACE_PER_FRAME = 48;
 /**
  * The live log is redrawn at most every LOG_MS: a lone change shows in the next frame, while under
  * a flood (where its 50 lines turn over 20 times a second, faster than anyone reads) it costs a
@@ -75,12 +74,32 @@ let logTimer = 0;
 /** The faceplate's redraw functions (js/faceplate.js), for the snapshot drawn last. */
 let face = null;
 
+/**
+ * Frames are drawn at most every FRAME_MS. Each frame costs chromium a fixed ~8 ms of style,
+ * layout, paint and commit however little changed (measured with ui-perf's flood, #19): at 60
+ * frames a second that was half the page's main thread; at 20 a second LEDs and values still
+ * look live, and a lone change after a quiet spell still shows in the next frame.
+ */
+const FRAME_MS = 50;
+let flushedAt = -Infinity;
+/** While a frame waits out FRAME_MS: the timer that asks for it. */
+let frameTimer = 0;
+
 function schedule() {
-  if (!frame) frame = requestAnimationFrame(flush);
+  if (frame || frameTimer) return;
+  const wait = flushedAt + FRAME_MS - performance.now();
+  if (wait <= 0) frame = requestAnimationFrame(flush);
+  else {
+    frameTimer = setTimeout(() => {
+      frameTimer = 0;
+      frame = requestAnimationFrame(flush);
+    }, wait);
+  }
 }
 
 function flush() {
   frame = 0;
+  flushedAt = performance.now();
   let budget = FACE_PER_FRAME;
   for (const key of faceDirty) {
     if (budget-- === 0) break;
@@ -159,14 +178,44 @@ function openModule(slotNo) {
 
 $('details-close').addEventListener('click', () => openDetails([], ''));
 
-/** A new snapshot: the model, the faceplate drawn whole, the open controls rebuilt over the new channel objects. */
+/** What the faceplate's drawing depends on: the modules and their channels' names, types and modes (not values). */
+const layoutOf = (d) => JSON.stringify([d.model, d.slots.map((s) => [s.slot, s.module, s.name, (s.channels ?? []).map((c) => [c.index, c.type, c.ioName, c.name, c.modeName])])]);
+let drawnLayout = '';
+
+/**
+ * A new snapshot. The same rail as drawn (a reconnect, or the first fetch after the snapshot
+ * inlined in the page): its values go into the model the faceplate and the open controls already
+ * show, and only what changed is redrawn, in the next frames. Another rail: the faceplate is
+ * drawn whole, and the open controls are rebuilt over the new channels.
+ */
 function setDevice(next) {
-  device = next;
-  channels.clear();
-  for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
-  faceDirty.clear();
-  face = drawFaceplate($('rail'), device, { conn: () => live, onSelect: openChannel, onSelectModule: openModule });
-  if (openKeys.length) openDetails(openKeys, $('details-h').textContent);
+  const layout = layoutOf(next);
+  if (device && face && layout === drawnLayout) {
+    const { slots, ...identity } = next;
+    Object.assign(device, identity);
+    for (const slot of slots) {
+      const mine = device.slots.find((s) => s.slot === slot.slot);
+      const { channels: fresh = [], ...state } = slot;
+      Object.assign(mine, state);
+      if (slot.slot !== 0) face.module(slot.slot);
+      for (const ch of fresh) {
+        const key = `${slot.slot}:${ch.index}`;
+        Object.assign(channels.get(key), ch);
+        faceDirty.add(key);
+        if (rows.has(key)) dirty.add(key);
+      }
+    }
+    headDirty = true;
+    schedule();
+  } else {
+    device = next;
+    drawnLayout = layout;
+    channels.clear();
+    for (const slot of device.slots) for (const ch of slot.channels ?? []) channels.set(`${slot.slot}:${ch.index}`, Object.assign(ch, { slot: slot.slot }));
+    faceDirty.clear();
+    face = drawFaceplate($('rail'), device, { conn: () => live, onSelect: openChannel, onSelectModule: openModule });
+    if (openKeys.length) openDetails(openKeys, $('details-h').textContent);
+  }
   publishSnapshot(device);
 }
 
@@ -336,7 +385,7 @@ function onChange(change) {
     const ch = channels.get(key);
     if (ch) {
       ch[change.attribute] = change.value;
-      faceDirty.add(key);
+      if (FACE_ATTRIBUTES.has(change.attribute)) faceDirty.add(key);
       // A control row not open shows the model as it is when opened.
       if (rows.has(key)) dirty.add(key);
     }

@@ -29,6 +29,12 @@ const SENSOR_RANGE = {
 };
 const RAW_FULL = 65535;
 
+/** The attributes the faceplate shows: a change of another (a min, a max, a counter) redraws nothing here. */
+export const FACE_ATTRIBUTES = new Set([
+  ...Object.values(LED_ATTR),
+  ...['ai', 'ao', 'rtd', 'tc'].flatMap((p) => [`${p}ValueScaled`, `${p}ValueRaw`, `${p}Status`]),
+]);
+
 /** Seconds as the head card shows uptime: "3 d 04:05:06", or "04:05:06" under a day. */
 export function uptimeText(seconds) {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return '–';
