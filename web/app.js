@@ -176,7 +176,17 @@ function openModule(slotNo) {
   openDetails((slot.channels ?? []).map((ch) => `${slotNo}:${ch.index}`), `Slot ${slotNo} · ${slot.module} (${slot.name}): every channel`);
 }
 
-$('details-close').addEventListener('click', () => openDetails([], ''));
+/** Closes the controls and puts the focus back on the faceplate channel they were opened from. */
+function closeDetails() {
+  const ioName = channels.get(openKeys[0])?.ioName;
+  openDetails([], '');
+  if (ioName) $('rail').querySelector(`[data-io="${CSS.escape(ioName)}"]`)?.focus();
+}
+
+$('details-close').addEventListener('click', closeDetails);
+$('details').addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') closeDetails();
+});
 
 /** What the faceplate's drawing depends on: the modules and their channels' names, types and modes (not values). */
 const layoutOf = (d) => JSON.stringify([d.model, d.slots.map((s) => [s.slot, s.module, s.name, (s.channels ?? []).map((c) => [c.index, c.type, c.ioName, c.name, c.modeName])])]);

@@ -86,6 +86,8 @@ describe('faceplate', () => {
     await page.getByRole('button', { name: 'Close' }).click();
     await page.locator('#details').waitFor({ state: 'hidden', ...WAIT });
     expect(await face(ioName).getAttribute('aria-expanded')).toBe('false');
+    // The focus goes back to the channel the controls were opened from.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.io)).toBe(ioName);
   });
 
   it('opens every channel of a module from its model', async () => {
@@ -93,6 +95,10 @@ describe('faceplate', () => {
     await page.locator('#details [data-io]').nth(7).waitFor(WAIT);
     expect(await page.locator('#details [data-io]').count()).toBe(8);
     expect(await card(4).locator('[aria-expanded="true"]').count()).toBe(8);
+    await page.locator('#details-close').focus();
+    await page.keyboard.press('Escape');
+    await page.locator('#details').waitFor({ state: 'hidden', ...WAIT });
+    expect(await card(4).locator('[aria-expanded="true"]').count()).toBe(0);
   });
 
   it('lights a DI LED live when the DI changes over REST', async () => {
