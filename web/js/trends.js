@@ -25,19 +25,21 @@ const VALUE_ATTR = { ai: 'aiValueScaled', ao: 'aoValueScaled', rtd: 'rtdValueSca
 const IR_KIND = { WIR: 'WORD', DIR: 'DWORD', FIR: 'FLOAT' };
 const MAX_PICKED = COLORS.length;
 /**
- * A plot whose value changed is redrawn at most this often: a small plot twice a second (its
- * pixel is about 2 s of time; its value text reads as live), the combined one 4 times (its pixel
- * is about 250 ms).
+ * A plot whose value changed is redrawn at most this often: a small plot once a second (its pixel
+ * is about 2 s of time), the combined one twice (its pixel is about 250 ms). Each redraw of a
+ * canvas costs the frame that shows it more than the drawing: chromium copies the canvas out at
+ * the frame's commit (10-20 ms for a frame of a few plots on a busy CPU, in its trace), so fewer
+ * canvas updates a second is what keeps a flood's frames short.
  */
-const MIN_REDRAW_MS = { spark: 500, combined: 250 };
+const MIN_REDRAW_MS = { spark: 1000, combined: 500 };
 /**
- * Per animation frame: at most a few plots drawn (a small one costs about 1 ms, several on a busy
- * CPU), one built, and no new one started past the time budget; the frame also runs the rail's
- * redraw (web/app.js), and the whole task must stay well under a long task (50 ms).
+ * Per animation frame: at most 2 plots drawn and 1 built, and none started past the time budget;
+ * the frame also runs the faceplate's redraw (web/app.js), and the whole task must stay well
+ * under a long task (50 ms).
  */
-const PLOTS_PER_FRAME = 3;
+const PLOTS_PER_FRAME = 2;
 const CREATES_PER_FRAME = 1;
-const FRAME_BUDGET_MS = 5;
+const FRAME_BUDGET_MS = 4;
 
 /** For tests and a debugger (import it from the page): what is drawn, not how. */
 export const trendsDebug = {
@@ -54,6 +56,8 @@ export const trendsDebug = {
     const u = combined.u;
     return u && !combined.box.closest('[hidden]') ? { labels: u.series.slice(1).map((s) => s.label), points: u.data[0].length } : null;
   },
+  /** Plots on screen not built yet (uPlot loading, or one built a frame). */
+  unbuilt: () => [...plots].filter((p) => p.visible && !p.u).length + (uPlot ? 0 : 1),
   /** Values received for `ioName`, whether drawn or not. */
   received: (ioName) => byIo.get(ioName)?.trace.pushed ?? 0,
 };
