@@ -125,17 +125,16 @@ describe('Trends panel (#20)', () => {
     await until('the combined plot gone', async () => ((await debug(page, 'combined')) === null ? true : undefined), WAIT.timeout);
   }, 60_000);
 
-  it('draws nothing while the panel is hidden, and catches up when shown', async () => {
+  it('draws nothing while another tab is shown, and catches up when shown again', async () => {
     ({ browser, page } = await openUi(base));
     await showPanel(page, 'trends-panel');
     await until('the running channel plotted', async () => (await plotted(page, RUNNING)) ?? undefined, WAIT.timeout);
     const drawing = await redraws(page);
     await until('redraws while shown', async () => ((await redraws(page)) > drawing ? true : undefined), WAIT.timeout);
 
-    // What the tabs do to a panel not shown (display: none); the signal keeps running meanwhile.
-    await page.evaluate(() => {
-      document.getElementById('trends-panel')!.style.display = 'none';
-    });
+    // Another tab: the Trends panel is hidden (web/js/nav.js); the signal keeps running meanwhile.
+    await showPanel(page, 'log-panel');
+    expect(await page.locator('#trends-panel').isVisible()).toBe(false);
     // IntersectionObserver reports it off screen within a frame or two: counted from then on.
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     const before = await redraws(page);
@@ -145,9 +144,7 @@ describe('Trends panel (#20)', () => {
     expect(await redraws(page)).toBe(before);
     expect(await plotted(page, RUNNING)).toEqual(atHide);
 
-    await page.evaluate(() => {
-      document.getElementById('trends-panel')!.style.display = '';
-    });
+    await showPanel(page, 'trends-panel');
     const shown = await until('the trend redrawn once shown', async () => {
       const now = await plotted(page, RUNNING);
       return (await redraws(page)) > before && now && now.at! > atHide!.at! ? now : undefined;
