@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { cleanupProcesses, startCli, startCliWith, tempDir } from '../helpers/process.js';
 import { changesTotal, describeTasks, floodProfile, LONG_TASK_MS, longTasks, recordLongTasks, TARGET_RATE, untilChanges } from '../helpers/ui-flood.js';
 import { until } from '../helpers/until.js';
 
@@ -150,6 +150,25 @@ describe('Trends panel (#20)', () => {
       return (await redraws(page)) > before && now && now.at! > atHide!.at! ? now : undefined;
     }, WAIT.timeout);
     expect(shown.points).toBeGreaterThan(atHide!.points);
+  }, 60_000);
+});
+
+describe('Trends panel in a fleet device console (#20)', () => {
+  it('loads uPlot and its stylesheet by relative URLs under /fleet/v1/devices/NAME/', async () => {
+    const { ready } = await startCliWith(['fleet', '--count', '1', '--http', '127.0.0.1:0', '--mqtt', 'off', '--quiet']);
+    const prefix = `http://${ready.http}/fleet/v1/devices/ioThinx_4510-001`;
+    let page: Page;
+    ({ browser, page } = await openUi(prefix));
+    const vendor: string[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/vendor/')) vendor.push(`${r.status()} ${r.url()}`);
+    });
+    await showPanel(page, 'trends-panel');
+    await until('a plot drawn', async () => ((await page.locator('#trends .uplot canvas').count()) > 0 ? true : undefined), WAIT.timeout);
+    expect(vendor).toContain(`200 ${prefix}/vendor/uplot/uPlot.esm.js`);
+    // uPlot's own stylesheet (imported by trends.css) applies: its font list, not the page's.
+    expect(await page.evaluate(() => getComputedStyle(document.body).fontFamily)).not.toMatch(/Segoe UI/);
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('#trends .uplot')!).fontFamily)).toMatch(/Segoe UI/);
   }, 60_000);
 });
 
