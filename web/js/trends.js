@@ -33,11 +33,13 @@ const MAX_PICKED = COLORS.length;
  */
 const MIN_REDRAW_MS = { spark: 1000, combined: 500 };
 /**
- * Per animation frame: at most 2 plots drawn and 1 built, and none started past the time budget;
- * the frame also runs the faceplate's redraw (web/app.js), and the whole task must stay well
- * under a long task (50 ms).
+ * Per animation frame: one plot drawn or built, and none started past the time budget. The frame
+ * also runs the faceplate's redraw (web/app.js) and takes the changes that came meanwhile, and
+ * the whole task must stay well under a long task (50 ms) on a CPU shared with other work, where
+ * a task's wall time is a few times its CPU time: one plot a frame is 60 a second, several times
+ * what the plots on screen ask for (about 15 a second in a flood).
  */
-const PLOTS_PER_FRAME = 2;
+const PLOTS_PER_FRAME = 1;
 const CREATES_PER_FRAME = 1;
 const FRAME_BUDGET_MS = 4;
 
