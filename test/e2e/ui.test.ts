@@ -254,8 +254,17 @@ describe('web UI', () => {
   });
 
   it('takes a full-page screenshot of the faceplate, with the controls of a channel open', async () => {
+    // A rail at work: a few inputs on and outputs switched, as over Modbus or the device API.
+    const on = [['1/3', 'level'], ['1/6', 'level'], ['2/0', 'doStatus'], ['2/4', 'doStatus'], ['3/1', 'relayStatus']] as const;
+    for (const [at, what] of on) {
+      const path = `/sim/v1/slots/${at.replace('/', '/channels/')}`;
+      const res = what === 'level'
+        ? await fetch(base + path, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"level":1}' })
+        : await fetch(`${base}${path}/attributes/${what}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"value":1}' });
+      expect(res.status, `${at} ${what}`).toBe(200);
+    }
     await openChannel('45MR-3800-0@Level');
-    await page.locator('#rail article.module[data-slot="8"]').waitFor(WAIT);
+    await page.locator('#rail [data-on="1"]').nth(on.length).waitFor(WAIT);
     expect(await page.locator('#device').isVisible()).toBe(true);
     expect(await page.locator('section.panel:visible').count()).toBe(0);
     await mkdir(new URL('../../docs/', import.meta.url), { recursive: true });
