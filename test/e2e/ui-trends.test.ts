@@ -120,6 +120,16 @@ describe('Trends panel (#20)', () => {
     const rtd = (await (await fetch(`${base}/sim/v1/slots/2/channels/0`)).json()) as { rtdValueScaled: number };
     expect((await plotted(page, RTD))?.last).toBe(rtd.rtdValueScaled);
 
+    // An internal register gets its trend once it changes; a BOOL one (a bit) does not.
+    const putIr = (name: string, value: number) => fetch(`${base}/sim/v1/internal-registers/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+    expect(await page.locator('#trends [data-trend="FIR-03"]').count()).toBe(0);
+    expect((await putIr('BIR-01', 1)).status).toBe(200);
+    expect((await putIr('FIR-03', 1.5)).status).toBe(200);
+    await page.locator('#trends [data-trend="FIR-03"] .trends-val').filter({ hasText: '1.5' }).waitFor(WAIT);
+    await page.locator('#trends [data-trend="FIR-03"]').scrollIntoViewIfNeeded();
+    await until('the register plotted', async () => ((await plotted(page, 'FIR-03'))?.last === 1.5 ? true : undefined), WAIT.timeout);
+    expect(await page.locator('#trends [data-trend="BIR-01"]').count()).toBe(0);
+
     // Unpicked again: the combined plot goes.
     await page.getByRole('button', { name: 'Clear selection' }).click();
     await until('the combined plot gone', async () => ((await debug(page, 'combined')) === null ? true : undefined), WAIT.timeout);
