@@ -98,23 +98,29 @@ function schedule() {
   }
 }
 
+/** Whether the device view (faceplate and controls) is on screen: behind another tab (js/nav.js) its redraws wait until it is back. */
+const deviceShown = () => !$('device').hidden;
+
 function flush() {
   frame = 0;
   flushedAt = performance.now();
-  let budget = FACE_PER_FRAME;
-  for (const key of faceDirty) {
-    if (budget-- === 0) break;
-    faceDirty.delete(key);
-    face?.channel(key);
+  const shown = deviceShown();
+  if (shown) {
+    let budget = FACE_PER_FRAME;
+    for (const key of faceDirty) {
+      if (budget-- === 0) break;
+      faceDirty.delete(key);
+      face?.channel(key);
+    }
+    budget = ROWS_PER_FRAME;
+    for (const key of dirty) {
+      if (budget-- === 0) break;
+      dirty.delete(key);
+      rows.get(key)?.();
+    }
+    if (headDirty) face?.head();
+    headDirty = false;
   }
-  budget = ROWS_PER_FRAME;
-  for (const key of dirty) {
-    if (budget-- === 0) break;
-    dirty.delete(key);
-    rows.get(key)?.();
-  }
-  if (headDirty) face?.head();
-  headDirty = false;
   if (logPending.length) {
     const wait = logShownAt + LOG_MS - performance.now();
     if (wait <= 0) {
@@ -128,8 +134,11 @@ function flush() {
       }, wait);
     }
   }
-  if (dirty.size || faceDirty.size) schedule();
+  if (shown && (dirty.size || faceDirty.size)) schedule();
 }
+
+// Back on the device view: what changed meanwhile is drawn.
+addEventListener('hashchange', schedule);
 
 function setConn(text, isLive) {
   live = isLive;
