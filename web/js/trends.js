@@ -25,13 +25,13 @@ const VALUE_ATTR = { ai: 'aiValueScaled', ao: 'aoValueScaled', rtd: 'rtdValueSca
 const IR_KIND = { WIR: 'WORD', DIR: 'DWORD', FIR: 'FLOAT' };
 const MAX_PICKED = COLORS.length;
 /**
- * A plot whose value changed is redrawn at most this often: a small plot once a second (its pixel
- * is about 2 s of time), the combined one twice (its pixel is about 250 ms). Each redraw of a
- * canvas costs the frame that shows it more than the drawing: chromium copies the canvas out at
- * the frame's commit (10-20 ms for a frame of a few plots on a busy CPU, in its trace), so fewer
- * canvas updates a second is what keeps a flood's frames short.
+ * A plot whose value changed is redrawn at most once a second (a small plot's pixel is about 2 s
+ * of time, the combined one's about 250 ms: it moves by 4 pixels at a time). A canvas redraw costs
+ * more than its script: chromium rasterises what the script drew when the frame commits (in its
+ * trace, Canvas2DResourceProvider::ProduceCanvasResource, 16-25 ms in one frame on a busy CPU),
+ * so fewer canvas updates a second is what keeps a flood's frames short.
  */
-const MIN_REDRAW_MS = { spark: 1000, combined: 500 };
+const MIN_REDRAW_MS = { spark: 1000, combined: 1000 };
 /**
  * Per animation frame: one plot drawn or built, and none started past the time budget. The frame
  * also runs the faceplate's redraw (web/app.js) and takes the changes that came meanwhile, and
