@@ -2,8 +2,8 @@
 // the channel clicked, and the panels behind tabs (js/nav.js). Vanilla DOM, no build step.
 //
 //   page load ─► <script id="device-snapshot"> (inlined by the server) ─► model ─► faceplate, drawn whole before any fetch
-//   EventSource open ─► GET /sim/v1/device ─► model (slots, channels) ─► faceplate redrawn, open controls rebuilt
-//   EventSource change ─► model[attr] = value ─► dirty sets ─► requestAnimationFrame ─► redraw (bounded per frame)
+//   EventSource open ─► GET /sim/v1/device ─► values into the model ─► redrawn where changed (the faceplate drawn anew only for another rail)
+//   EventSource change ─► model[attr] = value ─► dirty sets ─► a frame at most every FRAME_MS ─► redraw (bounded per frame)
 //   click on a channel ─► its control row (buildRow) under the faceplate ─► PUT /sim/v1/... ─► response channel ─► model ─► dirty
 
 import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, setAttr, setClass, setText, setValue, showFieldError } from './js/util.js';
