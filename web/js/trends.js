@@ -5,8 +5,8 @@
 //
 //   bus.js onSnapshot ─► one Trace per analog channel (seeded with its value) ─► its card
 //   bus.js onDeviceChange ─► Trace.push(at, value) ─► plot dirty ─► wake()
-//   wake ─► one animation frame ─► flush: the due plots that are on screen, oldest drawn first,
-//           at most PLOTS_PER_FRAME and FRAME_BUDGET_MS ─► uPlot setData (no rebuild) ─► a timer for the next due
+//   wake ─► an animation frame (FRAME_MS apart at least) ─► flush: the due plots on screen, oldest
+//           drawn first, at most PLOTS_PER_FRAME and FRAME_BUDGET_MS ─► uPlot setData (no rebuild) ─► a timer for the next due
 //
 // Under a flood (#19: 1,000 changes a second) the changes only go into the traces (bounded, see
 // trends-trace.js); what is redrawn is bounded by the screen: a plot off screen, in a hidden panel
@@ -33,13 +33,15 @@ const MAX_PICKED = COLORS.length;
  */
 const MIN_REDRAW_MS = { spark: 1000, combined: 1000 };
 /**
- * Per animation frame: one plot drawn or built, and none started past the time budget. The frame
- * also runs the faceplate's redraw (web/app.js) and takes the changes that came meanwhile, and
- * the whole task must stay well under a long task (50 ms) on a CPU shared with other work, where
- * a task's wall time is a few times its CPU time: one plot a frame is 60 a second, several times
- * what the plots on screen ask for (about 15 a second in a flood).
+ * Frames of the Trends panel's own come at most every FRAME_MS, and draw at most 2 plots and
+ * build 1, none started past the time budget. Each frame costs chromium a fixed few ms of style,
+ * layout, paint and commit however little changed (web/app.js FRAME_MS), and the whole task must
+ * stay well under a long task (50 ms) on a CPU shared with other work, where a task's wall time is
+ * a few times its CPU time: 2 plots every 100 ms is 20 a second, more than the plots on screen ask
+ * for (about 15 a second in a flood).
  */
-const PLOTS_PER_FRAME = 1;
+const FRAME_MS = 100;
+const PLOTS_PER_FRAME = 2;
 const CREATES_PER_FRAME = 1;
 const FRAME_BUDGET_MS = 4;
 
@@ -158,8 +160,12 @@ function load() {
   });
 }
 
+/** When the last frame of ours ran: the next one is FRAME_MS later at the soonest. */
+let flushedAt = -Infinity;
+
 /** Asks for a frame at `at` (performance.now() time), unless one comes sooner already. */
 function wake(at) {
+  at = Math.max(at, flushedAt + FRAME_MS);
   if (frame || timerAt <= at) return;
   clearTimeout(timer);
   const wait = at - performance.now();
@@ -184,6 +190,7 @@ function flush() {
   frame = 0;
   if (!uPlot || visibleCount === 0) return;
   const t0 = performance.now();
+  flushedAt = t0;
   let created = 0;
   let next = Infinity;
   const due = [];
