@@ -577,10 +577,11 @@ describe('/sim/v1/openapi.json', () => {
       }
     }
     // Routes as express registered them, less the 405 fallbacks (handler methodNotAllowed).
-    const stack = h.app.router.stack as unknown as { route?: { path: string; methods: Record<string, boolean>; stack: { name: string }[] } }[];
+    // A route's path may be a list (the web UI's page answers at / and /index.html).
+    const stack = h.app.router.stack as unknown as { route?: { path: string | string[]; methods: Record<string, boolean>; stack: { name: string }[] } }[];
     const registered = stack.flatMap((layer) =>
       layer.route && !layer.route.stack.some((l) => l.name === 'methodNotAllowed')
-        ? Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`)
+        ? Object.keys(layer.route.methods).flatMap((m) => [layer.route!.path].flat().map((path) => `${m.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`))
         : [],
     );
     expect(registered.length).toBeGreaterThanOrEqual(12);
