@@ -4,10 +4,10 @@
  * crash leaves the last complete file; read leniently, so a bad file costs the saved counts,
  * never the start.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
+import { readDataFile } from '../config/data-file.js';
 
 export const DI_COUNTERS_FILE = 'di-counters.json';
 
@@ -29,22 +29,8 @@ export type ReadResult = { kind: 'none' } | { kind: 'ok'; counters: SavedCounter
 
 /** The saved counters; `none` when the file does not exist, `bad` when it cannot be read or parsed. */
 export async function readDiCounters(dataDir: string): Promise<ReadResult> {
-  let text: string;
-  try {
-    text = await readFile(join(dataDir, DI_COUNTERS_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    return { kind: 'bad', reason: (error as Error).message };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'bad', reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) return { kind: 'bad', reason: z.prettifyError(parsed.error) };
-  return { kind: 'ok', counters: parsed.data.counters };
+  const read = await readDataFile(join(dataDir, DI_COUNTERS_FILE), fileSchema);
+  return read.kind === 'ok' ? { kind: 'ok', counters: read.data.counters } : read;
 }
 
 export async function writeDiCounters(dataDir: string, counters: SavedCounters): Promise<void> {

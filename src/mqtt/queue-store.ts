@@ -15,11 +15,11 @@
  * at most the last second's changes: messages published in it are lost, messages acknowledged in
  * it are sent again (at least once; ASSUMPTION, docs/mqtt.md).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
+import { readDataFile } from '../config/data-file.js';
 import { ConfigWriter } from '../config/writer.js';
 import type { Clock } from '../device/clock.js';
 import type { Outbox, OutEntry } from './queue.js';
@@ -61,25 +61,9 @@ export function maxFileBytes(max: number): number {
 
 /** The saved messages, oldest first; `none` without a file, `bad` when it is too large, not JSON or not this schema. */
 export async function readQueue(dataDir: string, max: number): Promise<ReadResult> {
-  const path = join(dataDir, MQTT_QUEUE_FILE);
-  let text: string;
-  try {
-    const size = (await stat(path)).size;
-    if (size > maxFileBytes(max)) return { kind: 'bad', reason: `${size} bytes: more than a queue of ${max} messages (mqtt.queue.max) can hold` };
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    return { kind: 'bad', reason: (error as Error).message };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'bad', reason: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) return { kind: 'bad', reason: z.prettifyError(parsed.error) };
-  return { kind: 'ok', messages: parsed.data.messages };
+  const tooLarge = (size: number) => (size > maxFileBytes(max) ? `${size} bytes: more than a queue of ${max} messages (mqtt.queue.max) can hold` : null);
+  const read = await readDataFile(join(dataDir, MQTT_QUEUE_FILE), fileSchema, tooLarge);
+  return read.kind === 'ok' ? { kind: 'ok', messages: read.data.messages } : read;
 }
 
 /** One JSON line per message, each made once per entry (an outage's queue is saved again every second). */
