@@ -454,7 +454,13 @@ function connect() {
     s.addEventListener('error', () => {
       setConn('disconnected, reconnecting…', false);
       // The browser does not retry a stream that failed with an HTTP error (e.g. mid-restart).
-      if (s.readyState === EventSource.CLOSED && source === s) setTimeout(() => void connect(), 1000);
+      // An EventSource shows no status, so ask whoami why: a 401 there opens the login form at
+      // once (api()), whatever panel is on screen, and a login reloads the page, so no retry
+      // then; anything else (a restart under way) retries in a second.
+      if (s.readyState === EventSource.CLOSED && source === s) {
+        const retry = () => setTimeout(() => void connect(), 1000);
+        api('GET', '/whoami').then(retry, (error) => (error.status === 401 ? undefined : retry()));
+      }
     });
   });
 }

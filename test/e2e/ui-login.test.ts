@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, WAIT } from '../helpers/browser.js';
+import { CHROMIUM, showPanel, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
 
 const ADMIN = { name: 'root', password: 'Adm1n!pass' };
@@ -149,6 +149,22 @@ describe('web UI login with accounts on', () => {
   it('shows the form again when the session ends under the page (a restart ends every session)', async () => {
     await logIn(ADMIN);
     await ready();
+    expect(await dialog().count()).toBe(0);
+    const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
+    const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
+    expect(reset.status).toBe(200);
+    await dialog().waitFor({ state: 'visible', ...WAIT });
+    expect(answers.filter((a) => a.challenge !== null)).toEqual([]);
+  });
+
+  it('shows the form when the session ends under a panel that asks the API nothing: the refused event stream is enough', async () => {
+    // A fresh page: the one before was ready once, so ready() would not wait for the login's reload.
+    await page.reload();
+    await dialog().waitFor({ state: 'visible', ...WAIT });
+    await logIn(ADMIN);
+    await ready();
+    // The Clock panel polls nothing, and behind it the faceplate stops its fault poll.
+    await showPanel(page, 'clock-panel');
     expect(await dialog().count()).toBe(0);
     const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
     const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
