@@ -16,15 +16,21 @@ export function engineIdFromMac(mac: string): string {
   return `800021f303${mac.replace(/:/g, '').toLowerCase()}`;
 }
 
-export async function loadEngineId(mac: string, dataDir: string | undefined): Promise<string> {
+/**
+ * The saved engine id, else the one derived from the MAC (then saved). A file that holds no
+ * engine id is a warning: replacing it changes the id under every manager that cached it.
+ */
+export async function loadEngineId(mac: string, dataDir: string | undefined, logger: Logger): Promise<string> {
   const derived = engineIdFromMac(mac);
   if (!dataDir) return derived;
   const file = join(dataDir, ENGINE_ID_FILE);
   try {
     const saved = (await readFile(file, 'utf8')).trim();
     if (/^[0-9a-f]{10,64}$/.test(saved)) return saved;
-  } catch {
-    // First start with this data dir: keep the derived one.
+    logger.warn({ file, content: saved.slice(0, 80), engineId: derived }, 'the saved snmpEngineID is not an engine id (10-64 hex digits); using the one derived from the MAC');
+  } catch (error) {
+    // No file: the first start with this data dir, which keeps the derived one.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: error, engineId: derived }, 'the saved snmpEngineID cannot be read; using the one derived from the MAC');
   }
   await writeFileAtomic(file, `${derived}\n`);
   return derived;

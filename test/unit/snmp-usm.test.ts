@@ -19,7 +19,7 @@ import { parseProfile } from '../../src/config/load.js';
 import type { SnmpConfig, SnmpUser } from '../../src/config/sections.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
-import { ENGINE_BOOTS_FILE, loadEngineBoots } from '../../src/snmp/engine-id.js';
+import { ENGINE_BOOTS_FILE, ENGINE_ID_FILE, engineIdFromMac, loadEngineBoots, loadEngineId } from '../../src/snmp/engine-id.js';
 import { SnmpService } from '../../src/snmp/service.js';
 import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, USM_STATS, USM_STATS_NAMES, usmStatsOid, type HmacAuth, type UsmEngine, type UsmStat } from '../../src/snmp/usm.js';
 import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
@@ -329,6 +329,23 @@ describe('snmpEngineBoots', () => {
     }
     expect(lines()).toHaveLength(5);
     expect(lines()[0]).toMatchObject({ level: 40, file, content: 'not a number', msg: 'the saved snmpEngineBoots is not a count; counting from a fresh start' });
+  });
+
+  it('the engine id: derived from the MAC and saved on the first start, read back after; a file that holds none is a warning and replaced', async () => {
+    const dir = await tempDir();
+    const file = join(dir, ENGINE_ID_FILE);
+    const { logger, lines } = capture();
+    const derived = engineIdFromMac('00:90:E8:00:00:01');
+    expect(derived).toBe('800021f3030090e8000001');
+    expect(await loadEngineId('00:90:E8:00:00:01', dir, logger)).toBe(derived);
+    // A changed MAC keeps the saved id: managers cached it.
+    expect(await loadEngineId('00:90:E8:00:00:02', dir, logger)).toBe(derived);
+    expect(lines()).toEqual([]);
+    await writeFile(file, 'garbage\n');
+    expect(await loadEngineId('00:90:E8:00:00:02', dir, logger)).toBe(engineIdFromMac('00:90:E8:00:00:02'));
+    expect((await readFile(file, 'utf8')).trim()).toBe(engineIdFromMac('00:90:E8:00:00:02'));
+    expect(lines()).toHaveLength(1);
+    expect(lines()[0]).toMatchObject({ level: 40, file, content: 'garbage', engineId: engineIdFromMac('00:90:E8:00:00:02') });
   });
 
   it('the service takes the count as given and refuses one out of range', () => {

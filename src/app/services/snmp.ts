@@ -27,7 +27,7 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
       if (!on) return;
       const [{ SnmpService }, { loadEngineId, loadEngineBoots }, { TrapSender }] = await Promise.all([import('../../snmp/service.js'), import('../../snmp/engine-id.js'), import('../../snmp/traps.js')]);
       const log = logger.child({ component: 'snmp' });
-      const [engineId, engineBoots] = await Promise.all([loadEngineId(device.identity.mac, dataDir), loadEngineBoots(dataDir, log)]);
+      const [engineId, engineBoots] = await Promise.all([loadEngineId(device.identity.mac, dataDir, log), loadEngineBoots(dataDir, log)]);
       let lastTrigger = 0;
       const agent = new SnmpService(device, clock, profile.snmp, log, {
         engineId,
