@@ -217,6 +217,7 @@ function emulatorRegistry(client: Client, options: MetricsInputs, tallies: Journ
   add('gauge', 'iothinx_mqtt_in_flight', 'MQTT publications sent and not yet acknowledged.', [], fromMqtt((s) => s.inFlight));
   add('counter', 'iothinx_mqtt_published_total', 'MQTT messages published.', [], fromMqtt((s) => s.published));
   add('counter', 'iothinx_mqtt_dropped_total', 'MQTT messages dropped (queue full).', [], fromMqtt((s) => s.dropped));
+  add('gauge', 'iothinx_mqtt_restored', 'QoS 1/2 MQTT messages a previous run left unsent, read from the data dir at this start and queued first.', [], fromMqtt((s) => s.restored));
   add('counter', 'iothinx_mqtt_writes_received_total', 'Messages received on MQTT write topics.', [], fromMqtt((s) => s.received));
   add('counter', 'iothinx_mqtt_writes_rejected_total', 'Messages on MQTT write topics that were refused.', [], fromMqtt((s) => s.rejectedWrites));
 

@@ -208,6 +208,7 @@ describe('MQTT queue across an emulator restart (#20)', () => {
     const second = await startCli(args(profile, broker, data));
     const http = second.ready.http!;
     expect(await mqttStatus(http)).toMatchObject({ connected: false, restored: KEPT.length, queued: KEPT.length });
+    expect(await (await fetch(`http://${http}/metrics`)).text()).toMatch(new RegExp(`^iothinx_mqtt_restored ${KEPT.length}$`, 'm'));
     // A change after the restart goes after what the last run left.
     await setDo(http, 4, 1);
     await broker.up();
