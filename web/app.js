@@ -10,7 +10,7 @@ import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, set
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
-import { drawFaceplate, FACE_ATTRIBUTES } from './js/faceplate.js';
+import { drawFaceplate, FACE_ATTRIBUTES, unitOf } from './js/faceplate.js';
 import { initNav } from './js/nav.js';
 import './js/services.js';
 import './js/trends.js';
@@ -369,8 +369,7 @@ function buildRow(slot, ch) {
       row.append(ctl);
     }
     update = () => {
-      const unit = ch.type === 'ai' ? (ch.field?.scaledUnit ?? ch.field?.unit ?? '') : (ch.field?.unit ?? '');
-      setText(value, `${fmt(ch[`${p}ValueScaled`])} ${unit}`.trim());
+      setText(value, `${fmt(ch[`${p}ValueScaled`])} ${unitOf(ch)}`.trim());
       setText(mode, ch.modeName || '');
       const code = ch[`${p}Status`] ?? 0;
       setText(status, ch.type === 'ao' ? (code ? `status ${code}` : '') : code ? (STATUS_TEXT[code] ?? `status ${code}`) : '');

@@ -59,8 +59,11 @@ async function mayRead(req: Request, res: Response, page: PageSnapshot): Promise
 const MARK = '</head>';
 
 function indexPage(webDir: string, page: PageSnapshot): RequestHandler {
+  // Read once, on the first request (not at start-up): the files under web/ are the package's own.
+  let file: Promise<string> | undefined;
   return async (req, res) => {
-    const html = await readFile(join(webDir, 'index.html'), 'utf8');
+    file ??= readFile(join(webDir, 'index.html'), 'utf8');
+    const html = await file;
     const at = html.indexOf(MARK);
     const body = at >= 0 && (await mayRead(req, res, page))
       ? `${html.slice(0, at)}<script id="device-snapshot" type="application/json">${scriptJson(page.snapshot())}</script>\n${html.slice(at)}`

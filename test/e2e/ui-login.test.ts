@@ -48,6 +48,16 @@ async function logIn(who: { name: string; password: string }): Promise<void> {
   await page.locator('#login-submit').click();
 }
 
+/** A reset (a restart) ends every session under the logged-in page: its own form shows, no browser prompt. */
+async function sessionEndsUnderPage(): Promise<void> {
+  expect(await dialog().count()).toBe(0);
+  const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
+  const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
+  expect(reset.status).toBe(200);
+  await dialog().waitFor({ state: 'visible', ...WAIT });
+  expect(answers.filter((a) => a.challenge !== null)).toEqual([]);
+}
+
 beforeAll(async () => {
   const dir = await tempDir();
   const profile = join(dir, 'profile.yaml');
@@ -149,12 +159,7 @@ describe('web UI login with accounts on', () => {
   it('shows the form again when the session ends under the page (a restart ends every session)', async () => {
     await logIn(ADMIN);
     await ready();
-    expect(await dialog().count()).toBe(0);
-    const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
-    const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
-    expect(reset.status).toBe(200);
-    await dialog().waitFor({ state: 'visible', ...WAIT });
-    expect(answers.filter((a) => a.challenge !== null)).toEqual([]);
+    await sessionEndsUnderPage();
   });
 
   it('shows the form when the session ends under a panel that asks the API nothing: the refused event stream is enough', async () => {
@@ -165,15 +170,10 @@ describe('web UI login with accounts on', () => {
     await ready();
     // The Clock panel polls nothing, and behind it the faceplate stops its fault poll.
     await showPanel(page, 'clock-panel');
-    expect(await dialog().count()).toBe(0);
-    const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
-    const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
-    expect(reset.status).toBe(200);
-    await dialog().waitFor({ state: 'visible', ...WAIT });
-    expect(answers.filter((a) => a.challenge !== null)).toEqual([]);
+    await sessionEndsUnderPage();
   });
 
-  it('shows the throttle (429) next to the form and holds the button until Retry-After', async () => {
+  it('shows the throttle (429) next to the form and holds the button', async () => {
     for (let i = 0; i < 2; i++) {
       await logIn({ name: 'ghost', password: 'nope!1' });
       await page.waitForFunction(() => !(document.getElementById('login-submit') as HTMLButtonElement).disabled, undefined, WAIT);

@@ -230,8 +230,17 @@ describe('SNMPv3 report bytes', () => {
     // encodeReport alone: a Counter32 with its top bit set gets a leading 0.
     expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, 'wrongDigests', 0x80, null)).value).toBe(0x80);
     // The tables made once at load, each stat its own object (RFC 3414 §5) and name.
-    for (const [stat, n] of Object.entries(USM_STATS) as [UsmStat, number][]) {
-      expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, stat, 1, null)).oid).toBe(`1.3.6.1.6.3.15.1.1.${n}.0`);
+    // The OIDs as RFC 3414 §5 numbers them, written out: not derived from the table under test.
+    const rfc3414: Record<UsmStat, string> = {
+      unsupportedSecLevels: '1.3.6.1.6.3.15.1.1.1.0',
+      notInTimeWindows: '1.3.6.1.6.3.15.1.1.2.0',
+      unknownUserNames: '1.3.6.1.6.3.15.1.1.3.0',
+      unknownEngineIDs: '1.3.6.1.6.3.15.1.1.4.0',
+      wrongDigests: '1.3.6.1.6.3.15.1.1.5.0',
+    };
+    expect(Object.keys(USM_STATS).sort()).toEqual(Object.keys(rfc3414).sort());
+    for (const [stat, oid] of Object.entries(rfc3414) as [UsmStat, string][]) {
+      expect(reportVarbind(encodeReport({ msgId: 1, user: Buffer.alloc(0), requestId: 0 }, engine, stat, 1, null)).oid).toBe(oid);
     }
     expect(USM_STATS_NAMES).toEqual({
       unsupportedSecLevels: 'usmStatsUnsupportedSecLevels',

@@ -16,6 +16,7 @@
 
 import { el, setText } from './util.js';
 import { onDeviceChange, onSnapshot } from './bus.js';
+import { unitOf } from './faceplate.js';
 import { Trace, WINDOW_S, alignViews } from './trends-trace.js';
 import { COLORS, COMBINED_HEIGHT, SPARK_HEIGHT, combinedOptions, shortNumber, sparkOptions } from './trends-plot.js';
 
@@ -304,7 +305,7 @@ onSnapshot((device) => {
       const attr = VALUE_ATTR[ch.type];
       if (!attr) continue;
       const key = `${slot.slot}:${ch.index}`;
-      const unit = (ch.type === 'ai' ? ch.field?.scaledUnit ?? ch.field?.unit : ch.field?.unit) ?? '';
+      const unit = unitOf(ch);
       const meta = `Slot ${slot.slot} · ${slot.module} · ${ch.type.toUpperCase()}-${String(ch.index).padStart(2, '0')}${ch.modeName ? ` · ${ch.modeName}` : ''}`;
       let e = entries.get(key);
       // A channel now of another kind or unit (a changed module or mode) starts a new trend.
