@@ -59,15 +59,20 @@ async function mayRead(req: Request, res: Response, page: PageSnapshot): Promise
 const MARK = '</head>';
 
 function indexPage(webDir: string, page: PageSnapshot): RequestHandler {
-  // Read once, on the first request (not at start-up): the files under web/ are the package's own.
-  let file: Promise<string> | undefined;
-  return async (req, res) => {
-    file ??= readFile(join(webDir, 'index.html'), 'utf8');
-    const html = await file;
+  // index.html split at </head> once, on the first request (not at start-up: the files under web/
+  // are the package's own); a failed read is tried again by the next request.
+  let parts: Promise<[string, string]> | undefined;
+  const split = (html: string): [string, string] => {
     const at = html.indexOf(MARK);
-    const body = at >= 0 && (await mayRead(req, res, page))
-      ? `${html.slice(0, at)}<script id="device-snapshot" type="application/json">${scriptJson(page.snapshot())}</script>\n${html.slice(at)}`
-      : html;
+    return at >= 0 ? [html.slice(0, at), html.slice(at)] : [html, ''];
+  };
+  return async (req, res) => {
+    parts ??= readFile(join(webDir, 'index.html'), 'utf8').then(split, (error: unknown) => {
+      parts = undefined;
+      throw error;
+    });
+    const [head, tail] = await parts;
+    const body = tail && (await mayRead(req, res, page)) ? `${head}<script id="device-snapshot" type="application/json">${scriptJson(page.snapshot())}</script>\n${tail}` : head + tail;
     // The page carries live state: a cached copy would paint a stale device.
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(body);
