@@ -10,7 +10,7 @@ import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, set
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
-import { drawFaceplate, FACE_ATTRIBUTES, unitOf } from './js/faceplate.js';
+import { drawFaceplate, FACE_ATTRIBUTES, statusText, unitOf } from './js/faceplate.js';
 import { initNav } from './js/nav.js';
 import './js/services.js';
 import './js/trends.js';
@@ -25,7 +25,6 @@ import { initJournal, loadJournal } from './js/journal.js';
 import { initScenarios, loadRuns } from './js/scenarios.js';
 import { whileVisible } from './js/poll.js';
 const LOG_MAX = 50;
-const STATUS_TEXT = ['normal', 'burnout', 'over range', 'under range'];
 /** How often the faceplate asks for module faults while on screen: the event stream carries channel changes only. */
 const FAULT_POLL_MS = 2000;
 
@@ -372,7 +371,7 @@ function buildRow(slot, ch) {
       setText(value, `${fmt(ch[`${p}ValueScaled`])} ${unitOf(ch)}`.trim());
       setText(mode, ch.modeName || '');
       const code = ch[`${p}Status`] ?? 0;
-      setText(status, ch.type === 'ao' ? (code ? `status ${code}` : '') : code ? (STATUS_TEXT[code] ?? `status ${code}`) : '');
+      setText(status, statusText(ch));
       setClass(status, code ? 'status status-bad' : 'status');
       setText(minMax, `${p}ValueScaledMin` in ch ? `min ${fmt(ch[`${p}ValueScaledMin`])} · max ${fmt(ch[`${p}ValueScaledMax`])}` : '');
       const field = ch.field ?? {};

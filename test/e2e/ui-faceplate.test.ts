@@ -132,6 +132,21 @@ describe('faceplate', () => {
     await page.waitForFunction(() => document.querySelector('#rail article.module[data-slot="3"]')?.getAttribute('data-fault') === '', undefined, WAIT);
     await page.waitForFunction(() => document.querySelector('#rail [data-io="45MR-6600-0@RTD-02"] .st')?.textContent === '', undefined, WAIT);
   });
+
+  it('names an AO output fault the same on its faceplate cell and in its controls (aoStatus 1 = fault, M-EZ p=119)', async () => {
+    const ioName = '45MR-4420-0@AO-00';
+    await face(ioName).click();
+    await controls(ioName).waitFor(WAIT);
+    await send('POST', '/sim/v1/faults', { kind: 'channel', target: ioName, input: { fault: true } });
+    await face(ioName).locator('.st', { hasText: 'output fault' }).waitFor(WAIT);
+    await controls(ioName).locator('.status', { hasText: 'output fault' }).waitFor(WAIT);
+    expect((await json<Channel>('/sim/v1/slots/6/channels/0')).aoStatus).toBe(1);
+    await send('DELETE', '/sim/v1/faults');
+    await page.waitForFunction((io) => document.querySelector(`#details [data-io="${io}"] .status`)?.textContent === '', ioName, WAIT);
+    expect(await face(ioName).locator('.st').textContent()).toBe('');
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.locator('#details').waitFor({ state: 'hidden', ...WAIT });
+  });
 });
 
 describe('navigation', () => {

@@ -12,7 +12,12 @@ import { el, fmt, setAttr, setClass, setText } from './util.js';
 
 const LED_ATTR = { di: 'diStatus', do: 'doStatus', relay: 'relayStatus' };
 const ANALOG = new Set(['ai', 'ao', 'rtd', 'tc']);
+/**
+ * A channel status code in words: aiStatus 0 normal, 1 burnout, 2 over range, 3 under range;
+ * rtdStatus and tcStatus 0 normal, 1 burnout; aoStatus 0 normal, 1 fault (M-EZ p=119).
+ */
 const STATUS_TEXT = { 1: 'burnout', 2: 'over range', 3: 'under range' };
+const AO_STATUS_TEXT = { 1: 'output fault' };
 const FAULT_TEXT = { failed: 'module failed', removed: 'module removed' };
 
 /**
@@ -48,6 +53,13 @@ export function uptimeText(seconds) {
 /** The unit a channel's scaled value is in. */
 export function unitOf(ch) {
   return (ch.type === 'ai' ? ch.field?.scaledUnit ?? ch.field?.unit : ch.field?.unit) ?? '';
+}
+
+/** An analog channel's status as the page shows it: '' while normal, a code it has no words for as "status N". */
+export function statusText(ch) {
+  const code = ch[`${ch.type}Status`] ?? 0;
+  if (!code) return '';
+  return (ch.type === 'ao' ? AO_STATUS_TEXT : STATUS_TEXT)[code] ?? `status ${code}`;
 }
 
 /** 0..1 along the channel's range, or null when it has none. */
@@ -95,7 +107,7 @@ function analogChannel(ch, button) {
       fill.style.transform = `scaleX(${f})`;
     }
     const code = ch[`${p}Status`] ?? 0;
-    setText(status, code ? (p === 'ao' ? 'output fault' : STATUS_TEXT[code] ?? `status ${code}`) : '');
+    setText(status, statusText(ch));
     setAttr(button, 'data-status', String(code));
   };
 }
