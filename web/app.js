@@ -10,7 +10,7 @@ import { $, API, act, api, clearFieldErrors, el, fmt, notify, prependCapped, set
 import { initBaseAddresses, loadBaseAddresses } from './js/base-addresses.js';
 import { publishChange, publishSnapshot } from './js/bus.js';
 import { initConfig, loadConfig } from './js/config.js';
-import { drawFaceplate, FACE_ATTRIBUTES, statusText, unitOf } from './js/faceplate.js';
+import { drawFaceplate, FACE_ATTRIBUTES, LED_ATTR, statusText, unitOf } from './js/faceplate.js';
 import { initNav } from './js/nav.js';
 import './js/services.js';
 import './js/trends.js';
@@ -298,7 +298,7 @@ function buildRow(slot, ch) {
   let update = () => {};
 
   if (ch.type === 'di' || ch.type === 'do' || ch.type === 'relay') {
-    const attr = { di: 'diStatus', do: 'doStatus', relay: 'relayStatus' }[ch.type];
+    const attr = LED_ATTR[ch.type];
     const button = lamp(`${ch.name} ${ch.type === 'di' ? 'level' : attr}`, () =>
       act(() => (ch.type === 'di' ? putField(ch, { level: ch[attr] ? 0 : 1 }) : putAttr(ch, attr, ch[attr] ? 0 : 1))));
     info.prepend(button);
@@ -325,7 +325,7 @@ function buildRow(slot, ch) {
       showSignal();
     };
   } else {
-    const p = { ai: 'ai', ao: 'ao', rtd: 'rtd', tc: 'tc' }[ch.type] ?? ch.type;
+    const p = ch.type;
     const minMax = el('span', { class: 'minmax' });
     info.append(value, mode, status, minMax);
     const inputKind = ch.type === 'ai' ? 'physical' : ch.type === 'rtd' || ch.type === 'tc' ? 'temperature' : null;

@@ -10,8 +10,11 @@
 
 import { el, fmt, setAttr, setClass, setText } from './util.js';
 
-const LED_ATTR = { di: 'diStatus', do: 'doStatus', relay: 'relayStatus' };
-const ANALOG = new Set(['ai', 'ao', 'rtd', 'tc']);
+/** The on/off attribute of each digital channel type: the LED on the faceplate, the lamp in its controls. */
+export const LED_ATTR = { di: 'diStatus', do: 'doStatus', relay: 'relayStatus' };
+/** The analog channel types: each has `{type}ValueScaled`, `{type}ValueRaw` (not RTD/TC) and `{type}Status`. */
+export const ANALOG_TYPES = ['ai', 'ao', 'rtd', 'tc'];
+const ANALOG = new Set(ANALOG_TYPES);
 /**
  * A channel status code in words: aiStatus 0 normal, 1 burnout, 2 over range, 3 under range;
  * rtdStatus and tcStatus 0 normal, 1 burnout; aoStatus 0 normal, 1 fault (M-EZ p=119).
@@ -37,7 +40,7 @@ const RAW_FULL = 65535;
 /** The attributes the faceplate shows: a change of another (a min, a max, a counter) redraws nothing here. */
 export const FACE_ATTRIBUTES = new Set([
   ...Object.values(LED_ATTR),
-  ...['ai', 'ao', 'rtd', 'tc'].flatMap((p) => [`${p}ValueScaled`, `${p}ValueRaw`, `${p}Status`]),
+  ...ANALOG_TYPES.flatMap((p) => [`${p}ValueScaled`, `${p}ValueRaw`, `${p}Status`]),
 ]);
 
 /** Seconds as the head card shows uptime: "3 d 04:05:06", or "04:05:06" under a day. */

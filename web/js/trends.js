@@ -16,12 +16,12 @@
 
 import { el, setText } from './util.js';
 import { onDeviceChange, onSnapshot } from './bus.js';
-import { unitOf } from './faceplate.js';
+import { ANALOG_TYPES, unitOf } from './faceplate.js';
 import { Trace, WINDOW_S, alignViews } from './trends-trace.js';
 import { COLORS, COMBINED_HEIGHT, SPARK_HEIGHT, combinedOptions, shortNumber, sparkOptions } from './trends-plot.js';
 
 /** The scaled value of each analog channel type, as the snapshot and the changes name it. */
-const VALUE_ATTR = { ai: 'aiValueScaled', ao: 'aoValueScaled', rtd: 'rtdValueScaled', tc: 'tcValueScaled' };
+const VALUE_ATTR = Object.fromEntries(ANALOG_TYPES.map((type) => [type, `${type}ValueScaled`]));
 /** Internal registers with a number to plot (BIR-nn, a bit, is not analog). */
 const IR_KIND = { WIR: 'WORD', DIR: 'DWORD', FIR: 'FLOAT' };
 const MAX_PICKED = COLORS.length;
