@@ -55,7 +55,7 @@ export const trendsDebug = {
   frames: 0,
   longestFrameMs: 0,
   /** What the small plot of `ioName` shows: its number of points, and the newest value and time. */
-  plotted: (ioName) => byIo.get(ioName)?.plot.shown ?? null,
+  plotted: (ioName) => entryOf(ioName)?.plot.shown ?? null,
   /** The combined plot's series labels and points, or null while none is drawn. */
   combined() {
     const u = combined.u;
@@ -64,12 +64,17 @@ export const trendsDebug = {
   /** Plots on screen not built yet (uPlot loading, or one built a frame). */
   unbuilt: () => [...plots].filter((p) => p.visible && !p.u).length + (uPlot ? 0 : 1),
   /** Values received for `ioName`, whether drawn or not. */
-  received: (ioName) => byIo.get(ioName)?.trace.pushed ?? 0,
+  received: (ioName) => entryOf(ioName)?.trace.pushed ?? 0,
 };
+
+/** The trend of `ioName`, looked up only for trendsDebug (the page itself goes by key). */
+function entryOf(ioName) {
+  for (const e of entries.values()) if (e.ioName === ioName) return e;
+  return undefined;
+}
 
 /** key ("slot:index", or "ir:WIR-03") ─► {key, ioName, label, unit, attr, trace, plot, card, pick} */
 const entries = new Map();
-const byIo = new Map();
 /** Picked for the combined plot, in the order picked. */
 let picked = [];
 /** The device time (s) of the newest change heard: the right edge of every plot. */
@@ -284,14 +289,8 @@ function buildCard(e) {
   return card;
 }
 
-function addEntry(e) {
-  entries.set(e.key, e);
-  byIo.set(e.ioName, e);
-}
-
 function removeEntry(e) {
   entries.delete(e.key);
-  if (byIo.get(e.ioName) === e) byIo.delete(e.ioName);
   dropPlot(e.plot);
   e.card?.remove();
 }
@@ -315,7 +314,7 @@ onSnapshot((device) => {
       }
       if (!e) {
         e = { key, ioName: ch.ioName, name: ch.name, label: `${ch.name} (slot ${slot.slot})`, unit, attr, meta, trace: new Trace(), plot: null, card: null, pick: null };
-        addEntry(e);
+        entries.set(key, e);
         changed = true;
       }
       keep.add(key);
@@ -369,7 +368,7 @@ function noteTime(change) {
 /** An internal register's trend, made the first time it changes (192 IRs, most never used). */
 function addIr(change, kind) {
   const e = { key: `ir:${change.ioName}`, ioName: change.ioName, name: change.ioName, label: change.ioName, unit: '', attr: 'irValue', meta: `Internal register · ${kind}`, trace: new Trace(), plot: null, card: null, pick: null };
-  addEntry(e);
+  entries.set(e.key, e);
   e.trace.seed(change.previous);
   irGrid.append(buildCard(e));
   irHead.hidden = false;
