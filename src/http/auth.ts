@@ -22,11 +22,12 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Account, AccountsConfig, Role } from '../config/accounts.js';
 import { verifyPassword } from '../config/password.js';
+import { LogBudget } from '../device/log-budget.js';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { accessOf, allows, type Access } from './access.js';
 import { peerKey } from './connections.js';
-import { LogBudget, LoginThrottle, type LoginLimits } from './login-throttle.js';
+import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import type { Route } from './route.js';
 import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from './sessions.js';
 

@@ -1,7 +1,8 @@
 /**
- * The failed-login throttle and the failed-login log budget (#14 point 13; profile
- * `limits.login`, docs/security.md). An attempt takes a slot BEFORE its password is hashed, so a
- * burst of concurrent attempts cannot all reach scrypt before the first failure is recorded:
+ * The failed-login throttle (#14 point 13; profile `limits.login`, docs/security.md; the log
+ * budget of failures is src/device/log-budget.ts). An attempt takes a slot BEFORE its password is
+ * hashed, so a burst of concurrent attempts cannot all reach scrypt before the first failure is
+ * recorded:
  *
  *   attempt ─► admit(peer, name) ─┬─ failures + attempts in flight ≥ limit (address or account)
  *                                 │      └─► refused: 429 + Retry-After, no scrypt
@@ -132,42 +133,5 @@ export class LoginThrottle {
     // Full of attempts still in flight (no window yet): they settle within one scrypt, so 1 s.
     const retryAfterS = w.ends === 0 ? 1 : Math.max(1, Math.ceil((w.ends - now) / 1000));
     return { ok: false, by, retryAfterS };
-  }
-}
-
-/**
- * At most `perMinute()` failed-login log lines a minute; `take()` says whether this one may be
- * written, and `suppressed()` how many were not since the last one that was.
- */
-export class LogBudget {
-  private windowEnds = 0;
-  private used = 0;
-  private skipped = 0;
-
-  constructor(
-    private readonly perMinute: () => number,
-    private readonly now: Now = Date.now,
-  ) {}
-
-  /** True if a line may be written now; false (and one more suppressed) past the budget. */
-  take(): boolean {
-    const now = this.now();
-    if (now >= this.windowEnds) {
-      this.windowEnds = now + 60_000;
-      this.used = 0;
-    }
-    if (this.used >= this.perMinute()) {
-      this.skipped += 1;
-      return false;
-    }
-    this.used += 1;
-    return true;
-  }
-
-  /** Lines suppressed since the last one written; resets the count. */
-  suppressed(): number {
-    const n = this.skipped;
-    this.skipped = 0;
-    return n;
   }
 }

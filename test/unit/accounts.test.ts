@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_PASSWORD, ROLES } from '../../src/config/accounts.js';
 import { hashPassword, hashPasswordSync, isPasswordHash, verifyPassword } from '../../src/config/password.js';
 import { profileSchema } from '../../src/config/profile.js';
-import { LogBudget, LoginThrottle } from '../../src/http/login-throttle.js';
+import { LogBudget } from '../../src/device/log-budget.js';
+import { LoginThrottle } from '../../src/http/login-throttle.js';
 import { SESSION_TTL_MS, SessionStore, VerifiedCredentials } from '../../src/http/sessions.js';
 import { problems } from './helpers.js';
 
