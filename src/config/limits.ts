@@ -82,6 +82,12 @@ export const snmpLimitsSchema = z.strictObject({
    * one Ethernet frame without IP fragmentation; a v3 manager's smaller msgMaxSize wins.
    */
   maxResponseBytes: count(484, 65_507, 1472),
+  /**
+   * SNMPv3 messages refused by the USM checks (wrong key, unknown user, …; not a discovery) that
+   * are journaled a minute; the rest are counted (`snmp_usm_log`), not journaled, so a sender
+   * without a key cannot push the journal's real entries out. usmStats counts every one.
+   */
+  failureLogsPerMinute: count(0, 100_000, 10),
 });
 
 export const limitsSchema = z.strictObject({

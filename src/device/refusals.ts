@@ -22,6 +22,7 @@ export const LIMIT_NAMES = [
   'broker_auth',
   'broker_retained',
   'snmp_response_size',
+  'snmp_usm_log',
   'config_write_failed',
 ] as const;
 

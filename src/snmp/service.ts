@@ -22,6 +22,7 @@ import type { SnmpConfig } from '../config/sections.js';
 import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
+import { LogBudget } from '../device/log-budget.js';
 import { isSimError, SimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';
 import { messageVersion } from './ber.js';
@@ -30,7 +31,7 @@ import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
 import { boundResponseSize, DEFAULT_MAX_RESPONSE_BYTES, MIN_VARBIND_BYTES, responseLimit } from './response-size.js';
 import { mibLeaves, V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
 import { MAX_ENGINE_BOOTS, type UsmCounters, type UsmEngine } from './usm.js';
-import { usmEngine, usmGate, type UsmGate } from './usm-gate.js';
+import { DEFAULT_FAILURE_LOGS_PER_MINUTE, usmEngine, usmGate, type UsmGate } from './usm-gate.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
@@ -43,6 +44,8 @@ export interface SnmpOptions {
   lastTrigger?: () => number;
   /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
   maxResponseBytes?: number;
+  /** limits.snmp.failureLogsPerMinute: USM failures journaled a minute (the rest counted as `snmp_usm_log`); the schema's default if not given. */
+  failureLogsPerMinute?: number;
   /** false: every datagram goes through net-snmp (the tests compare both paths' bytes). */
   fastPath?: boolean;
 }
@@ -110,7 +113,19 @@ export class SnmpService {
     };
     this.patchAgent(snmp, agent);
     this.usm = usmEngine(snmp, agent, this.config.users, this.options.engineId, this.options.engineBoots, this.clock);
-    this.usmGate = usmGate({ engine: this.usm, counters: this.counters, journal: this.device.journal, logger: this.logger, countBad: (name) => this.countBad(name), onSent: this.onSent });
+    // On the device clock, as the journal's entries are: a manual clock's advance opens the next minute.
+    const perMinute = this.options.failureLogsPerMinute ?? DEFAULT_FAILURE_LOGS_PER_MINUTE;
+    const failureLogs = new LogBudget(() => perMinute, () => this.clock.monotonic());
+    this.usmGate = usmGate({
+      engine: this.usm,
+      counters: this.counters,
+      journal: this.device.journal,
+      failureLogs,
+      refusals: this.device.refusals,
+      logger: this.logger,
+      countBad: (name) => this.countBad(name),
+      onSent: this.onSent,
+    });
     const sockets = Object.values(agent.listener.sockets);
     const socket = sockets[0]!;
     await new Promise<void>((resolve, reject) => {

@@ -5,14 +5,23 @@
  *
  *   v3 datagram ─► checkUsm (usm.ts) ─► passed ─► false: service.ts hands it on to net-snmp
  *                                    ├► drop ─► counted (counters.bad), logged at debug ─► true
- *                                    └► report ─► counted (counters.usm), sent when reportable,
- *                                        journaled unless a discovery ─► true
+ *                                    └► report ─► counted (counters.usm), sent when reportable ─► discovery? ─► true
+ *                                          └► within limits.snmp.failureLogsPerMinute? ─► journaled ─► true
+ *                                             └► no: counted as `snmp_usm_log`, not journaled ─► true
+ *
+ * The budget is there because a USM failure needs no key: one UDP sender could otherwise fill
+ * the journal's 10 000 entries with them in seconds and push every real entry out. usmStats
+ * still counts every failure (RFC 3414 §3.2 asks it of each); only the journal entry is skipped,
+ * and the next one written says how many were.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Logger } from 'pino';
+import { snmpLimitsSchema } from '../config/limits.js';
 import type { SnmpUser } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
+import type { LogBudget } from '../device/log-budget.js';
+import type { Refusals } from '../device/refusals.js';
 import type { AgentLike, Snmp } from './agent-types.js';
 import type { SnmpCounters } from './contract.js';
 import { checkUsm, USM_STATS_NAMES, type HmacAuth, type UsmEngine, type UsmStat, type UsmUser } from './usm.js';
@@ -46,11 +55,18 @@ export function usmEngine(snmp: Snmp, agent: AgentLike, configured: readonly Snm
   return { engineId: Buffer.from(engineId, 'hex'), boots, time, users, auth: auth as HmacAuth };
 }
 
+/** limits.snmp.failureLogsPerMinute's default, from its schema. */
+export const DEFAULT_FAILURE_LOGS_PER_MINUTE = snmpLimitsSchema.parse({}).failureLogsPerMinute;
+
 /** What the gate counts, sends and records with: the service's. */
 export interface UsmGateContext {
   engine: UsmEngine;
   counters: SnmpCounters;
   journal: Device['journal'];
+  /** limits.snmp.failureLogsPerMinute, on the device clock: USM failures journaled (and logged). */
+  failureLogs: LogBudget;
+  /** Where the failures past the budget are counted (`snmp_usm_log`). */
+  refusals: Refusals;
   logger: Logger;
   /** Counts a dropped datagram as net-snmp's drops are counted. */
   countBad(name: string): void;
@@ -62,7 +78,7 @@ export interface UsmGateContext {
 export type UsmGate = (socket: Socket, buffer: Buffer, rinfo: RemoteInfo) => boolean;
 
 export function usmGate(context: UsmGateContext): UsmGate {
-  const { engine, counters, journal, logger, countBad, onSent } = context;
+  const { engine, counters, journal, failureLogs, refusals, logger, countBad, onSent } = context;
   const count = (stat: UsmStat): number => ++counters.usm[stat];
   return (socket, buffer, rinfo) => {
     const report = checkUsm(buffer, engine, count);
@@ -77,8 +93,14 @@ export function usmGate(context: UsmGateContext): UsmGate {
     if (report.response) socket.send(report.response, rinfo.port, rinfo.address, onSent);
     // Every v3 manager's first message is a discovery: counted, not journaled (10 000 entries).
     if (report.discovery) return true;
-    journal.record({ kind: 'request', source: 'snmp', peer: `${rinfo.address}:${rinfo.port}`, action: `v3 user "${report.user}"${report.response ? '' : ' (not reportable: no report)'}`, result });
-    logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, user: report.user, report: result }, 'SNMPv3 message refused by USM');
+    if (!failureLogs.take()) {
+      refusals.count('snmp_usm_log');
+      return true;
+    }
+    const suppressed = failureLogs.suppressed();
+    const skipped = suppressed > 0 ? ` (${suppressed} more USM failures before it not journaled: limits.snmp.failureLogsPerMinute)` : '';
+    journal.record({ kind: 'request', source: 'snmp', peer: `${rinfo.address}:${rinfo.port}`, action: `v3 user "${report.user}"${report.response ? '' : ' (not reportable: no report)'}${skipped}`, result });
+    logger.debug({ peer: `${rinfo.address}:${rinfo.port}`, user: report.user, report: result, ...(suppressed > 0 ? { suppressed } : {}) }, 'SNMPv3 message refused by USM');
     return true;
   };
 }

@@ -399,6 +399,21 @@ describe('SNMP access', () => {
     expect((await d.status()).counters.usm).toMatchObject({ wrongDigests: 1, unknownUserNames: 1 });
     expect((await d.call('GET', '/sim/v1/journal?source=snmp&kind=write')).body.entries).toEqual([]);
   });
+
+  it('limits.snmp.failureLogsPerMinute 2: of 4 wrong auth keys 2 are journaled, all 4 counted; the rest in /metrics as snmp_usm_log, and the next minute on the device clock journals again', async () => {
+    const d = await device(['--profile', await profileFile((p) => (p.limits = { snmp: { failureLogsPerMinute: 2 } }))]);
+    const wrongKey = () => failure(get(v3Session(d.target, { ...ADMIN, authKey: 'wrong-auth-key' }, SILENT), [SYS_NAME]));
+    for (let i = 0; i < 4; i++) expect(await wrongKey()).toMatchObject({ message: 'Wrong Digest (incorrect password, community or key)' });
+    const journaled = async () => ((await d.call('GET', '/sim/v1/journal?source=snmp&kind=request')).body.entries as Json[]).filter((e) => e.result === 'usmStatsWrongDigests');
+    const unjournaled = async () => Number(/^iothinx_limit_refusals_total\{limit="snmp_usm_log"\} (\d+)$/m.exec(await (await fetch(`http://${d.ready.http}/metrics`)).text())?.[1]);
+    expect((await d.status()).counters.usm.wrongDigests).toBe(4);
+    expect(await journaled()).toHaveLength(2);
+    expect(await unjournaled()).toBe(2);
+    expect((await d.call('POST', '/sim/v1/clock/advance', { ms: 60_000 })).status).toBe(200);
+    await wrongKey();
+    expect((await journaled()).at(-1).action).toBe('v3 user "admin" (2 more USM failures before it not journaled: limits.snmp.failureLogsPerMinute)');
+    expect((await d.status()).counters.usm.wrongDigests).toBe(5);
+  });
 });
 
 describe('SNMP robustness', () => {

@@ -5,7 +5,8 @@
  * level and a message out of the time window each get their report (the manager names it), the
  * usmStats counters count, the journal records them; the report bytes (flags, boots/time, user,
  * request-id, digest) read back; a message without the reportable flag is counted, unanswered;
- * snmpEngineBoots counts starts with a data dir.
+ * snmpEngineBoots counts starts with a data dir; a flood of wrong digests is journaled within
+ * limits.snmp.failureLogsPerMinute and counted in full.
  */
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -22,9 +23,10 @@ import { Device } from '../../src/device/device.js';
 import { ENGINE_BOOTS_FILE, ENGINE_ID_FILE, engineIdFromMac, loadEngineBoots, loadEngineId } from '../../src/snmp/engine-id.js';
 import { SnmpService } from '../../src/snmp/service.js';
 import { checkUsm, encodeReport, MAX_ENGINE_BOOTS, readV3Header, USM_STATS, USM_STATS_NAMES, usmStatsOid, type HmacAuth, type UsmEngine, type UsmStat } from '../../src/snmp/usm.js';
-import { ADMIN, closeSnmpSessions, failure, get, text, v3Session, type Target } from '../helpers/snmp-client.js';
+import { ADMIN, closeSnmpSessions, failure, get, set, text, v3Session, type Target } from '../helpers/snmp-client.js';
 import { int, nullVarbind, tlv } from '../helpers/ber.js';
 import { cleanupProcesses, tempDir } from '../helpers/process.js';
+import { until } from '../helpers/until.js';
 
 const SYS_NAME = '1.3.6.1.2.1.1.5.0';
 const ENGINE_ID = '800021f3030011223344';
@@ -361,6 +363,69 @@ describe('snmpEngineBoots', () => {
     const options = { accept: () => true, engineId: ENGINE_ID };
     for (const engineBoots of [0, MAX_ENGINE_BOOTS + 1, 1.5]) {
       expect(() => new SnmpService(device, clock, config, pino({ level: 'silent' }), { ...options, engineBoots }), String(engineBoots)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('USM failures in the journal: limits.snmp.failureLogsPerMinute', () => {
+  it('a flood of wrong digests is counted in usmStats, journaled at most the budget a minute, and pushes no real entry out; the next minute says how many were not', async () => {
+    // A journal of 50 entries, so that 200 failures without the budget would push out the real ones.
+    const profile = parseProfile('default.yaml', await readFile(new URL('../../profiles/default.yaml', import.meta.url), 'utf8'));
+    profile.snmp.users.push(...USERS);
+    const clock = new ManualClock();
+    const device = new Device(profile, clock, undefined, 50);
+    const service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 1, failureLogsPerMinute: 5 });
+    try {
+      const address = await service.listen('127.0.0.1', 0);
+      const target = { host: '127.0.0.1', port: Number(/:(\d+)$/.exec(address)![1]) };
+      // Real entries first: a v3 GET and a v3 SET of DO 3 (its write and its change).
+      const admin = v3Session(target, ADMIN);
+      expect(text((await get(admin, [SYS_NAME]))[0])).toBe('ioThinx_4510');
+      await set(admin, [{ oid: '1.3.6.1.4.1.8691.10.4510.12.1.1.6.3', type: snmp.ObjectType.Integer, value: 1 }]);
+      const real = device.journal.query();
+      expect(real.map((e) => e.kind)).toEqual(expect.arrayContaining(['request', 'write', 'change']));
+
+      // 200 GETs from reader signed with a wrong key (RFC 3414 §3.2 step 6), each answered with its report.
+      const wrong = () => {
+        const message = v3Get({ engineId: ENGINE_ID, user: 'reader', flags: 5, boots: 1, time: 0, digest: 12 });
+        const { authParams } = readV3Header(message)!;
+        auth.writeParameters(message, snmp.AuthProtocols.sha, 'wrong-auth-key', Buffer.from(ENGINE_ID, 'hex'), message.subarray(authParams.start, authParams.end));
+        return message;
+      };
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1');
+      await once(socket, 'listening');
+      const reports: Buffer[] = [];
+      socket.on('message', (msg: Buffer) => reports.push(msg));
+      try {
+        // In rounds of 25, each answered before the next, so no datagram is lost to a full socket buffer.
+        for (let round = 1; round <= 8; round++) {
+          for (let i = 0; i < 25; i++) socket.send(wrong(), target.port, target.host);
+          await until(`${round * 25} reports`, () => (reports.length >= round * 25 ? true : undefined));
+        }
+        expect(reports).toHaveLength(200);
+        expect(reportVarbind(reports.at(-1)!)).toEqual({ oid: usmStatsOid('wrongDigests'), value: 200 });
+        expect(service.counters.usm.wrongDigests).toBe(200);
+        const refused = () => device.journal.query({ source: 'snmp' }).filter((e) => e.result === 'usmStatsWrongDigests');
+        expect(refused()).toHaveLength(5);
+        expect(device.refusals.get('snmp_usm_log')).toBe(195);
+        // Every real entry is still held.
+        expect(device.journal.query().slice(0, real.length)).toEqual(real);
+
+        // The device clock's next minute: one more failure is journaled, saying how many were not.
+        clock.advance(60_000);
+        socket.send(wrong(), target.port, target.host);
+        await until('the 201st report', () => (reports.length === 201 ? true : undefined));
+        expect(service.counters.usm.wrongDigests).toBe(201);
+        expect(refused()).toHaveLength(6);
+        expect(refused().at(-1)!.action).toBe('v3 user "reader" (195 more USM failures before it not journaled: limits.snmp.failureLogsPerMinute)');
+        expect(device.refusals.get('snmp_usm_log')).toBe(195);
+      } finally {
+        socket.close();
+      }
+    } finally {
+      await service.close();
+      device.dispose();
     }
   });
 });

@@ -35,6 +35,7 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
         accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer),
         lastTrigger: () => lastTrigger,
         maxResponseBytes: profile.limits.snmp.maxResponseBytes,
+        failureLogsPerMinute: profile.limits.snmp.failureLogsPerMinute,
       });
       const sender = new TrapSender(device, profile.snmp, logger.child({ component: 'snmp-traps' }), { engineId, lastTrigger: (type) => (lastTrigger = type) });
       agent.traps = sender;
