@@ -3,13 +3,12 @@
  * the point types its module has, as the address table (GET /sim/v1/modbus/map) lists them, and
  * saving keeps an override a profile gave a point type the module lacks.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
 import { fetchJson } from '../helpers/http.js';
-import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 const TABLES = ['coil', 'discrete', 'holding', 'input'] as const;
 const PROFILE = {
@@ -31,11 +30,7 @@ let page: Page;
 let base: string;
 
 beforeAll(async () => {
-  const dir = await tempDir();
-  const profile = join(dir, 'profile.yaml');
-  await writeFile(profile, JSON.stringify(PROFILE)); // JSON is YAML
-  const started = await startCli(['--profile', profile, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet'], dir);
-  base = `http://${started.ready.http}`;
+  base = await startUiDevice(PROFILE);
   ({ browser, page } = await openUi(base));
   await showPanel(page, 'base-panel');
 });

@@ -5,12 +5,11 @@
  * throttle show next to the form; the right one shows the device, a reload keeps the session,
  * and logout brings the form back and ends the session on the server too.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 const ADMIN = { name: 'root', password: 'Adm1n!pass' };
 const VIEWER = { name: 'viewer', password: 'Us3r#pw' };
@@ -59,11 +58,7 @@ async function sessionEndsUnderPage(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const dir = await tempDir();
-  const profile = join(dir, 'profile.yaml');
-  await writeFile(profile, JSON.stringify(PROFILE)); // JSON is YAML
-  const started = await startCli(['--profile', profile, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet'], dir);
-  base = `http://${started.ready.http}`;
+  base = await startUiDevice(PROFILE);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('response', (res) => {

@@ -15,14 +15,13 @@
  * page's live log advanced by (nearly) every change of the window, and that the displayed
  * values differ between two reads.
  */
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli, tempDir } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
 import { changesTotal as totalAt, describeTasks, floodProfile, LONG_TASK_MS, longTasks, recordLongTasks, TARGET_RATE, untilChanges as untilChangesAt } from '../helpers/ui-flood.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 import { until } from '../helpers/until.js';
 
 const WINDOW_CHANGES = 11_000;
@@ -41,11 +40,8 @@ const shownSeq = () => page.evaluate(() => Number(/^#(\d+)/.exec(document.queryS
 const shownValues = () => page.locator('#rail [data-io] .val').allTextContents();
 
 beforeAll(async () => {
-  const dir = await tempDir();
-  const profile = join(dir, 'perf.yaml'); // JSON is YAML
-  await writeFile(profile, JSON.stringify(floodProfile()));
-  const started = await startCli(['--profile', profile, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--quiet'], dir);
-  base = `http://${started.ready.http}`;
+  // The real clock: the test measures the rate the signals reach.
+  base = await startUiDevice(floodProfile(), 'real');
   // Before any script of the page: the load itself is measured too.
   ({ browser, page } = await openUi(base, recordLongTasks));
 });

@@ -10,14 +10,13 @@
  * What is plotted is read from the page's own module (`import('/js/trends.js')`: the same instance
  * the app runs, whose trendsDebug reports what each uPlot holds and counts its draws).
  */
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli, startCliWith, tempDir } from '../helpers/process.js';
+import { cleanupProcesses, startCliWith } from '../helpers/process.js';
 import { changesTotal, describeTasks, floodProfile, LONG_TASK_MS, longTasks, recordLongTasks, TARGET_RATE, untilChanges } from '../helpers/ui-flood.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 import { until } from '../helpers/until.js';
 
 const SINE = '45MR-3810-0@AI-00';
@@ -47,13 +46,6 @@ interface TrendsDebug {
   received(ioName: string): number;
 }
 
-async function cli(profile: object, dir: string): Promise<string> {
-  const file = join(dir, 'profile.yaml'); // JSON is YAML
-  await writeFile(file, JSON.stringify(profile));
-  const started = await startCli(['--profile', file, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--quiet'], dir);
-  return `http://${started.ready.http}`;
-}
-
 /**
  * Runs `fn` on the page's trendsDebug (the module instance app.js imported). A string, not a
  * function: vitest would rewrite an import() in a function's source for node.
@@ -81,7 +73,7 @@ describe('Trends panel (#20)', () => {
   let base: string;
 
   beforeAll(async () => {
-    base = await cli(PROFILE, await tempDir());
+    base = await startUiDevice(PROFILE, 'real');
   });
 
   it('plots each analog channel live, ending at the device value, and two picked channels together', async () => {
@@ -184,7 +176,7 @@ describe('Trends panel in a fleet device console (#20)', () => {
 
 describe('Trends panel under 1,000 changes per second (#19, #20)', () => {
   it('keeps the page free of long tasks with the panel on screen', async () => {
-    const base = await cli(floodProfile(), await tempDir());
+    const base = await startUiDevice(floodProfile(), 'real');
     let page: Page;
     ({ browser, page } = await openUi(base, recordLongTasks));
     const openedAt = await page.evaluate(() => performance.now());
