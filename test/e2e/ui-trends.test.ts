@@ -8,7 +8,10 @@
  *   signal ─► Device ─► /sim/v1/events ─► app.js ─► bus.js ─► web/js/trends.js ─► uPlot (vendor/uplot/)
  *
  * What is plotted is read from the page's own module (`import('/js/trends.js')`: the same instance
- * the app runs, whose trendsDebug reports what each uPlot holds and counts its draws).
+ * the app runs, whose trendsDebug reports what each uPlot holds and counts its draws). The panel's
+ * own tests run the device on the manual clock and move it (POST /sim/v1/clock/advance): a signal
+ * moves only when a test says so, by a known number of samples, and a trend's right edge is the
+ * device's time to the millisecond. The flood test keeps the real clock: it measures a rate.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +19,7 @@ import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses, startCliWith } from '../helpers/process.js';
 import { changesTotal, describeTasks, floodProfile, LONG_TASK_MS, longTasks, recordLongTasks, TARGET_RATE, untilChanges } from '../helpers/ui-flood.js';
-import { startUiDevice } from '../helpers/ui-device.js';
+import { advanceClock, startUiDevice } from '../helpers/ui-device.js';
 import { until } from '../helpers/until.js';
 
 const SINE = '45MR-3810-0@AI-00';
@@ -24,7 +27,7 @@ const STEADY = '45MR-3810-0@AI-01';
 const RTD = '45MR-6600-0@RTD-00';
 const RUNNING = '45MR-3810-0@AI-02';
 
-/** A small rail: two AIs with a fast sine, one AI held, and RTDs (another unit). */
+/** A small rail: two AIs with a sine sampled every 100 ms, one AI held, and RTDs (another unit). */
 const PROFILE = {
   device: { name: 'trend_rig' },
   slots: [
@@ -71,9 +74,11 @@ afterAll(cleanupProcesses);
 describe('Trends panel (#20)', () => {
   let page: Page;
   let base: string;
+  /** Moves the device's clock by `ms`; resolves its time after, in seconds (as the trends plot it). */
+  const advance = async (ms: number) => (await advanceClock(base, ms)) / 1000;
 
   beforeAll(async () => {
-    base = await startUiDevice(PROFILE, 'real');
+    base = await startUiDevice(PROFILE);
   });
 
   it('plots each analog channel live, ending at the device value, and two picked channels together', async () => {
@@ -82,13 +87,22 @@ describe('Trends panel (#20)', () => {
     // One card per analog channel of the profile: 8 AIs and 6 RTDs.
     expect(await page.locator('#trends [data-trend]').count()).toBe(14);
 
-    const first = await until('the sine channel plotted', async () => (await plotted(page, SINE)) ?? undefined, WAIT.timeout);
-    // It moves: more points, and the newest value is another one.
-    const moved = await until('the sine trend to grow', async () => {
+    await until('the sine channel plotted', async () => (await plotted(page, SINE)) ?? undefined, WAIT.timeout);
+    // Until the first change the page's clock stands in for the device's: from it on, the device's.
+    const start = await advance(1000);
+    const first = await until('the sine trend on the device clock', async () => {
       const now = await plotted(page, SINE);
-      return now && now.points >= first.points + 5 && now.last !== first.last ? now : undefined;
+      return now?.at === start ? now : undefined;
     }, WAIT.timeout);
-    expect(moved.at).toBeGreaterThan(first.at!);
+    // It moves with its signal: 2 s more are 20 samples in 8 buckets of 250 ms (at least a point
+    // each), and the sine (4 s period) is elsewhere at the end, while the right edge is the device's time.
+    const end = await advance(2000);
+    const moved = await until('the sine trend to reach the device time', async () => {
+      const now = await plotted(page, SINE);
+      return now?.at === end ? now : undefined;
+    }, WAIT.timeout);
+    expect(moved.points).toBeGreaterThanOrEqual(first.points + 8);
+    expect(moved.last).not.toBe(first.last);
 
     // Held at a value (a field write ends the signal): the trend ends at what the device reports.
     const put = await fetch(`${base}/sim/v1/slots/1/channels/0`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ physical: 7.25 }) });
@@ -132,9 +146,12 @@ describe('Trends panel (#20)', () => {
     await showPanel(page, 'trends-panel');
     await until('the running channel plotted', async () => (await plotted(page, RUNNING)) ?? undefined, WAIT.timeout);
     const drawing = await redraws(page);
-    await until('redraws while shown', async () => ((await redraws(page)) > drawing ? true : undefined), WAIT.timeout);
+    // Drawn while shown, up to the device's time (not the page's, which stands in until a change).
+    const start = await advance(1000);
+    await until('the running trend drawn on the device clock', async () => ((await plotted(page, RUNNING))?.at === start ? true : undefined), WAIT.timeout);
+    expect(await redraws(page)).toBeGreaterThan(drawing);
 
-    // Another tab: the Trends panel is hidden (web/js/nav.js); the signal keeps running meanwhile.
+    // Another tab: the Trends panel is hidden (web/js/nav.js); the signal runs on meanwhile.
     await showPanel(page, 'log-panel');
     expect(await page.locator('#trends-panel').isVisible()).toBe(false);
     // IntersectionObserver reports it off screen within a frame or two: counted from then on.
@@ -142,6 +159,8 @@ describe('Trends panel (#20)', () => {
     const before = await redraws(page);
     const received = await debug<number>(page, 'received', RUNNING);
     const atHide = await plotted(page, RUNNING);
+    // 40 samples of the 100 ms sine: a few may repeat the value before them (no change then).
+    const end = await advance(4000);
     await until('30 more values of the running channel', async () => ((await debug<number>(page, 'received', RUNNING)) >= received + 30 ? true : undefined), WAIT.timeout);
     expect(await redraws(page)).toBe(before);
     expect(await plotted(page, RUNNING)).toEqual(atHide);
@@ -149,7 +168,7 @@ describe('Trends panel (#20)', () => {
     await showPanel(page, 'trends-panel');
     const shown = await until('the trend redrawn once shown', async () => {
       const now = await plotted(page, RUNNING);
-      return (await redraws(page)) > before && now && now.at! > atHide!.at! ? now : undefined;
+      return (await redraws(page)) > before && now?.at === end ? now : undefined;
     }, WAIT.timeout);
     expect(shown.points).toBeGreaterThan(atHide!.points);
   }, 60_000);

@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fetchJson } from './http.js';
 import { startCli, tempDir } from './process.js';
 
 /** Starts the emulator on `profile` (an object: JSON is YAML) and resolves its http://host:port. */
@@ -14,4 +15,10 @@ export async function startUiDevice(profile: object, clock: 'manual' | 'real' = 
   await writeFile(file, JSON.stringify(profile));
   const started = await startCli(['--profile', file, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', clock, '--quiet'], dir);
   return `http://${started.ready.http}`;
+}
+
+/** Moves the manual clock of the emulator at `base` by `ms` (POST /sim/v1/clock/advance); resolves the device time after it, in ms. */
+export async function advanceClock(base: string, ms: number): Promise<number> {
+  const { now } = await fetchJson<{ now: number }>(`${base}/sim/v1/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) });
+  return now;
 }
