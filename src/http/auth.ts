@@ -8,6 +8,9 @@
  *                ├─ session cookie ─► store ─► account unchanged? ────────────┼─► role ≥ needed? ─► next
  *                └─ none / wrong ─► 401 AUTH_REQUIRED (+ WWW-Authenticate)   └─ no ─► 403 AUTH_FORBIDDEN
  *
+ *   mayAccess (what GET / shows, static.ts) ─► session cookie, or Basic found in `verified` ─► role ≥ needed?
+ *                                              (hashes nothing, counts no failed login, sets no header)
+ *
  * The 401 carries the Basic challenge unless the request comes from a page's script (see
  * `challenges`): a browser answers a challenge with its own login prompt, and the web UI has a
  * login form of its own (web/js/login.js).
@@ -80,6 +83,16 @@ function sessionToken(req: Request): string | undefined {
   return undefined;
 }
 
+/** The name and password of `Authorization: Basic`, or why the header is not readable as one. */
+function basicCredentials(authorization: string): { name: string; password: string } | { error: string } {
+  const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
+  if (!m) return { error: 'only Authorization: Basic is supported (or the session cookie from POST /sim/v1/login)' };
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return { error: 'malformed Basic credentials: expected base64 of name:password' };
+  return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 /** One budget per client: `::ffff:127.0.0.1` (a dual-stack listener) and `127.0.0.1` are one peer. */
 function peerOf(req: Request): string {
   return peerKey(req.socket.remoteAddress);
@@ -102,10 +115,17 @@ export class Auth {
   /** Password checks in flight, by credential key (as `verified`): at most one scrypt per name and password at a time. */
   private readonly checking = new Map<string, Promise<boolean>>();
   private readonly identities = new WeakMap<Request, Identity>();
+  /**
+   * Basic credentials `recognise` found in no cache, per address and name, in a throttle of their
+   * own (the logins' limits, not their counts): without it, `recognise` would tell a right
+   * password from a wrong one for as long as the right one is cached, at no cost and unthrottled.
+   */
+  private readonly unrecognised: LoginThrottle;
 
   constructor(private readonly options: AuthOptions) {
     this.sessions = new SessionStore(options.now);
     this.throttle = new LoginThrottle(() => options.limits(), options.now);
+    this.unrecognised = new LoginThrottle(() => options.limits(), options.now);
     this.failureLogs = new LogBudget(() => options.limits().failureLogsPerMinute, options.now);
     this.verified = new VerifiedCredentials(options.now);
   }
@@ -154,6 +174,43 @@ export class Auth {
     return this.identities.get(req);
   }
 
+  /**
+   * Whether the request may do what needs `access`, asked without checking anything new: by its
+   * session cookie, or by Basic credentials the guard verified lately (the `verified` cache). No
+   * password is hashed (a page request must not be a way to make the server run scrypt), no
+   * failed login counted or logged, no header or cookie set, nothing thrown. A Basic credential
+   * not in the cache is not recognised, right or wrong; such misses are bounded per address and
+   * name by `unrecognised`, apart from the logins' throttle. For what a page shows (static.ts),
+   * never for letting a request through: a guarded route goes through `require`.
+   */
+  mayAccess(req: Request, access: Access): boolean {
+    if (access === 'open' || !this.enabled) return true;
+    const identity = this.recognise(req);
+    return identity !== undefined && allows(identity.role, access);
+  }
+
+  /** The account of the request's session cookie or cached Basic credentials (as `identify` reads them), else undefined. */
+  private recognise(req: Request): Identity | undefined {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const credentials = basicCredentials(authorization);
+      if ('error' in credentials) return undefined;
+      const admission = this.unrecognised.admit(peerOf(req), credentials.name);
+      if (!admission.ok) return undefined;
+      const account = this.find(credentials.name);
+      if (account?.enabled && this.verified.has(this.verified.key(credentials.name, credentials.password), account.password.scrypt)) {
+        admission.slot.released();
+        return { name: account.name, role: account.role };
+      }
+      admission.slot.failed();
+      return undefined;
+    }
+    const token = sessionToken(req);
+    const session = token === undefined ? undefined : this.sessions.get(token);
+    const account = session && stillHeld(this.options.accounts(), session);
+    return account ? { name: account.name, role: account.role } : undefined;
+  }
+
   /** Checks name and password and starts a session (cookie); throws AUTH_* on failure. */
   async login(req: Request, res: Response, name: string, password: string): Promise<Identity> {
     const account = await this.check(req, res, name, password);
@@ -175,12 +232,9 @@ export class Auth {
   private async identify(req: Request, res: Response): Promise<Identity | undefined> {
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
-      const m = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
-      if (!m) throw new SimError('AUTH_REQUIRED', 'only Authorization: Basic is supported (or the session cookie from POST /sim/v1/login)');
-      const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new SimError('AUTH_REQUIRED', 'malformed Basic credentials: expected base64 of name:password');
-      const account = await this.check(req, res, decoded.slice(0, colon), decoded.slice(colon + 1));
+      const credentials = basicCredentials(authorization);
+      if ('error' in credentials) throw new SimError('AUTH_REQUIRED', credentials.error);
+      const account = await this.check(req, res, credentials.name, credentials.password);
       return { name: account.name, role: account.role };
     }
     const token = sessionToken(req);

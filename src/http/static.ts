@@ -2,7 +2,9 @@
  * The web UI: static files from `web/` at `/`, same listener as the APIs. No build step; the
  * directory sits two levels above both dist/http/ and the bundled dist/cli/.
  *
- *   GET / (or /index.html) ─► may the request read the device? (accounts off, or the role GET /sim/v1/device needs)
+ *   GET / (or /index.html) ─► may the request read the device? (accounts off, or the role GET /sim/v1/device
+ *                             needs, by its session cookie or Basic credentials the guard verified lately:
+ *                             Auth.mayAccess, which hashes nothing and counts no failed login)
  *                               ├─ yes ─► index.html with the snapshot inlined as <script id="device-snapshot">
  *                               └─ no ──► index.html as it is (the page's login flow takes over)
  *   other files ─► express.static
@@ -14,7 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Access } from './access.js';
 import type { Auth } from './auth.js';
 
@@ -37,25 +39,6 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-/**
- * Whether this request may read the device, by the same guard GET /sim/v1/device has. The guard
- * refuses by throwing (and asks for Basic credentials): here a refusal only means no snapshot, and
- * the page must not make the browser prompt for a password.
- */
-async function mayRead(req: Request, res: Response, page: PageSnapshot): Promise<boolean> {
-  if (page.access === 'open' || !page.auth.enabled) return true;
-  let allowed = false;
-  try {
-    await page.auth.require(page.access)(req, res, () => {
-      allowed = true;
-    });
-  } catch {
-    allowed = false;
-  }
-  res.removeHeader('WWW-Authenticate');
-  return allowed;
-}
-
 const MARK = '</head>';
 
 function indexPage(webDir: string, page: PageSnapshot): RequestHandler {
@@ -72,7 +55,7 @@ function indexPage(webDir: string, page: PageSnapshot): RequestHandler {
       throw error;
     });
     const [head, tail] = await parts;
-    const body = tail && (await mayRead(req, res, page)) ? `${head}<script id="device-snapshot" type="application/json">${scriptJson(page.snapshot())}</script>\n${tail}` : head + tail;
+    const body = tail && page.auth.mayAccess(req, page.access) ? `${head}<script id="device-snapshot" type="application/json">${scriptJson(page.snapshot())}</script>\n${tail}` : head + tail;
     // The page carries live state: a cached copy would paint a stale device.
     res.setHeader('Cache-Control', 'no-cache');
     res.type('html').send(body);
