@@ -256,15 +256,24 @@ describe('web UI', () => {
   it('takes a full-page screenshot of the faceplate, with the controls of a channel open', async () => {
     // A rail at work: a few inputs on and outputs switched, as over Modbus or the device API.
     const on = [['1/3', 'level'], ['1/6', 'level'], ['2/0', 'doStatus'], ['2/4', 'doStatus'], ['3/1', 'relayStatus']] as const;
-    for (const [at, what] of on) {
+    const ioNames: string[] = [];
+    const put = async (at: string, what: string, value: 0 | 1) => {
       const path = `/sim/v1/slots/${at.replace('/', '/channels/')}`;
       const res = what === 'level'
-        ? await fetch(base + path, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"level":1}' })
-        : await fetch(`${base}${path}/attributes/${what}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: '{"value":1}' });
+        ? await fetch(base + path, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ level: value }) })
+        : await fetch(`${base}${path}/attributes/${what}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ value }) });
       expect(res.status, `${at} ${what}`).toBe(200);
-    }
+      return (await json<{ ioName: string }>(path)).ioName;
+    };
+    const shown = (value: '0' | '1') => Promise.all(ioNames.map((ioName) => page.locator(`#rail [data-io="${ioName}"][data-on="${value}"]`).waitFor({ state: 'attached', ...WAIT })));
+    // Off first, as the page shows it (an earlier test may have left one on), then on: each LED
+    // the wait sees lit is one this test's change reached. The rail may be behind another panel
+    // until openChannel brings it back: attached, not visible.
+    for (const [at, what] of on) ioNames.push(await put(at, what, 0));
+    await shown('0');
+    for (const [at, what] of on) await put(at, what, 1);
     await openChannel('45MR-3800-0@Level');
-    await page.locator('#rail [data-on="1"]').nth(on.length).waitFor(WAIT);
+    await shown('1');
     expect(await page.locator('#device').isVisible()).toBe(true);
     expect(await page.locator('section.panel:visible').count()).toBe(0);
     await mkdir(new URL('../../docs/', import.meta.url), { recursive: true });
