@@ -6,8 +6,8 @@
  * and logout brings the form back and ends the session on the server too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM, showPanel, WAIT } from '../helpers/browser.js';
+import type { Browser, Page } from 'playwright-core';
+import { openUi, showPanel, WAIT } from '../helpers/browser.js';
 import { cleanupProcesses } from '../helpers/process.js';
 import { startUiDevice } from '../helpers/ui-device.js';
 
@@ -59,13 +59,13 @@ async function sessionEndsUnderPage(): Promise<void> {
 
 beforeAll(async () => {
   base = await startUiDevice(PROFILE);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('response', (res) => {
-    if (res.url().includes('/sim/v1/')) answers.push({ url: res.url(), status: res.status(), challenge: res.headers()['www-authenticate'] ?? null });
-  });
-  // openUi waits for the device, which does not come before a login: the form is what shows.
-  await page.goto(`${base}/`);
+  // The device does not come before a login (the form is what shows): no wait for it.
+  const listen = async (p: Page) => {
+    p.on('response', (res) => {
+      if (res.url().includes('/sim/v1/')) answers.push({ url: res.url(), status: res.status(), challenge: res.headers()['www-authenticate'] ?? null });
+    });
+  };
+  ({ browser, page } = await openUi(base, listen, { waitReady: false }));
 });
 
 afterAll(async () => {

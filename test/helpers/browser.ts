@@ -11,14 +11,16 @@ export const WAIT = { timeout: 10_000 };
 /**
  * Opens the UI at `base` (http://host:port) once it has drawn the device (body[data-ready]).
  * `beforeLoad` runs on the new page before it loads the UI, e.g. to add an init script.
+ * `waitReady: false` returns once the page has loaded, for a page that draws no device (a login
+ * form is what it shows while accounts are on and it has no session).
  */
-export async function openUi(base: string, beforeLoad?: (page: Page) => Promise<unknown>): Promise<{ browser: Browser; page: Page }> {
+export async function openUi(base: string, beforeLoad?: (page: Page) => Promise<unknown>, { waitReady = true } = {}): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await beforeLoad?.(page);
     await page.goto(`${base}/`);
-    await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
+    if (waitReady) await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, WAIT);
     return { browser, page };
   } catch (e) {
     await browser.close(); // the caller never gets it to close
