@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SAVE_EVERY_MS, startCounterRetain } from '../../src/app/di-counter-retain.js';
-import { DI_COUNTERS_FILE, readDiCounters, writeDiCounters } from '../../src/app/di-counter-store.js';
+import { DI_COUNTERS_FILE, MAX_FILE_BYTES, readDiCounters, writeDiCounters } from '../../src/app/di-counter-store.js';
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
@@ -103,6 +103,31 @@ describe('counterRetain', () => {
     await retain.stop();
     expect((await readDiCounters(dir)).kind).toBe('ok');
     device.dispose();
+  });
+
+  it('refuses a file larger than a full rail\'s counters take unread: a warning, and the counts start from the profile', async () => {
+    const dir = await dataDir();
+    const file = join(dir, DI_COUNTERS_FILE);
+    // A file the format accepts, padded: read, it would restore 41; only its size refuses it.
+    const valid = JSON.stringify({ version: 1, counters: { '1/0': { value: 41, overflow: false } } });
+    await writeFile(file, valid + ' '.repeat(MAX_FILE_BYTES - valid.length));
+    expect(await readDiCounters(dir)).toEqual({ kind: 'ok', counters: { '1/0': { value: 41, overflow: false } } });
+    await writeFile(file, valid + ' '.repeat(MAX_FILE_BYTES + 1 - valid.length));
+    expect(await readDiCounters(dir)).toEqual({ kind: 'bad', reason: `${MAX_FILE_BYTES + 1} bytes: more than the counters of 512 channels (a full rail) take` });
+    const { profile, device } = build();
+    const log = capture();
+    const retain = await startCounterRetain(device, profile, dir, new ManualClock(), log.logger);
+    expect(device.channel(1, 0).read('diCounterValue')).toBe(7);
+    expect(log.lines()).toEqual([expect.objectContaining({ level: 40, msg: 'the saved DI counters cannot be read; they start from the profile', reason: expect.stringContaining(`${MAX_FILE_BYTES + 1} bytes`) })]);
+    await retain.stop();
+    device.dispose();
+  });
+
+  it('holds a full rail: 32 modules of 16 counter DIs (as many channels as a device can have) fit under the cap', async () => {
+    const dir = await dataDir();
+    const counters = Object.fromEntries(Array.from({ length: 32 * 16 }, (_, i) => [`${Math.floor(i / 16) + 1}/${i % 16}`, { value: 4_294_967_295, overflow: true }]));
+    await writeDiCounters(dir, counters);
+    expect(await readDiCounters(dir)).toEqual({ kind: 'ok', counters });
   });
 
   it('without a data dir says so once at info and does nothing', async () => {
