@@ -5,10 +5,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import express from 'express';
@@ -20,17 +19,13 @@ import { ManualClock } from '../../src/device/clock.js';
 import { Emulator } from '../../src/app/emulator.js';
 import { isSimError } from '../../src/errors.js';
 import { listenHttps, loadOrCreateCertificate, type Certificate } from '../../src/http/index.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
+  await cleanupProcesses();
 });
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'iothinx-https-'));
-  cleanup.push(() => (process.env.IOTHINX_KEEP_TEMP ? undefined : rm(dir, { recursive: true, force: true })));
-  return dir;
-}
 
 /** A device with HTTPS only, on `certificate`, built through src/app; close() stops it. */
 async function serve(certificate: Certificate): Promise<Served> {

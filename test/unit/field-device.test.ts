@@ -1,14 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { problemsOf } from '../../src/config/load.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { ExceptionCode, ModbusException } from '../../src/modbus-pdu/exceptions.js';
 import { fieldDeviceSchema, type FieldDeviceInput } from '../../src/sim/field-device-schema.js';
 import { FieldDevice, loadFieldDeviceFile } from '../../src/sim/field-device.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
 import { expectSimError } from './helpers.js';
 
 type PointInput = FieldDeviceInput['points'][number];
@@ -346,25 +346,25 @@ describe('field device files', () => {
     }
   });
 
-  function tempFile(name: string, text: string): string {
-    const root = mkdtempSync(join(tmpdir(), 'field-device-'));
-    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
-    const file = join(root, name);
-    writeFileSync(file, text);
+  afterEach(cleanupProcesses);
+
+  async function tempFile(name: string, text: string): Promise<string> {
+    const file = join(await tempDir(), name);
+    await writeFile(file, text);
     return file;
   }
 
-  it('names the file and the path of every problem', () => {
-    const file = tempFile('bad.yaml', 'name: bad\npoints:\n  - { name: a, table: coil, address: 0, type: uint16 }\n  - { name: b, table: holding, address: 0, type: int16, value: 40000 }\n');
+  it('names the file and the path of every problem', async () => {
+    const file = await tempFile('bad.yaml', 'name: bad\npoints:\n  - { name: a, table: coil, address: 0, type: uint16 }\n  - { name: b, table: holding, address: 0, type: int16, value: 40000 }\n');
     const error = expectSimError(() => loadFieldDeviceFile(file), 'PROFILE_INVALID');
     expect(error.message).toBe(`${file}: points.0.type: a coil point holds one bit: type must be bool\n${file}: points.1.value: 40000 is outside int16 -32768..32767`);
     expect(problemsOf(error)).toHaveLength(2);
   });
 
-  it('reports unreadable files and broken YAML', () => {
+  it('reports unreadable files and broken YAML', async () => {
     const missing = join(tmpdir(), 'no-such-field-device.yaml');
     expect(expectSimError(() => loadFieldDeviceFile(missing), 'PROFILE_READ_FAILED').message).toBe(`${missing}: (file): no such file`);
-    const file = tempFile('broken.yaml', 'name: x\nname: y\n');
+    const file = await tempFile('broken.yaml', 'name: x\nname: y\n');
     expect(expectSimError(() => loadFieldDeviceFile(file), 'PROFILE_READ_FAILED').message).toMatch(/^.*broken\.yaml: line \d+: /);
   });
 });

@@ -1,24 +1,18 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { formatProblem, loadProfile, parseProfile, problemsOf } from '../../src/config/load.js';
 import { profileSchema } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
 import { expectSimError, problems, rig } from './helpers.js';
 
 const paths = (input: unknown) => problems(input).map((p) => p.path);
 const one = (module: string, channels: unknown[]) => ({ slots: [{ slot: 1, module, channels }] });
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'iothinx-profile-'));
-  onTestFinished(async () => {
-    if (!process.env.IOTHINX_KEEP_TEMP) await rm(dir, { recursive: true, force: true });
-  });
-  return dir;
-}
+afterEach(cleanupProcesses);
 
 describe('profile: structure', () => {
   it('accepts an empty document and fills the defaults', () => {
