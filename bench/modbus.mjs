@@ -55,19 +55,22 @@ const benchDir = new URL('.', import.meta.url).pathname;
 const PYTHON = '/usr/bin/python3';
 
 // node-floor (BENCH_NODE_FLOOR=1): FC3 x10 frames answered with registers 0..9; with more than
-// one connection open the replies wait for setImmediate, as src/modbus/server.ts does.
+// one connection open the replies wait for setImmediate, and every connection reads into one
+// shared buffer (node:net's onread on the accepted socket's handle), as src/modbus/server.ts and
+// src/modbus/shared-read.ts do.
 const NODE_FLOOR_SERVER = `
 const net = require('node:net');
 const reply = Buffer.from([0, 0, 0, 0, 0, 23, 0, 3, 20, ...Array.from({ length: 10 }, (_, i) => [0, i]).flat()]);
 const waiting = [];
 const flush = () => { for (const [socket, out] of waiting.splice(0)) socket.write(out); };
+const shared = Buffer.allocUnsafe(65536);
 let open = 0;
-const server = net.createServer({ noDelay: true }, (socket) => {
-  open += 1;
-  socket.on('close', () => (open -= 1));
-  socket.on('error', () => {});
-  socket.on('data', (chunk) => {
-    const frames = Math.floor(chunk.length / 12);
+const server = net.createServer({ noDelay: true }, (accepted) => {
+  const handle = accepted._handle;
+  accepted._handle = null;
+  accepted.destroy();
+  const socket = new net.Socket({ handle, readable: true, writable: true, onread: { buffer: shared, callback: (bytes, chunk) => {
+    const frames = Math.floor(bytes / 12);
     const out = Buffer.allocUnsafe(29 * frames);
     for (let i = 0; i < frames; i++) {
       reply.copy(out, 29 * i);
@@ -76,7 +79,11 @@ const server = net.createServer({ noDelay: true }, (socket) => {
     }
     if (open <= 1) socket.write(out);
     else if (waiting.push([socket, out]) === 1) setImmediate(flush);
-  });
+  } } });
+  open += 1;
+  socket.on('close', () => (open -= 1));
+  socket.on('error', () => {});
+  socket.resume();
 });
 server.listen(0, '127.0.0.1', () => console.log('listening 127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));

@@ -39,6 +39,7 @@ import type { ListenerStats } from './contract.js';
 import type { Outcome } from '../modbus-pdu/dispatch.js';
 import type { ExceptionCode } from '../modbus-pdu/exceptions.js';
 import type { ModbusFault, ModbusUnit, UnitRouter } from './unit.js';
+import { readShared } from './shared-read.js';
 
 /** What the listener itself enforces; the unit id filter and the watchdog are the router's and the unit's. */
 export interface ModbusServerSettings {
@@ -159,26 +160,31 @@ export class ModbusTcpServer {
     return { ...this.counters, connections: this.connections.size, paused, pendingReplyBytesPeak: this.pendingReplyBytesPeak };
   }
 
-  /** Serves one accepted socket; the allowlist and connection limit apply here. */
-  handle(socket: Socket): void {
-    const peer = socket.remoteAddress ?? '';
+  /**
+   * Serves one accepted socket; the allowlist and connection limit apply here. Returns the socket
+   * that serves the connection from now on (shared-read.ts moves the handle to a new one), or
+   * undefined when it was refused.
+   */
+  handle(accepted: Socket): Socket | undefined {
+    const peer = accepted.remoteAddress ?? '';
     if (!isAllowed(this.settings.accessibleIps, peer)) {
       this.counters.refusedByList += 1;
       this.logRefusal(peer, 'not on the accessible-IP list');
-      socket.destroy();
-      return;
+      accepted.destroy();
+      return undefined;
     }
     if (this.connections.size >= this.settings.maxConnections) {
       this.counters.refusedByLimit += 1;
       this.logRefusal(peer, `already ${this.connections.size} connections (maxConnections)`);
-      socket.destroy();
-      return;
+      accepted.destroy();
+      return undefined;
     }
     this.counters.accepted += 1;
+    const peerAddress = formatAddress({ address: peer, family: accepted.remoteFamily ?? 'IPv4', port: accepted.remotePort ?? 0 });
     const conn: Connection = {
-      socket,
+      socket: accepted,
       peer,
-      peerAddress: formatAddress({ address: peer, family: socket.remoteFamily ?? 'IPv4', port: socket.remotePort ?? 0 }),
+      peerAddress,
       buffer: null,
       lastActivity: this.clock.monotonic(),
       frameStartedAt: -1,
@@ -192,13 +198,15 @@ export class ModbusTcpServer {
         if (!error) this.relieve(conn);
       },
     };
+    const socket = readShared(accepted, (chunk) => this.onData(conn, chunk));
+    conn.socket = socket;
     this.connections.add(conn);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (error) => this.logger.debug({ peer, err: error }, 'connection error'));
     // Besides the flush callback of the write that crossed the limit (emitted only after a write returned false).
     socket.on('drain', () => this.relieve(conn));
     socket.on('close', () => this.connections.delete(conn));
+    return socket;
   }
 
   listen(host: string, port: number): Promise<string> {
@@ -227,8 +235,9 @@ export class ModbusTcpServer {
     if (conn.closing) return;
     const data = conn.buffer ? Buffer.concat([conn.buffer, chunk]) : chunk;
     conn.buffer = null;
-    // A chunk read before the pause took effect waits with the rest (never more than one read).
-    if (conn.paused || conn.yielded) conn.buffer = data;
+    // A chunk read before the pause took effect waits with the rest (never more than one read),
+    // copied: the chunk is the read buffer every connection shares (shared-read.ts).
+    if (conn.paused || conn.yielded) conn.buffer = data === chunk ? Buffer.from(chunk) : data;
     else this.serve(conn, data);
   }
 
@@ -317,8 +326,9 @@ export class ModbusTcpServer {
     const yielding = served >= FAIR_REQUESTS && wholeLeft && !conn.paused && !conn.closing;
     if (offset === data.length) conn.frameStartedAt = -1;
     else if (conn.paused || yielding) {
-      // Unanswered frames wait, uncopied (the chunk is one socket read at most), for the flush.
-      conn.buffer = data.subarray(offset);
+      // Unanswered frames wait for the flush, copied (the chunk may be the shared read buffer;
+      // it is one socket read at most).
+      conn.buffer = Buffer.from(data.subarray(offset));
       conn.frameStartedAt = -1;
     } else {
       // At most one incomplete ADU (< 260 bytes), copied so that the chunk is not kept.

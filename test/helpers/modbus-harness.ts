@@ -88,9 +88,10 @@ export async function stopModbus(): Promise<void> {
  * (its close, its buffered bytes). close() stops the server and the listener.
  */
 export async function listenHandled(server: ModbusTcpServer, onSocket: (socket: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const listener = createServer((socket) => {
-    server.handle(socket);
-    onSocket(socket);
+  const listener = createServer((accepted) => {
+    // The socket that serves the connection: handle() may move it to a new one (shared-read.ts).
+    const socket = server.handle(accepted);
+    if (socket) onSocket(socket);
   });
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
