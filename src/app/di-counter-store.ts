@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
-import { readDataFile } from '../config/data-file.js';
+import { readDataFile, type DataFileResult } from '../config/data-file.js';
 import { allModels } from '../device/catalog.js';
 import { slotConfigSchema } from '../device/schema.js';
 
@@ -42,7 +42,7 @@ const fileSchema = z.strictObject({
 /** `slot/index` -> counter. */
 export type SavedCounters = z.infer<typeof fileSchema>['counters'];
 
-export type ReadResult = { kind: 'none' } | { kind: 'ok'; counters: SavedCounters } | { kind: 'bad'; reason: string };
+export type ReadResult = DataFileResult<{ counters: SavedCounters }>;
 
 /** The saved counters; `none` when the file does not exist, `bad` when it is too large (unread), cannot be read or parsed. */
 export async function readDiCounters(dataDir: string): Promise<ReadResult> {

@@ -6,7 +6,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 
-export type DataFileRead<T> = { kind: 'none' } | { kind: 'ok'; data: T } | { kind: 'bad'; reason: string };
+/**
+ * What a reader of one state file answers: `none`, `bad` with the reason, or `ok` with the fields
+ * `T` names. Each file's reader says what it read in its own words (`{ messages }`, `{ counters }`)
+ * without declaring `none` and `bad` again.
+ */
+export type DataFileResult<T extends object> = { kind: 'none' } | ({ kind: 'ok' } & T) | { kind: 'bad'; reason: string };
+
+/** What readDataFile answers: the parsed document as `data`. */
+export type DataFileRead<T> = DataFileResult<{ data: T }>;
 
 /** `tooLarge(size)` gives the reason a file of `size` bytes is refused unread, or null to read it. */
 export async function readDataFile<S extends z.ZodType>(path: string, schema: S, tooLarge?: (size: number) => string | null): Promise<DataFileRead<z.infer<S>>> {

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
-import { readDataFile } from '../config/data-file.js';
+import { readDataFile, type DataFileResult } from '../config/data-file.js';
 import { ConfigWriter } from '../config/writer.js';
 import type { Clock } from '../device/clock.js';
 import type { Outbox, OutEntry } from './queue.js';
@@ -52,7 +52,7 @@ const fileSchema = z.strictObject({
   messages: z.array(savedMessageSchema),
 });
 
-export type ReadResult = { kind: 'none' } | { kind: 'ok'; messages: SavedMessage[] } | { kind: 'bad'; reason: string };
+export type ReadResult = DataFileResult<{ messages: SavedMessage[] }>;
 
 /** The largest file a queue of `max` messages makes; a larger one is not read. */
 export function maxFileBytes(max: number): number {
@@ -94,13 +94,18 @@ export interface QueueRetain {
   stop(): Promise<void>;
 }
 
-/** What the writer holds: the outbox revision on disk (-1: the file is not the outbox, e.g. unreadable) and its entries. */
+/**
+ * What the writer holds: the entries on disk and, to compare, their `contents` (null: unknown, e.g.
+ * an unreadable file). Which outbox revision they were taken at is not kept: `contents` already
+ * tells whether a write is needed; the revision only spares the tick a snapshot (`asked`).
+ */
 interface Saved {
-  revision: number;
-  /** Which entries the file holds (null: unknown, e.g. an unreadable file); see `contents`. */
   contents: string | null;
   entries: readonly OutEntry[];
 }
+
+/** `asked` when no save of the outbox as it is stands: the next tick takes a snapshot. */
+const UNSAVED = -1;
 
 /**
  * Names a set of entries by its size and newest id. Ids only grow and entries only leave (acks,
@@ -121,7 +126,7 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
   const saved = await readQueue(dataDir, max);
   let restored = 0;
   // The file matches the outbox only when it was read and fit whole; otherwise the first save replaces it.
-  let onDisk = -1;
+  let onDisk = UNSAVED;
   let onDiskContents: string | null = null;
   if (saved.kind === 'bad') {
     logger.warn({ file, reason: saved.reason }, 'the saved MQTT queue cannot be read; it is ignored and replaced at the next save');
@@ -142,7 +147,7 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
 
   let failing = false;
   const writer = new ConfigWriter<Saved>(
-    { revision: onDisk, contents: onDiskContents, entries: [] },
+    { contents: onDiskContents, entries: [] },
     {
       persist: async (state) => {
         if (state.contents === writer.state.contents) return;
@@ -156,7 +161,7 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
       },
     },
   );
-  /** The revision a submitted save will write (or has written). */
+  /** The outbox revision a submitted save will write (or has written); UNSAVED after a failed write. */
   let asked = onDisk;
   const save = (): Promise<unknown> => {
     if (outbox.revision === asked) return writer.idle();
@@ -166,11 +171,11 @@ export async function retainQueue(outbox: Outbox, max: number, dataDir: string, 
       .submit(() => {
         asked = outbox.revision;
         const entries = outbox.persistent();
-        return { revision: asked, contents: contents(entries), entries };
+        return { contents: contents(entries), entries };
       })
       .catch(() => {
-        // Not on disk: the next tick tries again.
-        asked = writer.state.revision;
+        // Not on disk: the next tick tries again (and writes nothing if a later save put the same entries there).
+        asked = UNSAVED;
       });
   };
   const timer = clock.setInterval(() => void save(), SAVE_EVERY_MS);

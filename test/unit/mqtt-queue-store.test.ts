@@ -196,4 +196,24 @@ describe('retainQueue', () => {
     await retain.stop();
     expect(await saved(gone)).toEqual({ version: 1, messages: [message(1), message(2), message(3)] });
   });
+
+  it('tries a failed save again at the next tick though nothing moved since, and then writes nothing more', async () => {
+    const dir = await dataDir();
+    const gone = join(dir, 'gone');
+    const clock = new ManualClock();
+    const outbox = new Outbox(10);
+    const retain = await retainQueue(outbox, 10, gone, clock, capture().logger);
+    outbox.push(message(1));
+    clock.advance(SAVE_EVERY_MS);
+    await retain.idle();
+    await mkdir(gone);
+    clock.advance(SAVE_EVERY_MS);
+    await retain.idle();
+    expect(await saved(gone)).toEqual({ version: 1, messages: [message(1)] });
+    await rm(join(gone, MQTT_QUEUE_FILE));
+    clock.advance(SAVE_EVERY_MS);
+    await retain.idle();
+    await retain.stop();
+    expect(await readdir(gone)).toEqual([]);
+  });
 });
