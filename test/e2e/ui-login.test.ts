@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
+import { basic } from '../helpers/http.js';
 import { cleanupProcesses } from '../helpers/process.js';
 import { startUiDevice } from '../helpers/ui-device.js';
 
@@ -50,8 +51,7 @@ async function logIn(who: { name: string; password: string }): Promise<void> {
 /** A reset (a restart) ends every session under the logged-in page: its own form shows, no browser prompt. */
 async function sessionEndsUnderPage(): Promise<void> {
   expect(await dialog().count()).toBe(0);
-  const basic = `Basic ${Buffer.from(`${ADMIN.name}:${ADMIN.password}`).toString('base64')}`;
-  const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/json' } });
+  const reset = await fetch(`${base}/sim/v1/reset`, { method: 'POST', headers: { authorization: basic(ADMIN.name, ADMIN.password), 'content-type': 'application/json' } });
   expect(reset.status).toBe(200);
   await dialog().waitFor({ state: 'visible', ...WAIT });
   expect(answers.filter((a) => a.challenge !== null)).toEqual([]);

@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
+import { basic } from '../helpers/http.js';
 import { cleanupProcesses, startCli } from '../helpers/process.js';
 
 /** The factory administrator (src/config/accounts.ts), for the part with accounts on. */
-const ADMIN = `Basic ${Buffer.from('admin:moxa').toString('base64')}`;
+const ADMIN = basic('admin', 'moxa');
 
 let browser: Browser;
 let page: Page;

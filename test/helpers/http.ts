@@ -15,6 +15,11 @@ export function getFrom(localAddress: string, address: string, path: string): Pr
   });
 }
 
+/** The value of an `Authorization` header with HTTP Basic credentials (RFC 7617). */
+export function basic(name: string, password: string): string {
+  return `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
+}
+
 /** fetch that expects a 2xx and returns the JSON body. */
 export async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);

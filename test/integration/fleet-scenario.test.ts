@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startFleet as fixtureFleet } from '../../src/testing/fleet.js';
 import type { Fleet } from '../../src/fleet/fleet.js';
 import { ApiFleets, call } from '../helpers/fleet-api.js';
+import { basic } from '../helpers/http.js';
 import { RawModbusClient } from '../helpers/modbus-client.js';
 import { cleanupProcesses, runCli, startCliWith, tempDir } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
@@ -224,7 +225,7 @@ describe('fleet scenario roles', () => {
     const file = join(dir, 'accounts.yaml');
     await writeFile(file, 'http:\n  accounts:\n    enabled: true\n    users:\n      - { role: administrator, password: "Adm1n!x" }\n      - { role: operator, name: op, password: "0per!x" }\n      - { role: user, name: viewer, password: "V1ew!x" }\n');
     const { base } = await startFleet(1, file);
-    const as = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const as = (user: string, password: string) => ({ authorization: basic(user, password) });
     const doc = { name: 'r', device: name(1), steps: [{ wait: LONG }] };
     expect((await call(`${base}/scenarios`, 'POST', doc)).status).toBe(401);
     expect((await call(`${base}/scenarios`, 'POST', doc, as('viewer', 'V1ew!x'))).status).toBe(403);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../src/app/runner.js';
 import { profileSchema } from '../../src/config/profile.js';
 import { SimClient } from '../../src/testing/client.js';
-import { getFrom } from '../helpers/http.js';
+import { basic, getFrom } from '../helpers/http.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 import { until } from '../helpers/until.js';
 
@@ -178,7 +178,6 @@ function rawFrom(address: string, localAddress: string, text: string): { receive
   return { received: () => got, closed: () => closed, send: (more) => socket.write(more) };
 }
 
-const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
 const streamRequest = (authorization?: string) => `GET /sim/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`;
 
 /** 127.0.0.1 and 127.0.0.2 on the list, guarding HTTP too; keep-alive long enough that only a list change closes an idle connection. */

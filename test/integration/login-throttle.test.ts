@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema, type Profile } from '../../src/config/profile.js';
+import { basic as basicAuth } from '../helpers/http.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 
 const PASSWORD = 'Op3r@tor';
@@ -72,7 +73,7 @@ async function start(change: (profile: Profile) => void = () => {}) {
     const body = JSON.stringify({ name, password });
     return send('POST', '/login', { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, body, from);
   };
-  const basic = (name: string, password: string, from = '127.0.0.1') => send('GET', '/device', { authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` }, undefined, from);
+  const basic = (name: string, password: string, from = '127.0.0.1') => send('GET', '/device', { authorization: basicAuth(name, password) }, undefined, from);
   const failedLines = () => lines.filter((l) => l.msg === 'login failed');
   return { sim, login, basic, failedLines, refusals: sim.device.refusals };
 }

@@ -7,7 +7,7 @@ import { cleanupProcesses, startCli } from '../helpers/process.js';
 import { RawModbusClient, readPdu } from '../helpers/modbus-client.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
 import { until } from '../helpers/until.js';
-import { getFrom } from '../helpers/http.js';
+import { basic, getFrom } from '../helpers/http.js';
 
 const RTU_GATEWAY = new URL('../../profiles/rtu-gateway.yaml', import.meta.url).pathname;
 const API_HEADERS = { accept: 'vdn.dac.v2', 'content-type': 'application/json' };
@@ -170,7 +170,7 @@ describe('GET /metrics with accounts on', () => {
     const anonymous = await fetch(`http://${http}/metrics`);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
-    const samples = await scrape(http, { authorization: `Basic ${Buffer.from('admin:moxa').toString('base64')}` });
+    const samples = await scrape(http, { authorization: basic('admin', 'moxa') });
     expect(valueOf(samples, 'iothinx_faults_active', { kind: 'serial' })).toBe(0);
     // Built through src/app as every device is: the HTTP listener's refusals are counted too.
     expect(valueOf(samples, 'iothinx_connections_refused_total', { service: 'http', reason: 'accessible_ip_list' })).toBe(0);
