@@ -30,7 +30,7 @@ let page: Page;
 let base: string;
 
 beforeAll(async () => {
-  base = await startUiDevice(PROFILE);
+  ({ base } = await startUiDevice(PROFILE));
   ({ browser, page } = await openUi(base));
   await showPanel(page, 'base-panel');
 });

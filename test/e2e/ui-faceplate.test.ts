@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 interface Channel { index: number; type: string; ioName: string; [attribute: string]: unknown }
 interface Slot { slot: number; module: string; name: string; fault?: string | null; channels?: Channel[] }
@@ -31,8 +32,7 @@ const controls = (ioName: string) => page.locator(`#details [data-io="${ioName}"
 const card = (slot: number) => page.locator(`#rail article.module[data-slot="${slot}"]`);
 
 beforeAll(async () => {
-  const started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet']);
-  base = `http://${started.ready.http}`;
+  ({ base } = await startUiDevice());
   ({ browser, page } = await openUi(base));
 });
 

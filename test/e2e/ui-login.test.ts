@@ -58,7 +58,7 @@ async function sessionEndsUnderPage(): Promise<void> {
 }
 
 beforeAll(async () => {
-  base = await startUiDevice(PROFILE);
+  ({ base } = await startUiDevice(PROFILE));
   // The device does not come before a login (the form is what shows): no wait for it.
   const listen = async (p: Page) => {
     p.on('response', (res) => {

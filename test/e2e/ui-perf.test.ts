@@ -41,7 +41,7 @@ const shownValues = () => page.locator('#rail [data-io] .val').allTextContents()
 
 beforeAll(async () => {
   // The real clock: the test measures the rate the signals reach.
-  base = await startUiDevice(floodProfile(), 'real');
+  ({ base } = await startUiDevice(floodProfile(), 'real'));
   // Before any script of the page: the load itself is measured too.
   ({ browser, page } = await openUi(base, recordLongTasks));
 });

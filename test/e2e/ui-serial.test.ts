@@ -8,8 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli, type Started } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
 import { fetchJson } from '../helpers/http.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 const PROFILE = new URL('./fixtures/rtu-demo.yaml', import.meta.url).pathname;
 
@@ -17,7 +18,6 @@ interface Point { name: string; value: number; unit?: string }
 interface FieldDevice { name: string; fault: { kind: string }; points: Point[] }
 interface ProfileStatus { name: string; state: string; errorCode: number }
 
-let started: Started;
 let browser: Browser;
 let page: Page;
 let base: string;
@@ -35,8 +35,7 @@ async function openBrowser(): Promise<void> {
 
 describe('web UI, serial panels (RTU master on a virtual bus)', () => {
   beforeAll(async () => {
-    started = await startCli(['--profile', PROFILE, '--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--quiet']);
-    base = `http://${started.ready.http}`;
+    ({ base } = await startUiDevice(PROFILE, 'real'));
     await openBrowser();
   });
 
@@ -169,8 +168,7 @@ describe('web UI, serial panels (RTU master on a virtual bus)', () => {
 
 describe('web UI, serial panels without a serial port (default profile)', () => {
   beforeAll(async () => {
-    started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--quiet']);
-    base = `http://${started.ready.http}`;
+    ({ base } = await startUiDevice(undefined, 'real'));
     await openBrowser();
   });
 

@@ -3,20 +3,19 @@
  * a manager at it, with this device's address filled in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { showPanel } from '../helpers/browser.js';
-import { cleanupProcesses, startCli } from '../helpers/process.js';
+import type { Browser, Page } from 'playwright-core';
+import { openUi, showPanel } from '../helpers/browser.js';
+import { cleanupProcesses } from '../helpers/process.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 let browser: Browser;
 let page: Page;
 let snmp: string;
 
 beforeAll(async () => {
-  const started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet']);
-  snmp = started.ready.snmp!;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
-  page = await browser.newPage();
-  await page.goto(`http://${started.ready.http}/`);
+  const { base, ready } = await startUiDevice();
+  snmp = ready.snmp!;
+  ({ browser, page } = await openUi(base));
 });
 
 afterAll(async () => {

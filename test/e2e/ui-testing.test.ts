@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openUi, showPanel, WAIT } from '../helpers/browser.js';
-import { cleanupProcesses, startCli } from '../helpers/process.js';
+import { cleanupProcesses } from '../helpers/process.js';
 import { fetchJson } from '../helpers/http.js';
+import { startUiDevice } from '../helpers/ui-device.js';
 
 
 interface Fault { id: string; spec: { kind: string; slot?: number }; hits: number }
@@ -22,8 +23,7 @@ const faults = () => json<Fault[]>('/sim/v1/faults');
 const faultRow = (kind: string) => page.locator(`#fault-rows tr[data-kind="${kind}"]`);
 
 beforeAll(async () => {
-  const started = await startCli(['--http', '127.0.0.1:0', '--https', 'off', '--modbus', 'off', '--mqtt', 'off', '--clock', 'manual', '--quiet']);
-  base = `http://${started.ready.http}`;
+  ({ base } = await startUiDevice());
   ({ browser, page } = await openUi(base));
 });
 

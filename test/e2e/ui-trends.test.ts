@@ -78,7 +78,7 @@ describe('Trends panel (#20)', () => {
   const advance = async (ms: number) => (await advanceClock(base, ms)) / 1000;
 
   beforeAll(async () => {
-    base = await startUiDevice(PROFILE);
+    ({ base } = await startUiDevice(PROFILE));
   });
 
   it('plots each analog channel live, ending at the device value, and two picked channels together', async () => {
@@ -195,7 +195,7 @@ describe('Trends panel in a fleet device console (#20)', () => {
 
 describe('Trends panel under 1,000 changes per second (#19, #20)', () => {
   it('keeps the page free of long tasks with the panel on screen', async () => {
-    const base = await startUiDevice(floodProfile(), 'real');
+    const { base } = await startUiDevice(floodProfile(), 'real');
     let page: Page;
     ({ browser, page } = await openUi(base, recordLongTasks));
     const openedAt = await page.evaluate(() => performance.now());
