@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
 import { REALM, UI_MARKER } from '../../src/http/auth.js';
 import { startSimApp } from '../helpers/sim-app.js';
+import { basic as basicValue } from '../helpers/http.js';
 
 const PASSWORD = 'Adm1n!pass';
 const profile = profileSchema.parse({
@@ -31,7 +32,7 @@ async function start() {
   };
 }
 
-const basic = (name: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` });
+const basic = (name: string, password: string) => ({ authorization: basicValue(name, password) });
 const CHALLENGE = new RegExp(`^Basic realm="${REALM}", charset="UTF-8"$`);
 
 describe('the Basic challenge with accounts on', () => {

@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/device/clock.js';
 import { ROUTE_ACCESS } from '../../src/http/access.js';
 import { REALM, SESSION_COOKIE } from '../../src/http/auth.js';
 import { startSimApp } from '../helpers/sim-app.js';
+import { basic as basicValue } from '../helpers/http.js';
 
 const PASSWORDS: Record<Role, string> = { administrator: 'Adm1n!pass', operator: 'Op3r@tor', user: 'Us3r#pw' };
 const NAMES: Record<Role, string> = { administrator: 'root', operator: 'op', user: 'viewer' };
@@ -74,7 +75,7 @@ async function start(change: (profile: Profile) => void = () => {}) {
   return { profile, config, call, logs: () => logText, replies };
 }
 
-const basic = (name: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` });
+const basic = (name: string, password: string) => ({ authorization: basicValue(name, password) });
 const as = (role: Role) => basic(NAMES[role], PASSWORDS[role]);
 
 function expectError(reply: Reply, statusCode: number, code: string, path: string | null = null): void {

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileSchema } from '../../src/config/profile.js';
 import { startSimApp, type SimApp } from '../helpers/sim-app.js';
+import { basic } from '../helpers/http.js';
 
 // `<!--<script>` in script data would swallow the element's own </script> (the HTML parser's
 // "double escaped" state): the device name and a channel name carry it and a tag.
@@ -33,7 +34,6 @@ async function start(accounts: boolean): Promise<{ root: string; sim: SimApp }> 
   return { root: `http://${sim.listener.address}`, sim };
 }
 
-const basic = (name: string, password: string) => `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
 const SCRIPT = /<script id="device-snapshot" type="application\/json">([^<]*)<\/script>/;
 
 describe('GET / with the device inlined', () => {

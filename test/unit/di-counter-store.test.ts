@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,17 +7,11 @@ import { DI_COUNTERS_FILE, MAX_FILE_BYTES, readDiCounters, writeDiCounters } fro
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device } from '../../src/device/device.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+afterEach(cleanupProcesses);
 
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'di-counters-'));
-  dirs.push(dir);
-  return dir;
-}
+const dataDir = tempDir;
 
 /** A logger whose lines the test reads. */
 function capture(): { logger: Logger; lines: () => { level: number; msg: string }[] } {

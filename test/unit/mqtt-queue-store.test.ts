@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,17 +6,11 @@ import { ConfigStore } from '../../src/config/store.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Outbox, type OutMessage } from '../../src/mqtt/queue.js';
 import { maxFileBytes, MQTT_QUEUE_FILE, queueText, readQueue, retainQueue, SAVE_EVERY_MS } from '../../src/mqtt/queue-store.js';
+import { cleanupProcesses, tempDir } from '../helpers/process.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+afterEach(cleanupProcesses);
 
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mqtt-queue-'));
-  dirs.push(dir);
-  return dir;
-}
+const dataDir = tempDir;
 
 /** A logger whose lines the test reads. */
 function capture(): { logger: Logger; lines: () => { level: number; msg: string; file?: string; restored?: number; dropped?: number }[] } {
