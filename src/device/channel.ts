@@ -122,6 +122,15 @@ export abstract class Channel {
     return this.readValue(attribute);
   }
 
+  /**
+   * `read` for a caller that holds an attribute `spec()` accepted (a channel's attributes never
+   * change): a Modbus point, checked when the address map is built. It skips the name lookup,
+   * which was ten WeakMap and ten Map look-ups in every FC3 x 10 registers request (#19).
+   */
+  readKnown(attribute: string): number {
+    return this.readValue(attribute);
+  }
+
   /** A northbound write (Modbus, REST, MQTT, SNMP): access, range and mode checked, then applied. */
   write(attribute: string, value: number, source: ChangeSource): void {
     try {

@@ -46,7 +46,8 @@ class ReadPoint implements Point {
 
   read(): number {
     this.pass();
-    return this.channel.read(this.attribute);
+    // attributePoint checked the attribute (channel.spec) when it made the point.
+    return this.channel.readKnown(this.attribute);
   }
 
   protected pass(): void {

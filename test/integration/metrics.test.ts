@@ -60,10 +60,14 @@ describe('GET /metrics (CLI, rtu-gateway profile)', () => {
     const sim = `http://${http}/sim/v1`;
     const modbusPort = Number(modbus!.split(':').pop());
 
-    // Modbus: one good read (FC 3), one out of the map (exception 2).
+    // Modbus: good reads (FC 3) and reads out of the map (exception 2), in runs and in turn (the
+    // tallies remember the pair counted last).
     const client = await RawModbusClient.connect(modbusPort);
     const map = (await (await fetch(`${sim}/modbus/map`)).json()) as { table: string; address: number }[];
     const holding = map.find((r) => r.table === 'holding')!;
+    await client.readWords(3, holding.address, 1);
+    await client.readWords(3, holding.address, 1);
+    expect(await client.exception(readPdu(3, 0xfff0, 1))).toBe(2);
     await client.readWords(3, holding.address, 1);
     expect(await client.exception(readPdu(3, 0xfff0, 1))).toBe(2);
     await client.end();
@@ -92,10 +96,10 @@ describe('GET /metrics (CLI, rtu-gateway profile)', () => {
       return (valueOf(samples, 'iothinx_serial_poll_errors_total', { profile: 'tt1', kind: 'timeout' }) ?? 0) > 0 && (valueOf(samples, 'iothinx_serial_polls_ok_total', { profile: 'meterVI' }) ?? 0) > 0 ? samples : undefined;
     });
 
-    expect(valueOf(s, 'iothinx_modbus_requests_total', { function: '3', result: 'ok' })).toBe(1);
-    expect(valueOf(s, 'iothinx_modbus_requests_total', { function: '3', result: 'exception_2' })).toBe(1);
-    expect(valueOf(s, 'iothinx_requests_total', { source: 'modbus', result: 'ok' })).toBe(1);
-    expect(valueOf(s, 'iothinx_requests_total', { source: 'modbus', result: 'exception_2' })).toBe(1);
+    expect(valueOf(s, 'iothinx_modbus_requests_total', { function: '3', result: 'ok' })).toBe(3);
+    expect(valueOf(s, 'iothinx_modbus_requests_total', { function: '3', result: 'exception_2' })).toBe(2);
+    expect(valueOf(s, 'iothinx_requests_total', { source: 'modbus', result: 'ok' })).toBe(3);
+    expect(valueOf(s, 'iothinx_requests_total', { source: 'modbus', result: 'exception_2' })).toBe(2);
     // /sim/v1 journals its writes only: the PUT above and the fault POST.
     expect(valueOf(s, 'iothinx_requests_total', { source: 'rest', result: '2xx' })).toBe(1);
     expect(valueOf(s, 'iothinx_requests_total', { source: 'rest', result: '4xx' })).toBe(1);
