@@ -23,10 +23,7 @@ import { initSerialMonitor, irChanged, loadSerial } from './js/serial-monitor.js
 import { initFaults, loadFaults } from './js/faults.js';
 import { initJournal, loadJournal } from './js/journal.js';
 import { initScenarios, loadRuns } from './js/scenarios.js';
-import { whileVisible } from './js/poll.js';
 const LOG_MAX = 50;
-/** How often the faceplate asks for module faults while on screen: the event stream carries channel changes only. */
-const FAULT_POLL_MS = 2000;
 
 /** @type {{slots: any[]} & Record<string, any> | null} */
 let device = null;
@@ -239,9 +236,13 @@ function setDevice(next) {
 }
 
 /** Module faults (module-failed, module-removed) as GET /sim/v1/faults lists them, onto the faceplate. */
+let faultsAsked = 0;
 async function loadModuleFaults() {
   if (!device) return;
+  // Fault events can come faster than the answers: only the last question's answer is drawn.
+  const asked = ++faultsAsked;
   const faults = await api('GET', '/faults');
+  if (asked !== faultsAsked || !device) return;
   const bySlot = new Map();
   for (const f of faults) {
     const kind = f.spec?.kind;
@@ -441,12 +442,17 @@ function connect() {
     s.addEventListener('change', (event) => {
       if (device) onChange(JSON.parse(event.data));
     });
+    // A fault injected or cleared (by this page, a script or a scenario): the module cards follow
+    // at once. (The Faults panel polls on its own: its hit counts change with no event.)
+    // A failed read waits for the next event or reconnect, as the stream's own errors do.
+    s.addEventListener('fault', () => void loadModuleFaults().catch(() => {}));
     s.addEventListener('open', () => {
       setConn('live', true);
       void act(async () => {
         await loadDevice();
         await loadClock();
         await loadSerial(); // IR values missed while disconnected
+        await loadModuleFaults(); // faults injected or cleared while disconnected
       }).then(resolve);
     });
     s.addEventListener('error', () => {
@@ -559,7 +565,6 @@ initFaults();
 initJournal();
 initScenarios();
 
-whileVisible($('rail'), FAULT_POLL_MS, loadModuleFaults);
 
 // The first paint already has the device: the server inlined its snapshot in the page (src/http/static.ts),
 // drawn here, before any fetch; the event stream then brings it live (and re-fetches it).

@@ -26,6 +26,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AccountsConfig, Role } from '../config/accounts.js';
 import type { Device, DeviceChange } from '../device/device.js';
+import type { FaultEvent } from '../device/faults.js';
 import type { Refusals } from '../device/refusals.js';
 import { SimError } from '../errors.js';
 import { stillHeld } from './auth.js';
@@ -304,10 +305,16 @@ export class FanOut<E> {
   }
 }
 
-/** A device's streams of `change` events (GET /sim/v1/events) and MQTT messages. */
+/** A device's streams of `change` and `fault` events (GET /sim/v1/events) and MQTT messages. */
 export class EventStreams extends BoundedStreams {
   /** The `change` events; the Device listener exists while a stream is open. */
   private readonly changes: FanOut<DeviceChange>;
+  /**
+   * The `fault` events (a fault injected or cleared, as GET /sim/v1/faults lists it), on the
+   * streams without an ioName filter: a page or a test sees a module fail as it happens rather
+   * than by polling the fault list.
+   */
+  private readonly faults: FanOut<FaultEvent>;
 
   constructor(
     private readonly device: Device,
@@ -320,11 +327,24 @@ export class EventStreams extends BoundedStreams {
       (change) => change.ioName,
       (change) => Buffer.from(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`),
     );
+    this.faults = new FanOut(
+      (listener) => device.faults.onChange(listener),
+      () => '',
+      // No id: the ids of the stream are the journal's change seqs.
+      ({ type, fault }) => Buffer.from(`event: fault\ndata: ${JSON.stringify({ type, fault })}\n\n`),
+    );
   }
 
-  /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels. */
+  /** Starts a stream on `res`; `ioNames` (if given) limits it to those channels' changes, and no faults. */
   start(req: Request, res: Response, ioNames: ReadonlySet<string> | undefined): void {
-    this.startFeed(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, (send) => this.changes.subscribe(ioNames, send));
+    this.startFeed(req, res, `iothinx-sim events, lastSeq ${this.device.lastSeq}`, (send) => {
+      const changes = this.changes.subscribe(ioNames, send);
+      const faults = ioNames === undefined ? this.faults.subscribe(undefined, send) : undefined;
+      return () => {
+        changes();
+        faults?.();
+      };
+    });
   }
 }
 
@@ -333,8 +353,8 @@ export function eventRoutes(device: Device, streams: EventStreams): Route[] {
     route({
       method: 'get',
       path: '/events',
-      summary: 'Server-Sent Events: `event: change`, `id:` = seq, `data:` = the change as JSON.',
-      description: 'Heartbeat comments every 15 s. Filter with ?ioName= (repeatable); an unknown ioName is 404. A client that does not read is cut off once limits.http.maxSseBufferBytes are buffered for it.',
+      summary: 'Server-Sent Events: `event: change`, `id:` = seq, `data:` = the change as JSON; `event: fault` when a fault is injected or cleared.',
+      description: 'Heartbeat comments every 15 s. A `fault` event carries `{"type": "injected" | "cleared", "fault": {...}}`, the fault as GET /sim/v1/faults lists it (no `id:` line). Filter with ?ioName= (repeatable): changes of those channels only, and no fault events; an unknown ioName is 404. A client that does not read is cut off once limits.http.maxSseBufferBytes are buffered for it.',
       query: eventsQuery,
       response: changeSchema,
       stream: true,

@@ -403,6 +403,30 @@ describe('/sim/v1/events', () => {
     expectError(await get(h, '/events?ioName=nope'), 404, 'HTTP_NOT_FOUND', 'ioName');
   });
 
+  it('tells a stream without a filter each fault injected and cleared, as GET /faults lists it; a filtered stream gets none', async () => {
+    const h = await start();
+    const all = await openEvents(h);
+    await all.opened();
+    const filtered = await openEvents(h, `?ioName=${encodeURIComponent('45MR-1600-0@DI-01')}`);
+    await filtered.opened();
+    const injected = await post(h, '/faults', { kind: 'module-failed', slot: 1 });
+    expect(injected.status).toBe(201);
+    const fault = injected.body as { id: string };
+    const first = await all.next();
+    expect(first.event).toBe('fault');
+    expect(first.id).toBeUndefined();
+    expect(JSON.parse(first.data)).toEqual({ type: 'injected', fault: (await get(h, '/faults')).body[0] });
+    expect((await call(h, 'DELETE', `/faults/${fault.id}`)).status).toBe(200);
+    // The clear may change channel values too; the fault event is among what follows.
+    let cleared: SseEvent;
+    do cleared = await all.next();
+    while (cleared.event !== 'fault');
+    expect(JSON.parse(cleared.data)).toMatchObject({ type: 'cleared', fault: { id: fault.id, spec: { kind: 'module-failed', slot: 1 } } });
+    // The filtered stream's next event is its channel's change, not the faults before it.
+    await put(h, DI1, { level: 1 });
+    expect(await filtered.next()).toMatchObject({ event: 'change' });
+  });
+
   it('reports signal changes, and closing the server ends open streams', async () => {
     const h = await start();
     const events = await openEvents(h);
