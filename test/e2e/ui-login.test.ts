@@ -163,7 +163,7 @@ describe('web UI login with accounts on', () => {
     await dialog().waitFor({ state: 'visible', ...WAIT });
     await logIn(ADMIN);
     await ready();
-    // The Clock panel polls nothing, and behind it the faceplate stops its fault poll.
+    // The Clock panel asks the API nothing, nor does the faceplate behind it (module faults come by the event stream).
     await showPanel(page, 'clock-panel');
     await sessionEndsUnderPage();
   });
