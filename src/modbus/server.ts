@@ -22,8 +22,9 @@
  *   bytes), whatever a client that never reads sends; a client that reads never waits.
  * - Requests: an incomplete frame is at most one ADU (a header is checked as soon as its 7 bytes
  *   are in: length <= 254, so the frame <= 260 bytes); a paused socket keeps at most the rest of
- *   the one chunk it was reading (a socket read is at most 64 KiB), plus what node:net reads
- *   ahead before it stops reading the kernel (its readable highWaterMark).
+ *   the one chunk it was reading (a socket read is at most 64 KiB, copied out of the shared read
+ *   buffer), and reads nothing more from the kernel until resumed (shared-read.ts: no stream
+ *   reads ahead; on its 'data' fallback, node:net reads ahead up to its readable highWaterMark).
  * - Time: only a complete request resets the idle timer, and a frame that has begun must be
  *   complete within frameTimeoutMs, or the connection is closed (a slow-loris cannot hold the
  *   maxConnections slots by dribbling bytes).
