@@ -42,15 +42,17 @@ class Tally<A, B> {
   private readonly counts = new Map<A, Map<B, { labels: Labels; n: number }>>();
   /**
    * The pair counted last, and its count: a poll loop's requests are one pair after another
-   * (modbus, ok), and two compares cost less than the two Map look-ups (#19).
+   * (modbus, ok), and two compares cost less than the two Map look-ups (#19). Fields, not an
+   * object: requests of two kinds in turn would make one per request.
    */
-  private last: { a: A; b: B; count: { labels: Labels; n: number } } | undefined;
+  private lastA: A | undefined;
+  private lastB: B | undefined;
+  private lastCount: { labels: Labels; n: number } | undefined;
 
   /** `labels` is made only the first time a pair is seen (hot path). */
   add(a: A, b: B, labels: () => Labels): void {
-    const last = this.last;
-    if (last !== undefined && last.a === a && last.b === b) {
-      last.count.n += 1;
+    if (this.lastCount !== undefined && this.lastA === a && this.lastB === b) {
+      this.lastCount.n += 1;
       return;
     }
     let inner = this.counts.get(a);
@@ -58,7 +60,9 @@ class Tally<A, B> {
     let count = inner.get(b);
     if (count) count.n += 1;
     else inner.set(b, (count = { labels: labels(), n: 1 }));
-    this.last = { a, b, count };
+    this.lastA = a;
+    this.lastB = b;
+    this.lastCount = count;
   }
 
   *samples(): Generator<readonly [Labels, number]> {
@@ -92,17 +96,20 @@ class JournalTallies {
   /** resultLabel, remembered per (source, result): the hot path does no regex work. */
   private readonly labels = new Map<string, Map<string | undefined, string>>();
 
-  /** The label worked out last, as `Tally.last`. */
-  private lastLabel: { source: string; result: string | undefined; label: string } | undefined;
+  /** The label worked out last, as `Tally` keeps its last pair. */
+  private lastSource: string | undefined;
+  private lastResult: string | undefined;
+  private lastLabel: string | undefined;
 
   private label(source: string, result: string | undefined): string {
-    const last = this.lastLabel;
-    if (last !== undefined && last.source === source && last.result === result) return last.label;
+    if (this.lastLabel !== undefined && this.lastSource === source && this.lastResult === result) return this.lastLabel;
     let bySource = this.labels.get(source);
     if (bySource === undefined) this.labels.set(source, (bySource = new Map()));
     let label = bySource.get(result);
     if (label === undefined) bySource.set(result, (label = resultLabel(source, result)));
-    this.lastLabel = { source, result, label };
+    this.lastSource = source;
+    this.lastResult = result;
+    this.lastLabel = label;
     return label;
   }
 

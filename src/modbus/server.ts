@@ -55,7 +55,7 @@ export type { ListenerStats };
 export type ModbusLimits = Limits['modbus'];
 
 interface Connection {
-  socket: Socket;
+  readonly socket: Socket;
   peer: string;
   /** host:port, as the journal names the client. */
   peerAddress: string;
@@ -182,8 +182,10 @@ export class ModbusTcpServer {
     }
     this.counters.accepted += 1;
     const peerAddress = formatAddress({ address: peer, family: accepted.remoteFamily ?? 'IPv4', port: accepted.remotePort ?? 0 });
+    // Reads come only on a later turn of the loop, by when `conn` is set.
+    const socket = readShared(accepted, (chunk) => this.onData(conn, chunk));
     const conn: Connection = {
-      socket: accepted,
+      socket,
       peer,
       peerAddress,
       buffer: null,
@@ -199,8 +201,6 @@ export class ModbusTcpServer {
         if (!error) this.relieve(conn);
       },
     };
-    const socket = readShared(accepted, (chunk) => this.onData(conn, chunk));
-    conn.socket = socket;
     this.connections.add(conn);
     socket.setNoDelay(true);
     socket.on('error', (error) => this.logger.debug({ peer, err: error }, 'connection error'));
