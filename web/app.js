@@ -235,14 +235,32 @@ function setDevice(next) {
   publishSnapshot(device);
 }
 
+/**
+ * Reads the module faults again. Fault events can come faster than the answers (a script injects
+ * many): one read at a time, and the events during it make one more read after it, not one each.
+ */
+let faultsRead = null;
+let faultsStale = false;
+function refreshModuleFaults() {
+  if (faultsRead) {
+    faultsStale = true;
+    return faultsRead;
+  }
+  faultsRead = loadModuleFaults().finally(() => {
+    faultsRead = null;
+    if (faultsStale) {
+      faultsStale = false;
+      void refreshModuleFaults().catch(() => {});
+    }
+  });
+  return faultsRead;
+}
+
 /** Module faults (module-failed, module-removed) as GET /sim/v1/faults lists them, onto the faceplate. */
-let faultsAsked = 0;
 async function loadModuleFaults() {
   if (!device) return;
-  // Fault events can come faster than the answers: only the last question's answer is drawn.
-  const asked = ++faultsAsked;
   const faults = await api('GET', '/faults');
-  if (asked !== faultsAsked || !device) return;
+  if (!device) return;
   const bySlot = new Map();
   for (const f of faults) {
     const kind = f.spec?.kind;
@@ -445,14 +463,14 @@ function connect() {
     // A fault injected or cleared (by this page, a script or a scenario): the module cards follow
     // at once. (The Faults panel polls on its own: its hit counts change with no event.)
     // A failed read waits for the next event or reconnect, as the stream's own errors do.
-    s.addEventListener('fault', () => void loadModuleFaults().catch(() => {}));
+    s.addEventListener('fault', () => void refreshModuleFaults().catch(() => {}));
     s.addEventListener('open', () => {
       setConn('live', true);
       void act(async () => {
         await loadDevice();
         await loadClock();
         await loadSerial(); // IR values missed while disconnected
-        await loadModuleFaults(); // faults injected or cleared while disconnected
+        await refreshModuleFaults(); // faults injected or cleared while disconnected
       }).then(resolve);
     });
     s.addEventListener('error', () => {
@@ -564,7 +582,6 @@ initSerialMonitor();
 initFaults();
 initJournal();
 initScenarios();
-
 
 // The first paint already has the device: the server inlined its snapshot in the page (src/http/static.ts),
 // drawn here, before any fetch; the event stream then brings it live (and re-fetches it).

@@ -133,6 +133,26 @@ describe('faceplate', () => {
     await page.waitForFunction(() => document.querySelector('#rail [data-io="45MR-6600-0@RTD-02"] .st')?.textContent === '', undefined, WAIT);
   });
 
+  it('follows a burst of fault events with a few reads of the fault list, not one each, and ends at the last state', async () => {
+    const reads: string[] = [];
+    const onRequest = (req: { url(): string; method(): string }) => {
+      if (req.method() === 'GET' && new URL(req.url()).pathname === '/sim/v1/faults') reads.push(req.url());
+    };
+    page.on('request', onRequest);
+    try {
+      // 20 injections at once, each replacing the one before on its slot: about 40 events.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => send('POST', '/sim/v1/faults', { kind: 'module-failed', slot: 2 + (i % 2) })));
+      for (const slot of [2, 3]) await page.waitForFunction((n) => document.querySelector(`#rail article.module[data-slot="${n}"]`)?.getAttribute('data-fault') === 'failed', slot, WAIT);
+      await send('DELETE', '/sim/v1/faults');
+      for (const slot of [2, 3]) await page.waitForFunction((n) => document.querySelector(`#rail article.module[data-slot="${n}"]`)?.getAttribute('data-fault') === '', slot, WAIT);
+    } finally {
+      page.off('request', onRequest);
+    }
+    expect(reads.length).toBeGreaterThan(0);
+    // One read an event would be about 40.
+    expect(reads.length).toBeLessThan(20);
+  });
+
   it('names an AO output fault the same on its faceplate cell and in its controls (aoStatus 1 = fault, M-EZ p=119)', async () => {
     const ioName = '45MR-4420-0@AO-00';
     await face(ioName).click();
