@@ -153,9 +153,13 @@ describe('login state', () => {
   it('verified Basic credentials hold only while the account hash is unchanged', () => {
     let now = 0;
     const cache = new VerifiedCredentials(() => now);
-    const key = cache.key('op', 'pw');
-    expect(key).not.toContain('pw');
-    expect(cache.key('o', 'ppw')).not.toBe(cache.key('op', 'pw'));
+    // The password has characters base64url never emits, so "not in the key" cannot fail by chance
+    // (a random 43-character digest contains a given 2-letter pair about 4% of the time).
+    const key = cache.key('op', 'p w!');
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toContain('p w!');
+    expect(new VerifiedCredentials(() => now).key('op', 'p w!')).not.toBe(key);
+    expect(cache.key('o', 'pp w!')).not.toBe(key);
     cache.add(key, 'h1');
     expect(cache.has(key, 'h1')).toBe(true);
     expect(cache.has(key, 'h2')).toBe(false);
