@@ -48,6 +48,10 @@ export default tseslint.config(
         'error',
         { selector: "CallExpression[callee.property.name='only'][callee.object.name=/^(it|test|describe)$/]", message: 'No focused tests.' },
         { selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|test|describe)$/]", message: 'No skipped tests.' },
+        // esbuild shakes zod down to what is used only through a namespace import; `import { z }`
+        // kept every zod module in the CLI bundle (its ~50 locales, JSON Schema import): +360 kB,
+        // and their initialisation ~9% of the time to the ready file (#19, bench/startup.mjs).
+        { selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier", message: "Import zod as `import * as z from 'zod'` (bundle size and start-up, #19)." },
       ],
     },
   },

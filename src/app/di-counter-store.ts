@@ -5,7 +5,7 @@
  * never the start.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { readDataFile, type DataFileResult } from '../config/data-file.js';
 import { allModels } from '../device/catalog.js';

@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldDeviceFaultSchema } from '../config/sections.js';
 import { isSimError } from '../errors.js';
 import { formatAddress } from '../net-address.js';

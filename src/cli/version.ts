@@ -5,7 +5,7 @@
  * unbundled build (dist/cli/version.js).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const packageJson = z.object({ name: z.string(), version: z.string() });
 

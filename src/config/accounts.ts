@@ -15,7 +15,7 @@
  * when a password is set through the API, as the factory default itself would fail it) and
  * hashed while the profile loads, so the running config and GET /sim/v1/config never hold it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { hashPasswordSync, isPasswordHash } from './password.js';
 
 export const ROLES = ['administrator', 'operator', 'user'] as const;

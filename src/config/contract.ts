@@ -4,7 +4,7 @@
  * itself (profile.ts profileSchema). Imports zod and config schemas only (no I/O), so src/http
  * and src/testing may import it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { profileSchema, type Profile } from './profile.js';
 
 /** PUT/PATCH /sim/v1/config and POST /sim/v1/reset: the config now in force, and the restart to come. */

@@ -4,7 +4,7 @@
  * the reason, so a bad file costs the saved state and a warning, never the start.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a reader of one state file answers: `none`, `bad` with the reason, or `ok` with the fields

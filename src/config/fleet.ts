@@ -4,7 +4,7 @@
  * every device is distinct on the wire (name, serial number, MAC, IP, SNMP engine id, MQTT client
  * id); a field left null is derived from the profile's own value and the index.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `{index}` or `{index:03}` (zero-padded to 3) and `{name}` (the profile's device name). */
 export const TEMPLATE_HELP = 'placeholders: {index}, {index:0N} (zero-padded to N digits), {name} (the profile device name)';

@@ -5,7 +5,7 @@
  * refusal is counted in `iothinx_limit_refusals_total{limit}` (src/device/refusals.ts); the
  * defaults are listed with their reasons in docs/security.md. The profile's `limits:` section.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ms = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);
 const count = (min: number, max: number, fallback: number) => z.number().int().min(min).max(max).default(fallback);

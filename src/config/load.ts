@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { SimError } from '../errors.js';
 import { profileSchema, type Profile } from './profile.js';
 

@@ -3,7 +3,7 @@
  * sections and DO→DI wiring. Structure first (zod), then cross-field rules, reporting every
  * problem at once as `path: message`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Channel } from '../device/channel.js';
 import type { Device } from '../device/device.js';
 import { deviceSpecSchema, type IrType } from '../device/schema.js';

@@ -3,7 +3,7 @@
  * sketch in shared/DESIGN.md (a contract: tests and users write them). Each ASSUMPTION about the
  * real device is a named option here, with the suggested default from reference/.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { serialFaultSchema } from '../device/faults.js';
 import { accountsSchema } from './accounts.js';
 import { MQTT_URL } from './mqtt-url.js';

@@ -16,7 +16,7 @@
  * Injecting a fault of the same kind and target replaces the one active. `count` (where it
  * applies: Modbus, REST) spoils that many requests and then clears itself.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIELD_KEYS, fieldInputSchema } from './field-input.js';
 import { Listeners, type ListenerLogger } from './listeners.js';
 

@@ -4,7 +4,7 @@
  * (#15 item 3). Which keys a channel type takes is field-write.ts's table; the channel itself
  * checks the values against its mode and sensor range.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The field-side inputs, each applying to some channel types (field-write.ts FIELD_INPUTS). */
 export const FIELD_KEYS = ['level', 'physical', 'burnout', 'temperature', 'voltage', 'fieldPower', 'fault'] as const;

@@ -3,7 +3,7 @@
  * slots, modules, channels and the signals that drive a channel's field side. config/ composes
  * these into the profile document, so each field is declared once, here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const ms = z.number().int().min(1).max(86_400_000);

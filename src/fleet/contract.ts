@@ -5,7 +5,7 @@
  * device schemas and other contracts only (test/unit/contracts.test.ts), so src/http may import
  * it where it may not import the rest of src/fleet.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../device/clock.js';
 import type { Device, DeviceChange } from '../device/device.js';
 import { faultSpecSchema } from '../device/faults.js';

@@ -5,7 +5,7 @@
  * from then on (issue #14 point 3). Hashes never leave the emulator.
  */
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { accountNameSchema, ROLES, type Account, type AccountsConfig, type Role } from '../config/accounts.js';
 import { hashPassword } from '../config/password.js';
 import type { Profile } from '../config/profile.js';

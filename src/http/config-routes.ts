@@ -9,7 +9,7 @@
  *         (checks files and services, one writer, on disk) ─► 200 ─► restart
  */
 import type { Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { mergePatch } from '../config/merge-patch.js';
 import { profileSchema, type Profile } from '../config/profile.js';
 import { badRequest } from './errors.js';

@@ -7,7 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSimError, SimError, type ErrorCode } from '../errors.js';
 
 export interface ErrorBody {

@@ -2,7 +2,7 @@
  * Faults on demand over /sim/v1 (src/device/faults.ts): inject, list, clear. A fault that names
  * something that does not exist (a slot, a channel, a field device) is refused with the path.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { faultSpecSchema, faultTargetProblem, type FaultSpec } from '../device/faults.js';
 import type { Device } from '../device/device.js';
 import { SimError } from '../errors.js';

@@ -1,5 +1,5 @@
 /** The event journal over /sim/v1: query with filters, clear. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveChannelRef } from '../config/profile.js';
 import { JOURNAL_KINDS } from '../device/journal.js';
 import { SimError } from '../errors.js';

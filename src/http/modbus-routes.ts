@@ -5,7 +5,7 @@
  * running config on disk (issue #14 point 3): 500 CONFIG_WRITE_FAILED, and nothing changed, if
  * the data dir cannot take it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   accessibleIpsSchema,
   baseAddressesBodySchema,

@@ -1,5 +1,5 @@
 /** The MQTT client's state for testers: connection, last error, queue and counters, topics. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { mqttLogEntrySchema, mqttStatusDocumentSchema, mqttTopicSchema, type MqttControl, type MqttStatusDocument } from '../mqtt/contract.js';
 import type { EventStreams } from './events.js';
 import { route, type Route } from './route.js';

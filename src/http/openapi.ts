@@ -4,7 +4,7 @@
  * Request schemas are rendered as input (defaults make a field optional), responses as output.
  */
 import { STATUS_CODES } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { accessOf } from './access.js';
 import { errorBodySchema } from './errors.js';
 import { route, type Route } from './route.js';

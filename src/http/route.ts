@@ -8,7 +8,7 @@
  *                  └──────────────┴──────────────┴── any failure ─► errors.ts (one middleware)
  */
 import type { Express, Request, RequestHandler, Response } from 'express';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { SimError } from '../errors.js';
 import { badRequest } from './errors.js';
 

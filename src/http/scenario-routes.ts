@@ -8,7 +8,7 @@
  *                               "event: step" ... ─► "event: end" (the final run) ─► stream ends
  */
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SimError } from '../errors.js';
 import { HEARTBEAT_MS } from './events.js';
 import {

@@ -2,7 +2,7 @@
  * zod schemas of the emulator API: path parameters, request bodies and (for the documentation)
  * response bodies. Requests are validated with exactly these, and openapi.ts renders them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHANNEL_TYPES } from '../device/catalog.js';
 import { FIELD_KEYS, fieldInputSchema } from '../device/field-input.js';
 import { IR_TYPES, signalSchema } from '../device/schema.js';

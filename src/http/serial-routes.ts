@@ -2,7 +2,7 @@
  * The serial side for testers: the RTU master's port and per-profile status, and the virtual
  * field devices on the bus, whose points can be set and which misbehave on demand.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldDeviceFaultSchema } from '../config/sections.js';
 import { SimError } from '../errors.js';
 import { fieldDeviceViewSchema, pointValueBodySchema, serialStatusDocumentSchema, type SerialControl, type SerialStatusDocument } from '../serial/contract.js';

@@ -5,7 +5,7 @@
  * from here, so the shapes are declared once. Imports zod and config schemas only (no I/O), so
  * src/http and src/testing may import it where they may not import src/modbus.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseAddressSchema, modbusSchema } from '../config/sections.js';
 
 export const pointTableSchema = z.enum(['coil', 'discrete', 'holding', 'input']);

@@ -5,7 +5,7 @@
  * the typed client and the metrics use the same. Imports zod only (no I/O), so src/http and
  * src/testing may import it where they may not import src/mqtt.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const qosSchema = z.literal([0, 1, 2]);
 export type Qos = z.infer<typeof qosSchema>;

@@ -17,7 +17,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { readDataFile, type DataFileResult } from '../config/data-file.js';
 import { ConfigWriter } from '../config/writer.js';

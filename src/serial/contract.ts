@@ -7,7 +7,7 @@
  * schemas only (no I/O), so src/http and src/testing may import it where they may not import
  * src/serial.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldDeviceFaultSchema, rtuProfileSchema, serialSchema } from '../config/sections.js';
 
 const int = () => z.number().int();

@@ -6,7 +6,7 @@
  * scenario document's own schema module (no I/O), so src/http and src/testing may import it
  * where they may not import src/sim.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProfileProblem } from '../config/load.js';
 import type { Channel } from '../device/channel.js';
 import type { SignalSpec } from '../device/schema.js';

@@ -6,7 +6,7 @@
  * Values are in engineering units. An integer point holds round(value / scale) in its registers,
  * so a temperature of 21.5 °C with scale 0.1 reads as the int16 215.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { signalSchema, type SignalSpec } from '../device/schema.js';
 
 export const FIELD_TABLES = ['coil', 'discrete', 'holding', 'input'] as const;

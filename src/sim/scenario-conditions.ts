@@ -3,7 +3,7 @@
  * A condition is evaluated against the device now: a channel attribute, the journal entries in
  * the run's (or the step's) window, or the MQTT messages seen in that window.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveChannelRef } from '../config/profile.js';
 import type { Device } from '../device/device.js';
 import { actionOf, type Condition, type MqttFilterSpec, type ScenarioStep, type StepAction, type StepDevices } from './scenario-schema.js';

@@ -6,7 +6,7 @@
  *   text ─► YAML/JSON ─► scenarioSchema (zod) ─► checkScenario(device): targets, attributes, fault names
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readYaml, zodProblems, type ProfileProblem } from '../config/load.js';
 import { resolveChannelRef } from '../config/profile.js';
 import type { Device } from '../device/device.js';

@@ -5,7 +5,7 @@
  * step takes, so a problem is reported at its path (`steps.3.waitFor.timeoutMs`) rather than as
  * "no union member matched".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { faultSpecSchema, type FaultSpec } from '../device/faults.js';
 import { FIELD_KEYS, fieldInputSchema } from '../device/field-input.js';
 import { JOURNAL_KINDS, type JournalSource } from '../device/journal.js';

@@ -5,7 +5,7 @@
  * and the typed client use the same. Imports zod and config schemas only (no I/O), so src/http
  * and src/testing may import it where they may not import src/snmp.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { snmpSchema, snmpTrapSchema, snmpUserSchema } from '../config/sections.js';
 
 const int = () => z.number().int();

@@ -12,7 +12,7 @@
  *                                              └──► 4xx/5xx ─► SimClientError(status, code, path)
  *   waitFor (wait.ts) ─► Api: GET /events?ioName= (SSE) ─► first change matching ─► value
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Profile } from '../config/profile.js';
 import type { FieldInput as DeviceFieldInput } from '../device/channel.js';
 import type { ChannelSnapshot, DeviceChange, DeviceSnapshot } from '../device/device.js';

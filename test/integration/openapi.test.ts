@@ -9,7 +9,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Emulator } from '../../src/app/emulator.js';
 import { configAppliedBodySchema } from '../../src/config/contract.js';
 import { loadProfile } from '../../src/config/load.js';

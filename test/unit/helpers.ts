@@ -6,7 +6,7 @@
 import { expect, onTestFinished } from 'vitest';
 import { parseProfile, problemsOf, type ProfileProblem } from '../../src/config/load.js';
 import { profileSchema, type ProfileInput } from '../../src/config/profile.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Channel } from '../../src/device/channel.js';
 import { ManualClock } from '../../src/device/clock.js';
 import { Device, type DeviceChange } from '../../src/device/device.js';

@@ -6,7 +6,7 @@
  *   bytes ─► decoded as its Content-Encoding (201) ─► ≤ maxBodyBytes (413) ─► UTF-8 (201) ─► JSON.parse (201) ─► {"value": number} (202) ─► value
  */
 import express, { type Request, type Response } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bodyDecodeError, formatBytes } from '../errors.js';
 import { DacCode, DacError, dacErrorFor } from './errors.js';
 

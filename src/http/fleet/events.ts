@@ -7,7 +7,7 @@
  *   FleetControl.onEvent (one subscription while a stream is open) ─► bytes, made once ─┬─► stream (?device filter) ─► bounded write
  *                                                                                      └─► stream ...
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_SELECTED_DEVICES, type FleetControl, type FleetEvent } from '../../fleet/contract.js';
 import { FanOut, type BoundedStreams } from '../events.js';
 import { route, type Route } from '../route.js';

@@ -2,7 +2,7 @@
  * /fleet/v1 routes over the devices of a fleet (#16 item 3): list, one device, add and remove at
  * run time, readiness and liveness, and the one shared clock. The fleet-wide operations are operations.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SimError } from '../../errors.js';
 import { addDeviceBodySchema, fleetDeviceSchema, fleetGatewayStatusSchema, fleetHealthSchema, fleetLivenessSchema, type FleetControl } from '../../fleet/contract.js';
 import { route, type Route } from '../route.js';
