@@ -154,7 +154,7 @@ describe('login state', () => {
     let now = 0;
     const cache = new VerifiedCredentials(() => now);
     // The password has characters base64url never emits, so "not in the key" cannot fail by chance
-    // (a random 43-character digest contains a given 2-letter pair about 4% of the time).
+    // (a random 43-character digest contains a given 2-letter pair in about 1% of runs: 42 places, 1/4096 each).
     const key = cache.key('op', 'p w!');
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(key).not.toContain('p w!');
