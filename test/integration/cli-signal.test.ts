@@ -15,7 +15,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, tempDir } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
 
-/** A base port with `count` free ports after it (Modbus of device k listens on base + k): every one is tried. */
+/**
+ * A base port with `count` free ports after it (Modbus of device k listens on base + k): every one
+ * is tried. Drawn below Linux's ephemeral range (32768-60999 by default), so that no other test's
+ * outgoing connection can take one of them between this check and the fleet's bind.
+ */
 async function freeBase(count: number): Promise<number> {
   const bind = (port: number) =>
     new Promise<net.Server | null>((resolve) => {
@@ -23,7 +27,7 @@ async function freeBase(count: number): Promise<number> {
       s.listen(port, '127.0.0.1', () => resolve(s));
     });
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - count));
     const held = await Promise.all(Array.from({ length: count }, (_, k) => bind(base + k)));
     await Promise.all(held.map((s) => s && new Promise((resolve) => s.close(resolve))));
     if (held.every(Boolean)) return base;
