@@ -34,39 +34,57 @@ type Labels = Record<string, string>;
 type Samples = Iterable<readonly [Labels, number]>;
 
 /**
- * Counts by label set, found by up to two label values in nested maps: this runs for every
- * Modbus request, and joining the values into one key string per entry was a third of the
- * journal's cost per request (#19).
+ * Values found by two keys, in nested maps: this runs for every Modbus request, and joining the
+ * keys into one string per entry was a third of the journal's cost per request (#19). It keeps
+ * the pair found last: a poll loop's requests are one pair after another (modbus, ok), and two
+ * compares cost less than two Map look-ups. Fields, not an object: requests of two kinds in turn
+ * would make one per request.
  */
-class Tally<A, B> {
-  private readonly counts = new Map<A, Map<B, { labels: Labels; n: number }>>();
-  /**
-   * The pair counted last, and its count: a poll loop's requests are one pair after another
-   * (modbus, ok), and two compares cost less than the two Map look-ups (#19). Fields, not an
-   * object: requests of two kinds in turn would make one per request.
-   */
+class PairMap<A, B, V> {
+  private readonly byA = new Map<A, Map<B, V>>();
   private lastA: A | undefined;
   private lastB: B | undefined;
-  private lastCount: { labels: Labels; n: number } | undefined;
+  private lastValue: V | undefined;
+
+  get(a: A, b: B): V | undefined {
+    if (this.lastValue !== undefined && this.lastA === a && this.lastB === b) return this.lastValue;
+    const value = this.byA.get(a)?.get(b);
+    if (value !== undefined) this.remember(a, b, value);
+    return value;
+  }
+
+  set(a: A, b: B, value: V): V {
+    let inner = this.byA.get(a);
+    if (inner === undefined) this.byA.set(a, (inner = new Map()));
+    inner.set(b, value);
+    this.remember(a, b, value);
+    return value;
+  }
+
+  *values(): Generator<V> {
+    for (const inner of this.byA.values()) yield* inner.values();
+  }
+
+  private remember(a: A, b: B, value: V): void {
+    this.lastA = a;
+    this.lastB = b;
+    this.lastValue = value;
+  }
+}
+
+/** Counts by label set, found by up to two label values. */
+class Tally<A, B> {
+  private readonly counts = new PairMap<A, B, { labels: Labels; n: number }>();
 
   /** `labels` is made only the first time a pair is seen (hot path). */
   add(a: A, b: B, labels: () => Labels): void {
-    if (this.lastCount !== undefined && this.lastA === a && this.lastB === b) {
-      this.lastCount.n += 1;
-      return;
-    }
-    let inner = this.counts.get(a);
-    if (inner === undefined) this.counts.set(a, (inner = new Map()));
-    let count = inner.get(b);
+    const count = this.counts.get(a, b);
     if (count) count.n += 1;
-    else inner.set(b, (count = { labels: labels(), n: 1 }));
-    this.lastA = a;
-    this.lastB = b;
-    this.lastCount = count;
+    else this.counts.set(a, b, { labels: labels(), n: 1 });
   }
 
   *samples(): Generator<readonly [Labels, number]> {
-    for (const inner of this.counts.values()) for (const { labels, n } of inner.values()) yield [labels, n];
+    for (const { labels, n } of this.counts.values()) yield [labels, n];
   }
 }
 
@@ -94,23 +112,10 @@ class JournalTallies {
   }
 
   /** resultLabel, remembered per (source, result): the hot path does no regex work. */
-  private readonly labels = new Map<string, Map<string | undefined, string>>();
-
-  /** The label worked out last, as `Tally` keeps its last pair. */
-  private lastSource: string | undefined;
-  private lastResult: string | undefined;
-  private lastLabel: string | undefined;
+  private readonly labels = new PairMap<string, string | undefined, string>();
 
   private label(source: string, result: string | undefined): string {
-    if (this.lastLabel !== undefined && this.lastSource === source && this.lastResult === result) return this.lastLabel;
-    let bySource = this.labels.get(source);
-    if (bySource === undefined) this.labels.set(source, (bySource = new Map()));
-    let label = bySource.get(result);
-    if (label === undefined) bySource.set(result, (label = resultLabel(source, result)));
-    this.lastSource = source;
-    this.lastResult = result;
-    this.lastLabel = label;
-    return label;
+    return this.labels.get(source, result) ?? this.labels.set(source, result, resultLabel(source, result));
   }
 
   // Called for every journal entry, so for every Modbus request: no object unless a label set is new.
