@@ -3,12 +3,9 @@
  * request, and the cut (GETBULK) or tooBig (GET, GETNEXT) of a response past it. The v2c fast
  * path (fast-path.ts) does the same in its own encoder.
  */
-import { snmpLimitsSchema } from '../config/limits.js';
 import type { Refusals } from '../device/refusals.js';
 import type { RequestMessage, ResponsePdu, ResponseVarbind, Snmp } from './agent-types.js';
 
-/** limits.snmp.maxResponseBytes's default, from its schema (one Ethernet frame without IP fragmentation). */
-export const DEFAULT_MAX_RESPONSE_BYTES = snmpLimitsSchema.parse({}).maxResponseBytes;
 /** No varbind encodes to fewer bytes: SEQUENCE header (2), OID header (2) and one byte of sub-ids, a NULL (2). */
 export const MIN_VARBIND_BYTES = 7;
 /** More than any response header takes: version, community or the v3 header with engine ids, user, auth and priv parameters. */
@@ -33,10 +30,9 @@ function responseBound(varbinds: readonly ResponseVarbind[]): number {
 }
 
 /** The largest response for this request: limits.snmp.maxResponseBytes, or a v3 manager's smaller msgMaxSize. */
-export function responseLimit(message: RequestMessage, maxResponseBytes: number | undefined): number {
-  const local = maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+export function responseLimit(message: RequestMessage, maxResponseBytes: number): number {
   const manager = message.version === 3 ? message.msgGlobalData?.msgMaxSize : undefined;
-  return typeof manager === 'number' && manager > 0 ? Math.min(local, manager) : local;
+  return typeof manager === 'number' && manager > 0 ? Math.min(maxResponseBytes, manager) : maxResponseBytes;
 }
 
 /**

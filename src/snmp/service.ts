@@ -18,6 +18,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type * as NetSnmp from 'net-snmp';
+import { snmpLimitsSchema, type Limits } from '../config/limits.js';
 import type { SnmpConfig } from '../config/sections.js';
 import { actors } from '../device/actor.js';
 import type { Clock } from '../device/clock.js';
@@ -28,10 +29,10 @@ import { formatAddress } from '../net-address.js';
 import { messageVersion } from './ber.js';
 import type { AgentLike, MibLike, MibRequestLike, ResponsePdu, ResponseVarbind, Snmp } from './agent-types.js';
 import type { SnmpCounters, SnmpStatus, TrapSenderStatus } from './contract.js';
-import { boundResponseSize, DEFAULT_MAX_RESPONSE_BYTES, MIN_VARBIND_BYTES, responseLimit } from './response-size.js';
+import { boundResponseSize, MIN_VARBIND_BYTES, responseLimit } from './response-size.js';
 import { mibLeaves, V2cFastPath, type FastAnswer, type FastLeaf } from './fast-path.js';
 import { MAX_ENGINE_BOOTS, type UsmCounters, type UsmEngine } from './usm.js';
-import { DEFAULT_FAILURE_LOGS_PER_MINUTE, usmEngine, usmGate, type UsmGate } from './usm-gate.js';
+import { usmEngine, usmGate, type UsmGate } from './usm-gate.js';
 import { mibScalars, MIB_TABLES, type Column, type MibScalar, type MibTable, type Row, type Syntax, type Value } from './mib-tables.js';
 
 export interface SnmpOptions {
@@ -42,10 +43,12 @@ export interface SnmpOptions {
   engineBoots: number;
   /** eventTriggerType: the trigger of the last trap sent (0 before any). */
   lastTrigger?: () => number;
-  /** limits.snmp.maxResponseBytes: the largest response sent (a v3 manager's smaller msgMaxSize wins). */
-  maxResponseBytes?: number;
-  /** limits.snmp.failureLogsPerMinute: USM failures journaled a minute (the rest counted as `snmp_usm_log`); the schema's default if not given. */
-  failureLogsPerMinute?: number;
+  /**
+   * The profile's limits.snmp: maxResponseBytes, the largest response sent (a v3 manager's smaller
+   * msgMaxSize wins); failureLogsPerMinute, USM failures journaled a minute (the rest counted as
+   * `snmp_usm_log`). The fields not given take the schema's defaults.
+   */
+  limits?: Partial<Limits['snmp']>;
   /** false: every datagram goes through net-snmp (the tests compare both paths' bytes). */
   fastPath?: boolean;
 }
@@ -54,6 +57,7 @@ export interface SnmpOptions {
 export type { SnmpCounters };
 
 export class SnmpService {
+  private readonly limits: Limits['snmp'];
   readonly counters: SnmpCounters = {
     packets: 0,
     refused: 0,
@@ -80,6 +84,7 @@ export class SnmpService {
     private readonly logger: Logger,
     private readonly options: SnmpOptions,
   ) {
+    this.limits = snmpLimitsSchema.parse(options.limits ?? {});
     const boots = options.engineBoots;
     if (!Number.isInteger(boots) || boots < 1 || boots > MAX_ENGINE_BOOTS) throw new RangeError(`SnmpService: engineBoots must be an integer 1..${MAX_ENGINE_BOOTS} (loadEngineBoots gives one), got ${boots}`);
   }
@@ -109,13 +114,12 @@ export class SnmpService {
       const leaves = this.registerMib(snmp, agent.getMib());
       if (this.options.fastPath === false) return;
       const communities = [this.config.readCommunity, ...(this.config.writeCommunity === null ? [] : [this.config.writeCommunity])].map((c) => Buffer.from(c, 'utf8'));
-      this.fast = new V2cFastPath(leaves, communities, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+      this.fast = new V2cFastPath(leaves, communities, this.limits.maxResponseBytes);
     };
     this.patchAgent(snmp, agent);
     this.usm = usmEngine(snmp, agent, this.config.users, this.options.engineId, this.options.engineBoots, this.clock);
     // On the device clock, as the journal's entries are: a manual clock's advance opens the next minute.
-    const perMinute = this.options.failureLogsPerMinute ?? DEFAULT_FAILURE_LOGS_PER_MINUTE;
-    const failureLogs = new LogBudget(() => perMinute, () => this.clock.monotonic());
+    const failureLogs = new LogBudget(() => this.limits.failureLogsPerMinute, () => this.clock.monotonic());
     this.usmGate = usmGate({
       engine: this.usm,
       counters: this.counters,
@@ -221,7 +225,7 @@ export class SnmpService {
       // A bound on the work, whatever max-repetitions asks: no varbind encodes to fewer than
       // MIN_VARBIND_BYTES, so more than this many could never fit in the response (sendResponse
       // then cuts the answer to the exact size).
-      const limit = Math.min(2_000, Math.ceil(responseLimit(message, this.options.maxResponseBytes) / MIN_VARBIND_BYTES));
+      const limit = Math.min(2_000, Math.ceil(responseLimit(message, this.limits.maxResponseBytes) / MIN_VARBIND_BYTES));
       for (let rep = 0; rep < (pdu.maxRepetitions ?? 0) && cursors.length > 0 && out.length < limit; rep++) {
         let allAtEnd = true;
         cursors.forEach((oid, j) => {
@@ -251,7 +255,7 @@ export class SnmpService {
         security.msgAuthoritativeEngineBoots = this.usm.boots;
         security.msgAuthoritativeEngineTime = this.usm.time();
       }
-      boundResponseSize(snmp, message, pdu, responseLimit(message, this.options.maxResponseBytes), this.device.refusals);
+      boundResponseSize(snmp, message, pdu, responseLimit(message, this.limits.maxResponseBytes), this.device.refusals);
       sendResponse(socket, rinfo, message, pdu);
     };
   }

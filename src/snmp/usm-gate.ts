@@ -16,7 +16,6 @@
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { snmpLimitsSchema } from '../config/limits.js';
 import type { SnmpUser } from '../config/sections.js';
 import type { Clock } from '../device/clock.js';
 import type { Device } from '../device/device.js';
@@ -54,9 +53,6 @@ export function usmEngine(snmp: Snmp, agent: AgentLike, configured: readonly Snm
   }
   return { engineId: Buffer.from(engineId, 'hex'), boots, time, users, auth: auth as HmacAuth };
 }
-
-/** limits.snmp.failureLogsPerMinute's default, from its schema. */
-export const DEFAULT_FAILURE_LOGS_PER_MINUTE = snmpLimitsSchema.parse({}).failureLogsPerMinute;
 
 /** What the gate counts, sends and records with: the service's. */
 export interface UsmGateContext {

@@ -300,7 +300,7 @@ describe('v2c fast path answers as net-snmp does', () => {
 describe('v2c fast path with a small response limit', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await makeRig({ maxResponseBytes: 484 });
+    rig = await makeRig({ limits: { maxResponseBytes: 484 } });
   });
   afterAll(async () => closeRig(rig));
 

@@ -374,7 +374,7 @@ describe('USM failures in the journal: limits.snmp.failureLogsPerMinute', () => 
     profile.snmp.users.push(...USERS);
     const clock = new ManualClock();
     const device = new Device(profile, clock, undefined, 50);
-    const service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 1, failureLogsPerMinute: 5 });
+    const service = new SnmpService(device, clock, profile.snmp, pino({ level: 'silent' }), { accept: () => true, engineId: ENGINE_ID, engineBoots: 1, limits: { failureLogsPerMinute: 5 } });
     try {
       const address = await service.listen('127.0.0.1', 0);
       const target = { host: '127.0.0.1', port: Number(/:(\d+)$/.exec(address)![1]) };

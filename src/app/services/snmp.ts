@@ -34,8 +34,7 @@ export function snmpModule(core: DeviceCore, modbus: ModbusService, listen: List
         engineBoots,
         accept: (peer) => isAllowedForServices(modbus.accessibleIps(), peer),
         lastTrigger: () => lastTrigger,
-        maxResponseBytes: profile.limits.snmp.maxResponseBytes,
-        failureLogsPerMinute: profile.limits.snmp.failureLogsPerMinute,
+        limits: profile.limits.snmp,
       });
       const sender = new TrapSender(device, profile.snmp, logger.child({ component: 'snmp-traps' }), { engineId, lastTrigger: (type) => (lastTrigger = type) });
       agent.traps = sender;
