@@ -55,22 +55,19 @@ const benchDir = new URL('.', import.meta.url).pathname;
 const PYTHON = '/usr/bin/python3';
 
 // node-floor (BENCH_NODE_FLOOR=1): FC3 x10 frames answered with registers 0..9; with more than
-// one connection open the replies wait for setImmediate, and every connection reads into one
-// shared buffer (node:net's onread on the accepted socket's handle), as src/modbus/server.ts and
-// src/modbus/shared-read.ts do.
+// one connection open the replies wait for setImmediate, as src/modbus/server.ts does, and every
+// connection reads through the emulator's own readShared (the built src/modbus/shared-read.ts).
+const SHARED_READ = new URL('../dist/modbus/shared-read.js', import.meta.url).href;
 const NODE_FLOOR_SERVER = `
-const net = require('node:net');
+import net from 'node:net';
+import { readShared } from ${JSON.stringify(SHARED_READ)};
 const reply = Buffer.from([0, 0, 0, 0, 0, 23, 0, 3, 20, ...Array.from({ length: 10 }, (_, i) => [0, i]).flat()]);
 const waiting = [];
 const flush = () => { for (const [socket, out] of waiting.splice(0)) socket.write(out); };
-const shared = Buffer.allocUnsafe(65536);
 let open = 0;
 const server = net.createServer({ noDelay: true }, (accepted) => {
-  const handle = accepted._handle;
-  accepted._handle = null;
-  accepted.destroy();
-  const socket = new net.Socket({ handle, readable: true, writable: true, onread: { buffer: shared, callback: (bytes, chunk) => {
-    const frames = Math.floor(bytes / 12);
+  const socket = readShared(accepted, (chunk) => {
+    const frames = Math.floor(chunk.length / 12);
     const out = Buffer.allocUnsafe(29 * frames);
     for (let i = 0; i < frames; i++) {
       reply.copy(out, 29 * i);
@@ -79,11 +76,10 @@ const server = net.createServer({ noDelay: true }, (accepted) => {
     }
     if (open <= 1) socket.write(out);
     else if (waiting.push([socket, out]) === 1) setImmediate(flush);
-  } } });
+  });
   open += 1;
   socket.on('close', () => (open -= 1));
   socket.on('error', () => {});
-  socket.resume();
 });
 server.listen(0, '127.0.0.1', () => console.log('listening 127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));
@@ -232,7 +228,7 @@ export async function benchModbus() {
     } catch (err) {
       throw new Error(`${err.message}\n(needs ${PYTHON} with python3-pymodbus and python3-serial-asyncio; ${PEERS_HINT})`, { cause: err });
     }
-    if (NODE_FLOOR) running['node-floor'] = await startReference('node-floor server', process.execPath, ['-e', NODE_FLOOR_SERVER]);
+    if (NODE_FLOOR) running['node-floor'] = await startReference('node-floor server', process.execPath, ['--input-type=module', '-e', NODE_FLOOR_SERVER]);
     running['iothinx-sim'] = await startSim(dir);
     const runs = [];
     for (let i = 0; i < RUNS; i++) {
