@@ -344,7 +344,8 @@ function buildRow(slot, ch) {
       showSignal();
     };
   } else {
-    const p = ch.type;
+    // An analog channel's attributes are named by its type: aiValueScaled, aoStatus, rtdResetMinValue.
+    const prefix = ch.type;
     const minMax = el('span', { class: 'minmax' });
     info.append(value, mode, status, minMax);
     const inputKind = ch.type === 'ai' ? 'physical' : ch.type === 'rtd' || ch.type === 'tc' ? 'temperature' : null;
@@ -370,10 +371,10 @@ function buildRow(slot, ch) {
       burnout = el('input', { type: 'checkbox', id: boId });
       burnout.addEventListener('change', () => act(() => putField(ch, { burnout: burnout.checked })));
       ctl.append(el('span', {}, burnout, el('label', { for: boId, text: ' burnout' })));
-      if (`${p}ResetMinValue` in ch) {
+      if (`${prefix}ResetMinValue` in ch) {
         ctl.append(
-          el('button', { type: 'button', text: 'Reset min', 'aria-label': `${ch.name} reset min`, onclick: () => act(() => putAttr(ch, `${p}ResetMinValue`, 1)) }),
-          el('button', { type: 'button', text: 'Reset max', 'aria-label': `${ch.name} reset max`, onclick: () => act(() => putAttr(ch, `${p}ResetMaxValue`, 1)) }),
+          el('button', { type: 'button', text: 'Reset min', 'aria-label': `${ch.name} reset min`, onclick: () => act(() => putAttr(ch, `${prefix}ResetMinValue`, 1)) }),
+          el('button', { type: 'button', text: 'Reset max', 'aria-label': `${ch.name} reset max`, onclick: () => act(() => putAttr(ch, `${prefix}ResetMaxValue`, 1)) }),
         );
       }
       info.append(sig);
@@ -387,12 +388,12 @@ function buildRow(slot, ch) {
       row.append(ctl);
     }
     update = () => {
-      setText(value, `${fmt(ch[`${p}ValueScaled`])} ${unitOf(ch)}`.trim());
+      setText(value, `${fmt(ch[`${prefix}ValueScaled`])} ${unitOf(ch)}`.trim());
       setText(mode, ch.modeName || '');
-      const code = ch[`${p}Status`] ?? 0;
+      const code = ch[`${prefix}Status`] ?? 0;
       setText(status, statusText(ch));
       setClass(status, code ? 'status status-bad' : 'status');
-      setText(minMax, `${p}ValueScaledMin` in ch ? `min ${fmt(ch[`${p}ValueScaledMin`])} · max ${fmt(ch[`${p}ValueScaledMax`])}` : '');
+      setText(minMax, `${prefix}ValueScaledMin` in ch ? `min ${fmt(ch[`${prefix}ValueScaledMin`])} · max ${fmt(ch[`${prefix}ValueScaledMax`])}` : '');
       const field = ch.field ?? {};
       const current = field[inputKind];
       const focused = document.activeElement;
