@@ -206,9 +206,14 @@ export class Auth {
       return undefined;
     }
     const token = sessionToken(req);
-    const session = token === undefined ? undefined : this.sessions.get(token);
-    const account = session && stillHeld(this.options.accounts(), session);
+    const account = token === undefined ? undefined : this.sessionAccount(token);
     return account ? { name: account.name, role: account.role } : undefined;
+  }
+
+  /** The account of the session `token` names, while the session lasts and its account is unchanged. */
+  private sessionAccount(token: string): Account | undefined {
+    const session = this.sessions.get(token);
+    return session && stillHeld(this.options.accounts(), session);
   }
 
   /** Checks name and password and starts a session (cookie); throws AUTH_* on failure. */
@@ -239,10 +244,9 @@ export class Auth {
     }
     const token = sessionToken(req);
     if (token === undefined) return undefined;
-    const session = this.sessions.get(token);
-    const account = session && stillHeld(this.options.accounts(), session);
-    if (!session || !account) {
-      if (session) this.sessions.delete(token);
+    const account = this.sessionAccount(token);
+    if (!account) {
+      this.sessions.delete(token);
       res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
       throw new SimError('AUTH_REQUIRED', 'the session has expired or ended; log in again');
     }
